@@ -105,12 +105,14 @@ export interface Recoverable<TContext> extends PropertyBase {
 export type Property<TContext, TEvent extends EventObject> =
   | Invariant<TContext>
   | StepProperty<TContext, TEvent>
-  | Monitor<TContext, TEvent, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  | Monitor<TContext, TEvent, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- each monitor has its own state type
   | Recoverable<TContext>;
+
+/* The registry holds models of different context and event types, hence the `any` defaults. */
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** One choice of bounds and variants, ready to explore. */
 export interface ModelInstance<TContext = any, TEvent extends EventObject = any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Built with `setup({...}).createMachine({...})`; see docs/writing-models.md for the subset the engine runs. */
   machine: AnyStateMachine;
   /**
@@ -127,7 +129,6 @@ export interface ModelInstance<TContext = any, TEvent extends EventObject = any>
 }
 
 export interface ModelDefinition<TContext = any, TEvent extends EventObject = any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   /** CLI name: `mcdi`, `pci-doe`. */
   name: string;
   title: string;
@@ -137,6 +138,8 @@ export interface ModelDefinition<TContext = any, TEvent extends EventObject = an
   variants: VariantSpec[];
   build(config: ModelConfig): ModelInstance<TContext, TEvent>;
 }
+
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Identity function that gives a model definition its types. */
 export function defineModel<TContext, TEvent extends EventObject>(

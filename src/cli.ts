@@ -1,0 +1,104 @@
+/**
+ * `mailbox-models <command> [protocol ...] [options]`: a stable contract other tools script
+ * against. Exit codes: 0 every property holds, 1 a property fails (or a driver diverges),
+ * 2 a usage error (one line on stderr), 3 the state budget ran out before anything failed.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './config.ts';
+import { ModelCompileError } from './compiled.ts';
+import type { ModelDefinition } from './model.ts';
+import { commands, type CommandContext } from './commands.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, budget: 3 } as const;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress lines overwrite themselves there). */
+  stderrIsTty: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stderrIsTty: Boolean(process.stderr.isTTY),
+};
+
+export const USAGE = `usage: mailbox-models <command> [protocol ...] [options]
+
+commands:
+  list                         the protocols, with their bounds and variants
+  check [protocol ...]         explore every reachable state and check every property
+  fuzz <protocol>              random walks with shrinking (fast-check)
+  sweep <protocol>             check every combination of bound ranges (--bound name=a..b)
+
+options:
+  --bound name=value           set a bound (repeatable); sweep takes name=a..b
+  --variant name               switch on a bug variant (repeatable)
+  --max-states N               stop exploring after N states (exit 3 if nothing failed)
+  --runs N, --steps N          fuzz: number of walks, longest walk
+  --seed N, --path P           fuzz: replay a reported failure
+  --json                       one JSON document on stdout
+  --help                       this text`;
+
+export async function main(
+  argv: readonly string[],
+  models: readonly ModelDefinition[],
+  io: CliIo = defaultIo,
+): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === 'help') {
+      io.stdout(USAGE + '\n');
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const run = commands[command];
+    if (!run) {
+      throw new UsageError(
+        `unknown command '${command}'; commands: ${Object.keys(commands).join(', ')}`,
+      );
+    }
+    const { values, positionals } = parseOptions(rest);
+    const context: CommandContext = { models, io, values, positionals };
+    return await run(context);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`mailbox-models: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ModelCompileError) {
+      io.stderr(`mailbox-models: model error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+export type OptionValues = ReturnType<typeof parseOptions>['values'];
+
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        bound: { type: 'string', multiple: true },
+        variant: { type: 'string', multiple: true },
+        'max-states': { type: 'string' },
+        json: { type: 'boolean' },
+        runs: { type: 'string' },
+        steps: { type: 'string' },
+        seed: { type: 'string' },
+        path: { type: 'string' },
+        suite: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    // node:util names the bad option in its message; keep just that line.
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+}

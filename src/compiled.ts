@@ -1,0 +1,605 @@
+/**
+ * A fast stepper for the subset of XState v5 that models use (docs/writing-models.md).
+ *
+ * XState's interpreter rebuilds snapshots, actor scopes and action lists on every event; that
+ * is the explorer's bottleneck. Here the machine's structure is compiled once: state
+ * configurations become small integers, and for each configuration and each set of selected
+ * transitions the exit set, entry set and action list (SCXML microstep semantics, ported from
+ * XState's own algorithm) are computed once and cached. At run time a step evaluates guards
+ * and assignments on a plain context and nothing else. `test/compiled.test.ts` checks, on
+ * random walks of every registered model, that the result equals XState's `transition()`.
+ */
+import { initialTransition, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
+import type { ModelState, Output } from './model.ts';
+
+/* XState's StateNode and TransitionDefinition as far as we read them. */
+interface XNode {
+  id: string;
+  key: string;
+  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  order: number;
+  parent?: XNode;
+  states: Record<string, XNode>;
+  transitions: Map<string, XTransition[]>;
+  always?: XTransition[];
+  entry: unknown[];
+  exit: unknown[];
+  invoke: unknown[];
+  after: unknown[];
+  initial?: { actions: unknown[]; target: XNode[] };
+}
+interface XTransition {
+  source: XNode;
+  target?: XNode[];
+  guard?: unknown;
+  actions: unknown[];
+  reenter: boolean;
+  eventType: string;
+}
+
+export class ModelCompileError extends Error {}
+
+type Guard = (context: unknown, event: EventObject) => boolean;
+type Action = (context: unknown, event: EventObject, outputs: Output[]) => unknown;
+
+/** One transition of the model: the unit of coverage and of the transition tour. */
+export interface TransitionInfo {
+  id: number;
+  /** Stable label: `<source state id>:<event type>:<index among that node's transitions for the event>`. */
+  label: string;
+  source: string;
+  eventType: string;
+  targets: string[];
+  guard?: string;
+}
+
+/** A model state as the engine stores it: a configuration number and the context. */
+export interface CompiledState<C = unknown> {
+  config: number;
+  context: C;
+}
+
+export interface StepResult<C = unknown> {
+  state: CompiledState<C>;
+  outputs: Output[];
+  /** Ids of the transitions taken, the event's first, then any eventless ones. */
+  transitions: number[];
+}
+
+interface Plan {
+  actions: Action[];
+  nextConfig: number;
+}
+
+interface Configuration {
+  nodes: XNode[]; // document order
+  nodeSet: Set<XNode>;
+  atomic: XNode[];
+  value: StateValue;
+  activePaths: Set<string>;
+  plans: Map<string, Plan>;
+}
+
+const MAX_EVENTLESS_MICROSTEPS = 1000;
+
+export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
+  readonly machine: AnyStateMachine;
+  readonly stateNodeIds: string[] = [];
+  readonly transitions: TransitionInfo[] = [];
+  private readonly root: XNode;
+  private readonly transitionIds = new Map<XTransition, number>();
+  private readonly guards = new Map<XTransition, Guard | undefined>();
+  private readonly actionCache = new Map<unknown, Action>();
+  private readonly configs: Configuration[] = [];
+  private readonly configIds = new Map<string, number>();
+  private readonly candidates = new Map<XNode, Map<string, XTransition[]>>();
+
+  constructor(machine: AnyStateMachine) {
+    this.machine = machine;
+    this.root = machine.root as unknown as XNode;
+    this.compileNode(this.root);
+  }
+
+  /** The initial state, computed by XState itself (it runs once). */
+  initial(): StepResult<C> {
+    const [snapshot, actions] = initialTransition(this.machine);
+    const nodes = (snapshot as unknown as { _nodes: XNode[] })._nodes;
+    // XState's types do not list emit among executable actions, but transition() returns them.
+    const outputs = (actions as Array<{ type: string; params?: unknown }>)
+      .filter((action) => action.type === 'xstate.emit')
+      .map((action) => (action.params as { event: Output }).event);
+    return {
+      state: { config: this.configId(new Set(nodes)), context: snapshot.context as C },
+      outputs,
+      transitions: [],
+    };
+  }
+
+  /** The result of `event` in `state`, or `null` when no transition is enabled. */
+  step(state: CompiledState<C>, event: E): StepResult<C> | null {
+    const configuration = this.configs[state.config];
+    const selected = this.select(this.root, configuration, state.context, event);
+    if (selected.length === 0) return null;
+    const outputs: Output[] = [];
+    const taken: number[] = [];
+    let config = state.config;
+    let context: unknown = state.context;
+    ({ config, context } = this.microstep(config, context, event, selected, outputs, taken));
+
+    for (let i = 0; ; i++) {
+      if (i > MAX_EVENTLESS_MICROSTEPS) {
+        throw new ModelCompileError(`eventless transitions loop forever after '${event.type}'`);
+      }
+      const eventless = this.selectEventless(this.configs[config], context, event);
+      if (eventless.length === 0) break;
+      const before = { config, context };
+      ({ config, context } = this.microstep(config, context, event, eventless, outputs, taken));
+      // XState stops taking eventless transitions once a microstep changes nothing.
+      if (config === before.config && context === before.context) break;
+    }
+    return { state: { config, context: context as C }, outputs, transitions: taken };
+  }
+
+  /** The view of a state that properties and the event alphabet get. */
+  view(state: CompiledState<C>): ModelState<C> {
+    const configuration = this.configs[state.config];
+    return {
+      value: configuration.value,
+      context: state.context,
+      matches: (path: string) => configuration.activePaths.has(path),
+    };
+  }
+
+  stateValue(config: number): StateValue {
+    return this.configs[config].value;
+  }
+
+  /** Ids of every active state node (root included) in a configuration. */
+  activeStateNodes(config: number): string[] {
+    return this.configs[config].nodes.map((node) => node.id);
+  }
+
+  get configurationCount(): number {
+    return this.configs.length;
+  }
+
+  /* ---------- compile time ---------- */
+
+  private compileNode(node: XNode): void {
+    const where = `state '${node.id}'`;
+    if (node.type === 'history' || node.type === 'final') {
+      throw new ModelCompileError(`${where}: ${node.type} states are not supported`);
+    }
+    if (node.invoke.length > 0) throw new ModelCompileError(`${where}: invoke is not supported`);
+    if (node.after.length > 0) {
+      throw new ModelCompileError(`${where}: delayed transitions (after) are not supported`);
+    }
+    this.stateNodeIds.push(node.id);
+    const byEvent = new Map<string, XTransition[]>();
+    for (const [eventType, list] of node.transitions) {
+      if (eventType.includes('*') || eventType.startsWith('xstate.')) {
+        throw new ModelCompileError(`${where}: event descriptor '${eventType}' is not supported`);
+      }
+      byEvent.set(eventType, list);
+      list.forEach((transition, index) => this.registerTransition(transition, eventType, index));
+    }
+    this.candidates.set(node, byEvent);
+    (node.always ?? []).forEach((transition, index) =>
+      this.registerTransition(transition, '', index),
+    );
+    for (const action of [...node.entry, ...node.exit, ...(node.initial?.actions ?? [])]) {
+      this.compileAction(action, where);
+    }
+    for (const child of Object.values(node.states)) this.compileNode(child);
+  }
+
+  private registerTransition(transition: XTransition, eventType: string, index: number): void {
+    const id = this.transitions.length;
+    const guard = transition.guard === undefined ? undefined : describeGuard(transition.guard);
+    const source = transition.source.id;
+    this.transitions.push({
+      id,
+      label: `${source}:${eventType || 'always'}:${index}`,
+      source,
+      eventType,
+      targets: (transition.target ?? []).map((target) => target.id),
+      ...(guard === undefined ? {} : { guard }),
+    });
+    this.transitionIds.set(transition, id);
+    this.guards.set(
+      transition,
+      transition.guard === undefined ? undefined : this.compileGuard(transition.guard),
+    );
+    for (const action of transition.actions) this.compileAction(action, `transition ${source}`);
+  }
+
+  private compileGuard(guard: unknown): Guard {
+    const machine = this.machine;
+    const implementations = machine.implementations.guards as Record<string, unknown>;
+    const resolve = (ref: unknown): { fn: unknown; params?: unknown } => {
+      if (typeof ref === 'function') return { fn: ref };
+      if (typeof ref === 'string') return { fn: implementations[ref] };
+      const { type, params } = ref as { type: string; params?: unknown };
+      return { fn: implementations[type], params };
+    };
+    const { fn, params } = resolve(guard);
+    if (fn === undefined)
+      throw new ModelCompileError(`guard '${describeGuard(guard)}' is not implemented`);
+    if (typeof fn !== 'function') return this.compileGuard(fn);
+    if ('check' in fn) {
+      // XState's and/or/not: their check only reads `machine` from the snapshot.
+      const builtin = fn as unknown as {
+        check: (snapshot: unknown, args: unknown, self: unknown) => boolean;
+      };
+      const snapshot = { machine };
+      return (context, event) => builtin.check(snapshot, { context, event }, builtin);
+    }
+    const check = fn as (args: unknown, params: unknown) => boolean;
+    if (typeof params === 'function') {
+      return (context, event) => check({ context, event }, params({ context, event }));
+    }
+    return (context, event) => check({ context, event }, params);
+  }
+
+  private compileAction(action: unknown, where: string): Action {
+    const cached = this.actionCache.get(action);
+    if (cached) return cached;
+    const compiled = this.buildAction(action, where);
+    this.actionCache.set(action, compiled);
+    return compiled;
+  }
+
+  private buildAction(action: unknown, where: string, params?: unknown): Action {
+    const implementations = this.machine.implementations.actions as Record<string, unknown>;
+    if (typeof action === 'string' || (typeof action === 'object' && action !== null)) {
+      const { type, params: refParams } =
+        typeof action === 'string'
+          ? { type: action, params: undefined }
+          : (action as { type: string; params?: unknown });
+      const implementation = implementations[type];
+      if (implementation === undefined) {
+        throw new ModelCompileError(`${where}: action '${type}' is not implemented`);
+      }
+      return this.buildAction(implementation, where, refParams);
+    }
+    if (typeof action !== 'function') {
+      throw new ModelCompileError(`${where}: unsupported action ${String(action)}`);
+    }
+    const builtin = action as unknown as { type?: string; assignment?: unknown; event?: unknown };
+    const paramsOf =
+      typeof params === 'function'
+        ? (context: unknown, event: EventObject) =>
+            (params as (args: unknown) => unknown)({ context, event })
+        : () => params;
+    if (builtin.type === 'xstate.assign') {
+      const assignment = builtin.assignment;
+      return (context, event) => {
+        const args = { context, event };
+        const actionParams = paramsOf(context, event);
+        const partial: Record<string, unknown> =
+          typeof assignment === 'function'
+            ? { ...(assignment(args, actionParams) as Record<string, unknown>) }
+            : { ...(assignment as Record<string, unknown>) };
+        for (const key of Object.keys(partial)) {
+          const value = partial[key];
+          if (typeof value === 'function') partial[key] = value(args, actionParams);
+        }
+        return Object.assign({}, context, partial);
+      };
+    }
+    if (builtin.type === 'xstate.emit') {
+      const emitted = builtin.event;
+      return (context, event, outputs) => {
+        outputs.push(
+          (typeof emitted === 'function'
+            ? emitted({ context, event }, paramsOf(context, event))
+            : emitted) as Output,
+        );
+        return context;
+      };
+    }
+    if (builtin.type !== undefined && builtin.type.startsWith('xstate.')) {
+      throw new ModelCompileError(`${where}: action '${builtin.type}' is not supported`);
+    }
+    throw new ModelCompileError(
+      `${where}: inline side-effect functions are not supported (use assign or emit)`,
+    );
+  }
+
+  /* ---------- configurations ---------- */
+
+  private configId(nodeSet: Set<XNode>): number {
+    const nodes = [...nodeSet].sort((a, b) => a.order - b.order);
+    const key = nodes.map((node) => node.order).join(',');
+    const known = this.configIds.get(key);
+    if (known !== undefined) return known;
+    const rootPrefix = this.root.id + '.';
+    const id = this.configs.length;
+    this.configs.push({
+      nodes,
+      nodeSet: new Set(nodes),
+      atomic: nodes.filter((node) => node.type === 'atomic'),
+      value: stateValueOf(this.root, new Set(nodes)),
+      activePaths: new Set(
+        nodes.filter((node) => node !== this.root).map((node) => node.id.slice(rootPrefix.length)),
+      ),
+      plans: new Map(),
+    });
+    this.configIds.set(key, id);
+    return id;
+  }
+
+  /* ---------- run time ---------- */
+
+  /** XState's transitionNode: inner regions first, a node's own transitions only if none. */
+  private select(
+    node: XNode,
+    configuration: Configuration,
+    context: unknown,
+    event: EventObject,
+  ): XTransition[] {
+    let inner: XTransition[] = [];
+    if (node.type === 'compound') {
+      for (const child of Object.values(node.states)) {
+        if (configuration.nodeSet.has(child)) {
+          inner = this.select(child, configuration, context, event);
+          break;
+        }
+      }
+    } else if (node.type === 'parallel') {
+      for (const child of Object.values(node.states)) {
+        const chosen = this.select(child, configuration, context, event);
+        if (chosen.length > 0) inner = inner.length === 0 ? chosen : inner.concat(chosen);
+      }
+    }
+    if (inner.length > 0) return inner;
+    const candidates = this.candidates.get(node)!.get(event.type);
+    if (candidates === undefined) return inner;
+    for (const candidate of candidates) {
+      const guard = this.guards.get(candidate);
+      if (guard === undefined || guard(context, event)) return [candidate];
+    }
+    return inner;
+  }
+
+  private selectEventless(
+    configuration: Configuration,
+    context: unknown,
+    event: EventObject,
+  ): XTransition[] {
+    const enabled = new Set<XTransition>();
+    for (const atomic of configuration.atomic) {
+      search: for (let node: XNode | undefined = atomic; node; node = node.parent) {
+        for (const transition of node.always ?? []) {
+          const guard = this.guards.get(transition);
+          if (guard === undefined || guard(context, event)) {
+            enabled.add(transition);
+            break search;
+          }
+        }
+      }
+    }
+    return [...enabled];
+  }
+
+  private microstep(
+    config: number,
+    context: unknown,
+    event: EventObject,
+    selected: XTransition[],
+    outputs: Output[],
+    taken: number[],
+  ): { config: number; context: unknown } {
+    const configuration = this.configs[config];
+    const key = selected.map((transition) => this.transitionIds.get(transition)).join(',');
+    let plan = configuration.plans.get(key);
+    if (plan === undefined) {
+      plan = this.plan(configuration, selected);
+      configuration.plans.set(key, plan);
+    }
+    for (const transition of selected) taken.push(this.transitionIds.get(transition)!);
+    let next = context;
+    for (const action of plan.actions) next = action(next, event, outputs);
+    return { config: plan.nextConfig, context: next };
+  }
+
+  /** SCXML microstep, as XState computes it: exit set, transition actions, entry set. */
+  private plan(configuration: Configuration, selected: XTransition[]): Plan {
+    const active = new Set(configuration.nodeSet);
+    const filtered = removeConflictingTransitions(selected, active);
+    const exiting = computeExitSet(filtered, active).sort((a, b) => b.order - a.order);
+    const actions: unknown[] = [];
+    for (const node of exiting) {
+      actions.push(...node.exit);
+      active.delete(node);
+    }
+    for (const transition of filtered) actions.push(...transition.actions);
+    const statesToEnter = new Set<XNode>();
+    const statesForDefaultEntry = new Set<XNode>();
+    computeEntrySet(filtered, statesForDefaultEntry, statesToEnter);
+    for (const node of [...statesToEnter].sort((a, b) => a.order - b.order)) {
+      active.add(node);
+      actions.push(...node.entry);
+      if (statesForDefaultEntry.has(node)) actions.push(...(node.initial?.actions ?? []));
+    }
+    return {
+      actions: actions.map((action) => this.compileAction(action, 'microstep')),
+      nextConfig: this.configId(active),
+    };
+  }
+}
+
+function describeGuard(guard: unknown): string {
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') return guard.name || 'inline';
+  const { type, params } = guard as { type: string; params?: unknown };
+  return params === undefined || typeof params === 'function'
+    ? type
+    : `${type}(${JSON.stringify(params)})`;
+}
+
+function stateValueOf(node: XNode, active: Set<XNode>): StateValue {
+  const children = Object.values(node.states).filter((child) => active.has(child));
+  if (node.type === 'compound') {
+    const [child] = children;
+    return child.type === 'atomic' ? child.key : { [child.key]: stateValueOf(child, active) };
+  }
+  const value: Record<string, StateValue> = {};
+  for (const child of children) value[child.key] = stateValueOf(child, active);
+  return value;
+}
+
+/* The structural half of XState's microstep (raise-*.esm.js), without history and final states. */
+
+function isDescendant(child: XNode, parent: XNode): boolean {
+  let marker = child;
+  while (marker.parent && marker.parent !== parent) marker = marker.parent;
+  return marker.parent === parent;
+}
+
+function getProperAncestors(node: XNode, upTo: XNode | undefined): XNode[] {
+  const ancestors: XNode[] = [];
+  if (upTo === node) return ancestors;
+  for (let m = node.parent; m && m !== upTo; m = m.parent) ancestors.push(m);
+  return ancestors;
+}
+
+function findLeastCommonAncestor(nodes: XNode[]): XNode | undefined {
+  const [head, ...tail] = nodes;
+  for (const ancestor of getProperAncestors(head, undefined)) {
+    if (tail.every((node) => isDescendant(node, ancestor))) return ancestor;
+  }
+  return undefined;
+}
+
+function getTransitionDomain(transition: XTransition): XNode | undefined {
+  const targets = transition.target ?? [];
+  if (
+    !transition.reenter &&
+    targets.every(
+      (target) => target === transition.source || isDescendant(target, transition.source),
+    )
+  ) {
+    return transition.source;
+  }
+  const lca = findLeastCommonAncestor(targets.concat(transition.source));
+  if (lca) return lca;
+  if (transition.reenter) return undefined;
+  let root = transition.source;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+function computeExitSet(transitions: XTransition[], active: Set<XNode>): XNode[] {
+  const statesToExit = new Set<XNode>();
+  for (const transition of transitions) {
+    if (!transition.target?.length) continue;
+    const domain = getTransitionDomain(transition);
+    if (transition.reenter && transition.source === domain) statesToExit.add(domain);
+    for (const node of active) {
+      if (domain && isDescendant(node, domain)) statesToExit.add(node);
+    }
+  }
+  return [...statesToExit];
+}
+
+function removeConflictingTransitions(enabled: XTransition[], active: Set<XNode>): XTransition[] {
+  const filtered = new Set<XTransition>();
+  for (const t1 of enabled) {
+    let preempted = false;
+    const toRemove = new Set<XTransition>();
+    for (const t2 of filtered) {
+      const exit2 = new Set(computeExitSet([t2], active));
+      if (computeExitSet([t1], active).some((node) => exit2.has(node))) {
+        if (isDescendant(t1.source, t2.source)) {
+          toRemove.add(t2);
+        } else {
+          preempted = true;
+          break;
+        }
+      }
+    }
+    if (!preempted) {
+      for (const t3 of toRemove) filtered.delete(t3);
+      filtered.add(t1);
+    }
+  }
+  return [...filtered];
+}
+
+function childrenOf(node: XNode): XNode[] {
+  return Object.values(node.states);
+}
+
+function computeEntrySet(
+  transitions: XTransition[],
+  statesForDefaultEntry: Set<XNode>,
+  statesToEnter: Set<XNode>,
+): void {
+  for (const transition of transitions) {
+    const domain = getTransitionDomain(transition);
+    for (const target of transition.target ?? []) {
+      if (transition.source !== target || transition.source !== domain || transition.reenter) {
+        statesToEnter.add(target);
+        statesForDefaultEntry.add(target);
+      }
+      addDescendantStatesToEnter(target, statesForDefaultEntry, statesToEnter);
+    }
+    for (const target of transition.target ?? []) {
+      const ancestors = getProperAncestors(target, domain);
+      if (domain?.type === 'parallel') ancestors.push(domain);
+      addAncestorStatesToEnter(
+        statesToEnter,
+        statesForDefaultEntry,
+        ancestors,
+        !transition.source.parent && transition.reenter ? undefined : domain,
+      );
+    }
+  }
+}
+
+function addDescendantStatesToEnter(
+  node: XNode,
+  statesForDefaultEntry: Set<XNode>,
+  statesToEnter: Set<XNode>,
+): void {
+  if (node.type === 'compound') {
+    const [initial] = node.initial!.target;
+    statesToEnter.add(initial);
+    statesForDefaultEntry.add(initial);
+    addDescendantStatesToEnter(initial, statesForDefaultEntry, statesToEnter);
+    addAncestorStatesToEnter(
+      statesToEnter,
+      statesForDefaultEntry,
+      getProperAncestors(initial, node),
+      undefined,
+    );
+  } else if (node.type === 'parallel') {
+    for (const child of childrenOf(node)) {
+      if (![...statesToEnter].some((entering) => isDescendant(entering, child))) {
+        statesToEnter.add(child);
+        statesForDefaultEntry.add(child);
+        addDescendantStatesToEnter(child, statesForDefaultEntry, statesToEnter);
+      }
+    }
+  }
+}
+
+function addAncestorStatesToEnter(
+  statesToEnter: Set<XNode>,
+  statesForDefaultEntry: Set<XNode>,
+  ancestors: XNode[],
+  reentrancyDomain: XNode | undefined,
+): void {
+  for (const ancestor of ancestors) {
+    if (!reentrancyDomain || isDescendant(ancestor, reentrancyDomain)) statesToEnter.add(ancestor);
+    if (ancestor.type === 'parallel') {
+      for (const child of childrenOf(ancestor)) {
+        if (![...statesToEnter].some((entering) => isDescendant(entering, child))) {
+          statesToEnter.add(child);
+          addDescendantStatesToEnter(child, statesForDefaultEntry, statesToEnter);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/** Turning user-supplied bounds and variant names into a checked ModelConfig. */
+import type { Bounds, ModelConfig, ModelDefinition } from './model.ts';
+
+/** An error the user caused: the CLI prints its message as one line and exits 2. */
+export class UsageError extends Error {}
+
+export interface ConfigRequest {
+  bounds?: Readonly<Record<string, number>>;
+  variants?: readonly string[];
+}
+
+export function resolveConfig(model: ModelDefinition, request: ConfigRequest = {}): ModelConfig {
+  const bounds: Record<string, number> = {};
+  for (const spec of model.bounds) bounds[spec.name] = spec.default;
+  for (const [name, value] of Object.entries(request.bounds ?? {})) {
+    const spec = model.bounds.find((bound) => bound.name === name);
+    if (!spec) {
+      throw new UsageError(
+        `unknown bound '${name}' for ${model.name}; valid bounds: ${listOrNone(model.bounds.map((b) => b.name))}`,
+      );
+    }
+    if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
+      throw new UsageError(
+        `bound ${name}=${value} is out of range for ${model.name}: an integer from ${spec.min} to ${spec.max}`,
+      );
+    }
+    bounds[name] = value;
+  }
+  const variants = new Set<string>();
+  for (const name of request.variants ?? []) {
+    if (!model.variants.some((variant) => variant.name === name)) {
+      throw new UsageError(
+        `unknown variant '${name}' for ${model.name}; valid variants: ${listOrNone(model.variants.map((v) => v.name))}`,
+      );
+    }
+    variants.add(name);
+  }
+  return { bounds: bounds as Bounds, variants };
+}
+
+function listOrNone(names: string[]): string {
+  return names.length > 0 ? names.join(', ') : '(none)';
+}

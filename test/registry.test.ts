@@ -1,0 +1,63 @@
+/**
+ * What every registered protocol model must satisfy, whoever wrote it: its properties are
+ * well-formed and each one is shown to fail on some variant; the default model proves every
+ * property; each variant breaks exactly the properties it declares; random walks agree.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config.ts';
+import { explore } from '../src/explore.ts';
+import { fuzz } from '../src/fuzz.ts';
+import { DEADLOCK_PROPERTY } from '../src/system.ts';
+import { models } from '../machines/registry.ts';
+
+const names = models.map((model) => model.name);
+
+describe('the registry', () => {
+  it('has unique protocol names', () => {
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe.each(models.map((model) => [model.name, model] as const))('%s', (_name, model) => {
+  const instance = model.build(resolveConfig(model));
+  const propertyNames = instance.properties.map((p) => p.name);
+
+  it('names, states and sources every property, each name once', () => {
+    expect(new Set(propertyNames).size).toBe(propertyNames.length);
+    for (const property of instance.properties) {
+      expect(property.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(property.statement.length).toBeGreaterThan(10);
+      expect(property.source.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('shows every property failing on some variant', () => {
+    const broken = new Set(model.variants.flatMap((variant) => variant.breaks));
+    expect(propertyNames.filter((name) => !broken.has(name))).toEqual([]);
+    for (const name of broken) expect([...propertyNames, DEADLOCK_PROPERTY]).toContain(name);
+  });
+
+  it('proves every property at the default bounds', () => {
+    const result = explore(model);
+    expect(result.complete).toBe(true);
+    const failures = result.properties
+      .filter((p) => p.holds !== true)
+      .map((p) => `${p.name}: ${p.message}`);
+    expect(failures).toEqual([]);
+  });
+
+  it.each(model.variants.map((variant) => [variant.name, variant] as const))(
+    'variant %s breaks exactly what it declares, each with a counterexample',
+    (_variantName, variant) => {
+      const result = explore(model, { variants: [variant.name] });
+      const failed = result.properties.filter((p) => p.holds === false);
+      expect(failed.map((p) => p.name).sort()).toEqual([...variant.breaks].sort());
+      for (const property of failed) expect(property.trace?.steps.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('passes random walks of the default model', () => {
+    const result = fuzz(model, { runs: 50, maxSteps: 100, seed: 1 });
+    expect(result.failed ? `${result.property}: ${result.message}` : 'ok').toBe('ok');
+  });
+});

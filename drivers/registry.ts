@@ -1,0 +1,11 @@
+/**
+ * Every driver (system under test) the conformance runner knows, one per protocol. A new
+ * driver is one import and one entry here; see src/conform.ts for the adapter contract.
+ */
+import type { DriverDefinition } from '../src/conform.ts';
+
+export const drivers: DriverDefinition[] = [];
+
+export function findDriver(protocol: string): DriverDefinition | undefined {
+  return drivers.find((driver) => driver.protocol === protocol);
+}

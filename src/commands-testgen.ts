@@ -1,0 +1,236 @@
+/**
+ * The test-generation commands: `generate`, `conform`, `coverage` (see docs/test-vectors.md).
+ * Exit codes as everywhere: 0 fine, 1 a driver diverges, 2 a usage error (bad file, bad option).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command, CommandContext } from './commands.ts';
+import { parseBounds, parseInteger, selectModels } from './cli-args.ts';
+import { resolveConfig, UsageError } from './config.ts';
+import {
+  formatDivergence,
+  runSuite,
+  type ConformResult,
+  type DriverDefinition,
+} from './conform.ts';
+import { suiteCoverage, SuiteMismatchError } from './coverage.ts';
+import { GenerateError, generateSuite, xstateShortestPathsBaseline } from './generate.ts';
+import type { ModelDefinition } from './model.ts';
+import { buildStateGraph } from './state-graph.ts';
+import { ModelSystem } from './system.ts';
+import {
+  GENERATORS,
+  parseSuite,
+  serializeSuite,
+  type GeneratorName,
+  type TestSuite,
+} from './vectors.ts';
+import { renderVitest } from './vitest-render.ts';
+import { drivers as registeredDrivers } from '../drivers/registry.ts';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+/** States beyond which generation refuses (the graph keeps every edge in memory). */
+const DEFAULT_MAX_GRAPH_STATES = 300_000;
+/** xstate/graph runs XState's interpreter: the baseline is only computed on small models. */
+const BASELINE_MAX_STATES = 20_000;
+
+function maxStatesOption(context: CommandContext): number {
+  const text = context.values['max-states'];
+  return text === undefined ? DEFAULT_MAX_GRAPH_STATES : parseInteger(text, '--max-states', 1);
+}
+
+function generatorOption(name: string | undefined): GeneratorName {
+  if (name === undefined) throw new UsageError(`--suite is required: ${GENERATORS.join(', ')}`);
+  if (!GENERATORS.includes(name as GeneratorName)) {
+    throw new UsageError(`--suite must be one of ${GENERATORS.join(', ')}, got '${name}'`);
+  }
+  return name as GeneratorName;
+}
+
+function generate(context: CommandContext, model: ModelDefinition, generator: GeneratorName) {
+  const { values } = context;
+  try {
+    return generateSuite(model, {
+      generator,
+      bounds: parseBounds(values.bound),
+      variants: values.variant ?? [],
+      maxStates: maxStatesOption(context),
+      ...(values.seed === undefined
+        ? {}
+        : { seed: parseInteger(values.seed, '--seed', -(2 ** 31)) }),
+      ...(values.runs === undefined ? {} : { walks: parseInteger(values.runs, '--runs', 1) }),
+      ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
+    });
+  } catch (error) {
+    if (error instanceof GenerateError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Reads and validates a vector file for `model`, checking that it fits the model. */
+export function loadSuite(model: ModelDefinition, file: string): TestSuite {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const suite = parseSuite(text, file);
+  if (suite.protocol !== model.name) {
+    throw new UsageError(`${file}: vectors for '${suite.protocol}', not '${model.name}'`);
+  }
+  const config = resolveConfig(model, { bounds: suite.bounds, variants: suite.variants });
+  try {
+    suiteCoverage(model, config, suite);
+  } catch (error) {
+    if (error instanceof SuiteMismatchError) {
+      throw new UsageError(`${file}: does not fit the ${model.name} model: ${error.message}`);
+    }
+    throw error;
+  }
+  return suite;
+}
+
+const generateCommand: Command = (context) => {
+  const { models, io, values, positionals } = context;
+  const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+  const generator = generatorOption(values.suite);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'vitest') {
+    throw new UsageError(`--format must be json or vitest, got '${format}'`);
+  }
+  const { suite, graph } = generate(context, model, generator);
+  const text =
+    format === 'json' ? serializeSuite(suite) : renderVitest(suite, { outFile: values.out });
+  const s = suite.summary;
+  const summary = [
+    `${model.name} ${generator}: ${s.vectors} vectors, ${s.steps} steps; ` +
+      `transitions covered ${s.coveredTransitions}/${s.reachableTransitions} reachable ` +
+      `(lower bound for a tour: ${s.reachableTransitions} steps); ${s.reachableStates} reachable states`,
+  ];
+  if (generator === 'tour') {
+    if (graph.states.length <= BASELINE_MAX_STATES) {
+      const baseline = xstateShortestPathsBaseline(model, {
+        bounds: suite.bounds,
+        variants: suite.variants,
+      });
+      summary.push(
+        `xstate/graph getShortestPaths: ${baseline.paths} paths, ${baseline.totalLength} steps`,
+      );
+    } else {
+      summary.push(`xstate/graph baseline skipped: more than ${BASELINE_MAX_STATES} states`);
+    }
+  }
+  if (values.out !== undefined) {
+    writeFileSync(values.out, text);
+    io.stdout(summary.join('\n') + `\nwrote ${values.out}\n`);
+  } else {
+    io.stdout(text);
+    io.stderr(summary.join('\n') + '\n');
+  }
+  return EXIT_OK;
+};
+
+function findDriverFor(list: readonly DriverDefinition[], protocol: string): DriverDefinition {
+  const driver = list.find((candidate) => candidate.protocol === protocol);
+  if (!driver) {
+    const known = list.map((d) => d.protocol).join(', ') || '(none)';
+    throw new UsageError(`no driver for '${protocol}'; drivers: ${known}`);
+  }
+  return driver;
+}
+
+function conformResultJson(result: ConformResult) {
+  return result;
+}
+
+function makeConform(driverList: readonly DriverDefinition[]): Command {
+  return (context) => {
+    const { models, io, values, positionals } = context;
+    const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+    const driver = findDriverFor(driverList, model.name);
+    const variants = values.variant ?? [];
+    for (const name of variants) {
+      if (!driver.variants.some((variant) => variant.name === name)) {
+        const known = driver.variants.map((v) => v.name).join(', ') || '(none)';
+        throw new UsageError(
+          `unknown driver variant '${name}' for ${model.name}; variants: ${known}`,
+        );
+      }
+    }
+    // Model variants belong to `generate`; here --variant names the driver's bugs.
+    const suites =
+      values.suite !== undefined
+        ? [loadSuite(model, values.suite)]
+        : GENERATORS.map(
+            (generator) =>
+              generate({ ...context, values: { ...values, variant: [] } }, model, generator).suite,
+          );
+    const results = suites.map((suite) => runSuite(driver, suite, variants));
+    if (values.json) {
+      io.stdout(JSON.stringify({ results: results.map(conformResultJson) }, null, 2) + '\n');
+    } else {
+      const label = variants.length > 0 ? ` --variant ${variants.join(',')}` : '';
+      for (const result of results) {
+        if (result.conforms) {
+          io.stdout(
+            `${model.name}${label} ${result.generator}: conforms (${result.vectors} vectors, ${result.steps} steps)\n`,
+          );
+        } else {
+          io.stdout(
+            `${model.name}${label} ${result.generator}: DIVERGES at ${formatDivergence(result.divergence!)}\n`,
+          );
+        }
+      }
+    }
+    return results.every((result) => result.conforms) ? EXIT_OK : EXIT_FAILED;
+  };
+}
+
+const coverageCommand: Command = (context) => {
+  const { models, io, values, positionals } = context;
+  const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+  if (values.suite === undefined) throw new UsageError('coverage needs --suite FILE');
+  const suite = loadSuite(model, values.suite);
+  const config = resolveConfig(model, { bounds: suite.bounds, variants: suite.variants });
+  const coverage = suiteCoverage(model, config, suite);
+  // Reachability puts the numbers in proportion; skipped on models too large to enumerate.
+  const graph = buildStateGraph(new ModelSystem(model, config), maxStatesOption(context));
+  const labels = new ModelSystem(model, config).compiled.transitions.map((t) => t.label);
+  const reachable = graph.complete ? graph.reachableTransitions.map((id) => labels[id]) : null;
+  const missed = reachable?.filter((label) => coverage.transitions[label] === 0) ?? null;
+  const nodeIds = Object.keys(coverage.stateNodes);
+  const takenCount = Object.values(coverage.transitions).filter((hits) => hits > 0).length;
+  const report = {
+    ...coverage,
+    reachableStates: graph.complete ? graph.states.length : null,
+    reachableTransitions: reachable?.length ?? null,
+    reachableNeverTaken: missed,
+  };
+  if (values.json) {
+    io.stdout(JSON.stringify(report, null, 2) + '\n');
+    return EXIT_OK;
+  }
+  const of = (count: number | null) => (count === null ? '?' : String(count));
+  io.stdout(
+    [
+      `${model.name} ${suite.generator.name} suite: ${coverage.vectors} vectors, ${coverage.steps} steps`,
+      `model states visited: ${coverage.distinctStates} of ${of(report.reachableStates)} reachable`,
+      `state nodes active: ${nodeIds.length - coverage.neverActiveStateNodes.length} of ${nodeIds.length}`,
+      `transitions taken: ${takenCount} of ${of(report.reachableTransitions)} reachable (${labels.length} in the model)`,
+      `never active: ${coverage.neverActiveStateNodes.join(', ') || '(none)'}`,
+      `reachable, never taken: ${missed === null ? '?' : missed.join(', ') || '(none)'}`,
+      `never taken (all): ${coverage.neverTakenTransitions.join(', ') || '(none)'}`,
+    ].join('\n') + '\n',
+  );
+  return EXIT_OK;
+};
+
+/** The commands, with the drivers they can run (tests pass their own). */
+export function makeTestgenCommands(
+  driverList: readonly DriverDefinition[] = registeredDrivers,
+): Record<string, Command> {
+  return { generate: generateCommand, conform: makeConform(driverList), coverage: coverageCommand };
+}
+
+export const testgenCommands: Record<string, Command> = makeTestgenCommands();

@@ -92,6 +92,8 @@ function parseOptions(args: string[]) {
         seed: { type: 'string' },
         path: { type: 'string' },
         suite: { type: 'string' },
+        trace: { type: 'string' },
+        report: { type: 'string' },
         format: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },

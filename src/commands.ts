@@ -4,6 +4,7 @@ import { parseBoundRanges, parseBounds, parseInteger, selectModels } from './cli
 import { resolveConfig, UsageError } from './config.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { fuzz } from './fuzz.ts';
+import { inspectCommands, writeHtmlReport } from './commands-inspect.ts';
 import type { ModelDefinition } from './model.ts';
 import {
   formatCheckResult,
@@ -109,7 +110,16 @@ const check: Command = ({ models, io, values, positionals }) => {
     return result;
   });
   if (values.json) printJson(io, { results: results.map(checkResultJson) });
-  return exitCodeOf(results);
+  if (values.report === undefined) return exitCodeOf(results);
+  const report = values.report;
+  return writeHtmlReport(
+    report,
+    results.map((exploration, i) => ({ model: selected[i], exploration })),
+  ).then(({ index }) => {
+    // With --json, stdout is one JSON document: the report's place goes to stderr.
+    (values.json ? io.stderr : io.stdout)(`report: ${index}\n`);
+    return exitCodeOf(results);
+  });
 };
 
 const fuzzCommand: Command = ({ models, io, values, positionals }) => {
@@ -152,4 +162,5 @@ export const commands: Record<string, Command> = {
   check,
   fuzz: fuzzCommand,
   sweep: sweepCommand,
+  ...inspectCommands,
 };

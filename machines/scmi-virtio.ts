@@ -287,7 +287,9 @@ export function pollFetch(c: ScmiContext, cpu: number, flags: Flags): FetchResul
     next = withMsg(enabled, own, { pollIdx: idx });
     pending = vqPoll(idx);
   }
-  return { next: withCpu(next, cpu, { found }), found, kick: prefetched > 0 || pending };
+  const kick = prefetched > 0 || pending;
+  // `found` is kept only across the queue_work() step that still has to return it.
+  return { next: withCpu(next, cpu, { found: found && kick }), found, kick };
 }
 
 /* ---------- virtio_mark_txdone() + xfer_put() ---------- */
@@ -399,6 +401,8 @@ function buildMachine(bounds: { maxMsg: number; cpus: number; transfers: number 
     flags.noDeferredWorker ? c : { ...c, workQueued: true };
 
   const cpuRegion = (i: number) => {
+    /** queue_work(), then poll_done() returns: its `ret` is no longer needed. */
+    const kicked = (c: ScmiContext) => withCpu(queueWork(c), i, { found: false });
     // This CPU's caller runs only when the interrupt handler is not running on it.
     const mine = ({ context, event }: Ctx) => cpuOf(event) === i && context.irqOn !== i;
     const cpu = (context: ScmiContext) => context.cpus[i];
@@ -510,12 +514,12 @@ function buildMachine(bounds: { maxMsg: number; cpus: number; transfers: number 
               {
                 guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).found,
                 target: 'POLL_EXIT',
-                actions: [pollDoneTrue, assign(({ context }: Ctx) => queueWork(context))],
+                actions: [pollDoneTrue, assign(({ context }: Ctx) => kicked(context))],
               },
               {
                 guard: mine,
                 target: 'TRY_WAIT',
-                actions: assign(({ context }: Ctx) => queueWork(context)),
+                actions: assign(({ context }: Ctx) => kicked(context)),
               },
             ],
           },

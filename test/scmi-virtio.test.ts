@@ -248,7 +248,11 @@ describe('v8 as written: the races the explorer reports, replayed', () => {
 
 describe('scmi-virtio exploration', () => {
   it('finds the v8 double free as a short counterexample ending in scmi_finalize_message()', () => {
-    const result = explore(scmiVirtioModel, { variants: [VARIANTS.asWritten] });
+    // One message is enough for this race, and keeps the search small.
+    const result = explore(scmiVirtioModel, {
+      variants: [VARIANTS.asWritten],
+      bounds: { maxMsg: 1 },
+    });
     const trace = result.properties.find((p) => p.name === 'one-list-at-a-time')?.trace;
     expect(trace).toBeDefined();
     const events = trace!.steps.map((s) => s.event.type);
@@ -265,7 +269,10 @@ describe('scmi-virtio exploration', () => {
   });
 
   it('catches mark_txdone freeing a timed-out message while the device still holds it', () => {
-    const result = explore(scmiVirtioModel, { variants: [VARIANTS.txdoneFreesTimedOut] });
+    const result = explore(scmiVirtioModel, {
+      variants: [VARIANTS.txdoneFreesTimedOut],
+      bounds: { maxMsg: 1 },
+    });
     const trace = result.properties.find((p) => p.name === 'free-only-when-returned')?.trace;
     expect(trace!.steps.map((s) => s.event.type)).toContain('expire');
   });

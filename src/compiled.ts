@@ -77,7 +77,27 @@ interface Configuration {
   atomic: XNode[];
   value: StateValue;
   activePaths: Set<string>;
+  /** `ModelState.matches` for this configuration, made once (views are made on every step). */
+  matches: (path: string) => boolean;
+  /** Whether any active node has eventless transitions; if none, a step never looks for them. */
+  hasEventless: boolean;
   plans: Map<string, Plan>;
+  /** Plans of single-transition microsteps, by transition id (the common case). */
+  singlePlans: Map<number, Plan>;
+  /** Per event type, the active nodes that have transitions for it (null: none do). */
+  selectors: Map<string, Selector | null>;
+}
+
+/**
+ * The part of the active configuration that `select` must visit for one event type: the nodes
+ * with candidate transitions for it and the nodes on the way to them, in document order.
+ * Subtrees without candidates would select nothing and are left out.
+ */
+interface Selector {
+  parallel: boolean;
+  children: Selector[];
+  candidates: XTransition[];
+  guards: Array<Guard | undefined>;
 }
 
 const MAX_EVENTLESS_MICROSTEPS = 1000;
@@ -118,7 +138,13 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
   /** The result of `event` in `state`, or `null` when no transition is enabled. */
   step(state: CompiledState<C>, event: E): StepResult<C> | null {
     const configuration = this.configs[state.config];
-    const selected = this.select(this.root, configuration, state.context, event);
+    let selector = configuration.selectors.get(event.type);
+    if (selector === undefined) {
+      selector = this.selectorFor(this.root, configuration, event.type);
+      configuration.selectors.set(event.type, selector);
+    }
+    if (selector === null) return null;
+    const selected = selectWith(selector, state.context, event);
     if (selected.length === 0) return null;
     const outputs: Output[] = [];
     const taken: number[] = [];
@@ -130,7 +156,9 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       if (i > MAX_EVENTLESS_MICROSTEPS) {
         throw new ModelCompileError(`eventless transitions loop forever after '${event.type}'`);
       }
-      const eventless = this.selectEventless(this.configs[config], context, event);
+      const configuration = this.configs[config];
+      if (!configuration.hasEventless) break;
+      const eventless = this.selectEventless(configuration, context, event);
       if (eventless.length === 0) break;
       const before = { config, context };
       ({ config, context } = this.microstep(config, context, event, eventless, outputs, taken));
@@ -143,11 +171,7 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
   /** The view of a state that properties and the event alphabet get. */
   view(state: CompiledState<C>): ModelState<C> {
     const configuration = this.configs[state.config];
-    return {
-      value: configuration.value,
-      context: state.context,
-      matches: (path: string) => configuration.activePaths.has(path),
-    };
+    return { value: configuration.value, context: state.context, matches: configuration.matches };
   }
 
   stateValue(config: number): StateValue {
@@ -276,15 +300,16 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       return (context, event) => {
         const args = { context, event };
         const actionParams = paramsOf(context, event);
-        const partial: Record<string, unknown> =
-          typeof assignment === 'function'
-            ? { ...(assignment(args, actionParams) as Record<string, unknown>) }
-            : { ...(assignment as Record<string, unknown>) };
-        for (const key of Object.keys(partial)) {
+        const partial = (
+          typeof assignment === 'function' ? assignment(args, actionParams) : assignment
+        ) as Record<string, unknown>;
+        // As XState's assign: a property that is a function is a property assigner.
+        const updated: Record<string, unknown> = { ...(context as Record<string, unknown>) };
+        for (const key in partial) {
           const value = partial[key];
-          if (typeof value === 'function') partial[key] = value(args, actionParams);
+          updated[key] = typeof value === 'function' ? value(args, actionParams) : value;
         }
-        return Object.assign({}, context, partial);
+        return updated;
       };
     }
     if (builtin.type === 'xstate.emit') {
@@ -315,15 +340,20 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     if (known !== undefined) return known;
     const rootPrefix = this.root.id + '.';
     const id = this.configs.length;
+    const activePaths = new Set(
+      nodes.filter((node) => node !== this.root).map((node) => node.id.slice(rootPrefix.length)),
+    );
     this.configs.push({
       nodes,
       nodeSet: new Set(nodes),
       atomic: nodes.filter((node) => node.type === 'atomic'),
       value: stateValueOf(this.root, new Set(nodes)),
-      activePaths: new Set(
-        nodes.filter((node) => node !== this.root).map((node) => node.id.slice(rootPrefix.length)),
-      ),
+      activePaths,
+      matches: (path: string) => activePaths.has(path),
+      hasEventless: nodes.some((node) => (node.always ?? []).length > 0),
       plans: new Map(),
+      singlePlans: new Map(),
+      selectors: new Map(),
     });
     this.configIds.set(key, id);
     return id;
@@ -331,35 +361,28 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
 
   /* ---------- run time ---------- */
 
-  /** XState's transitionNode: inner regions first, a node's own transitions only if none. */
-  private select(
+  /** The Selector of `node` for `eventType` in this configuration (null: selects nothing). */
+  private selectorFor(
     node: XNode,
     configuration: Configuration,
-    context: unknown,
-    event: EventObject,
-  ): XTransition[] {
-    let inner: XTransition[] = [];
-    if (node.type === 'compound') {
+    eventType: string,
+  ): Selector | null {
+    const children: Selector[] = [];
+    if (node.type === 'compound' || node.type === 'parallel') {
       for (const child of Object.values(node.states)) {
-        if (configuration.nodeSet.has(child)) {
-          inner = this.select(child, configuration, context, event);
-          break;
-        }
-      }
-    } else if (node.type === 'parallel') {
-      for (const child of Object.values(node.states)) {
-        const chosen = this.select(child, configuration, context, event);
-        if (chosen.length > 0) inner = inner.length === 0 ? chosen : inner.concat(chosen);
+        if (!configuration.nodeSet.has(child)) continue;
+        const selector = this.selectorFor(child, configuration, eventType);
+        if (selector) children.push(selector);
       }
     }
-    if (inner.length > 0) return inner;
-    const candidates = this.candidates.get(node)!.get(event.type);
-    if (candidates === undefined) return inner;
-    for (const candidate of candidates) {
-      const guard = this.guards.get(candidate);
-      if (guard === undefined || guard(context, event)) return [candidate];
-    }
-    return inner;
+    const candidates = this.candidates.get(node)!.get(eventType) ?? [];
+    if (children.length === 0 && candidates.length === 0) return null;
+    return {
+      parallel: node.type === 'parallel',
+      children,
+      candidates,
+      guards: candidates.map((candidate) => this.guards.get(candidate)),
+    };
   }
 
   private selectEventless(
@@ -391,15 +414,27 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     taken: number[],
   ): { config: number; context: unknown } {
     const configuration = this.configs[config];
-    const key = selected.map((transition) => this.transitionIds.get(transition)).join(',');
-    let plan = configuration.plans.get(key);
-    if (plan === undefined) {
-      plan = this.plan(configuration, selected);
-      configuration.plans.set(key, plan);
+    let plan: Plan | undefined;
+    if (selected.length === 1) {
+      const id = this.transitionIds.get(selected[0])!;
+      taken.push(id);
+      plan = configuration.singlePlans.get(id);
+      if (plan === undefined) {
+        plan = this.plan(configuration, selected);
+        configuration.singlePlans.set(id, plan);
+      }
+    } else {
+      const key = selected.map((transition) => this.transitionIds.get(transition)).join(',');
+      for (const transition of selected) taken.push(this.transitionIds.get(transition)!);
+      plan = configuration.plans.get(key);
+      if (plan === undefined) {
+        plan = this.plan(configuration, selected);
+        configuration.plans.set(key, plan);
+      }
     }
-    for (const transition of selected) taken.push(this.transitionIds.get(transition)!);
     let next = context;
-    for (const action of plan.actions) next = action(next, event, outputs);
+    const actions = plan.actions;
+    for (let i = 0; i < actions.length; i++) next = actions[i](next, event, outputs);
     return { config: plan.nextConfig, context: next };
   }
 
@@ -428,6 +463,25 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     };
   }
 }
+
+/** XState's transitionNode on a Selector: inner regions first, a node's own only if none. */
+function selectWith(selector: Selector, context: unknown, event: EventObject): XTransition[] {
+  let inner: XTransition[] = EMPTY;
+  const children = selector.children;
+  for (let i = 0; i < children.length; i++) {
+    const chosen = selectWith(children[i], context, event);
+    if (chosen.length > 0) inner = inner.length === 0 ? chosen : inner.concat(chosen);
+  }
+  if (inner.length > 0) return inner;
+  const { candidates, guards } = selector;
+  for (let i = 0; i < candidates.length; i++) {
+    const guard = guards[i];
+    if (guard === undefined || guard(context, event)) return [candidates[i]];
+  }
+  return inner;
+}
+
+const EMPTY: XTransition[] = [];
 
 function describeGuard(guard: unknown): string {
   if (typeof guard === 'string') return guard;

@@ -11,12 +11,21 @@
 import { resolveConfig, type ConfigRequest } from './config.ts';
 import { IntVector } from './int-vector.ts';
 import type { ModelDefinition } from './model.ts';
+import { StateCodec, StateStore, UnencodableError } from './state-store.ts';
 import { DEADLOCK_PROPERTY, ModelSystem, type SystemNode } from './system.ts';
 import { replayIndices, type Trace } from './trace.ts';
 
 export interface ExploreOptions extends ConfigRequest {
   /** Stop after this many distinct states; the result is then incomplete. */
   maxStates?: number;
+  /** Stop after about this many seconds; the result is then incomplete. */
+  maxSeconds?: number;
+  /**
+   * How the visited set is stored: `compact` (default) keeps each state as tagged bytes in one
+   * arena, exact and decodable, falling back to `json` when a context is not plain JSON data;
+   * `json` is the original Map of JSON keys with snapshots queued until expanded.
+   */
+  store?: 'compact' | 'json';
   /** Called about once a second with the progress so far. */
   onProgress?: (progress: { states: number; transitions: number; seconds: number }) => void;
 }
@@ -51,6 +60,8 @@ export interface ExploreResult {
   depth: number;
   seconds: number;
   peakRssBytes: number;
+  /** Bytes held by the visited set and the parent links (what a stored state costs). */
+  storeBytes?: number;
   properties: PropertyResult[];
   coverage: Coverage;
 }
@@ -62,15 +73,121 @@ interface Found {
   message: string;
 }
 
+/**
+ * The visited set and the BFS queue in one: states are numbered in discovery order, and state
+ * `i` can be fetched back when its turn comes, so no separate frontier is kept.
+ */
+interface Visited {
+  /** The number of `node`, adding it if new (then `added` is true). */
+  add(node: SystemNode): number;
+  added: boolean;
+  readonly size: number;
+  /** The node numbered `index`, for expanding it (each index is taken once, in order). */
+  take(index: number): SystemNode;
+  /** Bytes held for the stored states (keys and table; parent links not included). */
+  bytes(): number;
+}
+
+/** Exact compact storage: states as tagged bytes in one arena (src/state-store.ts). */
+class CompactVisited implements Visited {
+  private readonly codec = new StateCodec();
+  private readonly store = new StateStore();
+  added = false;
+
+  constructor(private readonly monitorCount: number) {}
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  add(node: SystemNode): number {
+    const codec = this.codec;
+    const hash = codec.encode(node.state.config, node.state.context, node.monitors);
+    const id = this.store.insert(codec.buffer, codec.length, hash);
+    this.added = this.store.added;
+    return id;
+  }
+
+  take(index: number): SystemNode {
+    const decoded = this.codec.decode(
+      this.store.arenaBytes,
+      this.store.offsetOf(index),
+      this.monitorCount,
+    );
+    return {
+      state: { config: decoded.config, context: decoded.context },
+      monitors: decoded.monitors,
+    };
+  }
+
+  bytes(): number {
+    return this.store.byteLength;
+  }
+}
+
+/** The original store: a Map from JSON keys, snapshots kept until expanded. */
+class JsonVisited implements Visited {
+  private readonly ids = new Map<string, number>();
+  private readonly pending: Array<SystemNode | undefined> = [];
+  added = false;
+  private keyBytes = 0;
+
+  constructor(private readonly system: ModelSystem) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  add(node: SystemNode): number {
+    const key = this.system.key(node);
+    const known = this.ids.get(key);
+    this.added = known === undefined;
+    if (known !== undefined) return known;
+    const id = this.ids.size;
+    this.ids.set(key, id);
+    this.pending.push(node);
+    this.keyBytes += key.length;
+    return id;
+  }
+
+  take(index: number): SystemNode {
+    const node = this.pending[index]!;
+    this.pending[index] = undefined;
+    return node;
+  }
+
+  bytes(): number {
+    return this.keyBytes;
+  }
+}
+
 export function explore(definition: ModelDefinition, options: ExploreOptions = {}): ExploreResult {
   const config = resolveConfig(definition, options);
   const system = new ModelSystem(definition, config);
+  if ((options.store ?? 'compact') === 'compact') {
+    try {
+      return exploreWith(definition, options, system, new CompactVisited(system.monitors.length));
+    } catch (error) {
+      if (!(error instanceof UnencodableError)) throw error;
+      // A context that is not plain JSON data: JSON keys still work (as before).
+    }
+  }
+  return exploreWith(definition, options, system, new JsonVisited(system));
+}
+
+function exploreWith(
+  definition: ModelDefinition,
+  options: ExploreOptions,
+  system: ModelSystem,
+  visited: Visited,
+): ExploreResult {
+  const config = system.config;
   const maxStates = options.maxStates ?? Infinity;
   const started = performance.now();
+  const deadline = started + (options.maxSeconds ?? Infinity) * 1000;
   let lastProgress = started;
   let peakRss = process.memoryUsage.rss();
 
-  const ids = new Map<string, number>();
   const parent = new IntVector();
   const via = new IntVector();
   const found = new Map<string, Found>();
@@ -90,80 +207,79 @@ export function explore(definition: ModelDefinition, options: ExploreOptions = {
   }
   const goals = goalChecks.map(() => new IntVector());
   const needGraph = goalChecks.length > 0;
-  const configHits = new Map<number, number>();
-  const transitionHits = new Map<number, number>();
+  const configHits: number[] = [];
+  const transitionHits: number[] = system.compiled.transitions.map(() => 0);
 
   const record = (property: string, finding: Found) => {
     if (!found.has(property)) found.set(property, finding);
   };
   const add = (node: SystemNode, from: number, eventIndex: number): number => {
-    const key = system.key(node);
-    const known = ids.get(key);
-    if (known !== undefined) return known;
-    const id = ids.size;
-    ids.set(key, id);
-    parent.push(from);
-    via.push(eventIndex);
-    next.push(node);
+    const id = visited.add(node);
+    if (visited.added) {
+      parent.push(from);
+      via.push(eventIndex);
+    }
     return id;
   };
 
-  let next: SystemNode[] = [];
   add(system.initial().node, -1, -1);
   let depth = 0;
+  let layerEnd = 1; // states [0, layerEnd) are at depth <= `depth`
   let transitions = 0;
   let processed = 0;
   let complete = true;
 
-  while (next.length > 0) {
-    const layer = next;
-    next = [];
-    for (const node of layer) {
-      if (processed >= maxStates) {
-        complete = false;
-        break;
-      }
-      const index = processed++;
-      configHits.set(node.state.config, (configHits.get(node.state.config) ?? 0) + 1);
+  while (processed < visited.size) {
+    if (processed === layerEnd) {
+      depth++;
+      layerEnd = visited.size;
+    }
+    if (processed >= maxStates || ((processed & 0xff) === 0 && performance.now() > deadline)) {
+      complete = false;
+      break;
+    }
+    const index = processed++;
+    const node = visited.take(index);
+    const configId = node.state.config;
+    configHits[configId] = (configHits[configId] ?? 0) + 1;
+    if (system.invariants.length > 0) {
       for (const violation of system.checkState(node)) {
         record(violation.property, { stateIndex: index, message: violation.message });
       }
-      goalChecks.forEach((check, i) => goals[i].push(check(node) ? 1 : 0));
-      if (needGraph) edgeStart.push(edgeTarget.length);
+    }
+    for (let i = 0; i < goalChecks.length; i++) goals[i].push(goalChecks[i](node) ? 1 : 0);
+    if (needGraph) edgeStart.push(edgeTarget.length);
 
-      const successors = system.successors(node);
-      if (successors.length === 0 && !system.isTerminal(node)) {
-        record(DEADLOCK_PROPERTY, {
+    const successors = system.successors(node);
+    if (successors.length === 0 && !system.isTerminal(node)) {
+      record(DEADLOCK_PROPERTY, {
+        stateIndex: index,
+        message: 'no event is enabled and the state is not terminal',
+      });
+    }
+    for (let s = 0; s < successors.length; s++) {
+      const successor = successors[s];
+      transitions++;
+      const taken = successor.result.transitions;
+      for (let t = 0; t < taken.length; t++) transitionHits[taken[t]]++;
+      for (const violation of successor.violations) {
+        record(violation.property, {
           stateIndex: index,
-          message: 'no event is enabled and the state is not terminal',
+          eventIndex: successor.eventIndex,
+          message: violation.message,
         });
       }
-      for (const successor of successors) {
-        transitions++;
-        for (const id of successor.result.transitions) {
-          transitionHits.set(id, (transitionHits.get(id) ?? 0) + 1);
-        }
-        for (const violation of successor.violations) {
-          record(violation.property, {
-            stateIndex: index,
-            eventIndex: successor.eventIndex,
-            message: violation.message,
-          });
-        }
-        const target = add(successor.node, index, successor.eventIndex);
-        if (needGraph) edgeTarget.push(target);
-      }
-      if ((processed & 0xfff) === 0) {
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
-        const now = performance.now();
-        if (options.onProgress && now - lastProgress >= 1000) {
-          lastProgress = now;
-          options.onProgress({ states: processed, transitions, seconds: (now - started) / 1000 });
-        }
+      const target = add(successor.node, index, successor.eventIndex);
+      if (needGraph) edgeTarget.push(target);
+    }
+    if ((processed & 0xfff) === 0) {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      const now = performance.now();
+      if (options.onProgress && now - lastProgress >= 1000) {
+        lastProgress = now;
+        options.onProgress({ states: processed, transitions, seconds: (now - started) / 1000 });
       }
     }
-    if (!complete) break;
-    if (next.length > 0) depth++;
   }
   if (needGraph) edgeStart.push(edgeTarget.length);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -236,6 +352,7 @@ export function explore(definition: ModelDefinition, options: ExploreOptions = {
     depth,
     seconds: (performance.now() - started) / 1000,
     peakRssBytes: peakRss,
+    storeBytes: visited.bytes() + parent.byteLength + via.byteLength,
     properties: results,
     coverage: coverageOf(system, configHits, transitionHits),
   };
@@ -285,17 +402,19 @@ function firstUnableToReach(
 
 function coverageOf(
   system: ModelSystem,
-  configHits: Map<number, number>,
-  transitionHits: Map<number, number>,
+  configHits: readonly number[],
+  transitionHits: readonly number[],
 ): Coverage {
   const stateNodes: Record<string, number> = {};
   for (const id of system.compiled.stateNodeIds) stateNodes[id] = 0;
-  for (const [config, hits] of configHits) {
+  for (let config = 0; config < configHits.length; config++) {
+    const hits = configHits[config];
+    if (!hits) continue;
     for (const id of system.compiled.activeStateNodes(config)) stateNodes[id] += hits;
   }
   const transitions: Record<string, number> = {};
   for (const info of system.compiled.transitions) {
-    transitions[info.label] = transitionHits.get(info.id) ?? 0;
+    transitions[info.label] = transitionHits[info.id] ?? 0;
   }
   return { stateNodes, transitions };
 }

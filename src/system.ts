@@ -120,13 +120,22 @@ export class ModelSystem {
   ): Successor | null {
     const result = this.compiled.step(node.state, event);
     if (!result) return null;
+    const violations: Violation[] = [];
+    if (this.stepProperties.length === 0 && this.monitors.length === 0) {
+      return {
+        event,
+        eventIndex,
+        result,
+        node: { state: result.state, monitors: node.monitors },
+        violations,
+      };
+    }
     const step: Step<unknown, EventObject> = {
       from,
       event,
       outputs: result.outputs,
       to: this.compiled.view(result.state),
     };
-    const violations: Violation[] = [];
     for (const property of this.stepProperties) {
       const message = failure(property.check(step));
       if (message !== undefined) violations.push({ property: property.name, message });

@@ -8,7 +8,7 @@ import type { CommandContext, Command } from './commands.ts';
 import { resolveConfig, UsageError } from './config.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { activeStates, chartOf } from './inspect/chart.ts';
-import { stopElk } from './inspect/elk-runner.ts';
+import { stopElk, warmElk } from './inspect/elk-runner.ts';
 import { toDot, toMermaid } from './inspect/export.ts';
 import type { CoverageSet } from './inspect/page-data.ts';
 import { renderProtocolPage, writeReport, type ProtocolPage } from './inspect/report.ts';
@@ -40,9 +40,11 @@ export async function writeHtmlReport(
   dir: string,
   results: ReadonlyArray<{ model: ModelDefinition; exploration: ExploreResult }>,
   extras: { suites?: CoverageSet[]; traces?: NamedTrace[] } = {},
-): Promise<{ index: string; pages: ProtocolPage[] }> {
+): Promise<{ index: string; pages: ProtocolPage[]; startupMilliseconds: number }> {
   const pages: ProtocolPage[] = [];
+  let startupMilliseconds = 0;
   try {
+    startupMilliseconds = await warmElk();
     for (const { model, exploration } of results) {
       pages.push(
         await renderProtocolPage({
@@ -57,7 +59,7 @@ export async function writeHtmlReport(
     await stopElk();
   }
   const index = writeReport(dir, pages, `generated ${new Date().toISOString()} by mailbox-models`);
-  return { index, pages };
+  return { index, pages, startupMilliseconds };
 }
 
 const inspect: Command = async ({ models, io, values, positionals }: CommandContext) => {
@@ -98,7 +100,8 @@ const inspect: Command = async ({ models, io, values, positionals }: CommandCont
     model,
     exploration: explore(model, { ...request, maxStates }),
   }));
-  const { index, pages } = await writeHtmlReport(values.out, results, extras);
+  const { index, pages, startupMilliseconds } = await writeHtmlReport(values.out, results, extras);
+  io.stdout(`layout engine started in ${(startupMilliseconds / 1000).toFixed(2)} s\n`);
   for (const page of pages) {
     io.stdout(`${page.protocol}: rendered in ${(page.milliseconds / 1000).toFixed(2)} s\n`);
   }

@@ -161,7 +161,12 @@ function siblingRanks(chart: Chart, arrows: ChartTransition[]): Map<string, numb
   return rank;
 }
 
-function buildGraph(chart: Chart, rows: Map<string, Row[]>, full: boolean): ElkNode {
+function buildGraph(
+  chart: Chart,
+  rows: Map<string, Row[]>,
+  full: boolean,
+  extra: Record<string, string> = {},
+): ElkNode {
   const arrows = chart.transitions.filter((t) => !isRow(chart, t));
   const rank = full ? siblingRanks(chart, arrows) : new Map<string, number>();
   const nodeOf = (id: string): ElkNode => {
@@ -225,7 +230,7 @@ function buildGraph(chart: Chart, rows: Map<string, Row[]>, full: boolean): ElkN
     id: '__graph__',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
+      'elk.direction': 'RIGHT',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.json.shapeCoords': 'ROOT',
       'elk.json.edgeCoords': 'ROOT',
@@ -243,6 +248,7 @@ function buildGraph(chart: Chart, rows: Map<string, Row[]>, full: boolean): ElkN
             'elk.layered.cycleBreaking.strategy': 'MODEL_ORDER',
           }
         : {}),
+      ...extra,
     },
     children: [root],
     edges,
@@ -320,6 +326,8 @@ function collect(chart: Chart, graph: ElkNode, rows: Map<string, Row[]>) {
 
 export interface LayoutOptions {
   timeoutMs?: number;
+  /** Extra root layout options (experiments). */
+  rootOptions?: Record<string, string>;
 }
 
 /** Lays out a chart; on an elkjs failure or timeout, retries with the simplest options. */
@@ -330,7 +338,7 @@ export async function layoutChart(chart: Chart, options: LayoutOptions = {}): Pr
   let attempt: Layout['attempt'] = 'full';
   let graph: ElkNode;
   try {
-    graph = await runElk(buildGraph(chart, rows, true), timeoutMs);
+    graph = await runElk(buildGraph(chart, rows, true, options.rootOptions), timeoutMs);
   } catch {
     attempt = 'simple';
     graph = await runElk(buildGraph(chart, rows, false), timeoutMs);

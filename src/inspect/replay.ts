@@ -17,7 +17,10 @@ export interface NamedTrace {
 }
 
 /** Replays events from the initial state; stops with an error at the first one not enabled. */
-export function replayEvents(system: ModelSystem, events: readonly EventObject[]): Trace {
+export function replayEvents(
+  system: ModelSystem,
+  events: ReadonlyArray<EventObject & Record<string, unknown>>,
+): Trace {
   const start = system.compiled.initial();
   const trace: Trace = {
     initial: {

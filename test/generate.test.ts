@@ -40,7 +40,12 @@ describe('state graph', () => {
 });
 
 describe('generators', () => {
-  for (const bounds of [{}, { requests: 5, seqMod: 2 }, { wire: 3, requests: 4 }]) {
+  const boundsList: Record<string, number>[] = [
+    {},
+    { requests: 5, seqMod: 2 },
+    { wire: 3, requests: 4 },
+  ];
+  for (const bounds of boundsList) {
     it(`the tour takes every reachable transition (bounds ${JSON.stringify(bounds)})`, () => {
       const graph = graphOf(bounds);
       const tour = transitionTour(graph);

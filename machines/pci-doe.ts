@@ -209,35 +209,35 @@ export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
       name: VARIANTS.reviewIrqHandler,
       description:
         "pci_doe_irq() as the review proposes: the ERROR test first (returning without clearing INT_STATUS), INT_STATUS cleared by writing PCI_DOE_STATUS_INT_STATUS, IRQ_NONE on the final path; on the default model's state machine. After any error INT_STATUS stays set, so 'enabled AND INT_STATUS' never rises again and no interrupt is ever sent.",
-      source: `${SEED}:205-232 (review: "Summary of above suggested changes")`,
+      source: `${SEED}:222-256 (review of pci_doe_irq(): "Summary of above suggested changes")`,
       breaks: ['response-wakes-driver'],
     },
     {
       name: VARIANTS.errBusyKeepsCurTask,
       description:
         'err_busy forgets to clear cur_task and wake the queue when it gives up after PCI_DOE_BUSY_MAX_RETRIES.',
-      source: `${SEED}:480-487 (err_busy: if (doe->state == DOE_IDLE) {...})`,
+      source: `${SEED}:417-426 (err_busy: if (doe->state == DOE_IDLE) {...})`,
       breaks: ['callback-once', 'no-use-after-return', 'cur-task-cleared', 'mailbox-recovers'],
     },
     {
       name: VARIANTS.noDeadlineInWaitResp,
       description:
         'DOE_WAIT_RESP without the time_after() check: it polls forever when the device never answers.',
-      source: `${SEED}:411-416`,
+      source: `${SEED}:350-357 (if (!DATA_OBJECT_READY) { if (time_after(...)) ...; reschedule })`,
       breaks: ['callback-once', 'mailbox-recovers'],
     },
     {
       name: VARIANTS.deadlineBeforeReady,
       description:
         'DOE_WAIT_RESP tests the deadline before Data Object Ready: a response that arrived before the deadline but is read after it is thrown away with -ETIMEDOUT.',
-      source: `${SEED}:404-417`,
+      source: `${SEED}:345-357 (ERROR, then Data Object Ready, then the deadline)`,
       breaks: ['response-not-lost'],
     },
     {
       name: VARIANTS.noWakeOnResponse,
       description:
         'DOE_WAIT_RESP clears cur_task on success but forgets wake_up_interruptible(&doe->wq).',
-      source: `${SEED}:424-427`,
+      source: `${SEED}:366-369 (cur_task = NULL; wake_up_interruptible(&doe->wq))`,
       breaks: ['waiters-woken'],
     },
     {
@@ -250,14 +250,14 @@ export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
     {
       name: VARIANTS.noDeadCheck,
       description: 'pci_doe_exchange_sync() does not test doe->dead before taking the mailbox.',
-      source: `${SEED}:530-533 (if (doe->dead) ... return -EIO)`,
+      source: `${SEED}:476-478 (if (doe->dead) ... return -EIO)`,
       breaks: ['callback-once', 'dead-means-eio', 'cur-task-cleared', 'no-deadlock'],
     },
     {
       name: VARIANTS.timeoutSkipsAbort,
       description:
         'On -ETIMEDOUT the work gives up like err_busy (state back to DOE_IDLE, no abort) instead of going to err_abort.',
-      source: `${SEED}:411-414 (rc = -ETIMEDOUT; goto err_abort)`,
+      source: `${SEED}:352-354 (rc = -ETIMEDOUT; goto err_abort)`,
       breaks: ['abort-before-next-request', 'response-matches-request', 'response-wakes-driver'],
     },
   ],

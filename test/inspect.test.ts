@@ -3,6 +3,12 @@ import { assign, setup } from 'xstate';
 import { resolveConfig } from '../src/config.ts';
 import { explore } from '../src/explore.ts';
 import { activeStates, chartOf } from '../src/inspect/chart.ts';
+import {
+  DIAGRAM_END,
+  DIAGRAM_START,
+  diagramBlock,
+  replaceDiagramBlock,
+} from '../src/inspect/docs-diagrams.ts';
 import { stopElk } from '../src/inspect/elk-runner.ts';
 import { jsonForScript } from '../src/inspect/escape.ts';
 import { toDot, toMermaid } from '../src/inspect/export.ts';
@@ -199,7 +205,7 @@ describe('Mermaid and DOT export', () => {
     expect(mermaid).toContain('state "host" as toy_host {');
     expect(mermaid).toContain('[*] --> toy_host_IDLE');
     expect(lines.map((l) => l.trim())).toContain('--'); // parallel regions
-    expect(mermaid).toContain('toy_host_IDLE --> toy_host_WAITING : send #91;canSend#93;');
+    expect(mermaid).toContain('toy_host_IDLE --> toy_host_WAITING : send [canSend]');
     // One arrow per transition target (self-loops for targetless ones), plus initial arrows.
     const arrows = lines.filter((l) => / --> /.test(l) && !l.includes('[*]'));
     expect(arrows).toHaveLength(chart.transitions.length);
@@ -244,5 +250,23 @@ describe('page data', () => {
       'issued',
       'wire',
     ]);
+  });
+});
+
+describe('docs diagrams', () => {
+  const block = diagramBlock('toy', 'stateDiagram-v2\n  A --> B\n');
+
+  it('replaces the marked block and nothing else', () => {
+    const page = `# Toy\n\ntext\n\n${DIAGRAM_START}\nold\n${DIAGRAM_END}\n\nafter\n`;
+    const updated = replaceDiagramBlock(page, block);
+    expect(updated).toBe(`# Toy\n\ntext\n\n${block}\n\nafter\n`);
+    expect(replaceDiagramBlock(updated, block)).toBe(updated);
+  });
+
+  it('appends the block when the page has no markers', () => {
+    const updated = replaceDiagramBlock('# Toy\n', block);
+    expect(updated.startsWith('# Toy\n\n## State diagram\n\n' + DIAGRAM_START)).toBe(true);
+    expect(updated).toContain('```mermaid\nstateDiagram-v2\n  A --> B\n```');
+    expect(replaceDiagramBlock(updated, block)).toBe(updated);
   });
 });

@@ -37,8 +37,33 @@
   svg.removeAttribute('height');
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   const applyBox = () => svg.setAttribute('viewBox', `${box.x} ${box.y} ${box.w} ${box.h}`);
+  const canvasScale = () => {
+    const rect = svg.getBoundingClientRect();
+    return Math.min(rect.width / chart.width, rect.height / chart.height);
+  };
+  // The whole chart, but never magnified beyond 1.5x (a small chart would look bloated).
   const fit = () => {
-    box = { x: 0, y: 0, w: chart.width, h: chart.height };
+    const rect = svg.getBoundingClientRect();
+    const scale = Math.min(canvasScale(), 1.5);
+    const w = rect.width / scale;
+    const h = rect.height / scale;
+    box = { x: (chart.width - w) / 2, y: (chart.height - h) / 2, w, h };
+    applyBox();
+  };
+  // Big charts open at a readable scale on their top-left corner; "fit" shows everything.
+  const initialView = () => {
+    if (canvasScale() >= 0.6) return fit();
+    const rect = svg.getBoundingClientRect();
+    box = { x: 0, y: 0, w: rect.width / 0.85, h: rect.height / 0.85 };
+    applyBox();
+  };
+  const zoomTo = (element) => {
+    const b = element.getBBox();
+    const rect = svg.getBoundingClientRect();
+    const scale = Math.min(rect.width / (b.width + 40), rect.height / (b.height + 40), 1.5);
+    const w = rect.width / scale;
+    const h = rect.height / scale;
+    box = { x: b.x + b.width / 2 - w / 2, y: b.y + b.height / 2 - h / 2, w, h };
     applyBox();
   };
   const toSvg = (clientX, clientY) => {
@@ -85,10 +110,18 @@
   svg.addEventListener('dblclick', (event) => {
     const target = event.target.closest('[data-state]');
     if (!target) return fit();
-    const b = target.getBBox();
-    box = { x: b.x - 20, y: b.y - 20, w: b.width + 40, h: b.height + 40 };
-    applyBox();
+    zoomTo(target);
   });
+  // "go to state": every state by its path, for charts too big to search by eye.
+  const goto = $('goto-state');
+  for (const state of data.states) {
+    goto.append(new window.Option(state.id.split('.').slice(1).join('.') || state.id, state.id));
+  }
+  goto.onchange = () => {
+    const element = stateEls.get(goto.value);
+    if (element) zoomTo(element);
+    goto.value = '';
+  };
   $('zoom-in').onclick = () => zoom(1 / 1.3);
   $('zoom-out').onclick = () => zoom(1.3);
   $('zoom-fit').onclick = fit;
@@ -345,7 +378,7 @@
     event.preventDefault();
   });
   window.addEventListener('hashchange', readHash);
-  fit();
+  initialView();
   readHash();
   document.body.dataset.ready = 'true';
 })();

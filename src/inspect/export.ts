@@ -23,11 +23,12 @@ function mermaidIds(chart: Chart): Map<string, string> {
   return ids;
 }
 
-/** Mermaid text: characters that end or restructure a statement become entity codes (#35;). */
+/**
+ * Mermaid text: characters that end or restructure a statement, or that Mermaid would read as
+ * markup, become entity codes (`#35;`); brackets stay, for readable `event [guard]` labels.
+ */
 export function mermaidText(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[#;:"<>{}[\]\\|`&%]/g, (c) => `#${c.codePointAt(0)};`);
+  return text.replace(/[\r\n]+/g, ' ').replace(/[#;:"<>{}\\|`&%]/g, (c) => `#${c.codePointAt(0)};`);
 }
 
 /** The deepest state that is a proper ancestor of every given state (where an arrow lives). */

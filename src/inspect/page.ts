@@ -123,8 +123,9 @@ ${options.indexHref ? `<a href="${x(options.indexHref)}">← all protocols</a> �
 <span id="step-counter" class="for-trace"></span>
 <button id="next" class="for-trace" title="next step (→)">next ▶</button>
 <span class="sep"></span>
+<select id="goto-state" title="zoom to a state"><option value="">go to state…</option></select>
 <button id="zoom-out" title="zoom out">−</button><button id="zoom-in" title="zoom in">+</button><button id="zoom-fit" title="fit the whole chart">fit</button>
-<span class="help">wheel: zoom · drag: pan · double-click a state: zoom to it</span>
+<span class="help">wheel: zoom · drag: pan · double-click: zoom to a state / fit</span>
 </div>
 <main>
 <div id="canvas">

@@ -315,6 +315,34 @@ describe("finding 3: the review's pci_doe_irq() leaves INT_STATUS set after an e
   });
 });
 
+describe("finding 5: the seed handler's read-to-clear window is harmless, as the review argues", () => {
+  it('Data Object Ready rising between the read and the clear sends no MSI, yet the work sees it', () => {
+    const prefix: DoeEvent[] = [
+      ...readyIn('irq'),
+      ev('other_user_busy'),
+      call(0),
+      ev('work_run'), // BUSY: retry
+      ev('other_user_done'), // BUSY clears: INT_STATUS rises, MSI
+      ev('irq_read_status'), // the handler reads INT_STATUS set ...
+      ev('work_run'), // (the retry writes GO meanwhile)
+      ev('device_respond'), // ... Data Object Ready rises while INT_STATUS is still set
+    ];
+    const window = replay(prefix);
+    expect(contextOf(window)).toMatchObject({ irqPending: false, intStatus: true });
+    const done = replay([
+      ...prefix,
+      ev('irq_write_clear'), // clears the INT_STATUS that Data Object Ready also wanted
+      ev('irq_schedule_work'), // but the work is kicked after the clear
+      ev('work_run'),
+    ]);
+    expect(done.outputs.at(-1)).toContainEqual({
+      type: 'callback',
+      task: 0,
+      rc: RESPONSE_BYTES,
+    });
+  });
+});
+
 describe('finding 4: the dead branches of both handlers', () => {
   const coverage = (variants: string[], bounds: Record<string, number> = {}) =>
     explore(pciDoeModel, { variants, bounds }).coverage.transitions;

@@ -384,7 +384,8 @@ export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
         /* probe succeeded: abort_c is not waited on again */
         probeDone: assign({ abortDone: false, ready: true }),
         /* err_free_irqs: free_irq() (no handler runs after it), kfree(irq_name); then
-         * pci_doe_probe()'s err_free: kfree(doe). The fix cancels the work first. */
+         * pci_doe_probe()'s err_free: kfree(doe). The fix then cancels the work, after
+         * free_irq() so that no handler can queue it again. */
         freeIrq: assign({ irq: false, intEnable: false, irqPending: false }),
         cancelWork: assign({ work: 'none' as WorkPending }),
         /* callers */

@@ -3,8 +3,9 @@
  * driver is one import and one entry here; see src/conform.ts for the adapter contract.
  */
 import type { DriverDefinition } from '../src/conform.ts';
+import { mcdiDriver } from './mcdi.ts';
 
-export const drivers: DriverDefinition[] = [];
+export const drivers: DriverDefinition[] = [mcdiDriver];
 
 export function findDriver(protocol: string): DriverDefinition | undefined {
   return drivers.find((driver) => driver.protocol === protocol);

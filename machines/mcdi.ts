@@ -115,7 +115,7 @@ export const VARIANTS = {
   queueBeforeModeCheck: 'rpc-async-queue-before-mode-check',
   listAddHead: 'rpc-async-list-add-head',
   asWrittenRelease: 'as-written-release',
-  asWrittenDuplicateWindow: 'as-written-duplicate-window',
+  asWrittenSendWindow: 'as-written-send-window',
   asWrittenCheckThenCmpxchg: 'as-written-check-then-cmpxchg',
   flushSkipsRunning: 'flush-skips-running',
   evDeathCompletesAsync: 'ev-death-completes-async',
@@ -247,7 +247,7 @@ export const mcdiModel = defineModel<McdiContext, McdiInput>({
       breaks: ['no-stranded-request'],
     },
     {
-      name: VARIANTS.asWrittenDuplicateWindow,
+      name: VARIANTS.asWrittenSendWindow,
       description:
         'the seed as written: efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno, also a duplicate that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
       source: 'sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
@@ -270,7 +270,7 @@ export const mcdiModel = defineModel<McdiContext, McdiInput>({
     const queueBeforeModeCheck = has(VARIANTS.queueBeforeModeCheck);
     const addAtHead = has(VARIANTS.listAddHead);
     const quiesceUnderLock = !has(VARIANTS.asWrittenRelease);
-    const checkAwaiting = !has(VARIANTS.asWrittenDuplicateWindow);
+    const checkAwaiting = !has(VARIANTS.asWrittenSendWindow);
     const cmpxchgUnderLock = !has(VARIANTS.asWrittenCheckThenCmpxchg);
     const flushSkipsRunning = has(VARIANTS.flushSkipsRunning);
     const deathCompletesAsync = has(VARIANTS.evDeathCompletesAsync);
@@ -539,11 +539,20 @@ export const mcdiModel = defineModel<McdiContext, McdiInput>({
                 process: {
                   guard: ({ context }) => context.shmem !== null,
                   target: 'FLUSH_LIST',
-                  actions: assign(({ context }) => ({
-                    ...readResponseHeader(context),
-                    state: 'QUIESCENT' as const,
-                    asyncList: flushSkipsRunning ? context.asyncList.slice(1) : context.asyncList,
-                  })),
+                  actions: assign(({ context }) => {
+                    const read = readResponseHeader(context);
+                    return {
+                      ...read,
+                      state: 'QUIESCENT' as const,
+                      asyncList: flushSkipsRunning ? context.asyncList.slice(1) : context.asyncList,
+                      // A stale response (-EIO, "MC response mismatch") also ends the wait:
+                      // the driver has given up on the running request (ghost).
+                      mc:
+                        read.resprc === EIO
+                          ? abandon(context.mc, context.asyncList[0] ?? null)
+                          : context.mc,
+                    };
+                  }),
                 },
                 poll_timeout: {
                   guard: ({ context }) => context.shmem === null,

@@ -90,7 +90,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       kind: 'invariant',
       name: 'one-outstanding-at-mc',
       statement:
-        'At most one request is outstanding at the MC that the driver has neither had answered nor given up on by a timeout.',
+        'At most one request is outstanding at the MC that the driver still waits for: not answered, not given up on after a timeout or an MC failure (-EIO).',
       source:
         'sfc-mcdi-async.txt:338-345 ("so that the response won\'t overwrite our next request")',
       check: ({ context }) => {

@@ -78,7 +78,7 @@ describe('mcdi model', () => {
     });
 
     it("without the awaiting token a late answer lands in the next request's window", () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenDuplicateWindow] });
+      const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenSendWindow] });
       expect(failing(result)).toEqual(['completion-for-request-in-flight']);
       const steps = traceOf(result, 'completion-for-request-in-flight');
       // No timeout is involved: the seed's ++seqno on timeout cannot be what saves it.

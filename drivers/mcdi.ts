@@ -124,13 +124,16 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   function efx_mcdi_send_request(cookie: number): void {
     // ++seqno and the copy into the MC's buffer, under iface_lock.
     mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
-    mcdi.awaiting = true;
+    // Not for a request that an MC reboot or mode_poll already completed.
+    mcdi.awaiting =
+      mcdi.state === 'MCDI_STATE_RUNNING_SYNC' || mcdi.state === 'MCDI_STATE_RUNNING_ASYNC';
     shmem = null;
     mc_requests.push({ seq: mcdi.seqno, cookie, evreq: mcdi.mode === 'MCDI_MODE_EVENTS' });
   }
 
   /** efx_mcdi_poll_once: the response header, read under iface_lock. */
   function efx_mcdi_read_response_header(): void {
+    mcdi.awaiting = false; // the poll has read whatever answer there is
     if (shmem === 'REBOOT' || shmem === null || shmem.seq !== mcdi.seqno) {
       mcdi.resprc = -EIO; // "MC rebooted" / "MC response mismatch"
       mcdi.resp_cookie = -1;
@@ -138,7 +141,6 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
     mcdi.resprc = 0;
     mcdi.resp_cookie = shmem.cookie;
-    mcdi.awaiting = false;
   }
 
   function* spin_lock_async(owner: string): Generator<typeof BLOCKED, void, void> {
@@ -197,7 +199,9 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       rpc_timed_out = false;
       yield 'AWAIT_COMPLETION';
       // wait_event_timeout(mcdi->wq, state == COMPLETED, MCDI_RPC_TIMEOUT)
-      while (mcdi.state !== 'MCDI_STATE_COMPLETED' && !rpc_timed_out) yield BLOCKED;
+      while ((mcdi.state as mcdi_state) !== 'MCDI_STATE_COMPLETED' && !rpc_timed_out) {
+        yield BLOCKED;
+      }
       timed_out = rpc_timed_out;
       // mode_poll raced us: "efx_mcdi_await_completion() will then call efx_mcdi_poll()"
       polling = !timed_out && mcdi.mode === 'MCDI_MODE_POLL';
@@ -304,11 +308,11 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       // efx_mcdi_ev_death, under iface_lock: complete a sync request only.
       if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') {
         mcdi.state = 'MCDI_STATE_COMPLETED';
+        mcdi.awaiting = false;
         if (mcdi.mode === 'MCDI_MODE_EVENTS') {
           mcdi.resprc = -EIO;
           mcdi.resp_cookie = -1;
           ++mcdi.credits;
-          mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
         }
       }
       return;

@@ -377,6 +377,8 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     }
     const candidates = this.candidates.get(node)!.get(eventType) ?? [];
     if (children.length === 0 && candidates.length === 0) return null;
+    // A node with nothing of its own to offer selects whatever its only child selects.
+    if (children.length === 1 && candidates.length === 0) return children[0];
     return {
       parallel: node.type === 'parallel',
       children,

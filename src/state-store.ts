@@ -32,7 +32,9 @@ interface Shape {
   /** The object's defined keys, in enumeration order. */
   keys: string[];
   /** Builds the object from values read in key order (an object literal: one hidden class). */
-  build: ((read: () => unknown) => Record<string, unknown>) | undefined;
+  build: (read: () => unknown) => Record<string, unknown>;
+  /** Writes `record` if it has exactly this shape (and returns true), else writes nothing. */
+  write: (record: Record<string, unknown>, codec: StateCodec) => boolean;
 }
 
 /** Whether the defined keys of `record`, in order, are exactly `keys`. */
@@ -47,12 +49,34 @@ function hasShape(record: Record<string, unknown>, keys: readonly string[]): boo
 }
 
 /**
+ * A writer specialised to one shape: it checks the key order with one for-in, reads the values
+ * by name (fast, monomorphic loads) and rejects an undefined value (JSON would drop that key,
+ * so the object has another shape).
+ */
+function shapeWriter(id: number, keys: readonly string[]): Shape['write'] {
+  const names = keys.map((key) => JSON.stringify(key));
+  const body = [
+    'let i = 0;',
+    'for (const key in record) { if (key !== keys[i]) return false; i++; }',
+    `if (i !== ${keys.length}) return false;`,
+    ...names.map(
+      (name, i) => `const v${i} = record[${name}]; if (v${i} === undefined) return false;`,
+    ),
+    `codec.writeShapeHeader(${id});`,
+    ...names.map((_, i) => `codec.writeField(v${i});`),
+    'return true;',
+  ].join('\n');
+  return new Function('keys', `return function (record, codec) {\n${body}\n};`)(
+    keys,
+  ) as Shape['write'];
+}
+
+/**
  * A function returning `{ k0: read(), k1: read(), ... }` (properties are evaluated left to
  * right). Plain code rather than a loop so decoded objects share a hidden class like the
- * model's own; `__proto__` cannot be written that way, so such shapes use the loop.
+ * model's own. (A `__proto__` key cannot be written that way; such objects are unencodable.)
  */
 function shapeBuilder(keys: readonly string[]): Shape['build'] {
-  if (keys.includes('__proto__')) return undefined;
   const body = keys.map((key) => `${JSON.stringify(key)}: read()`).join(', ');
   return new Function('read', `return { ${body} };`) as Shape['build'];
 }
@@ -69,7 +93,11 @@ export class StateCodec {
   length = 0;
   private readonly stringIds = new Map<string, number>();
   private readonly strings: string[] = [];
+  private lastString: string | undefined;
+  private lastStringId = 0;
   private readonly shapes: Shape[] = [];
+  private readonly shapeAtDepth: Array<Shape | undefined> = [];
+  private depth = 0;
   private readonly shapesByFirstKey = new Map<string, Shape[]>();
   private readonly read = (): unknown => this.readValue();
   private readonly floatView = new DataView(new ArrayBuffer(8));
@@ -78,6 +106,7 @@ export class StateCodec {
   /** Encodes a node into `buffer[0..length)` and returns its hash. */
   encode(config: number, context: unknown, monitors: readonly unknown[]): number {
     this.length = 0;
+    this.depth = 0;
     this.writeVarint(config);
     this.writeValue(context, true);
     for (let i = 0; i < monitors.length; i++) this.writeValue(monitors[i], true);
@@ -118,12 +147,18 @@ export class StateCodec {
   }
 
   private writeString(value: string): void {
+    if (value === this.lastString) {
+      this.writeVarint(this.lastStringId);
+      return;
+    }
     let id = this.stringIds.get(value);
     if (id === undefined) {
       id = this.strings.length;
       this.strings.push(value);
       this.stringIds.set(value, id);
     }
+    this.lastString = value;
+    this.lastStringId = id;
     this.writeVarint(id);
   }
 
@@ -203,11 +238,29 @@ export class StateCodec {
    * compared key by key with `===`, which is cheap because property names are interned.
    */
   private writeObject(record: Record<string, unknown>): void {
-    const shape = this.shapeOf(record);
+    const depth = this.depth++;
+    // Objects at one depth mostly share one shape: try the last one seen there first.
+    const cached = this.shapeAtDepth[depth];
+    if (cached === undefined || !cached.write(record, this)) {
+      const shape = this.shapeOf(record);
+      this.shapeAtDepth[depth] = shape;
+      this.writeByte(T_SHAPE);
+      this.writeVarint(shape.id);
+      const keys = shape.keys;
+      for (let i = 0; i < keys.length; i++) this.writeValue(record[keys[i]]);
+    }
+    this.depth = depth;
+  }
+
+  /** Used by the generated shape writers: one value. */
+  writeField(value: unknown): void {
+    this.writeValue(value);
+  }
+
+  /** Used by the generated shape writers: the shape's header. */
+  writeShapeHeader(id: number): void {
     this.writeByte(T_SHAPE);
-    this.writeVarint(shape.id);
-    const keys = shape.keys;
-    for (let i = 0; i < keys.length; i++) this.writeValue(record[keys[i]]);
+    this.writeVarint(id);
   }
 
   private shapeOf(record: Record<string, unknown>): Shape {
@@ -224,7 +277,9 @@ export class StateCodec {
     }
     const keys: string[] = [];
     for (const key in record) if (record[key] !== undefined) keys.push(key);
-    const shape: Shape = { id: this.shapes.length, keys, build: shapeBuilder(keys) };
+    if (keys.includes('__proto__')) throw new UnencodableError('a property named __proto__');
+    const id = this.shapes.length;
+    const shape: Shape = { id, keys, build: shapeBuilder(keys), write: shapeWriter(id, keys) };
     this.shapes.push(shape);
     const list = this.shapesByFirstKey.get(first ?? '');
     if (list) list.push(shape);
@@ -285,10 +340,7 @@ export class StateCodec {
       }
       case T_SHAPE: {
         const shape = this.shapes[this.readVarint()];
-        if (shape.build) return shape.build(this.read);
-        const record: Record<string, unknown> = {};
-        for (const key of shape.keys) record[key] = this.readValue();
-        return record;
+        return shape.build(this.read);
       }
       case T_UNDEFINED:
         return undefined;

@@ -34,7 +34,7 @@ export interface McRequest {
   id: number;
   /** MCDI_HEADER_XFLAGS_EVREQ: the request was sent in EVENTS mode, so the MC posts CMDDONE. */
   evreq: boolean;
-  /** Ghost: the driver stopped waiting for this answer (a timeout, or a mismatching response). */
+  /** Ghost: the driver gave up on this answer (a timeout, or an MC failure reported as -EIO). */
   abandoned: boolean;
 }
 
@@ -249,7 +249,7 @@ export const mcdiModel = defineModel<McdiContext, McdiInput>({
     {
       name: VARIANTS.asWrittenSendWindow,
       description:
-        'the seed as written: efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno, also a duplicate that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
+        'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request (a duplicate, an answer after ev_death or after a polled completion) that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
       source: 'sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
       breaks: ['completion-for-request-in-flight'],
     },

@@ -142,3 +142,43 @@ describe('vitest format', () => {
     }
   });
 });
+
+/* Every registered driver against its model at default bounds: the issue's "done when". */
+describe('registered drivers', async () => {
+  const { drivers } = await import('../drivers/registry.ts');
+  const { models } = await import('../machines/registry.ts');
+  for (const driver of drivers) {
+    const model = models.find((m) => m.name === driver.protocol);
+    describe(`${driver.protocol} (${driver.file})`, () => {
+      const generated = () =>
+        GENERATORS.map((generator) => generateSuite(model!, { generator }).suite);
+      let cache: ReturnType<typeof generated> | undefined;
+      const suitesOf = () => (cache ??= generated());
+
+      it('has a model and the tour covers every reachable transition', () => {
+        expect(model, `no model named ${driver.protocol}`).toBeDefined();
+        const tour = suitesOf()[0];
+        expect(tour.summary.coveredTransitions).toBe(tour.summary.reachableTransitions);
+      });
+
+      it('the correct driver conforms to the tour, state cover and random suites', () => {
+        for (const suite of suitesOf()) {
+          const result = runSuite(driver, suite);
+          expect(
+            result.divergence ? formatDivergence(result.divergence) : null,
+            suite.generator.name,
+          ).toBeNull();
+        }
+      });
+
+      for (const variant of driver.variants) {
+        it(`variant ${variant.name} is killed by a generated suite`, () => {
+          const killed = suitesOf().some(
+            (suite) => !runSuite(driver, suite, [variant.name]).conforms,
+          );
+          expect(killed).toBe(true);
+        });
+      }
+    });
+  }
+});

@@ -28,7 +28,7 @@ import { micCosmProperties } from '../properties/mic-cosm.ts';
 export type HostState =
   'READY' | 'BOOTING' | 'ONLINE' | 'SHUTTING_DOWN' | 'RESETTING' | 'RESET_FAILED';
 
-/** enum mic_status, plus INVALID: any value outside it (seed:108-121 rejects those). */
+/** enum mic_status, plus INVALID: any value outside it (seed:149-159 rejects those). */
 export type Status = 'NOP' | 'CRASHED' | 'HALTED' | 'POWER_OFF' | 'RESTART' | 'INVALID';
 
 /** What the card's reboot notifier can put in COSM_MSG_SHUTDOWN_STATUS. */
@@ -59,7 +59,7 @@ export interface Cdev {
   state: HostState;
   /** cdev->prev_state, only meaningful while RESETTING (null otherwise, to stay canonical). */
   prevState: HostState | null;
-  /** cdev->shutdown_status_int: kept until the endpoint is closed (seed:103-110). */
+  /** cdev->shutdown_status_int: kept until the endpoint is closed (seed:136-143, 228-233). */
   statusInt: Status;
   /** cdev->heartbeat_watchdog_enable. */
   watchdog: boolean;
@@ -152,9 +152,9 @@ export const VARIANTS = {
 
 /** The behaviour switches, resolved once from the variant names. */
 export interface Behaviour {
-  /** cosm_set_online leaves a refused newepd open (seed:217-223). */
+  /** cosm_set_online leaves a refused newepd open (seed:255-259). */
   refusedOnlineLeaks: boolean;
-  /** cosm_shutdown_status_int moves any state but SHUTTING_DOWN to SHUTTING_DOWN (seed:127-128). */
+  /** cosm_shutdown_status_int moves any state but SHUTTING_DOWN to SHUTTING_DOWN (seed:163-164). */
   lateStatus: boolean;
   publishOnReceipt: boolean;
   onlineFromAny: boolean;
@@ -376,7 +376,7 @@ const acceptEffect: Effect = (ctx, event, { b }) => {
   };
 };
 
-/** The server thread: cdev->newepd = newepd; schedule_work(&cdev->scif_work) (seed:289-290). */
+/** The server thread: cdev->newepd = newepd; schedule_work(&cdev->scif_work) (seed:347-348). */
 const scheduleEffect: Effect = (ctx) => {
   if (ctx.server === null) return null;
   const { card, ep } = ctx.server;
@@ -407,7 +407,7 @@ const workExits = (d: Cdev): Cdev => ({
  */
 const forgetNewepd = (d: Cdev, b: Behaviour) => (b.slowWorkqueue ? d.newepd : null);
 
-/** Whether cosm_set_online goes online (seed:205-226). */
+/** Whether cosm_set_online goes online (seed:244-263). */
 export function goesOnline(d: Cdev, b: Behaviour): boolean {
   return b.onlineFromAny || d.state === 'BOOTING' || d.state === 'ONLINE';
 }
@@ -470,14 +470,14 @@ const timeoutEffect: Effect = (ctx, event, { b }) => {
   return { context: updateCard(ctx, event.card, next), outputs: [] };
 };
 
-/** cosm_update_mic_status (seed:102-109). */
+/** cosm_update_mic_status (seed:137-143). */
 function updateMicStatus(d: Cdev, card: number, outputs: MicOutput[]): Cdev {
   if (d.statusInt === 'NOP') return d;
   outputs.push({ type: 'publish', card, status: d.statusInt });
   return { ...d, statusInt: 'NOP' };
 }
 
-/** cosm_shutdown_status_int (seed:112-129). */
+/** cosm_shutdown_status_int (seed:146-165). */
 function shutdownStatusInt(
   d: Cdev,
   s: Status,
@@ -495,7 +495,7 @@ function shutdownStatusInt(
   return next;
 }
 
-/** The work, back under cosm_mutex after scif_poll: recv, hang-up, or watchdog (seed:248-268). */
+/** The work, back under cosm_mutex after scif_poll: recv, hang-up, or watchdog (seed:291-310). */
 const processEffect: Effect = (ctx, event, { b }) => {
   const d = cardOf(ctx, event);
   if (!d || !('card' in event) || d.revents === null) return null;
@@ -902,21 +902,21 @@ export const micCosmModel = defineModel<MicContext, MicEvent>({
       name: VARIANTS.asWritten,
       description:
         'The seed as written: cosm_set_online leaves a refused newepd open, and a SHUTDOWN_STATUS processed after cosm_stop moves READY/BOOTING/RESETTING to SHUTTING_DOWN.',
-      source: 'mic-cosm-scif.txt:127-128, 216-223',
+      source: 'mic-cosm-scif.txt:163-164, 255-259',
       breaks: ['hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
     },
     {
       name: VARIANTS.refusedOnlineLeaks,
       description:
         'As written (finding 1): when cosm_set_online refuses (state not BOOTING/ONLINE), cdev->newepd is neither used nor closed.',
-      source: 'mic-cosm-scif.txt:216-223 "not going online in state"',
+      source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
       breaks: ['accepted-endpoint-used-or-closed'],
     },
     {
       name: VARIANTS.lateStatus,
       description:
         'As written (finding 2): cosm_shutdown_status_int sets SHUTTING_DOWN from any other state, so a status the work processes after cosm_stop reset the card re-opens a finished boot.',
-      source: 'mic-cosm-scif.txt:127-128 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+      source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
       breaks: ['hw-stop-once-per-boot'],
     },
     {
@@ -924,47 +924,47 @@ export const micCosmModel = defineModel<MicContext, MicEvent>({
       description:
         'Publish the shutdown status when SHUTDOWN_STATUS arrives instead of when the endpoint hangs up.',
       source:
-        'mic-cosm-scif.txt:189-194 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+        'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
       breaks: ['status-published-once-after-stop'],
     },
     {
       name: VARIANTS.onlineFromAny,
       description:
         'cosm_set_online without its state check: any state goes ONLINE on a new connection.',
-      source: 'mic-cosm-scif.txt:201-215',
+      source: 'mic-cosm-scif.txt:239-252',
       breaks: ['online-only-from-booting', 'crash-only-when-silent', 'hw-stop-once-per-boot'],
     },
     {
       name: VARIANTS.acceptAnyStatus,
       description: 'cosm_shutdown_status_int without its switch: any value is kept and acted on.',
-      source: 'mic-cosm-scif.txt:115-122',
+      source: 'mic-cosm-scif.txt:149-159',
       breaks: ['invalid-status-ignored', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.watchdogStaysOn,
       description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
-      source: 'mic-cosm-scif.txt:124 "cdev->heartbeat_watchdog_enable = false"',
+      source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.shortTimeout,
       description:
         "The poll timeout is shorter than the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): a live card can be silent for a whole timeout.",
-      source: 'mic-cosm-scif.txt:96-98 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+      source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.noStopWhenShuttingDown,
       description:
         'cosm_stop skips hw_ops->stop for a card that is SHUTTING_DOWN: without the SCIF remove its endpoint never hangs up.',
-      source: 'mic-cosm-scif.txt:65-81 "Card reset" steps 1-3',
+      source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
       breaks: ['card-can-return-to-ready', 'status-published-once-after-stop', 'no-deadlock'],
     },
     {
       name: VARIANTS.slowWorkqueue,
       description:
         'The seed as written, without the timing assumption that queued work runs before the card reconnects (see docs/mic-cosm.md).',
-      source: 'mic-cosm-scif.txt:289-290 cdev->newepd = newepd without cosm_mutex',
+      source: 'mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
       breaks: ['no-use-after-close', 'hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
     },
   ],

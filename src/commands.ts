@@ -5,6 +5,7 @@ import { resolveConfig, UsageError } from './config.ts';
 import { explore, type ExploreResult } from './explore.ts';
 import { fuzz } from './fuzz.ts';
 import { inspectCommands, writeHtmlReport } from './commands-inspect.ts';
+import { testgenCommands } from './commands-testgen.ts';
 import type { ModelDefinition } from './model.ts';
 import {
   formatCheckResult,
@@ -163,4 +164,5 @@ export const commands: Record<string, Command> = {
   fuzz: fuzzCommand,
   sweep: sweepCommand,
   ...inspectCommands,
+  ...testgenCommands,
 };

@@ -17,8 +17,8 @@
  * below); the XState machine wires those to the parts' program counters. `effectTransitions`
  * turns one effect into guarded transitions with the right number of `emit` actions.
  */
-import { assign, emit, setup, type AnyStateMachine, type EventObject } from 'xstate';
-import { defineModel, type ModelConfig, type ModelState, type Output } from '../src/model.ts';
+import { assign, emit, setup, type AnyStateMachine } from 'xstate';
+import { defineModel, type ModelConfig, type ModelState } from '../src/model.ts';
 import { micCosmProperties } from '../properties/mic-cosm.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -989,4 +989,3 @@ export const micCosmModel = defineModel<MicContext, MicEvent>({
   },
 });
 
-export type { EventObject, Output };

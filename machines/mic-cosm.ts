@@ -988,4 +988,3 @@ export const micCosmModel = defineModel<MicContext, MicEvent>({
     };
   },
 });
-

@@ -150,7 +150,8 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
     const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
     const driver = findDriverFor(driverList, model.name);
     const variants = values.variant ?? [];
-    for (const name of variants) {
+    const killMatrix = variants.length === 1 && variants[0] === 'all';
+    for (const name of killMatrix ? [] : variants) {
       if (!driver.variants.some((variant) => variant.name === name)) {
         const known = driver.variants.map((v) => v.name).join(', ') || '(none)';
         throw new UsageError(
@@ -166,6 +167,7 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
             (generator) =>
               generate({ ...context, values: { ...values, variant: [] } }, model, generator).suite,
           );
+    if (killMatrix) return printKillMatrix(context, driver, suites);
     const results = suites.map((suite) => runSuite(driver, suite, variants));
     if (values.json) {
       io.stdout(JSON.stringify({ results: results.map(conformResultJson) }, null, 2) + '\n');
@@ -185,6 +187,60 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
     }
     return results.every((result) => result.conforms) ? EXIT_OK : EXIT_FAILED;
   };
+}
+
+/**
+ * `conform <p> --variant all`: the correct driver and every bug variant against every suite;
+ * for each variant, where each suite first kills it. Exit 0 only when the correct driver
+ * conforms everywhere and every variant is killed by some suite.
+ */
+function printKillMatrix(
+  { io, values }: CommandContext,
+  driver: DriverDefinition,
+  suites: TestSuite[],
+): number {
+  const rows = [{ name: '(correct driver)', variants: [] as string[] }].concat(
+    driver.variants.map((variant) => ({ name: variant.name, variants: [variant.name] })),
+  );
+  const matrix = rows.map((row) => ({
+    variant: row.name,
+    suites: Object.fromEntries(
+      suites.map((suite) => {
+        const result = runSuite(driver, suite, row.variants);
+        const killedAt = result.divergence
+          ? { vector: result.divergence.vector, step: result.divergence.step }
+          : null;
+        return [suite.generator.name, killedAt];
+      }),
+    ),
+  }));
+  const [correct, ...bugs] = matrix;
+  const conforms = Object.values(correct.suites).every((killedAt) => killedAt === null);
+  const survivors = bugs.filter((row) => Object.values(row.suites).every((k) => k === null));
+  if (values.json) {
+    io.stdout(JSON.stringify({ protocol: driver.protocol, conforms, matrix }, null, 2) + '\n');
+  } else {
+    const names = suites.map((suite) => suite.generator.name);
+    const width = Math.max(...rows.map((row) => row.name.length));
+    const cell = (k: { vector: string; step: number } | null) =>
+      (k ? `${k.vector}@${k.step}` : '-').padEnd(18);
+    io.stdout(`${''.padEnd(width)}  ${names.map((n) => n.padEnd(18)).join('')}`.trimEnd() + '\n');
+    for (const row of matrix) {
+      io.stdout(
+        `${row.variant.padEnd(width)}  ${names.map((n) => cell(row.suites[n])).join('')}`.trimEnd() +
+          '\n',
+      );
+    }
+    io.stdout(
+      `${conforms ? 'the correct driver conforms' : 'THE CORRECT DRIVER DIVERGES'}; ` +
+        `${bugs.length - survivors.length} of ${bugs.length} variants killed` +
+        (survivors.length > 0
+          ? ` (survivors: ${survivors.map((r) => r.variant).join(', ')})`
+          : '') +
+        '\n',
+    );
+  }
+  return conforms && survivors.length === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 const coverageCommand: Command = (context) => {

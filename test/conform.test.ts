@@ -103,6 +103,32 @@ describe('conform command', () => {
   });
 });
 
+describe('conform --variant all', () => {
+  it('prints which suite kills each variant first, and exits 0 when all are killed', async () => {
+    const { code, stdout } = await conform(['toy', '--variant', 'all']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\(correct driver\)\s+-\s+-\s+-$/m);
+    expect(stdout).toMatch(/^timeout-rc-eio\s+tour-1@2\s/m);
+    expect(stdout).toMatch(/3 of 3 variants killed/);
+  });
+
+  it('exits 1 when a variant survives every suite', async () => {
+    const harmless = {
+      ...toyDriver,
+      variants: [...toyDriver.variants, { name: 'harmless', description: '', source: 'test' }],
+    };
+    let stdout = '';
+    const code = await makeTestgenCommands([harmless]).conform({
+      models: [toyModel],
+      io: { stdout: (t) => void (stdout += t), stderr: () => {}, stderrIsTty: false },
+      values: { variant: ['all'] },
+      positionals: ['toy'],
+    });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/survivors: harmless/);
+  });
+});
+
 describe('vitest format', () => {
   it('is a runnable test file that passes for the correct driver and fails for a variant', async () => {
     const dir = path.join(PROJECT_ROOT, 'node_modules', '.cache', `mailbox-models-${process.pid}`);

@@ -8,7 +8,8 @@
  *
  * Environment knobs (defaults in brackets): BENCH_SEQMOD [5], BENCH_QLEN [2],
  * BENCH_XSTATE_BUDGET seconds for xstate/graph [60], BENCH_CURVE_STATES [100000] and
- * BENCH_CURVE_SECONDS [20] per cost-curve run, BENCH_CURVES=0 to skip the curves.
+ * BENCH_CURVE_SECONDS [10] per cost-curve run, BENCH_CURVES=0 to skip the curves,
+ * BENCH_REPORT_ONLY=1 to rewrite the docs from bench/results.json without measuring.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ export interface Row {
   bytesPerState: number;
   /** Ours only: bytes of the visited set and parent links, per state. */
   storeBytesPerState?: number;
+  /** Node rows: (peak RSS - RSS before the search) / states, what each state added. */
+  bytesPerStateAboveBaseline?: number;
   complete: boolean;
 }
 
@@ -55,7 +58,7 @@ const qlen = env('BENCH_QLEN', 2);
 const xstateBudget = env('BENCH_XSTATE_BUDGET', 60);
 const curveBudget = {
   maxStates: env('BENCH_CURVE_STATES', 100_000),
-  maxSeconds: env('BENCH_CURVE_SECONDS', 20),
+  maxSeconds: env('BENCH_CURVE_SECONDS', 10),
 };
 const root = new URL('..', import.meta.url).pathname;
 
@@ -106,6 +109,7 @@ function child(tool: string, budgetSeconds: number): Row {
     seconds: number;
     cpuSeconds: number;
     peakRssBytes: number;
+    baselineRssBytes: number;
     storeBytes?: number;
     complete: boolean;
   };
@@ -118,6 +122,7 @@ function child(tool: string, budgetSeconds: number): Row {
     peakRssBytes: rest.peakRssBytes,
     complete: rest.complete,
     ...(storeBytes === undefined ? {} : { storeBytesPerState: storeBytes / r.states }),
+    bytesPerStateAboveBaseline: (r.peakRssBytes - r.baselineRssBytes) / r.states,
   });
 }
 
@@ -147,7 +152,10 @@ export function tableLines(rows: Row[]): string[] {
     fmt(r.statesPerCpuSecond),
     fmt(r.peakRssBytes / 2 ** 20, 1),
     fmt(r.bytesPerState, 1) +
-      (r.storeBytesPerState ? ` (store ${fmt(r.storeBytesPerState, 1)})` : ''),
+      (r.bytesPerStateAboveBaseline
+        ? `, ${fmt(r.bytesPerStateAboveBaseline, 1)} above baseline`
+        : '') +
+      (r.storeBytesPerState ? `, store ${fmt(r.storeBytesPerState, 1)}` : ''),
     r.complete ? 'yes' : 'no (budget)',
   ]);
   return [
@@ -155,6 +163,22 @@ export function tableLines(rows: Row[]): string[] {
     `|${header.map(() => '---').join('|')}|`,
     ...lines.map((l) => `| ${l.join(' | ')} |`),
   ];
+}
+
+/** BENCH_REPORT_ONLY=1: rewrite the docs from bench/results.json without measuring again. */
+function reportOnly(): void {
+  const results = JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8')) as Results;
+  writeDocs(results, tableLines(results.anchor.rows));
+}
+
+function writeDocs(results: Results, table: string[]): void {
+  writeFileSync(
+    `${root}docs/performance-curves.svg`,
+    costCurveSvg(results.protocols, 'Cost curves: seconds against distinct states, growing bounds'),
+  );
+  writeFileSync(`${root}docs/performance.md`, writeReport(results, table, curveBudget));
+  // The page is committed, so it must pass `prettier --check` (it aligns the tables).
+  spawnSync(`${root}node_modules/.bin/prettier`, ['--write', 'docs/performance.md'], { cwd: root });
 }
 
 function main(): void {
@@ -235,12 +259,9 @@ function main(): void {
   machine.loadAverageAtEnd = loadavg()[0];
 
   writeFileSync(`${root}bench/results.json`, JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(
-    `${root}docs/performance-curves.svg`,
-    costCurveSvg(results.protocols, 'Cost curves: seconds against distinct states, growing bounds'),
-  );
-  writeFileSync(`${root}docs/performance.md`, writeReport(results, tableLines(rows), curveBudget));
+  writeDocs(results, tableLines(rows));
   log('wrote bench/results.json, docs/performance.md, docs/performance-curves.svg');
 }
 
-main();
+if (process.env.BENCH_REPORT_ONLY === '1') reportOnly();
+else main();

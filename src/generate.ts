@@ -87,7 +87,27 @@ export function transitionTour(graph: StateGraph): Path[] {
     cover(graph.edges[near.state].find(takes)!);
   }
   if (path.length > 0) paths.push(path);
-  return paths;
+  return withoutRedundantPaths(paths);
+}
+
+/**
+ * Drops paths whose transitions the other paths all take too (a later path may have covered,
+ * on its way, what an earlier one was made for). Longest paths are tried first.
+ */
+function withoutRedundantPaths(paths: Path[]): Path[] {
+  const takenBy = (path: Path) => new Set(path.flatMap((edge) => edge.transitions));
+  const counts = new Map<number, number>();
+  const sets = paths.map(takenBy);
+  for (const set of sets) for (const id of set) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const order = paths.map((_, i) => i).sort((a, b) => paths[b].length - paths[a].length || a - b);
+  const dropped = new Set<number>();
+  for (const i of order) {
+    if ([...sets[i]].every((id) => counts.get(id)! > 1)) {
+      dropped.add(i);
+      for (const id of sets[i]) counts.set(id, counts.get(id)! - 1);
+    }
+  }
+  return paths.filter((_, i) => !dropped.has(i));
 }
 
 /** BFS from `from` to the nearest state with an edge that `takes`; null when none is reachable. */

@@ -426,6 +426,7 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
       breaks: [
         'index-exclusive',
         'reply-to-own-transaction',
+        'async-callback-once',
         'sync-result-matches',
         'waiter-woken-by-own-cause',
       ],
@@ -560,10 +561,10 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
                 guard: ({ context, event }: Args) =>
                   mine({ context, event }) && lowestFree(context) >= 0,
                 target: 'CLAIMING',
-                actions: assign(({ context }: Args) => ({
+                actions: assign(({ context, event }: Args) => ({
                   callers: replace(context.callers, c, {
                     ...IDLE_CALLER,
-                    async: false,
+                    async: event.type === 'EXEC' && event.async,
                     found: lowestFree(context),
                   }),
                 })),

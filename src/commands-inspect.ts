@@ -5,18 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { parseBounds, parseInteger, selectModels } from './cli-args.ts';
 import type { CommandContext, Command } from './commands.ts';
-import { resolveConfig, UsageError } from './config.ts';
+import { resolveConfig, UsageError, type ConfigRequest } from './config.ts';
+import { SuiteMismatchError, suiteCoverage, type SuiteCoverage } from './coverage.ts';
 import { explore, type ExploreResult } from './explore.ts';
-import { activeStates, chartOf } from './inspect/chart.ts';
+import { chartOf } from './inspect/chart.ts';
 import { stopElk, warmElk } from './inspect/elk-runner.ts';
 import { toDot, toMermaid } from './inspect/export.ts';
 import type { CoverageSet } from './inspect/page-data.ts';
 import { renderProtocolPage, writeReport, type ProtocolPage } from './inspect/report.ts';
-import { coverageOfTraces, tracesFromJson, type NamedTrace } from './inspect/replay.ts';
+import { tracesFromJson, type NamedTrace } from './inspect/replay.ts';
 import type { ModelDefinition } from './model.ts';
 import { ModelSystem } from './system.ts';
+import { VECTOR_FORMAT, type TestSuite } from './vectors.ts';
 
 const EXIT_OK = 0;
+/** Vectors of a suite offered as traces on the page (coverage counts all of them). */
+const MAX_SUITE_TRACES = 20;
 
 function readJson(file: string): unknown {
   let text: string;
@@ -65,7 +69,10 @@ export async function writeHtmlReport(
 const inspect: Command = async ({ models, io, values, positionals }: CommandContext) => {
   if (values.out === undefined) throw new UsageError('inspect needs --out DIR');
   const selected = selectModels(positionals, models);
-  const request = { bounds: parseBounds(values.bound), variants: values.variant ?? [] };
+  let request: ConfigRequest = {
+    bounds: parseBounds(values.bound),
+    variants: values.variant ?? [],
+  };
   for (const model of selected) resolveConfig(model, request);
   if ((values.trace !== undefined || values.suite !== undefined) && selected.length !== 1) {
     throw new UsageError('--trace and --suite need exactly one protocol');
@@ -76,24 +83,40 @@ const inspect: Command = async ({ models, io, values, positionals }: CommandCont
       : parseInteger(values['max-states'], '--max-states', 1);
   const extras: { suites: CoverageSet[]; traces: NamedTrace[] } = { suites: [], traces: [] };
   if (selected.length === 1) {
-    const system = new ModelSystem(selected[0], resolveConfig(selected[0], request));
-    const chart = chartOf(system.instance.machine);
-    if (values.trace !== undefined) {
-      extras.traces.push(...tracesFromJson(system, readJson(values.trace), values.trace));
-    }
+    const model = selected[0];
     if (values.suite !== undefined) {
-      const suiteTraces = tracesFromJson(system, readJson(values.suite), values.suite);
-      const counts = coverageOfTraces(
-        system,
-        suiteTraces.map((t) => t.trace),
-        (value) => activeStates(chart, value),
-      );
+      const suite = readJson(values.suite) as TestSuite;
+      if (suite?.format !== VECTOR_FORMAT || suite.protocol !== model.name) {
+        throw new UsageError(`${values.suite} is not a ${model.name} test-vector suite`);
+      }
+      // The page shows the model the suite was generated from, unless told otherwise.
+      if (values.bound === undefined && values.variant === undefined) {
+        request = { bounds: suite.bounds, variants: suite.variants };
+      }
+      const config = resolveConfig(model, request);
+      let counts: SuiteCoverage;
+      try {
+        counts = suiteCoverage(model, config, suite);
+      } catch (error) {
+        if (error instanceof SuiteMismatchError) {
+          throw new UsageError(`${values.suite} does not fit the model: ${error.message}`);
+        }
+        throw error;
+      }
       extras.suites.push({
         name: 'suite',
-        description: `Test suite ${values.suite} (${suiteTraces.length} vectors): per state, the steps in which it is active; per transition, how often a step took it.`,
-        ...counts,
+        description: `Test suite ${values.suite} (${counts.vectors} vectors, ${counts.steps} steps, generator ${suite.generator.name}): per state, the visited states in which it is active; per transition, the steps that take it.`,
+        stateNodes: counts.stateNodes,
+        transitions: counts.transitions,
       });
-      extras.traces.push(...suiteTraces);
+      const system = new ModelSystem(model, config);
+      // A suite can hold thousands of vectors: the page steps through the first few.
+      const shown = { ...suite, vectors: suite.vectors.slice(0, MAX_SUITE_TRACES) };
+      extras.traces.push(...tracesFromJson(system, shown, values.suite));
+    }
+    if (values.trace !== undefined) {
+      const system = new ModelSystem(model, resolveConfig(model, request));
+      extras.traces.push(...tracesFromJson(system, readJson(values.trace), values.trace));
     }
   }
   const results = selected.map((model) => ({

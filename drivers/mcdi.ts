@@ -86,6 +86,34 @@ export const MCDI_DRIVER_VARIANTS = [
     source: 'sfc-mcdi-async.txt:118',
   },
   {
+    name: 'rpc-async-list-add-head',
+    description: 'efx_mcdi_rpc_async uses list_add instead of list_add_tail',
+    source: 'sfc-mcdi-async.txt:272',
+  },
+  {
+    name: 'flush-skips-running',
+    description: 'efx_mcdi_flush_async drops the running request without calling its completer',
+    source: 'sfc-mcdi-async.txt:345-353',
+  },
+  {
+    name: 'ev-death-completes-async',
+    description: 'efx_mcdi_ev_death completes an async request under iface_lock and deadlocks',
+    source: 'sfc-mcdi-async.txt:381',
+  },
+  {
+    name: 'as-written-send-window',
+    description:
+      'efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno (the seed as written); the suites kill it once duplicate completions are in play',
+    source: 'sfc-mcdi-async.txt:196-201',
+    killBounds: { duplicates: 1 },
+  },
+  {
+    name: 'as-written-check-then-cmpxchg',
+    description:
+      'efx_mcdi_ev_cpl drops iface_lock between the seqno check and the cmpxchg (the seed as written)',
+    source: 'sfc-mcdi-async.txt:184-196',
+  },
+  {
     name: 'timeout-wrong-rc',
     description: 'code only: the timer completes the request with -EIO instead of -ETIMEDOUT',
     source: 'code only',
@@ -261,8 +289,12 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         poll_timed_out = false;
         yield 'FLUSH_POLL';
         while (shmem === null && !poll_timed_out) yield BLOCKED;
-        if (poll_timed_out) mcdi.awaiting = false;
-        else efx_mcdi_read_response_header();
+        if (poll_timed_out) {
+          mcdi.awaiting = false;
+        } else {
+          efx_mcdi_read_response_header();
+          if (has('flush-skips-running')) mcdi.async_list.shift(); // freed, no completer
+        }
         mcdi.state = 'MCDI_STATE_QUIESCENT';
       }
     }
@@ -280,7 +312,8 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     mcdi.async_lock = 'caller';
     const async: efx_mcdi_async_param = { cmd: 0, cookie };
     if (mcdi.mode === 'MCDI_MODE_EVENTS' || has('rpc-async-queue-before-mode-check')) {
-      mcdi.async_list.push(async);
+      if (has('rpc-async-list-add-head')) mcdi.async_list.unshift(async);
+      else mcdi.async_list.push(async);
     }
     if (mcdi.mode !== 'MCDI_MODE_EVENTS') {
       outputs.push({ type: 'rpc_async_rc', id: cookie, rc: -ENETDOWN });
@@ -300,11 +333,21 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** efx_mcdi_ev_cpl's seqno test. */
   function ev_cpl_accepts(event: mcdi_event): boolean {
-    return event.code === 'CMDDONE' && event.seqno === mcdi.seqno && mcdi.awaiting;
+    return (
+      event.code === 'CMDDONE' &&
+      event.seqno === mcdi.seqno &&
+      (mcdi.awaiting || has('as-written-send-window'))
+    );
   }
 
   function* efx_mcdi_process_event(event: mcdi_event): Step {
     if (event.code === 'REBOOT') {
+      if (has('ev-death-completes-async') && mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
+        // efx_mcdi_complete_async wins the cmpxchg, then spins on the iface_lock we hold.
+        mcdi.state = 'MCDI_STATE_COMPLETED';
+        yield 'DEATH_DEADLOCK';
+        for (;;) yield BLOCKED;
+      }
       // efx_mcdi_ev_death, under iface_lock: complete a sync request only.
       if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') {
         mcdi.state = 'MCDI_STATE_COMPLETED';
@@ -325,6 +368,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     mcdi.resprc = 0;
     mcdi.resp_cookie = event.cookie;
     mcdi.awaiting = false;
+    if (has('as-written-check-then-cmpxchg')) yield 'COMPLETE'; // spin_unlock(iface_lock)
     if (mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
       // efx_mcdi_complete_async(mcdi, false), its cmpxchg in the same lock section
       if (!has('complete-async-no-cmpxchg')) mcdi.state = 'MCDI_STATE_COMPLETED';

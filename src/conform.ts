@@ -41,6 +41,11 @@ export interface DriverVariant {
   description: string;
   /** Where the bug comes from (seed line, commit), as for model variants. */
   source: string;
+  /**
+   * Bounds under which generated suites kill this variant, when the model's defaults are too
+   * small for the race (say why in the description). Tests use them; default: the model's.
+   */
+  killBounds?: Readonly<Record<string, number>>;
 }
 
 export interface DriverDefinition {

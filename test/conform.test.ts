@@ -199,10 +199,18 @@ describe('registered drivers', async () => {
 
       for (const variant of driver.variants) {
         it(`variant ${variant.name} is killed by a generated suite`, () => {
-          const killed = suitesOf().some(
-            (suite) => !runSuite(driver, suite, [variant.name]).conforms,
-          );
+          const suites = variant.killBounds
+            ? GENERATORS.map(
+                (generator) =>
+                  generateSuite(model!, { generator, bounds: variant.killBounds }).suite,
+              )
+            : suitesOf();
+          const killed = suites.some((suite) => !runSuite(driver, suite, [variant.name]).conforms);
           expect(killed).toBe(true);
+          // Under other bounds, the correct driver must still conform.
+          if (variant.killBounds) {
+            for (const suite of suites) expect(runSuite(driver, suite).conforms).toBe(true);
+          }
         });
       }
     });

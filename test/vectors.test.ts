@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli.ts';
 import { UsageError } from '../src/config.ts';
 import { runSuite } from '../src/conform.ts';
@@ -23,6 +23,7 @@ async function run(args: string[]) {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vectors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fileWith = (name: string, text: string) => {
   const file = path.join(dir, name);
   writeFileSync(file, text);

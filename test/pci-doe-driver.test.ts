@@ -34,10 +34,11 @@ describe('pci-doe driver: the correct driver conforms', () => {
   });
 
   it('conforms at other bounds too (polling only; IRQ only without another user)', () => {
-    for (const bounds of [
+    const others: Record<string, number>[] = [
       { callers: 1, busyRetries: 3, modes: 0 },
       { callers: 2, busyRetries: 1, modes: 1, otherUser: 0 },
-    ]) {
+    ];
+    for (const bounds of others) {
       for (const suite of suitesFor({ bounds })) {
         expect(
           divergenceText(suite),

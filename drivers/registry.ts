@@ -4,8 +4,10 @@
  */
 import type { DriverDefinition } from '../src/conform.ts';
 import { mcdiDriver } from './mcdi.ts';
+import { pciDoeDriver } from './pci-doe.ts';
+import { scmiVirtioDriver } from './scmi-virtio.ts';
 
-export const drivers: DriverDefinition[] = [mcdiDriver];
+export const drivers: DriverDefinition[] = [mcdiDriver, scmiVirtioDriver, pciDoeDriver];
 
 export function findDriver(protocol: string): DriverDefinition | undefined {
   return drivers.find((driver) => driver.protocol === protocol);

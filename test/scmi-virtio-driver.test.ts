@@ -1,0 +1,208 @@
+/**
+ * The SCMI virtio driver (drivers/scmi-virtio.ts) against the generated suites of its model:
+ * the correct driver conforms to the tour, the state cover and the random walks; each bug
+ * variant is killed by a generated suite, and where the kill happens says what the bug does.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  DEEP_VARIANT_BOUNDS,
+  SCMI_VIRTIO_DEEP_VARIANTS,
+  scmiVirtioDriver,
+} from '../drivers/scmi-virtio.ts';
+import { scmiVirtioModel } from '../machines/scmi-virtio.ts';
+import type { CliIo } from '../src/cli.ts';
+import { makeTestgenCommands } from '../src/commands-testgen.ts';
+import { formatDivergence, runSuite, type ConformResult } from '../src/conform.ts';
+import { generateSuite } from '../src/generate.ts';
+import { GENERATORS, type GeneratorName, type TestSuite } from '../src/vectors.ts';
+
+type Suites = Record<GeneratorName, TestSuite>;
+const generate = (bounds?: Record<string, number>): Suites =>
+  Object.fromEntries(
+    GENERATORS.map((generator) => [
+      generator,
+      generateSuite(scmiVirtioModel, { generator, ...(bounds ? { bounds } : {}) }).suite,
+    ]),
+  ) as Suites;
+
+let defaultSuites: Suites | undefined;
+let deepSuites: Suites | undefined;
+const atDefault = () => (defaultSuites ??= generate());
+const atDeep = () => (deepSuites ??= generate({ ...DEEP_VARIANT_BOUNDS }));
+
+const run = (suite: TestSuite, variant?: string): ConformResult =>
+  runSuite(scmiVirtioDriver, suite, variant ? [variant] : []);
+
+/** The generators whose suite kills `variant`, with the divergence of each. */
+function killers(suites: Suites, variant: string) {
+  return GENERATORS.flatMap((generator) => {
+    const result = run(suites[generator], variant);
+    return result.conforms ? [] : [{ generator, divergence: result.divergence! }];
+  });
+}
+
+const noDivergence = (result: ConformResult) =>
+  result.divergence ? formatDivergence(result.divergence) : null;
+
+describe('scmi-virtio driver: the correct driver conforms', () => {
+  it('to the tour, the state cover and the random walks at the default bounds', () => {
+    const suites = atDefault();
+    expect(suites.tour.bounds).toEqual({ maxMsg: 2, cpus: 2, transfers: 2 });
+    expect(suites.tour.summary.coveredTransitions).toBe(suites.tour.summary.reachableTransitions);
+    expect(suites.states.summary.reachableStates).toBeGreaterThan(1000);
+    for (const generator of GENERATORS) {
+      expect(noDivergence(run(suites[generator])), generator).toBeNull();
+    }
+  });
+
+  it('to all three suites at the deep-variant bounds (one CPU, three messages and transfers)', () => {
+    const suites = atDeep();
+    expect(suites.tour.summary.coveredTransitions).toBe(suites.tour.summary.reachableTransitions);
+    for (const generator of GENERATORS) {
+      expect(noDivergence(run(suites[generator])), generator).toBeNull();
+    }
+  });
+});
+
+describe('scmi-virtio driver: every variant is killed', () => {
+  it('each registered variant by a suite generated at the default bounds, after step 0', () => {
+    for (const variant of scmiVirtioDriver.variants) {
+      const kills = killers(atDefault(), variant.name);
+      expect(kills.length, variant.name).toBeGreaterThan(0);
+      for (const { divergence } of kills) expect(divergence.step).toBeGreaterThan(0);
+    }
+  });
+
+  it('as-written: the IRQ path hands a polled transfer its reply (finding 1), caught by the state cover', () => {
+    const [kill] = killers(atDefault(), 'as-written').filter((k) => k.generator === 'states');
+    expect(kill.divergence.event).toEqual({ type: 'irq_step' });
+    // The fix leaves the message to its poller; v8 hands it over through scmi_rx_callback().
+    expect(kill.divergence.expected).toEqual([]);
+    expect(kill.divergence.actual).toEqual([
+      { type: 'handed', deliveries: [{ token: 0, xfer: 0, via: 'rx_callback' }] },
+    ]);
+  });
+
+  it('index-moved-means-done: poll_done reports done without dequeuing, caught by all three', () => {
+    const kills = killers(atDefault(), 'index-moved-means-done');
+    expect(kills.map((k) => k.generator)).toEqual(['tour', 'states', 'random']);
+    for (const { divergence } of kills) {
+      expect(divergence.event).toMatchObject({ type: 'step' });
+      expect(divergence.actual[0]).toMatchObject({ type: 'poll_done' });
+    }
+  });
+
+  it('no-deferred-worker and worker-skips-complete-cb: the model runs a worker step the driver never queued', () => {
+    for (const variant of ['no-deferred-worker', 'worker-skips-complete-cb']) {
+      const kills = killers(atDefault(), variant);
+      expect(
+        kills.map((k) => k.generator),
+        variant,
+      ).toEqual(['tour', 'states', 'random']);
+      for (const { divergence } of kills) {
+        expect(divergence.event).toEqual({ type: 'work_step' });
+        expect(divergence.error).toMatch(/no work queued/);
+      }
+    }
+    // The worker that skips scmi_vio_complete_cb() gets further: it did run its pending list.
+    const skip = killers(atDefault(), 'worker-skips-complete-cb')[0].divergence;
+    const none = killers(atDefault(), 'no-deferred-worker')[0].divergence;
+    expect(skip.step).toBeGreaterThan(none.step);
+  });
+
+  it('poll-done-drops-prefetched: the poll loop that dequeued another reply does not kick the worker', () => {
+    const kills = killers(atDefault(), 'poll-done-drops-prefetched');
+    expect(kills.map((k) => k.generator)).toContain('tour');
+    const { divergence } = kills[0];
+    expect(divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
+    expect(divergence.actual).toEqual([]);
+  });
+
+  it('the deep variants are killed by suites generated at DEEP_VARIANT_BOUNDS', () => {
+    const expectedKiller: Record<string, GeneratorName> = {
+      'v7-missing-list-del': 'states',
+      'txdone-frees-timed-out': 'tour',
+      'poll-done-no-enable-cb': 'tour',
+    };
+    for (const variant of SCMI_VIRTIO_DEEP_VARIANTS) {
+      const kills = killers(atDeep(), variant.name);
+      expect(
+        kills.map((k) => k.generator),
+        variant.name,
+      ).toContain(expectedKiller[variant.name]);
+      for (const { divergence } of kills) expect(divergence.step).toBeGreaterThan(0);
+    }
+  });
+
+  it('v7-missing-list-del: the worker walks the stale pending entry again and re-hands its reply', () => {
+    const [kill] = killers(atDeep(), 'v7-missing-list-del').filter((k) => k.generator === 'states');
+    expect(kill.divergence.event).toEqual({ type: 'work_step' });
+    expect(kill.divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
+    expect(kill.divergence.actual).toEqual([
+      { type: 'handed', deliveries: [expect.objectContaining({ via: 'rx_callback' })] },
+    ]);
+    // ... and it is the worker's second run: the path holds an earlier PENDING_LIST step.
+    const workerRuns = kill.divergence.path.filter((s) => s.state.includes('worker.PENDING_LIST'));
+    expect(workerRuns.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('txdone-frees-timed-out: the device returns a buffer that a later transfer already reused', () => {
+    const [kill] = killers(atDeep(), 'txdone-frees-timed-out').filter(
+      (k) => k.generator === 'tour',
+    );
+    expect(kill.divergence.event).toMatchObject({ type: 'device_reply' });
+    const [expected] = kill.divergence.expected as Array<{ token: number }>;
+    const [actual] = kill.divergence.actual as Array<{ token: number }>;
+    expect(actual.token).toBeGreaterThan(expected.token); // the next transfer's header
+  });
+
+  it('with two transfers, v7-missing-list-del corrupts only the lists: no default suite sees it', () => {
+    // The worker walks pending_cmds_list once per poll loop kick, and two transfers give no
+    // second kick after the first walk: the reason for the deep bounds.
+    expect(killers(atDefault(), 'v7-missing-list-del')).toEqual([]);
+  });
+});
+
+async function conform(values: Record<string, string[]>, withDeep = false) {
+  let stdout = '';
+  const io: CliIo = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stdout += t),
+    stderrIsTty: false,
+  };
+  const driver = withDeep
+    ? {
+        ...scmiVirtioDriver,
+        variants: [...scmiVirtioDriver.variants, ...SCMI_VIRTIO_DEEP_VARIANTS],
+      }
+    : scmiVirtioDriver;
+  const code = await makeTestgenCommands([driver]).conform({
+    models: [scmiVirtioModel],
+    io,
+    values,
+    positionals: ['scmi-virtio'],
+  });
+  return { code, stdout };
+}
+
+describe('conform scmi-virtio (the command)', () => {
+  it('exits 0 for the correct driver and 1 for each registered variant', async () => {
+    const correct = await conform({});
+    expect(correct.code, correct.stdout).toBe(0);
+    expect(correct.stdout.match(/conforms/g)).toHaveLength(3);
+    for (const variant of scmiVirtioDriver.variants) {
+      const { code, stdout } = await conform({ variant: [variant.name] });
+      expect(code, variant.name).toBe(1);
+      expect(stdout).toMatch(/DIVERGES at vector \w+-\d+, step [1-9]/);
+    }
+  });
+
+  it('exits 1 for each deep variant at the deep bounds', async () => {
+    const bound = Object.entries(DEEP_VARIANT_BOUNDS).map(([k, v]) => `${k}=${v}`);
+    for (const variant of SCMI_VIRTIO_DEEP_VARIANTS) {
+      const { code, stdout } = await conform({ variant: [variant.name], bound }, true);
+      expect(code, variant.name).toBe(1);
+      expect(stdout).toMatch(/DIVERGES/);
+    }
+  });
+});

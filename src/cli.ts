@@ -27,19 +27,31 @@ const defaultIo: CliIo = {
 export const USAGE = `usage: mailbox-models <command> [protocol ...] [options]
 
 commands:
-  list                         the protocols, with their bounds and variants
-  check [protocol ...]         explore every reachable state and check every property
-  fuzz <protocol>              random walks with shrinking (fast-check)
-  sweep <protocol>             check every combination of bound ranges (--bound name=a..b)
+  list                          the protocols, with their bounds and variants
+  check [protocol ...]          explore every reachable state and check every property
+                                (--report DIR also writes the HTML report there)
+  fuzz <protocol>               random walks with shrinking (fast-check)
+  sweep <protocol>              check every combination of bound ranges (--bound name=a..b)
+  generate <protocol>           a test suite: --suite tour|states|random [--seed N]
+                                [--format json|vitest] [--out FILE]
+  conform <protocol>            replay suites against the driver (--suite FILE, or the three
+                                generated ones); --variant name|all for driver bug variants
+  coverage <protocol>           states and transitions a suite covers: --suite FILE
+  inspect [protocol ...]        the HTML statechart inspector: --out DIR [--trace FILE]
+                                [--suite FILE]
+  export <protocol>             the statechart as --format mermaid|dot
 
 options:
-  --bound name=value           set a bound (repeatable); sweep takes name=a..b
-  --variant name               switch on a bug variant (repeatable)
-  --max-states N               stop exploring after N states (exit 3 if nothing failed)
-  --runs N, --steps N          fuzz: number of walks, longest walk
-  --seed N, --path P           fuzz: replay a reported failure
-  --json                       one JSON document on stdout
-  --help                       this text`;
+  --bound name=value            set a bound (repeatable); sweep takes name=a..b
+  --variant name                switch on a bug variant (repeatable)
+  --max-states N                stop exploring after N states (exit 3 if nothing failed)
+  --runs N, --steps N           fuzz and random suites: number of walks, longest walk
+  --seed N, --path P            fuzz: replay a reported failure; generate: the seed
+  --json                        one JSON document on stdout
+  --help                        this text
+
+exit codes: 0 holds / conforms, 1 a property fails or the driver diverges,
+            2 usage error, 3 the state budget ran out first`;
 
 export async function main(
   argv: readonly string[],
@@ -59,6 +71,10 @@ export async function main(
       );
     }
     const { values, positionals } = parseOptions(rest);
+    if (values.help) {
+      io.stdout(USAGE + '\n');
+      return EXIT.ok;
+    }
     const context: CommandContext = { models, io, values, positionals };
     return await run(context);
   } catch (error) {

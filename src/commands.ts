@@ -9,6 +9,7 @@ import { testgenCommands } from './commands-testgen.ts';
 import type { ModelDefinition } from './model.ts';
 import {
   formatCheckResult,
+  formatCheckSummary,
   formatFuzzResult,
   formatSweepTable,
   progressReporter,
@@ -111,6 +112,7 @@ const check: Command = ({ models, io, values, positionals }) => {
     return result;
   });
   if (values.json) printJson(io, { results: results.map(checkResultJson) });
+  else if (results.length > 1) io.stdout('\n' + formatCheckSummary(results) + '\n');
   if (values.report === undefined) return exitCodeOf(results);
   const report = values.report;
   return writeHtmlReport(

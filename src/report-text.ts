@@ -36,6 +36,40 @@ export function formatCheckResult(result: ExploreResult): string {
   return lines.join('\n');
 }
 
+/** One line per protocol, for runs that check several: the summary `npm start` ends with. */
+export function formatCheckSummary(results: readonly ExploreResult[]): string {
+  const header = ['protocol', 'states', 'transitions', 'depth', 'seconds', 'properties'];
+  const rows = results.map((result) => {
+    const failed = result.properties.filter((p) => p.holds === false).map((p) => p.name);
+    const undecided = result.properties.filter((p) => p.holds === null).length;
+    const verdict =
+      failed.length > 0
+        ? `FAIL ${failed.join(', ')}`
+        : undecided > 0
+          ? `${undecided} undecided (budget)`
+          : `all ${result.properties.length} hold`;
+    return [
+      result.protocol,
+      number.format(result.states),
+      number.format(result.transitions),
+      String(result.depth),
+      result.seconds.toFixed(2),
+      verdict,
+    ];
+  });
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => row[i].length)),
+  );
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, i) =>
+        i === 0 || i === cells.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]),
+      )
+      .join('  ')
+      .trimEnd();
+  return ['summary', format(header), ...rows.map(format)].join('\n');
+}
+
 export function formatFuzzResult(result: FuzzResult): string {
   const head = `${result.protocol}  fuzz: ${result.runs} walks of up to ${result.maxSteps} steps, seed ${result.seed}`;
   if (!result.failed) return `${head}\n  ok   no property failed`;
@@ -62,7 +96,11 @@ export function formatSweepTable(result: SweepResult): string {
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i].length)),
   );
-  const format = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ');
+  const format = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const lines = [
     `${result.protocol} sweep${result.variants.length ? ` (variant ${result.variants.join(', ')})` : ''}`,
     format(header),

@@ -50,6 +50,16 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     expect(stdout).toMatch(/ {3}4\. reply\(seq=1, id=0\)/);
   });
 
+  it('check of several protocols ends with a one-line-per-protocol summary', async () => {
+    let stdout = '';
+    const io: CliIo = { stdout: (t) => void (stdout += t), stderr: () => {}, stderrIsTty: false };
+    const twin = { ...toyModel, name: 'toy-twin' };
+    expect(await main(['check'], [toyModel, twin], io)).toBe(0);
+    const summary = stdout.slice(stdout.indexOf('summary'));
+    expect(summary).toMatch(/^toy +25 +66 +6 +\d+\.\d\d +all 5 hold$/m);
+    expect(summary).toMatch(/^toy-twin +25 +66 /m);
+  });
+
   it('check exits 3 when the state budget runs out first', async () => {
     expect((await run(['check', 'toy', '--max-states', '5'])).code).toBe(3);
   });

@@ -207,6 +207,12 @@ export const PCI_DOE_DRIVER_VARIANTS = [
     source: 'code only (pci_doe_write_ctrl() in v5/v6)',
   },
   {
+    name: 'busy-retries-not-reset',
+    description:
+      'code only: a request sent after busy retries leaves doe->busy_retries counting, so the next exchange gives up on DOE Busy early.',
+    source: 'code only (pci-doe-review.txt:331: doe->busy_retries = 0)',
+  },
+  {
     name: 'recv-resp-no-header-check',
     description:
       'code only: pci_doe_recv_resp() does not compare the response header with the request protocol.',
@@ -469,7 +475,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         }
         emit({ type: 'request_written', task: task.caller });
-        doe.busy_retries = 0;
+        if (!has('busy-retries-not-reset')) doe.busy_retries = 0;
 
         doe.state = 'DOE_WAIT_RESP';
         doe.timeout_jiffies = jiffies + HZ;
@@ -663,7 +669,23 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     return 0;
   }
 
-  /* ---------- the adapter ---------- */
+  /* ---------- the adapter ----------
+   *
+   * Each model event is one of:
+   * - an entry point: `probe` (pci_doe_probe() up to wait_for_completion(&abort_c)), `call`
+   *   (pci_doe_exchange_sync() up to its first sleep or return);
+   * - advancing a context: `probe_resume` (probe after abort_c), `wake_recheck` (a woken caller
+   *   goes round `again:`), `irq_read_status` / `irq_write_clear` / `irq_schedule_work` (the
+   *   three steps of pci_doe_irq(), the first one started by a pending MSI), `work_run` (the
+   *   workqueue runs doe_statemachine_work() once its timer has expired);
+   * - the environment: `tick` (jiffies to timeout_jiffies, then one past it), the device_* and
+   *   other_user_* events (the mailbox hardware).
+   * A caller whose completion fired returns in the same step (the model merges them).
+   *
+   * Time: jiffies moves only on `tick`. A work queued with a delay shorter than PCI_DOE_TIMEOUT
+   * (0, PCI_DOE_POLL_INTERVAL, HZ / PCI_DOE_BUSY_MAX_RETRIES) may run at any moment, as in the
+   * model ("soon"); one queued with PCI_DOE_TIMEOUT runs once jiffies reaches its expiry.
+   */
 
   /** Runs a context to its next preemption point; its return value when it finished. */
   function advance<R>(live: Live<R>, name: string): { done: true; value: R } | { done: false } {

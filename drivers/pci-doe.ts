@@ -454,6 +454,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       return;
     }
 
+    /* The C code's goto labels: each break out of the switch below jumps to one of them. */
     let goto: 'err_abort' | 'err_busy';
     switch (doe.state) {
       case 'DOE_IDLE': {

@@ -17,6 +17,7 @@
  * says whose response the driver handed over.
  */
 import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
 import type { Output } from '../src/model.ts';
 
 const EIO = 5;
@@ -55,8 +56,7 @@ interface efx_mcdi_iface {
   async_timer: { pending: boolean; running: boolean };
 }
 
-const BLOCKED = Symbol('blocked');
-type Step = Generator<string | typeof BLOCKED, void, void>;
+type Step = Preemptible;
 
 export const MCDI_DRIVER_VARIANTS = [
   {
@@ -137,8 +137,8 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   let evq: mcdi_event[] = [];
   let evq_stopped = false;
   let next_cookie = 0;
-  /* Execution contexts: the live generator and the label of the point it waits at. */
-  const contexts: Record<string, { step: Step; at: string } | null> = {};
+  /* Execution contexts: process, caller (another CPU), napi and timer. */
+  const contexts = new ExecutionContexts();
   let outputs: Output[] = [];
   /* Flags set by environment events a wait observes. */
   let rpc_timed_out = false;
@@ -397,30 +397,18 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   /* ---------- the adapter ---------- */
 
   function contextAt(name: string): string | null {
-    return contexts[name]?.at ?? null;
+    return contexts.at(name);
   }
 
   /** Runs `name`'s code up to its next preemption point; finished contexts become idle. */
   function advance(name: string): void {
-    const context = contexts[name];
-    if (!context) throw new NotEnabledError(`${name}: nothing is running there`);
-    const next = context.step.next();
-    if (next.done) {
-      contexts[name] = null;
-      if (name === 'timer') mcdi.async_timer.running = false;
-      return;
-    }
-    if (next.value === BLOCKED) {
-      throw new NotEnabledError(`${name}: blocked at ${context.at}`);
-    }
-    context.at = next.value;
+    const result = contexts.advance(name);
+    if (result.done && name === 'timer') mcdi.async_timer.running = false;
   }
 
   /** Starts `step` in context `name` and runs it to its first preemption point. */
   function start(name: string, step: Step): void {
-    if (contexts[name]) throw new NotEnabledError(`${name}: busy at ${contexts[name]!.at}`);
-    contexts[name] = { step, at: 'START' };
-    advance(name);
+    contexts.start(name, step);
   }
 
   function mc_respond(copies: number): void {
@@ -455,7 +443,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       evq = [];
       evq_stopped = false;
       next_cookie = 0;
-      for (const name of ['process', 'caller', 'napi', 'timer']) contexts[name] = null;
+      contexts.clear();
       return [];
     },
     apply(event) {
@@ -480,7 +468,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') mcdi.state = 'MCDI_STATE_COMPLETED';
           break;
         case 'napi': {
-          if (contexts.napi) {
+          if (contexts.isRunning('napi')) {
             advance('napi');
             break;
           }
@@ -497,12 +485,12 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
           advance('timer');
           break;
         case 'timer_expire':
-          if (!mcdi.async_timer.pending || contexts.timer) {
+          if (!mcdi.async_timer.pending || contexts.isRunning('timer')) {
             throw new NotEnabledError('no timer pending');
           }
           mcdi.async_timer.pending = false;
           mcdi.async_timer.running = true;
-          contexts.timer = { step: efx_mcdi_timeout_async(), at: 'COMPLETE_ASYNC' };
+          contexts.enter('timer', efx_mcdi_timeout_async(), 'COMPLETE_ASYNC');
           break;
         case 'rpc_timeout':
           if (contextAt('process') !== 'AWAIT_COMPLETION') throw new NotEnabledError('not waiting');

@@ -21,7 +21,11 @@
  * Outputs are the transport's observable behaviour: `returned(token, msg)` when the device
  * returns a buffer, `handed(deliveries)` when replies are handed to the core (by
  * scmi_rx_callback, or by virtio_poll_done returning true with the reply in xfer->priv),
- * `poll_done(xfer)`, `timed_out(xfer)` and `busy(xfer)` (-EBUSY from send_message).
+ * `poll_done(xfer)`, `timed_out(xfer)` and `busy(xfer)` (-EBUSY from send_message). Lists
+ * check CONFIG_DEBUG_LIST's "list_add double add" (a BUG: the adapter throws, a divergence).
+ *
+ * Variants: SCMI_VIRTIO_DRIVER_VARIANTS are killed by the suites generated at the model's
+ * default bounds; SCMI_VIRTIO_DEEP_VARIANTS need DEEP_VARIANT_BOUNDS (see there).
  */
 import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
 import type { Output } from '../src/model.ts';
@@ -40,7 +44,7 @@ interface scmi_vio_msg {
   /** msg->request: the header written by msg_tx_prepare(), i.e. the transfer's token. */
   request_token: number;
   poll_idx: number;
-  rx_len: number;
+  /* rx_len is not modelled: the harness checks whose reply, not its length. */
 }
 
 /** The SCMI core's struct scmi_xfer, as far as the transport sees it. */
@@ -156,7 +160,6 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   const as_written = has('as-written');
 
   let vioch!: scmi_vio_channel;
-  let pool: scmi_vio_msg[] = [];
   /* The SCMI core: pending transfers by token, the next token, the transfers budget. */
   let pending_xfers = new Map<number, scmi_xfer>();
   let next_token = 0;
@@ -258,11 +261,10 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     scmi_vio_feed_vq_tx(msg);
   }
 
-  function virtio_chan_setup(max_msg: number): void {
-    pool = [];
-    for (let i = 0; i < max_msg; i++) {
-      const msg: scmi_vio_msg = { id: i, request_token: -1, poll_idx: 0, rx_len: 0 };
-      pool.push(msg);
+  /** The TX part of virtio_chan_setup(): each new message list_add()ed to free_list. */
+  function virtio_chan_setup(): void {
+    for (let i = 0; i < vioch.max_msg; i++) {
+      const msg: scmi_vio_msg = { id: i, request_token: -1, poll_idx: 0 };
       scmi_vio_feed_vq_tx(msg); // under vioch->lock
     }
   }
@@ -552,7 +554,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         ready_lock: null,
         deferred_tx_work_pending: false,
       };
-      virtio_chan_setup(bounds.maxMsg);
+      virtio_chan_setup();
       for (let cpu = 0; cpu < bounds.cpus; cpu++) contexts[`cpu${cpu}`] = null;
       contexts.irq = null;
       contexts.worker = null;

@@ -2,7 +2,8 @@
  * The test-generation commands: `generate`, `conform`, `coverage` (see docs/test-vectors.md).
  * Exit codes as everywhere: 0 fine, 1 a driver diverges, 2 a usage error (bad file, bad option).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './output-files.ts';
 import type { Command, CommandContext } from './commands.ts';
 import { parseBounds, parseInteger, selectModels } from './cli-args.ts';
 import { resolveConfig, UsageError } from './config.ts';
@@ -122,7 +123,7 @@ const generateCommand: Command = (context) => {
     }
   }
   if (values.out !== undefined) {
-    writeFileSync(values.out, text);
+    writeFileAtomic(values.out, text);
     io.stdout(summary.join('\n') + `\nwrote ${values.out}\n`);
   } else {
     io.stdout(text);

@@ -88,6 +88,31 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a wrong output path is a usage error and leaves no file behind', async () => {
+    const missing = await run([
+      'generate',
+      'toy',
+      '--suite',
+      'tour',
+      '--out',
+      '/nonexistent/dir/x.json',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe(
+      'mailbox-models: cannot write /nonexistent/dir/x.json: no such directory /nonexistent/dir',
+    );
+    const notDirectory = await run([
+      'generate',
+      'toy',
+      '--suite',
+      'tour',
+      '--out',
+      '/dev/null/x.json',
+    ]);
+    expect(notDirectory.code).toBe(2);
+    expect(notDirectory.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('list --json describes bounds and variants', async () => {
     const { code, stdout } = await run(['list', '--json']);
     expect(code).toBe(0);

@@ -2,7 +2,7 @@
  * One protocol page from a model (and optionally its exploration, suites and traces), and the
  * report directory: `index.html` plus `<protocol>.html` each.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { makeDirectory, writeFileAtomic } from '../output-files.ts';
 import { join } from 'node:path';
 import { resolveConfig, type ConfigRequest } from '../config.ts';
 import type { ExploreResult } from '../explore.ts';
@@ -120,10 +120,10 @@ export function writeReport(
   pages: readonly ProtocolPage[],
   generated: string,
 ): string {
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const entries: IndexEntry[] = pages.map((page) => {
     const href = pageFileName(page.protocol);
-    writeFileSync(join(dir, href), page.html);
+    writeFileAtomic(join(dir, href), page.html);
     return {
       ...page.index,
       href,
@@ -134,6 +134,6 @@ export function writeReport(
     };
   });
   const index = join(dir, 'index.html');
-  writeFileSync(index, renderIndex(entries, generated));
+  writeFileAtomic(index, renderIndex(entries, generated));
   return index;
 }

@@ -307,7 +307,8 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (left) outputs.push({ type: 'wake', caller: c, req: callerReq[c], idx: xn.idx });
     yield 'CHECKING';
     idpf_vc_xn_lock(xn);
-    switch (xn.state) {
+    // Read again: the receive task or the shutdown changed it while this caller slept.
+    switch (xn.state as idpf_vc_xn_state) {
       case 'SHUTDOWN':
         retval = -ENXIO;
         emitReturn(c, async, retval, !left, xn);

@@ -262,13 +262,12 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** wait_for_completion_timeout: 0 on timeout, else the time left. */
   function* wait_for_completion_timeout(c: number, x: completion): Preemptible<number> {
-    for (;;) {
-      yield 'WAITING';
-      if (timed_out[c]) return 0;
-      if (x.done === 0) yield BLOCKED;
-      if (x.done !== UINT_MAX) x.done--;
-      return 1;
-    }
+    yield 'WAITING';
+    // Woken by complete()/complete_all() or by the timer (the adapter's TIMEOUT).
+    while (!timed_out[c] && x.done === 0) yield BLOCKED;
+    if (timed_out[c]) return 0;
+    if (x.done !== UINT_MAX) x.done--;
+    return 1;
   }
 
   /** idpf_vc_xn_exec: returns the reply size, 0 (async sent) or a negative errno. */
@@ -518,9 +517,8 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     const emitted = outputs.some((o) => o.type === 'exec_return' && o.caller === c);
     if (!emitted) {
       if (rc === -ENOSPC) {
-        callerReq[c] = -1;
+        callerReq[c] = -1; // nothing was popped: no request
         emitReturn(c, async, rc, false, null);
-        outputs[outputs.length - 1].xnState = 'IDLE';
       } else {
         outputs.push({
           type: 'exec_return',

@@ -3,11 +3,17 @@
  * driver is one import and one entry here; see src/conform.ts for the adapter contract.
  */
 import type { DriverDefinition } from '../src/conform.ts';
+import { idpfXnDriver } from './idpf-xn.ts';
 import { mcdiDriver } from './mcdi.ts';
 import { pciDoeDriver } from './pci-doe.ts';
 import { scmiVirtioDriver } from './scmi-virtio.ts';
 
-export const drivers: DriverDefinition[] = [mcdiDriver, scmiVirtioDriver, pciDoeDriver];
+export const drivers: DriverDefinition[] = [
+  mcdiDriver,
+  scmiVirtioDriver,
+  pciDoeDriver,
+  idpfXnDriver,
+];
 
 export function findDriver(protocol: string): DriverDefinition | undefined {
   return drivers.find((driver) => driver.protocol === protocol);

@@ -28,6 +28,7 @@
  * default bounds; SCMI_VIRTIO_DEEP_VARIANTS need DEEP_VARIANT_BOUNDS (see there).
  */
 import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
 import type { Output } from '../src/model.ts';
 import type { VectorEvent } from '../src/vectors.ts';
 
@@ -87,9 +88,7 @@ interface scmi_vio_channel {
   deferred_tx_work_pending: boolean;
 }
 
-const BLOCKED = Symbol('blocked');
-type Point = string | typeof BLOCKED;
-type Step<R = void> = Generator<Point, R, void>;
+type Step<R = void> = Preemptible<R>;
 
 /** Bug variants that the suites generated at the model's default bounds kill. */
 export const SCMI_VIRTIO_DRIVER_VARIANTS = [
@@ -168,7 +167,9 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   let irq_line = false;
   /** The CPU the interrupt handler runs on, -1 when it does not run. */
   let irq_on = -1;
-  const contexts: Record<string, { step: Step; at: string } | null> = {};
+  /* Execution contexts: cpu0..cpuN-1 (the core's do_xfer), irq and worker. */
+  const contexts = new ExecutionContexts();
+  let cpus = 0;
   let outputs: Output[] = [];
   /* Replies scmi_rx_callback() handed to the core in the current lock section. */
   let deliveries: Array<{ token: number; xfer: number; via: 'rx_callback' | 'poll_done' }> = [];
@@ -499,22 +500,12 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   /* ---------- the adapter ---------- */
 
   function advance(name: string): void {
-    const context = contexts[name];
-    if (!context) throw new NotEnabledError(`${name}: nothing is running there`);
-    const next = context.step.next();
-    if (next.done) {
-      contexts[name] = null;
-      if (name === 'irq') irq_on = -1;
-      return;
-    }
-    if (next.value === BLOCKED) throw new NotEnabledError(`${name}: blocked at ${context.at}`);
-    context.at = next.value;
+    const result = contexts.advance(name);
+    if (result.done && name === 'irq') irq_on = -1;
   }
 
   function start(name: string, step: Step): void {
-    if (contexts[name]) throw new NotEnabledError(`${name}: busy at ${contexts[name]!.at}`);
-    contexts[name] = { step, at: 'START' };
-    advance(name);
+    contexts.start(name, step);
   }
 
   /** A CPU's caller does not run while the interrupt handler runs on that CPU. */
@@ -555,9 +546,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         deferred_tx_work_pending: false,
       };
       virtio_chan_setup();
-      for (let cpu = 0; cpu < bounds.cpus; cpu++) contexts[`cpu${cpu}`] = null;
-      contexts.irq = null;
-      contexts.worker = null;
+      contexts.clear();
+      cpus = bounds.cpus;
       pending_xfers = new Map();
       xfer_of = {};
       next_token = 0;
@@ -572,7 +562,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       switch (event.type) {
         case 'send': {
           const name = cpuContext(event);
-          if (!(name in contexts)) throw new NotEnabledError(`no ${name}`);
+          if (!(Number(event.cpu) < cpus)) throw new NotEnabledError(`no ${name}`);
           if (next_token >= transfers) throw new NotEnabledError('every transfer was issued');
           const token = next_token;
           start(name, do_xfer(event.polled === true));
@@ -584,7 +574,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         case 'expire': {
           const name = cpuContext(event);
-          const at = contexts[name]?.at;
+          const at = contexts.at(name);
           const xfer = xfer_of[name];
           if (
             !xfer ||
@@ -597,12 +587,14 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         }
         case 'irq': {
-          if (contexts.irq || !irq_line) throw new NotEnabledError('no interrupt pending');
+          if (contexts.isRunning('irq') || !irq_line) {
+            throw new NotEnabledError('no interrupt pending');
+          }
           irq_line = false;
           // vring_interrupt(): !more_used() -> IRQ_NONE
           if (vioch.vqueue.used.length === 0) break;
           irq_on = Number(event.cpu);
-          contexts.irq = { step: scmi_vio_complete_cb('irq'), at: 'START' };
+          contexts.enter('irq', scmi_vio_complete_cb('irq'), 'START');
           advance('irq');
           break;
         }
@@ -610,7 +602,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           advance('irq');
           break;
         case 'work_step':
-          if (contexts.worker) {
+          if (contexts.isRunning('worker')) {
             advance('worker');
           } else {
             if (!vioch.deferred_tx_work_pending) throw new NotEnabledError('no work queued');

@@ -15,6 +15,21 @@
  */
 export class UnencodableError extends Error {}
 
+/**
+ * Thrown by a `frozen` codec asked to write a string or an object shape it has no id for.
+ * Worker threads encode with frozen copies of the main thread's tables, so that every thread
+ * writes the same bytes for the same state; a state that needs a new id goes back to the main
+ * thread as an object, and the new ids reach the workers as a `CodecTables` delta.
+ */
+export class NotInternedError extends Error {}
+const NOT_INTERNED = new NotInternedError('a string or object shape without an id');
+
+/** The interned strings and object shapes (key lists) added since some earlier sizes. */
+export interface CodecTables {
+  strings: string[];
+  shapes: string[][];
+}
+
 const SMALL_LIMIT = 200; // tags 0..199 are the integer itself
 const T_NULL = 200;
 const T_FALSE = 201;
@@ -100,6 +115,8 @@ export class StateCodec {
   private depth = 0;
   private readonly shapesByFirstKey = new Map<string, Shape[]>();
   private readonly read = (): unknown => this.readValue();
+  /** When set, a new string or shape throws NotInternedError instead of getting an id. */
+  frozen = false;
   private readonly floatView = new DataView(new ArrayBuffer(8));
   private readonly floatBytes = new Uint8Array(this.floatView.buffer);
 
@@ -153,6 +170,7 @@ export class StateCodec {
     }
     let id = this.stringIds.get(value);
     if (id === undefined) {
+      if (this.frozen) throw NOT_INTERNED;
       id = this.strings.length;
       this.strings.push(value);
       this.stringIds.set(value, id);
@@ -278,6 +296,12 @@ export class StateCodec {
     const keys: string[] = [];
     for (const key in record) if (record[key] !== undefined) keys.push(key);
     if (keys.includes('__proto__')) throw new UnencodableError('a property named __proto__');
+    if (this.frozen) throw NOT_INTERNED;
+    return this.addShape(keys);
+  }
+
+  private addShape(keys: string[]): Shape {
+    const first = keys[0];
     const id = this.shapes.length;
     const shape: Shape = { id, keys, build: shapeBuilder(keys), write: shapeWriter(id, keys) };
     this.shapes.push(shape);
@@ -285,6 +309,33 @@ export class StateCodec {
     if (list) list.push(shape);
     else this.shapesByFirstKey.set(first ?? '', [shape]);
     return shape;
+  }
+
+  /* ---------- sharing the tables between threads ---------- */
+
+  /** How many strings and shapes have ids: the mark for a later `tablesSince`. */
+  tableSizes(): { strings: number; shapes: number } {
+    return { strings: this.strings.length, shapes: this.shapes.length };
+  }
+
+  /** The strings and shapes given ids since `sizes` (in id order). */
+  tablesSince(sizes: { strings: number; shapes: number }): CodecTables {
+    return {
+      strings: this.strings.slice(sizes.strings),
+      shapes: this.shapes.slice(sizes.shapes).map((shape) => shape.keys),
+    };
+  }
+
+  /**
+   * Appends another codec's new ids (from its `tablesSince`, applied in order), so that both
+   * write and read the same bytes. Ids must continue where this codec's tables end.
+   */
+  importTables(tables: CodecTables): void {
+    for (const value of tables.strings) {
+      this.stringIds.set(value, this.strings.length);
+      this.strings.push(value);
+    }
+    for (const keys of tables.shapes) this.addShape(keys);
   }
 
   /* ---------- reading ---------- */

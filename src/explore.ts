@@ -12,6 +12,7 @@ import { resolveConfig, type ConfigRequest } from './config.ts';
 import { IntVector } from './int-vector.ts';
 import type { ModelDefinition } from './model.ts';
 import { StateCodec, StateStore, UnencodableError } from './state-store.ts';
+import { Expander, type ExpansionSink } from './expand.ts';
 import { DEADLOCK_PROPERTY, ModelSystem, type SystemNode } from './system.ts';
 import { replayIndices, type Trace } from './trace.ts';
 
@@ -193,22 +194,11 @@ function exploreWith(
   const found = new Map<string, Found>();
   const edgeStart = new IntVector();
   const edgeTarget = new IntVector();
-  // One goal bit per state per liveness obligation, in property order: a recoverable's goal,
-  // or "this monitor is not hot".
-  const goalChecks: Array<(node: SystemNode) => boolean> = [];
-  for (const property of system.instance.properties) {
-    if (property.kind === 'recoverable') {
-      goalChecks.push((node) => property.goal(system.view(node)));
-    } else if (property.kind === 'monitor' && property.hot) {
-      const index = system.monitors.indexOf(property);
-      const hot = property.hot;
-      goalChecks.push((node) => !hot(node.monitors[index]));
-    }
-  }
-  const goals = goalChecks.map(() => new IntVector());
-  const needGraph = goalChecks.length > 0;
-  const configHits: number[] = [];
-  const transitionHits: number[] = system.compiled.transitions.map(() => 0);
+  const expander = new Expander(system);
+  const goalCount = expander.goalChecks.length;
+  const goals = expander.goalChecks.map(() => new IntVector());
+  const goalBits: number[] = [];
+  const needGraph = goalCount > 0;
 
   const record = (property: string, finding: Found) => {
     if (!found.has(property)) found.set(property, finding);
@@ -221,11 +211,19 @@ function exploreWith(
     }
     return id;
   };
+  let index = 0; // the state being expanded
+  const sink: ExpansionSink = {
+    violation: (property, message, eventIndex) =>
+      record(property, { stateIndex: index, eventIndex, message }),
+    successor: (node, eventIndex) => {
+      const target = add(node, index, eventIndex);
+      if (needGraph) edgeTarget.push(target);
+    },
+  };
 
   add(system.initial().node, -1, -1);
   let depth = 0;
   let layerEnd = 1; // states [0, layerEnd) are at depth <= `depth`
-  let transitions = 0;
   let processed = 0;
   let complete = true;
 
@@ -238,46 +236,24 @@ function exploreWith(
       complete = false;
       break;
     }
-    const index = processed++;
+    index = processed++;
     const node = visited.take(index);
-    const configId = node.state.config;
-    configHits[configId] = (configHits[configId] ?? 0) + 1;
-    if (system.invariants.length > 0) {
-      for (const violation of system.checkState(node)) {
-        record(violation.property, { stateIndex: index, message: violation.message });
-      }
+    if (goalCount > 0) {
+      expander.goals(node, goalBits, 0);
+      for (let i = 0; i < goalCount; i++) goals[i].push(goalBits[i]);
     }
-    for (let i = 0; i < goalChecks.length; i++) goals[i].push(goalChecks[i](node) ? 1 : 0);
     if (needGraph) edgeStart.push(edgeTarget.length);
-
-    const successors = system.successors(node);
-    if (successors.length === 0 && !system.isTerminal(node)) {
-      record(DEADLOCK_PROPERTY, {
-        stateIndex: index,
-        message: 'no event is enabled and the state is not terminal',
-      });
-    }
-    for (let s = 0; s < successors.length; s++) {
-      const successor = successors[s];
-      transitions++;
-      const taken = successor.result.transitions;
-      for (let t = 0; t < taken.length; t++) transitionHits[taken[t]]++;
-      for (const violation of successor.violations) {
-        record(violation.property, {
-          stateIndex: index,
-          eventIndex: successor.eventIndex,
-          message: violation.message,
-        });
-      }
-      const target = add(successor.node, index, successor.eventIndex);
-      if (needGraph) edgeTarget.push(target);
-    }
+    expander.expand(node, sink);
     if ((processed & 0xfff) === 0) {
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       const now = performance.now();
       if (options.onProgress && now - lastProgress >= 1000) {
         lastProgress = now;
-        options.onProgress({ states: processed, transitions, seconds: (now - started) / 1000 });
+        options.onProgress({
+          states: processed,
+          transitions: expander.transitions,
+          seconds: (now - started) / 1000,
+        });
       }
     }
   }
@@ -285,7 +261,7 @@ function exploreWith(
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
   // Liveness obligations: a state that cannot reach its goal is stuck.
-  const stuck = goalChecks.map((_, i) =>
+  const stuck = goals.map((_, i) =>
     complete ? firstUnableToReach(goals[i], edgeStart, edgeTarget, processed) : -1,
   );
 
@@ -348,13 +324,13 @@ function exploreWith(
     variants: [...config.variants],
     complete,
     states: processed,
-    transitions,
+    transitions: expander.transitions,
     depth,
     seconds: (performance.now() - started) / 1000,
     peakRssBytes: peakRss,
     storeBytes: visited.bytes() + parent.byteLength + via.byteLength,
     properties: results,
-    coverage: coverageOf(system, configHits, transitionHits),
+    coverage: coverageOf(system, expander.configHits, expander.transitionHits),
   };
 }
 

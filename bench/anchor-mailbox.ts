@@ -61,6 +61,7 @@ const setAt = (array: number[], index: number, value: number): number[] => {
 
 export const anchorModel = defineModel<AnchorContext, AnchorEvent>({
   name: 'anchor',
+  module: import.meta.url,
   title: 'Benchmark anchor: slotted host/device mailbox (SPIN twin)',
   seed: '../shared/bench-anchor/mailbox-3slots.pml',
   bounds: [

@@ -318,6 +318,7 @@ function signal(xn: Xn): Xn {
 
 export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
   name: 'idpf-xn',
+  module: import.meta.url,
   title: 'Intel idpf virtchnl transaction manager (index + salt cookies)',
   seed: 'idpf-virtchnl-xn.txt',
   bounds: [

@@ -149,6 +149,7 @@ function abandon(mc: McRequest[], id: number | null): McRequest[] {
 
 export const mcdiModel = defineModel<McdiContext, McdiInput>({
   name: 'mcdi',
+  module: import.meta.url,
   title: 'Solarflare MCDI: sync and async RPCs to the management controller',
   seed: 'sfc-mcdi-async.txt',
   bounds: [

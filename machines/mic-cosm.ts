@@ -868,6 +868,7 @@ export const workPath = (c: number, node: string) => `card${c}.scifWork.${node}`
 
 export const micCosmModel = defineModel<MicContext, MicEvent>({
   name: 'mic-cosm',
+  module: import.meta.url,
   title: 'Intel MIC COSM: card lifecycle, SCIF connection and heartbeat watchdog',
   seed: 'mic-cosm-scif.txt',
   bounds: [

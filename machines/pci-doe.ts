@@ -151,6 +151,7 @@ function modeAllowed(modes: number, mode: 'irq' | 'poll'): boolean {
 
 export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
   name: 'pci-doe',
+  module: import.meta.url,
   title: 'PCIe DOE mailbox (Data Object Exchange aux driver, under review)',
   seed: SEED,
   bounds: [

@@ -744,6 +744,7 @@ function events(cpus: number) {
 
 export const scmiVirtioModel = defineModel<ScmiContext, ScmiEvent>({
   name: 'scmi-virtio',
+  module: import.meta.url,
   title: 'Arm SCMI virtio transport: polling and IRQ paths on several CPUs',
   seed: 'scmi-virtio-atomic.txt',
   bounds: [

@@ -72,6 +72,8 @@ interface Plan {
 }
 
 interface Configuration {
+  /** Its identity in every CompiledMachine of the same machine: the nodes' document orders. */
+  key: string;
   nodes: XNode[]; // document order
   nodeSet: Set<XNode>;
   atomic: XNode[];
@@ -108,6 +110,7 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
   readonly transitions: TransitionInfo[] = [];
   private readonly root: XNode;
   private readonly transitionIds = new Map<XTransition, number>();
+  private readonly nodesByOrder = new Map<number, XNode>();
   private readonly guards = new Map<XTransition, Guard | undefined>();
   private readonly actionCache = new Map<unknown, Action>();
   private readonly configs: Configuration[] = [];
@@ -199,6 +202,7 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       throw new ModelCompileError(`${where}: delayed transitions (after) are not supported`);
     }
     this.stateNodeIds.push(node.id);
+    this.nodesByOrder.set(node.order, node);
     const byEvent = new Map<string, XTransition[]>();
     for (const [eventType, list] of node.transitions) {
       if (eventType.includes('*') || eventType.startsWith('xstate.')) {
@@ -333,6 +337,26 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
 
   /* ---------- configurations ---------- */
 
+  /**
+   * Configuration numbers are handed out as configurations are met, so two instances of one
+   * machine (the explorer's worker threads) number them differently; keys are the same in all.
+   */
+  configurationKey(config: number): string {
+    return this.configs[config].key;
+  }
+
+  /** The number of the configuration with this key (from `configurationKey`), added if new. */
+  configurationOfKey(key: string): number {
+    const known = this.configIds.get(key);
+    if (known !== undefined) return known;
+    const nodes = key.split(',').map((order) => {
+      const node = this.nodesByOrder.get(Number(order));
+      if (node === undefined) throw new Error(`no state node with order ${order}`);
+      return node;
+    });
+    return this.configId(new Set(nodes));
+  }
+
   private configId(nodeSet: Set<XNode>): number {
     const nodes = [...nodeSet].sort((a, b) => a.order - b.order);
     const key = nodes.map((node) => node.order).join(',');
@@ -344,6 +368,7 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       nodes.filter((node) => node !== this.root).map((node) => node.id.slice(rootPrefix.length)),
     );
     this.configs.push({
+      key,
       nodes,
       nodeSet: new Set(nodes),
       atomic: nodes.filter((node) => node.type === 'atomic'),

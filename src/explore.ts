@@ -8,7 +8,8 @@
  * for a property has a shortest trace, and for recoverability the lowest-numbered stuck state
  * is a nearest one.
  */
-import { resolveConfig, type ConfigRequest } from './config.ts';
+import { resolveConfig, UsageError, type ConfigRequest } from './config.ts';
+import { exploreParallel } from './explore-parallel.ts';
 import { Expander, type ExpansionSink } from './expand.ts';
 import type { ModelDefinition } from './model.ts';
 import { SearchTree, resultOf } from './search-tree.ts';
@@ -28,6 +29,16 @@ export interface ExploreOptions extends ConfigRequest {
    * `json` is the original Map of JSON keys with snapshots queued until expanded.
    */
   store?: 'compact' | 'json';
+  /**
+   * Worker threads that expand states (default 1: no threads, the search runs in this thread).
+   * The result is the same either way; the model must name its `module`.
+   */
+  workers?: number;
+  /**
+   * With workers: the main thread expands no state itself, not even while the workers start
+   * (tests use it so that every state goes through a worker).
+   */
+  workersOnly?: boolean;
   /** Called about once a second with the progress so far. */
   onProgress?: (progress: { states: number; transitions: number; seconds: number }) => void;
 }
@@ -64,6 +75,8 @@ export interface ExploreResult {
   peakRssBytes: number;
   /** Bytes held by the visited set and the parent links (what a stored state costs). */
   storeBytes?: number;
+  /** With worker threads: how many, and how many states they expanded (the rest: this thread). */
+  parallel?: { workers: number; expandedByWorkers: number };
   properties: PropertyResult[];
   coverage: Coverage;
 }
@@ -71,12 +84,18 @@ export interface ExploreResult {
 export function explore(definition: ModelDefinition, options: ExploreOptions = {}): ExploreResult {
   const config = resolveConfig(definition, options);
   const system = new ModelSystem(definition, config);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new UsageError(`workers must be a whole number of at least 1, not ${workers}`);
+  }
   if ((options.store ?? 'compact') === 'compact') {
     try {
+      if (workers > 1) return exploreParallel(definition, options, system, workers);
       return exploreWith(definition, options, system, new CompactVisited(system.monitors.length));
     } catch (error) {
       if (!(error instanceof UnencodableError)) throw error;
-      // A context that is not plain JSON data: JSON keys still work (as before).
+      // A context that is not plain JSON data: JSON keys still work (as before), in this
+      // thread only, since workers exchange states as bytes.
     }
   }
   return exploreWith(definition, options, system, new JsonVisited(system));

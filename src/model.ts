@@ -137,6 +137,11 @@ export interface ModelDefinition<TContext = any, TEvent extends EventObject = an
   bounds: BoundSpec[];
   variants: VariantSpec[];
   build(config: ModelConfig): ModelInstance<TContext, TEvent>;
+  /**
+   * The module that exports this definition (`import.meta.url` in the model's file): worker
+   * threads import it to explore in parallel (`explore(..., { workers })`, `check --workers`).
+   */
+  module?: string;
 }
 
 /* eslint-enable @typescript-eslint/no-explicit-any */

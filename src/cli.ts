@@ -45,6 +45,8 @@ options:
   --bound name=value            set a bound (repeatable); sweep takes name=a..b
   --variant name                switch on a bug variant (repeatable)
   --max-states N                stop exploring after N states (exit 3 if nothing failed)
+  --workers N                   check: expand states on N worker threads (same result;
+                                pays on models of 10^5 states and more)
   --runs N, --steps N           fuzz and random suites: number of walks, longest walk
   --seed N, --path P            fuzz: replay a reported failure; generate: the seed
   --json                        one JSON document on stdout
@@ -102,6 +104,7 @@ function parseOptions(args: string[]) {
         bound: { type: 'string', multiple: true },
         variant: { type: 'string', multiple: true },
         'max-states': { type: 'string' },
+        workers: { type: 'string' },
         json: { type: 'boolean' },
         runs: { type: 'string' },
         steps: { type: 'string' },

@@ -76,6 +76,7 @@ function checkResultJson(result: ExploreResult) {
     depth: result.depth,
     seconds: result.seconds,
     peakRssBytes: result.peakRssBytes,
+    ...(result.parallel ? { parallel: result.parallel } : {}),
     properties: result.properties.map((p) => ({
       name: p.name,
       kind: p.kind,
@@ -101,12 +102,18 @@ const check: Command = ({ models, io, values, positionals }) => {
     values['max-states'] === undefined
       ? undefined
       : parseInteger(values['max-states'], '--max-states', 1);
+  const workers = values.workers === undefined ? 1 : parseInteger(values.workers, '--workers', 1);
   const request = { bounds: parseBounds(values.bound), variants: values.variant ?? [] };
   // Validate every protocol's bounds and variants before spending time on any of them.
   for (const model of selected) resolveConfig(model, request);
   const results = selected.map((model) => {
     const progress = progressReporter(io, model.name);
-    const result = explore(model, { ...request, maxStates, onProgress: progress.report });
+    const result = explore(model, {
+      ...request,
+      maxStates,
+      workers,
+      onProgress: progress.report,
+    });
     progress.done();
     if (!values.json) io.stdout(formatCheckResult(result) + '\n');
     return result;

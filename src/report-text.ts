@@ -22,6 +22,12 @@ export function formatCheckResult(result: ExploreResult): string {
       `depth ${result.depth}, ${result.seconds.toFixed(2)} s` +
       (result.complete ? '' : '  (state budget ran out: incomplete)'),
   ];
+  if (result.parallel) {
+    lines.push(
+      `  ${result.parallel.workers} worker threads expanded ` +
+        `${number.format(result.parallel.expandedByWorkers)} of the states`,
+    );
+  }
   for (const property of result.properties) {
     const verdict = property.holds === true ? 'ok  ' : property.holds === false ? 'FAIL' : '??  ';
     lines.push(`  ${verdict} ${property.name}: ${property.statement}`);

@@ -60,6 +60,34 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     expect(summary).toMatch(/^toy-twin +25 +66 /m);
   });
 
+  it('check --workers gives the same verdicts and counterexample, and says who expanded', async () => {
+    const one = await run(['check', 'toy', '--variant', 'accept-any-seq', '--json']);
+    const two = await run([
+      'check',
+      'toy',
+      '--variant',
+      'accept-any-seq',
+      '--json',
+      '--workers',
+      '2',
+    ]);
+    expect(two.code).toBe(1);
+    const [a] = JSON.parse(one.stdout).results;
+    const [b] = JSON.parse(two.stdout).results;
+    expect(b.parallel.workers).toBe(2);
+    expect(a.parallel).toBeUndefined();
+    expect([b.states, b.transitions, b.properties]).toEqual([
+      a.states,
+      a.transitions,
+      a.properties,
+    ]);
+    const text = await run(['check', 'toy', '--workers', '2']);
+    expect(text.stdout).toMatch(/2 worker threads expanded \d+ of the states/);
+    expect((await run(['check', 'toy', '--workers', '0'])).stderr).toMatch(
+      /--workers must be at least 1/,
+    );
+  });
+
   it('check exits 3 when the state budget runs out first', async () => {
     expect((await run(['check', 'toy', '--max-states', '5'])).code).toBe(3);
   });

@@ -31,6 +31,12 @@ describe.each(models.map((model) => [model.name, model] as const))('%s', (_name,
     }
   });
 
+  it('names the module that exports it, for worker threads to load', async () => {
+    expect(model.module).toMatch(new RegExp(`/machines/${model.name}\\.ts$`));
+    const exports = (await import(model.module!)) as Record<string, unknown>;
+    expect(Object.values(exports)).toContain(model);
+  });
+
   it('shows every property failing on some variant', () => {
     const broken = new Set(model.variants.flatMap((variant) => variant.breaks));
     expect(propertyNames.filter((name) => !broken.has(name))).toEqual([]);

@@ -1,8 +1,9 @@
 /**
  * One benchmark row, run in its own process so that its peak RSS is its own:
- *   node --import tsx bench/child.ts <explore|explore-json|xstate-graph> <seqMod> <qlen> <budgetSeconds>
+ *   node --import tsx bench/child.ts <explore|explore-workers|explore-json|xstate-graph> <seqMod> <qlen> <budgetSeconds>
  * Prints one JSON line: states, transitions, seconds (wall), cpuSeconds, peakRssBytes,
- * baselineRssBytes (before the search), storeBytes (ours only), complete.
+ * baselineRssBytes (before the search), storeBytes (ours only), complete. CPU seconds are the
+ * whole process's, worker threads included.
  */
 import { getAdjacencyMap } from 'xstate/graph';
 import { resolveConfig } from '../src/config.ts';
@@ -25,11 +26,13 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let row: Record<string, unknown>;
 
-if (tool === 'explore' || tool === 'explore-json') {
+if (tool === 'explore' || tool === 'explore-json' || tool === 'explore-workers') {
   const result = explore(anchorModel, {
     bounds,
     maxSeconds: budgetSeconds,
-    store: tool === 'explore' ? 'compact' : 'json',
+    store: tool === 'explore-json' ? 'json' : 'compact',
+    // Two worker threads: one per core of this machine (the main thread mostly waits).
+    workers: tool === 'explore-workers' ? 2 : 1,
   });
   row = {
     states: result.states,

@@ -43,6 +43,9 @@ export interface Results {
     rows: Row[];
     ratioToSpin: number | null;
     ratioToXstateGraph: number | null;
+    /** With 2 worker threads: states/s against SPIN, and against our single-thread row. */
+    workersRatioToSpin: number | null;
+    workersSpeedUp: number;
     cpuRatioToSpin: number | null;
     cpuRatioToXstateGraph: number | null;
     spinSkipped?: string;
@@ -212,6 +215,10 @@ function main(): void {
   const ours = child('explore', 3600);
   ours.tool = 'mailbox-models explore';
   rows.push(ours);
+  log('running our explorer with 2 worker threads...');
+  const workers = child('explore-workers', 3600);
+  workers.tool = 'mailbox-models explore --workers 2';
+  rows.push(workers);
   log('running our explorer (JSON keys, the previous store)...');
   const json = child('explore-json', 3600);
   json.tool = 'mailbox-models explore --store json';
@@ -228,6 +235,8 @@ function main(): void {
       rows,
       ratioToSpin: spinRow ? ours.statesPerSecond / spinRow.statesPerSecond : null,
       ratioToXstateGraph: ours.statesPerSecond / graph.statesPerSecond,
+      workersRatioToSpin: spinRow ? workers.statesPerSecond / spinRow.statesPerSecond : null,
+      workersSpeedUp: workers.statesPerSecond / ours.statesPerSecond,
       cpuRatioToSpin: spinRow ? ours.statesPerCpuSecond / spinRow.statesPerCpuSecond : null,
       cpuRatioToXstateGraph: ours.statesPerCpuSecond / graph.statesPerCpuSecond,
       ...(missing ? { spinSkipped: missing } : { spinCommand }),
@@ -240,7 +249,8 @@ function main(): void {
   const ratio = (r: number | null) => (r === null ? 'n/a (SPIN skipped)' : `${r.toFixed(2)}x`);
   console.log(
     `\nours / SPIN: ${ratio(results.anchor.ratioToSpin)} states/s (${ratio(results.anchor.cpuRatioToSpin)} per CPU second)` +
-      `\nours / xstate/graph: ${ratio(results.anchor.ratioToXstateGraph)} states/s (${ratio(results.anchor.cpuRatioToXstateGraph)} per CPU second)`,
+      `\nours / xstate/graph: ${ratio(results.anchor.ratioToXstateGraph)} states/s (${ratio(results.anchor.cpuRatioToXstateGraph)} per CPU second)` +
+      `\nours with 2 workers / SPIN: ${ratio(results.anchor.workersRatioToSpin)} states/s; speed-up over one thread ${ratio(results.anchor.workersSpeedUp)}`,
   );
 
   if (process.env.BENCH_CURVES !== '0') {

@@ -196,7 +196,7 @@ export const MIC_COSM_UNOBSERVABLE_VARIANTS = [
     description:
       'The seed as written without the timing assumption that queued work runs before the card reconnects.',
     source: 'mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
-    why: 'a timing assumption of the model, not code: the driver runs as-written, and only the slow-workqueue model offers the late interleavings',
+    why: 'a timing assumption of the model, not code: the driver runs as-written (and dies where as-written dies), and only the slow-workqueue model offers the late interleavings it adds',
   },
 ];
 

@@ -24,10 +24,15 @@
  * `poll_done(xfer)`, `timed_out(xfer)` and `busy(xfer)` (-EBUSY from send_message). Lists
  * check CONFIG_DEBUG_LIST's "list_add double add" (a BUG: the adapter throws, a divergence).
  *
- * Variants: SCMI_VIRTIO_DRIVER_VARIANTS are killed by the suites generated at the model's
- * default bounds; SCMI_VIRTIO_DEEP_VARIANTS need DEEP_VARIANT_BOUNDS (see there).
+ * Variants: most are killed by the suites generated at the model's default bounds; the deep
+ * ones declare DEEP_VARIANT_BOUNDS as their killBounds (see there).
  */
-import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
+import {
+  NotEnabledError,
+  type DriverAdapter,
+  type DriverDefinition,
+  type DriverVariant,
+} from '../src/conform.ts';
 import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
 import type { Output } from '../src/model.ts';
 import type { VectorEvent } from '../src/vectors.ts';
@@ -90,8 +95,22 @@ interface scmi_vio_channel {
 
 type Step<R = void> = Preemptible<R>;
 
-/** Bug variants that the suites generated at the model's default bounds kill. */
-export const SCMI_VIRTIO_DRIVER_VARIANTS = [
+/**
+ * The bounds at which the deep variants below become observable in the outputs: one CPU, three
+ * messages, three transfers, so that the worker walks pending_cmds_list twice for one poll loop
+ * and a reply can arrive after a poll loop found its own. At the default bounds (two
+ * transfers) v7-missing-list-del only corrupts the lists (the worker walks them once, and the
+ * stale entry is never added next to itself, so CONFIG_DEBUG_LIST does not see it either);
+ * poll-done-no-enable-cb shows only on some random seeds (2 and 6), not on the tour, the state
+ * cover or the default seed.
+ */
+export const DEEP_VARIANT_BOUNDS = { maxMsg: 3, cpus: 1, transfers: 3 } as const;
+
+/**
+ * The driver's bug variants. The suites generated at the model's default bounds kill those
+ * without killBounds; `conform --variant` and the tests run the deep ones at their killBounds.
+ */
+export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'as-written',
     description:
@@ -126,31 +145,19 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS = [
     description: 'virtio_mark_txdone() frees polled messages even when the transfer timed out',
     source: 'scmi-virtio-atomic.txt:350-360 (the comment saying why it must not), :381',
   },
-];
-
-/**
- * The bounds at which the deep variants below become observable in the outputs: one CPU, three
- * messages, three transfers, so that the worker walks pending_cmds_list twice for one poll loop
- * and a reply can arrive after a poll loop found its own. At the default bounds (two
- * transfers) v7-missing-list-del only corrupts the lists (the worker walks them once, and the
- * stale entry is never added next to itself, so CONFIG_DEBUG_LIST does not see it either);
- * poll-done-no-enable-cb shows only on some random seeds (2 and 6), not on the tour, the state
- * cover or the default seed.
- */
-export const DEEP_VARIANT_BOUNDS = { maxMsg: 3, cpus: 1, transfers: 3 } as const;
-
-/** Bug variants killed only by suites generated at DEEP_VARIANT_BOUNDS (same `create`). */
-export const SCMI_VIRTIO_DEEP_VARIANTS = [
+  /* The deep variants: observable only at DEEP_VARIANT_BOUNDS. */
   {
     name: 'v7-missing-list-del',
     description: 'the deferred worker walks pending_cmds_list without list_del()',
     source: 'scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
+    killBounds: DEEP_VARIANT_BOUNDS,
   },
   {
     name: 'poll-done-no-enable-cb',
     description:
       'code only: virtio_poll_done() leaves callbacks disabled after finding its reply (no virtqueue_enable_cb()), so later replies raise no interrupt',
     source: 'code only (scmi-virtio-atomic.txt:503-504)',
+    killBounds: DEEP_VARIANT_BOUNDS,
   },
 ];
 

@@ -10,8 +10,8 @@ import { resolveConfig, UsageError } from './config.ts';
 import {
   formatDivergence,
   runSuite,
-  type ConformResult,
   type DriverDefinition,
+  type DriverVariant,
 } from './conform.ts';
 import { suiteCoverage, SuiteMismatchError } from './coverage.ts';
 import { GenerateError, generateSuite, xstateShortestPathsBaseline } from './generate.ts';
@@ -48,12 +48,18 @@ function generatorOption(name: string | undefined): GeneratorName {
   return name as GeneratorName;
 }
 
-function generate(context: CommandContext, model: ModelDefinition, generator: GeneratorName) {
+/** One suite; `bounds` (a driver variant's killBounds) stands in for --bound when given. */
+function generate(
+  context: CommandContext,
+  model: ModelDefinition,
+  generator: GeneratorName,
+  bounds?: Readonly<Record<string, number>>,
+) {
   const { values } = context;
   try {
     return generateSuite(model, {
       generator,
-      bounds: parseBounds(values.bound),
+      bounds: bounds ?? parseBounds(values.bound),
       variants: values.variant ?? [],
       maxStates: maxStatesOption(context),
       ...(values.seed === undefined
@@ -141,8 +147,48 @@ function findDriverFor(list: readonly DriverDefinition[], protocol: string): Dri
   return driver;
 }
 
-function conformResultJson(result: ConformResult) {
-  return result;
+/** `name=value` pairs as --bound takes them, for the report lines. */
+function formatBounds(bounds: Readonly<Record<string, number>>): string {
+  return Object.entries(bounds)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}
+
+/**
+ * The bounds the named driver variants are killed at, when neither --suite nor --bound says:
+ * the killBounds they declare (the model's defaults are too small for their race), or
+ * undefined for the model's defaults. Variants that declare different ones cannot share suites.
+ */
+function killBoundsOf(
+  driver: DriverDefinition,
+  names: readonly string[],
+): Readonly<Record<string, number>> | undefined {
+  const declaring = driver.variants.filter((v) => names.includes(v.name) && v.killBounds);
+  const [first, ...others] = declaring;
+  const differs = others.find(
+    (v) => formatBounds(v.killBounds!) !== formatBounds(first.killBounds!),
+  );
+  if (differs) {
+    throw new UsageError(
+      `driver variants ${first.name} and ${differs.name} are killed at different bounds ` +
+        `(${formatBounds(first.killBounds!)}; ${formatBounds(differs.killBounds!)}): ` +
+        'run them one at a time, or choose with --bound',
+    );
+  }
+  return first?.killBounds;
+}
+
+/** The three generated suites at `bounds` (default: --bound, else the model's). */
+function generateSuites(
+  context: CommandContext,
+  model: ModelDefinition,
+  bounds?: Readonly<Record<string, number>>,
+): TestSuite[] {
+  // Model variants belong to `generate`; here --variant names the driver's bugs.
+  const values = { ...context.values, variant: [] };
+  return GENERATORS.map(
+    (generator) => generate({ ...context, values }, model, generator, bounds).suite,
+  );
 }
 
 function makeConform(driverList: readonly DriverDefinition[]): Command {
@@ -160,20 +206,28 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
         );
       }
     }
-    // Model variants belong to `generate`; here --variant names the driver's bugs.
+    // A suite file or explicit --bound fixes the bounds; otherwise each variant gets its own.
+    const boundsFixed = values.suite !== undefined || values.bound !== undefined;
+    if (killMatrix) {
+      const suitesAt = (bounds?: Readonly<Record<string, number>>) =>
+        values.suite !== undefined
+          ? [loadSuite(model, values.suite)]
+          : generateSuites(context, model, bounds);
+      return printKillMatrix(context, driver, suitesAt, boundsFixed);
+    }
+    const killBounds = boundsFixed ? undefined : killBoundsOf(driver, variants);
     const suites =
       values.suite !== undefined
         ? [loadSuite(model, values.suite)]
-        : GENERATORS.map(
-            (generator) =>
-              generate({ ...context, values: { ...values, variant: [] } }, model, generator).suite,
-          );
-    if (killMatrix) return printKillMatrix(context, driver, suites);
+        : generateSuites(context, model, killBounds);
     const results = suites.map((suite) => runSuite(driver, suite, variants));
     if (values.json) {
-      io.stdout(JSON.stringify({ results: results.map(conformResultJson) }, null, 2) + '\n');
+      const json = results.map((result, i) => ({ ...result, bounds: suites[i].bounds }));
+      io.stdout(JSON.stringify({ results: json }, null, 2) + '\n');
     } else {
-      const label = variants.length > 0 ? ` --variant ${variants.join(',')}` : '';
+      const label =
+        (variants.length > 0 ? ` --variant ${variants.join(',')}` : '') +
+        (killBounds ? ` (at its killBounds ${formatBounds(killBounds)})` : '');
       for (const result of results) {
         if (result.conforms) {
           io.stdout(
@@ -190,46 +244,77 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
   };
 }
 
+type KilledAt = { vector: string; step: number } | null;
+
 /**
  * `conform <p> --variant all`: the correct driver and every bug variant against every suite;
- * for each variant, where each suite first kills it. Exit 0 only when the correct driver
- * conforms everywhere and every variant is killed by some suite.
+ * for each variant, where each suite first kills it. A variant with killBounds is run against
+ * suites generated at those bounds (unless a suite file or --bound fixes them), and the correct
+ * driver against those too: a kill only means something where the correct driver conforms.
+ * Suites are generated once per distinct bounds. Exit 0 only when the correct driver conforms
+ * everywhere and every variant is killed by some suite.
  */
 function printKillMatrix(
   { io, values }: CommandContext,
   driver: DriverDefinition,
-  suites: TestSuite[],
+  suitesAt: (bounds?: Readonly<Record<string, number>>) => TestSuite[],
+  boundsFixed: boolean,
 ): number {
-  const rows = [{ name: '(correct driver)', variants: [] as string[] }].concat(
-    driver.variants.map((variant) => ({ name: variant.name, variants: [variant.name] })),
+  const boundsOf = (variant: DriverVariant) => (boundsFixed ? undefined : variant.killBounds);
+  const keyOf = (bounds?: Readonly<Record<string, number>>) => (bounds ? formatBounds(bounds) : '');
+  const suitesByBounds = new Map<string, TestSuite[]>();
+  const suitesFor = (bounds?: Readonly<Record<string, number>>) => {
+    if (!suitesByBounds.has(keyOf(bounds))) suitesByBounds.set(keyOf(bounds), suitesAt(bounds));
+    return suitesByBounds.get(keyOf(bounds))!;
+  };
+  // The correct driver at the defaults and at each distinct killBounds, then every variant.
+  const correctAt = new Map(
+    [undefined, ...driver.variants.map(boundsOf)].map((b) => [keyOf(b), b]),
   );
-  const matrix = rows.map((row) => ({
-    variant: row.name,
-    suites: Object.fromEntries(
-      suites.map((suite) => {
-        const result = runSuite(driver, suite, row.variants);
-        const killedAt = result.divergence
-          ? { vector: result.divergence.vector, step: result.divergence.step }
-          : null;
-        return [suite.generator.name, killedAt];
-      }),
-    ),
-  }));
-  const [correct, ...bugs] = matrix;
-  const conforms = Object.values(correct.suites).every((killedAt) => killedAt === null);
+  const rows = [...correctAt.values()]
+    .map((bounds) => ({ name: '(correct driver)', variants: [] as string[], bounds }))
+    .concat(
+      driver.variants.map((v) => ({ name: v.name, variants: [v.name], bounds: boundsOf(v) })),
+    );
+  const matrix = rows.map((row) => {
+    const suites = suitesFor(row.bounds);
+    return {
+      variant: row.name,
+      ...(row.bounds ? { killBounds: row.bounds } : {}),
+      bounds: suites[0].bounds,
+      suites: Object.fromEntries(
+        suites.map((suite): [string, KilledAt] => {
+          const { divergence } = runSuite(driver, suite, row.variants);
+          return [
+            suite.generator.name,
+            divergence ? { vector: divergence.vector, step: divergence.step } : null,
+          ];
+        }),
+      ),
+    };
+  });
+  const correct = matrix.slice(0, correctAt.size);
+  const bugs = matrix.slice(correctAt.size);
+  const conforms = correct.every((row) => Object.values(row.suites).every((k) => k === null));
   const survivors = bugs.filter((row) => Object.values(row.suites).every((k) => k === null));
   if (values.json) {
     io.stdout(JSON.stringify({ protocol: driver.protocol, conforms, matrix }, null, 2) + '\n');
   } else {
-    const names = suites.map((suite) => suite.generator.name);
+    const names = [...suitesByBounds.values()][0].map((suite) => suite.generator.name);
     const width = Math.max(...rows.map((row) => row.name.length));
-    const cell = (k: { vector: string; step: number } | null) =>
-      (k ? `${k.vector}@${k.step}` : '-').padEnd(18);
-    io.stdout(`${''.padEnd(width)}  ${names.map((n) => n.padEnd(18)).join('')}`.trimEnd() + '\n');
+    const cell = (k: KilledAt) => (k ? `${k.vector}@${k.step}` : '-').padEnd(18);
+    const line = (first: string, cells: string[], last: string) =>
+      io.stdout(`${first.padEnd(width)}  ${cells.join('')}${last}`.trimEnd() + '\n');
+    line(
+      '',
+      names.map((n) => n.padEnd(18)),
+      'bounds',
+    );
     for (const row of matrix) {
-      io.stdout(
-        `${row.variant.padEnd(width)}  ${names.map((n) => cell(row.suites[n])).join('')}`.trimEnd() +
-          '\n',
+      line(
+        row.variant,
+        names.map((n) => cell(row.suites[n])),
+        formatBounds(row.bounds),
       );
     }
     io.stdout(

@@ -3,11 +3,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli.ts';
+import type { CliIo, OptionValues } from '../src/cli.ts';
 import { makeTestgenCommands } from '../src/commands-testgen.ts';
 import { formatDivergence, runSuite, runVector } from '../src/conform.ts';
 import { generateSuite } from '../src/generate.ts';
-import { GENERATORS } from '../src/vectors.ts';
+import { canonicalJson, GENERATORS, type TestSuite } from '../src/vectors.ts';
 import { PROJECT_ROOT, renderVitest } from '../src/vitest-render.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
@@ -107,7 +107,7 @@ describe('conform --variant all', () => {
   it('prints which suite kills each variant first, and exits 0 when all are killed', async () => {
     const { code, stdout } = await conform(['toy', '--variant', 'all']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^\(correct driver\)\s+-\s+-\s+-$/m);
+    expect(stdout).toMatch(/^\(correct driver\)\s+-\s+-\s+-\s+seqMod=4 requests=3 wire=2$/m);
     expect(stdout).toMatch(/^timeout-rc-eio\s+tour-1@2\s/m);
     expect(stdout).toMatch(/3 of 3 variants killed/);
   });
@@ -126,6 +126,90 @@ describe('conform --variant all', () => {
     });
     expect(code).toBe(1);
     expect(stdout).toMatch(/survivors: harmless/);
+  });
+});
+
+describe('conform with a variant that declares killBounds', () => {
+  /* timeout-rc-eio is killed at any bounds that allow a request; requests=1 is visibly not the
+     toy's default of 3, so the tests can see which suites were used. */
+  const withKillBounds = {
+    ...toyDriver,
+    variants: toyDriver.variants.map((v) =>
+      v.name === 'timeout-rc-eio' ? { ...v, killBounds: { requests: 1 } } : v,
+    ),
+  };
+  async function run(values: OptionValues, driver = withKillBounds) {
+    let stdout = '';
+    let stderr = '';
+    const code = await makeTestgenCommands([driver]).conform({
+      models: [toyModel],
+      io: {
+        stdout: (t) => void (stdout += t),
+        stderr: (t) => void (stderr += t),
+        stderrIsTty: false,
+      },
+      values,
+      positionals: ['toy'],
+    });
+    return { code, stdout, stderr };
+  }
+  const requestsIn = (stdout: string) =>
+    (JSON.parse(stdout) as { results: Array<{ bounds: { requests: number } }> }).results.map(
+      (r) => r.bounds.requests,
+    );
+
+  it('--variant <name> runs the suites generated at its killBounds and says so', async () => {
+    const { code, stdout } = await run({ variant: ['timeout-rc-eio'] });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /^toy --variant timeout-rc-eio \(at its killBounds requests=1\) tour: DIVERGES/m,
+    );
+    const json = await run({ variant: ['timeout-rc-eio'], json: true });
+    expect(requestsIn(json.stdout)).toEqual([1, 1, 1]);
+  });
+
+  it('--bound overrides killBounds (the report names none)', async () => {
+    const { stdout } = await run({
+      variant: ['timeout-rc-eio'],
+      bound: ['requests=2'],
+      json: true,
+    });
+    expect(requestsIn(stdout)).toEqual([2, 2, 2]);
+    const text = await run({ variant: ['timeout-rc-eio'], bound: ['requests=2'] });
+    expect(text.stdout).not.toMatch(/killBounds/);
+  });
+
+  it('a variant without killBounds keeps the model defaults', async () => {
+    const { stdout } = await run({ variant: ['accept-any-seq'], json: true });
+    expect(requestsIn(stdout)).toEqual([3, 3, 3]);
+  });
+
+  it('variants with different killBounds cannot share one run: a usage error (exit 2)', async () => {
+    const conflicting = {
+      ...withKillBounds,
+      variants: withKillBounds.variants.map((v) =>
+        v.name === 'accept-any-seq' ? { ...v, killBounds: { requests: 2 } } : v,
+      ),
+    };
+    await expect(
+      run({ variant: ['timeout-rc-eio', 'accept-any-seq'] }, conflicting),
+    ).rejects.toThrow(
+      /accept-any-seq and timeout-rc-eio are killed at different bounds \(requests=2; requests=1\)/,
+    );
+  });
+
+  it('--variant all checks the correct driver at the defaults and at each killBounds', async () => {
+    const { code, stdout } = await run({ variant: ['all'] });
+    expect(code).toBe(0);
+    const rows = stdout.split('\n');
+    expect(rows[0]).toMatch(/\sbounds$/);
+    expect(rows.filter((r) => r.startsWith('(correct driver)'))).toEqual([
+      expect.stringMatching(/ seqMod=4 requests=3 wire=2$/),
+      expect.stringMatching(/ seqMod=4 requests=1 wire=2$/),
+    ]);
+    expect(stdout).toMatch(/^timeout-rc-eio\s+tour-1@2\s.* requests=1 /m);
+    expect(stdout).toMatch(/^accept-any-seq\s.* requests=3 /m);
+    expect(stdout).toMatch(/3 of 3 variants killed/);
   });
 });
 
@@ -176,10 +260,22 @@ describe('registered drivers', async () => {
   for (const driver of drivers) {
     const model = models.find((m) => m.name === driver.protocol);
     describe(`${driver.protocol} (${driver.file})`, () => {
-      const generated = () =>
-        GENERATORS.map((generator) => generateSuite(model!, { generator }).suite);
-      let cache: ReturnType<typeof generated> | undefined;
-      const suitesOf = () => (cache ??= generated());
+      /* Suites by bounds (the defaults, each variant's killBounds), generated once per file. */
+      const cache = new Map<string, TestSuite[]>();
+      const suitesOf = (bounds?: Readonly<Record<string, number>>) => {
+        const key = bounds ? canonicalJson(bounds) : '';
+        let suites = cache.get(key);
+        if (!suites) {
+          suites = GENERATORS.map(
+            (generator) =>
+              generateSuite(model!, { generator, ...(bounds ? { bounds } : {}) }).suite,
+          );
+          cache.set(key, suites);
+        }
+        return suites;
+      };
+      /* Whether the correct driver conforms at those bounds, checked once per bounds. */
+      const conformsAt = new Map<string, boolean>();
 
       it('has a model and the tour covers every reachable transition', () => {
         expect(model, `no model named ${driver.protocol}`).toBeDefined();
@@ -199,17 +295,19 @@ describe('registered drivers', async () => {
 
       for (const variant of driver.variants) {
         it(`variant ${variant.name} is killed by a generated suite`, () => {
-          const suites = variant.killBounds
-            ? GENERATORS.map(
-                (generator) =>
-                  generateSuite(model!, { generator, bounds: variant.killBounds }).suite,
-              )
-            : suitesOf();
+          const suites = suitesOf(variant.killBounds);
           const killed = suites.some((suite) => !runSuite(driver, suite, [variant.name]).conforms);
           expect(killed).toBe(true);
           // Under other bounds, the correct driver must still conform.
           if (variant.killBounds) {
-            for (const suite of suites) expect(runSuite(driver, suite).conforms).toBe(true);
+            const key = canonicalJson(variant.killBounds);
+            if (!conformsAt.has(key)) {
+              conformsAt.set(
+                key,
+                suites.every((suite) => runSuite(driver, suite).conforms),
+              );
+            }
+            expect(conformsAt.get(key)).toBe(true);
           }
         });
       }

@@ -4,13 +4,9 @@
  * variant is killed by a generated suite, and where the kill happens says what the bug does.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEEP_VARIANT_BOUNDS,
-  SCMI_VIRTIO_DEEP_VARIANTS,
-  scmiVirtioDriver,
-} from '../drivers/scmi-virtio.ts';
+import { DEEP_VARIANT_BOUNDS, scmiVirtioDriver } from '../drivers/scmi-virtio.ts';
 import { scmiVirtioModel } from '../machines/scmi-virtio.ts';
-import type { CliIo } from '../src/cli.ts';
+import type { CliIo, OptionValues } from '../src/cli.ts';
 import { makeTestgenCommands } from '../src/commands-testgen.ts';
 import { formatDivergence, runSuite, type ConformResult } from '../src/conform.ts';
 import { generateSuite } from '../src/generate.ts';
@@ -25,10 +21,17 @@ const generate = (bounds?: Record<string, number>): Suites =>
     ]),
   ) as Suites;
 
+/* Generated once for the file: the state cover at the default bounds alone takes seconds. */
 let defaultSuites: Suites | undefined;
 let deepSuites: Suites | undefined;
 const atDefault = () => (defaultSuites ??= generate());
 const atDeep = () => (deepSuites ??= generate({ ...DEEP_VARIANT_BOUNDS }));
+
+/** The variants that need the deep bounds: they declare them as their killBounds. */
+const deepVariants = scmiVirtioDriver.variants.filter((variant) => variant.killBounds);
+/** The suites a variant is checked against: at its killBounds, or at the model's defaults. */
+const suitesFor = (variant: string) =>
+  deepVariants.some((v) => v.name === variant) ? atDeep() : atDefault();
 
 const run = (suite: TestSuite, variant?: string): ConformResult =>
   runSuite(scmiVirtioDriver, suite, variant ? [variant] : []);
@@ -65,9 +68,17 @@ describe('scmi-virtio driver: the correct driver conforms', () => {
 });
 
 describe('scmi-virtio driver: every variant is killed', () => {
-  it('each registered variant by a suite generated at the default bounds, after step 0', () => {
+  it('the deep variants declare DEEP_VARIANT_BOUNDS as their killBounds', () => {
+    expect(deepVariants.map((v) => v.name)).toEqual([
+      'v7-missing-list-del',
+      'poll-done-no-enable-cb',
+    ]);
+    for (const variant of deepVariants) expect(variant.killBounds).toEqual(DEEP_VARIANT_BOUNDS);
+  });
+
+  it('each variant by a suite generated at its killBounds (default: the model defaults), after step 0', () => {
     for (const variant of scmiVirtioDriver.variants) {
-      const kills = killers(atDefault(), variant.name);
+      const kills = killers(suitesFor(variant.name), variant.name);
       expect(kills.length, variant.name).toBeGreaterThan(0);
       for (const { divergence } of kills) expect(divergence.step).toBeGreaterThan(0);
     }
@@ -124,7 +135,7 @@ describe('scmi-virtio driver: every variant is killed', () => {
       'txdone-frees-timed-out': 'tour', // also a registered variant: see below
       'poll-done-no-enable-cb': 'tour',
     };
-    const deep = [...SCMI_VIRTIO_DEEP_VARIANTS.map((v) => v.name), 'txdone-frees-timed-out'];
+    const deep = [...deepVariants.map((v) => v.name), 'txdone-frees-timed-out'];
     for (const variant of deep) {
       const kills = killers(atDeep(), variant);
       expect(
@@ -175,20 +186,14 @@ describe('scmi-virtio driver: every variant is killed', () => {
   });
 });
 
-async function conform(values: Record<string, string[]>, withDeep = false) {
+async function conform(values: OptionValues) {
   let stdout = '';
   const io: CliIo = {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stdout += t),
     stderrIsTty: false,
   };
-  const driver = withDeep
-    ? {
-        ...scmiVirtioDriver,
-        variants: [...scmiVirtioDriver.variants, ...SCMI_VIRTIO_DEEP_VARIANTS],
-      }
-    : scmiVirtioDriver;
-  const code = await makeTestgenCommands([driver]).conform({
+  const code = await makeTestgenCommands([scmiVirtioDriver]).conform({
     models: [scmiVirtioModel],
     io,
     values,
@@ -197,24 +202,52 @@ async function conform(values: Record<string, string[]>, withDeep = false) {
   return { code, stdout };
 }
 
+interface MatrixRow {
+  variant: string;
+  killBounds?: Record<string, number>;
+  bounds: Record<string, number>;
+  suites: Record<GeneratorName, { vector: string; step: number } | null>;
+}
+
 describe('conform scmi-virtio (the command)', () => {
-  it('exits 0 for the correct driver and 1 for each registered variant', async () => {
-    const correct = await conform({});
-    expect(correct.code, correct.stdout).toBe(0);
-    expect(correct.stdout.match(/conforms/g)).toHaveLength(3);
-    for (const variant of scmiVirtioDriver.variants) {
-      const { code, stdout } = await conform({ variant: [variant.name] });
-      expect(code, variant.name).toBe(1);
-      expect(stdout).toMatch(/DIVERGES at vector \w+-\d+, step [1-9]/);
+  it('--variant all: the correct driver conforms at both bounds and every variant is killed after step 0', async () => {
+    // One call generates the suites once per bounds (default and deep) for every row.
+    const { code, stdout } = await conform({ variant: ['all'], json: true });
+    expect(code, stdout).toBe(0);
+    const { conforms, matrix } = JSON.parse(stdout) as { conforms: boolean; matrix: MatrixRow[] };
+    expect(conforms).toBe(true);
+    const correct = matrix.filter((row) => row.variant === '(correct driver)');
+    // The deep variants' kills count only where the correct driver conforms too.
+    expect(correct.map((row) => row.killBounds)).toEqual([undefined, DEEP_VARIANT_BOUNDS]);
+    for (const row of correct) expect(Object.values(row.suites)).toEqual([null, null, null]);
+    const bugs = matrix.filter((row) => row.variant !== '(correct driver)');
+    expect(bugs.map((row) => row.variant)).toEqual(scmiVirtioDriver.variants.map((v) => v.name));
+    for (const row of bugs) {
+      const kills = Object.values(row.suites).filter((kill) => kill !== null);
+      expect(kills.length, row.variant).toBeGreaterThan(0);
+      for (const kill of kills) expect(kill!.step, row.variant).toBeGreaterThan(0);
+      // Each row ran at the bounds its variant declares.
+      expect(row.bounds, row.variant).toMatchObject(
+        deepVariants.some((v) => v.name === row.variant)
+          ? DEEP_VARIANT_BOUNDS
+          : { maxMsg: 2, cpus: 2, transfers: 2 },
+      );
     }
   });
 
-  it('exits 1 for each deep variant at the deep bounds', async () => {
-    const bound = Object.entries(DEEP_VARIANT_BOUNDS).map(([k, v]) => `${k}=${v}`);
-    for (const variant of SCMI_VIRTIO_DEEP_VARIANTS) {
-      const { code, stdout } = await conform({ variant: [variant.name], bound }, true);
+  it('--variant <deep variant> exits 1 at its killBounds and says so, without --bound', async () => {
+    for (const variant of deepVariants) {
+      const { code, stdout } = await conform({ variant: [variant.name] });
       expect(code, variant.name).toBe(1);
-      expect(stdout).toMatch(/DIVERGES/);
+      // Every report line names the bounds; at the defaults no suite would kill it.
+      const lines = stdout.split('\n').filter((line) => line.startsWith('scmi-virtio '));
+      expect(lines).toHaveLength(3);
+      for (const line of lines) {
+        expect(line).toContain(
+          `--variant ${variant.name} (at its killBounds maxMsg=3 cpus=1 transfers=3)`,
+        );
+      }
+      expect(stdout).toMatch(/DIVERGES at vector \w+-\d+, step [1-9]/);
     }
   });
 });

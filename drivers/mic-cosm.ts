@@ -34,9 +34,9 @@
  * and `hw_stop {card}` (hw_ops->start / stop).
  *
  * Variants: MIC_COSM_DRIVER_VARIANTS are each killed by a suite generated from the correct
- * model at its default bounds. MIC_COSM_UNOBSERVABLE_VARIANTS are the model's other variants:
- * the code has them, but no output differs on any event sequence the correct model offers
- * (each says why); test/mic-cosm-driver.test.ts checks that they do conform.
+ * model, at its default bounds or at the variant's `killBounds`. MIC_COSM_UNOBSERVABLE_VARIANTS
+ * are the model's other variants: no output differs on any event sequence the correct model
+ * offers (each says why), and test/mic-cosm-driver.test.ts checks that they do conform.
  */
 import {
   NotEnabledError,
@@ -176,7 +176,7 @@ export const MIC_COSM_UNOBSERVABLE_VARIANTS = [
     name: REFUSED_ONLINE_LEAKS,
     description: 'A refused cosm_set_online leaves cdev->newepd open (finding 1, as written).',
     source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
-    why: 'the leaked endpoint is never polled again and nothing is published about endpoints; the card behind it only sees its sends fail or succeed, and the correct model offers the card no event (a heartbeat into the closed endpoint) that the open one would refuse',
+    why: 'no output says whether an endpoint was closed: the leaked one is never polled again, and the card behind it only sees its sends succeed instead of fail, which changes nothing on the host (the suites of the leak model itself cannot tell the two drivers apart either)',
   },
   {
     name: WATCHDOG_ON_AFTER_STATUS,
@@ -342,6 +342,7 @@ interface cosm_hw_ops {
   start(cdev: cosm_device, id: number): number;
   stop(cdev: cosm_device, force: boolean): void;
   reset(cdev: cosm_device): void;
+  force_reset?: (cdev: cosm_device) => void;
   ready(cdev: cosm_device): boolean;
   post_reset?: (cdev: cosm_device, state: number) => void;
 }
@@ -397,6 +398,10 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
   const put_device = (_cdev: cosm_device) => {};
   const getnstimeofday64 = (msg: cosm_msg) => void (msg.timespec = 0);
 
+  /**
+   * The C code also sysfs_notify()s the `state` file, which mpssd reads; the model emits no
+   * state changes, so neither does this (states show through what follows them).
+   */
   function cosm_set_state(cdev: cosm_device, state: number): void {
     dev_dbg(cosm_state_string[cdev.state], '->', cosm_state_string[state]);
     cdev.state = state;
@@ -631,8 +636,8 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
   /* ---------- cosm_main.c ---------- */
 
   function cosm_hw_reset(cdev: cosm_device, force: boolean): void {
-    void force; // no force_reset: cosm_stop is only reached with force == false here
-    cdev.hw_ops.reset(cdev);
+    if (force && cdev.hw_ops.force_reset) cdev.hw_ops.force_reset(cdev);
+    else cdev.hw_ops.reset(cdev);
     for (let i = 0; i < MIC_RESET_TO; i++) {
       if (cdev.hw_ops.ready(cdev)) {
         cosm_set_state(cdev, MIC_READY);
@@ -769,13 +774,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     // Which pending connect is accepted is the adapter's choice (`server.accept {card}`).
     while (accept_from === null) yield BLOCKED;
     const card = cards[accept_from];
-    const ep: scif_endpt = {
-      state: 'CONNECTED',
-      node: accept_from + 1,
-      recvq: [],
-      peer: undefined as unknown as client_endpt,
-    };
-    ep.peer = { host: ep, dead: false, recvq: [] };
+    const ep = scif_connection(accept_from + 1);
     scif_endpoints.push(ep);
     // The card's scif_connect returns: cosm_client starts its thread on client_epd.
     card.client_epd = ep.peer;
@@ -785,6 +784,13 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     newepd.epd = ep;
     accept_from = null;
     return 0;
+  }
+
+  /** A new connection: the host's endpoint and the card's client_epd, each the other's peer. */
+  function scif_connection(node: number): scif_endpt {
+    const ep = { state: 'CONNECTED', node, recvq: [] } as Omit<scif_endpt, 'peer'>;
+    const peer: client_endpt = { host: ep as scif_endpt, dead: false, recvq: [] };
+    return Object.assign(ep, { peer });
   }
 
   function scif_poll_mask(epd: scif_epd_t | null): number {

@@ -4,6 +4,7 @@
  * variant is killed by a generated suite, and where the kill happens says what the bug does.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   LATE_STATUS_KILL_BOUNDS,
@@ -13,9 +14,23 @@ import {
 import { micCosmModel } from '../machines/mic-cosm.ts';
 import type { CliIo } from '../src/cli.ts';
 import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, type ConformResult, type Divergence } from '../src/conform.ts';
+import {
+  formatDivergence,
+  runSuite,
+  runVector,
+  type ConformResult,
+  type Divergence,
+} from '../src/conform.ts';
+import { resolveConfig } from '../src/config.ts';
+import { ModelSystem } from '../src/system.ts';
 import { generateSuite } from '../src/generate.ts';
-import { GENERATORS, type GeneratorName, type TestSuite } from '../src/vectors.ts';
+import {
+  GENERATORS,
+  type GeneratorName,
+  type TestSuite,
+  type TestVector,
+  type VectorEvent,
+} from '../src/vectors.ts';
 
 type Suites = Record<GeneratorName, TestSuite>;
 const generate = (options: { bounds?: Record<string, number>; variants?: string[] } = {}) =>
@@ -269,6 +284,48 @@ describe('mic-cosm driver: each variant conforms to the model with the same vari
       }
     });
   }
+});
+
+describe('mic-cosm driver: two cards share the server thread', () => {
+  // Two cards are more than 300,000 states: too many for a generated suite, so these are
+  // random walks on the model itself (seeded), replayed as vectors.
+  it('conforms to 100 random walks of the two-card model', () => {
+    const config = resolveConfig(micCosmModel, { bounds: { cards: 2, reloads: 0 } });
+    const system = new ModelSystem(micCosmModel, config);
+    const picks = fc.sample(fc.array(fc.nat(), { minLength: 60, maxLength: 60 }), {
+      seed: 7,
+      numRuns: 100,
+    });
+    const adapter = micCosmDriver.create(new Set());
+    let bothCards = 0;
+    for (const [w, walk] of picks.entries()) {
+      let node = system.initial().node;
+      const steps: TestVector['steps'] = [];
+      for (const pick of walk) {
+        const next = system.successors(node);
+        if (next.length === 0) break;
+        const { event, result } = next[pick % next.length];
+        steps.push({
+          event: event as VectorEvent,
+          outputs: result.outputs,
+          state: '',
+          transitions: [],
+        });
+        node = next[pick % next.length].node;
+      }
+      if (new Set(steps.map((s) => s.event.card)).size === 3) bothCards++; // 0, 1, and none
+      const divergence = runVector(
+        adapter,
+        { bounds: config.bounds, initialOutputs: [] },
+        {
+          id: `walk-${w + 1}`,
+          steps,
+        },
+      );
+      expect(divergence && formatDivergence(divergence)).toBeNull();
+    }
+    expect(bothCards).toBeGreaterThan(50);
+  });
 });
 
 describe('mic-cosm driver: the source', () => {

@@ -538,16 +538,12 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   const callerAsync: boolean[] = [];
 
   function advanceCaller(c: number, at: string): void {
-    const name = `caller${c}`;
-    if (contexts.at(name) !== at) throw new NotEnabledError(`${name} is not at ${at}`);
-    const result = contexts.advance<number>(name);
+    const result = contexts.advanceFrom<number>(`caller${c}`, at);
     if (result.done) finishExec(c, callerAsync[c], result.value);
   }
 
   function advanceRx(at: string): void {
-    if (contexts.at('rx') !== at) throw new NotEnabledError(`rx is not at ${at}`);
-    const result = contexts.advance('rx');
-    if (result.done) rxReq = -1;
+    if (contexts.advanceFrom('rx', at).done) rxReq = -1;
   }
 
   return {
@@ -596,13 +592,10 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
           advanceCaller(c, 'LOCKING');
           break;
         case 'WAKE':
-          if (contexts.at(`caller${c}`) !== 'WAITING') throw new NotEnabledError('not waiting');
-          timed_out[c] = false;
-          advanceCaller(c, 'WAITING');
-          break;
         case 'TIMEOUT':
+          // Whether the wait timed out is only set for a caller that waits.
           if (contexts.at(`caller${c}`) !== 'WAITING') throw new NotEnabledError('not waiting');
-          timed_out[c] = true;
+          timed_out[c] = event.type === 'TIMEOUT';
           advanceCaller(c, 'WAITING');
           break;
         case 'CHECK':
@@ -647,8 +640,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
           contexts.start('reset', idpf_vc_xn_shutdown());
           break;
         case 'SHUTDOWN_XN':
-          if (contexts.at('reset') !== 'SHUTTING_DOWN') throw new NotEnabledError('not shutting');
-          if (contexts.advance('reset').done) down = true;
+          if (contexts.advanceFrom('reset', 'SHUTTING_DOWN').done) down = true;
           break;
         case 'REINIT':
           if (!down) throw new NotEnabledError('not down');

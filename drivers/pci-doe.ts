@@ -26,6 +26,12 @@
  * pci_doe_exchange_sync() returns), irq_return (what pci_doe_irq() returns).
  */
 import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
+import {
+  BLOCKED,
+  ExecutionContexts,
+  type Advanced,
+  type Preemptible,
+} from '../src/execution-contexts.ts';
 import type { Output } from '../src/model.ts';
 
 const EIO = 5;
@@ -133,10 +139,6 @@ interface doe_device {
   read_mb: number[];
 }
 
-const BLOCKED = Symbol('blocked');
-type Yielded = string | typeof BLOCKED;
-type Context<R> = Generator<Yielded, R, void>;
-
 /** The protocol every caller uses (discovery), and a response payload of one dword. */
 const DISCOVERY: pci_doe_protocol = { vid: 0x0001, type: 0 };
 const RESPONSE_PAYLOAD = 0xcafe0001;
@@ -233,11 +235,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   /* The interrupt line: request_irq()'d, an MSI waiting for the handler. */
   let irq_requested = false;
   let msi_pending = false;
-  /* Execution contexts: the live generator and the point it is at. */
-  type Live<R> = { gen: Context<R>; at: string } | null;
-  let probe_ctx: Live<number> = null;
-  let irq_ctx: Live<irqreturn_t> = null;
-  let callers: Live<number>[] = [];
+  /* Execution contexts: `probe`, `pci_doe_irq` and `caller 0`, `caller 1`, ... */
+  const contexts = new ExecutionContexts();
   let probed = false;
   /** pci_doe_probe() returned 0: users may call pci_doe_exchange_sync(). */
   let ready = false;
@@ -351,7 +350,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   /** `who` sleeps until `c` completes; the scheduler (adapter) knows what it waits on. */
-  function* wait_for_completion(c: completion, at: string, who: string): Context<void> {
+  function* wait_for_completion(c: completion, at: string, who: string): Preemptible<void> {
     waits.set(who, c);
     yield at;
     while (c.done === 0) yield BLOCKED;
@@ -364,7 +363,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   /** wait_event_interruptible(doe->wq, cond) for caller `me` (signals are not modelled). */
-  function* wait_event_interruptible(me: number, cond: () => boolean): Context<void> {
+  function* wait_event_interruptible(me: number, cond: () => boolean): Preemptible<void> {
     while (!cond()) {
       doe.wq.add(me);
       yield 'WAIT_EVENT';
@@ -571,7 +570,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
-  function* pci_doe_exchange_sync(caller: number, ex: pci_doe_exchange): Context<number> {
+  function* pci_doe_exchange_sync(caller: number, ex: pci_doe_exchange): Preemptible<number> {
     /* DOE requests must be a whole number of DW */
     if (ex.request_pl_sz % 4) return -EINVAL;
 
@@ -599,7 +598,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
-  function* pci_doe_irq(): Context<irqreturn_t> {
+  function* pci_doe_irq(): Preemptible<irqreturn_t> {
     const review = has('review-irq-handler');
     const val = pci_read_config_dword(PCI_DOE_STATUS);
     if (review && FIELD_GET(PCI_DOE_STATUS_ERROR, val)) {
@@ -631,15 +630,16 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     pci_write_config_dword(PCI_DOE_CTRL, PCI_DOE_CTRL_INT_EN);
   }
 
-  function* pci_doe_release_irq(): Context<void> {
+  function* pci_doe_release_irq(): Preemptible<void> {
     if (doe.irq > 0) {
-      while (irq_ctx) yield BLOCKED; // free_irq() waits for a running handler
+      // free_irq() waits for a running handler
+      while (contexts.isRunning('pci_doe_irq')) yield BLOCKED;
       irq_requested = false;
       msi_pending = false;
     }
   }
 
-  function* pci_doe_abort(): Context<number> {
+  function* pci_doe_abort(): Preemptible<number> {
     doe.abort_c.done = 0; // reinit_completion
     doe.abort = true; // under state_lock
     schedule_delayed_work(doe.statemachine, 0);
@@ -648,7 +648,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     return 0;
   }
 
-  function* pci_doe_register(use_irq: boolean): Context<number> {
+  function* pci_doe_register(use_irq: boolean): Preemptible<number> {
     pci_doe_reg_irq(use_irq);
     const rc = yield* pci_doe_abort();
     if (rc) {
@@ -660,7 +660,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     return 0;
   }
 
-  function* pci_doe_probe(use_irq: boolean): Context<number> {
+  function* pci_doe_probe(use_irq: boolean): Preemptible<number> {
     const rc = yield* pci_doe_register(use_irq);
     if (rc) {
       kfree_doe(); // err_free
@@ -688,34 +688,14 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
    * model ("soon"); one queued with PCI_DOE_TIMEOUT runs once jiffies reaches its expiry.
    */
 
-  /** Runs a context to its next preemption point; its return value when it finished. */
-  function advance<R>(live: Live<R>, name: string): { done: true; value: R } | { done: false } {
-    if (!live) throw new NotEnabledError(`${name}: nothing is running there`);
-    const next = live.gen.next();
-    if (next.done) return { done: true, value: next.value };
-    if (next.value === BLOCKED) throw new NotEnabledError(`${name}: blocked at ${live.at}`);
-    live.at = next.value;
-    return { done: false };
+  /** What a caller's pci_doe_exchange_sync() returns is an output. */
+  function callerStepped(i: number, result: Advanced<number>): void {
+    if (result.done) emit({ type: 'exchange_return', caller: i, rc: result.value });
   }
 
-  function runCaller(i: number): void {
-    const result = advance(callers[i], `caller ${i}`);
-    if (result.done) {
-      callers[i] = null;
-      emit({ type: 'exchange_return', caller: i, rc: result.value });
-    }
-  }
-
-  function runIrq(): void {
-    const result = advance(irq_ctx, 'pci_doe_irq');
-    if (result.done) {
-      irq_ctx = null;
-      emit({ type: 'irq_return', value: result.value });
-    }
-  }
-
-  function expectAt(live: Live<unknown>, at: string, name: string): void {
-    if (live?.at !== at) throw new NotEnabledError(`${name} is not at ${at}`);
+  /** So is what pci_doe_irq() returns. */
+  function irqStepped(result: Advanced<irqreturn_t>): void {
+    if (result.done) emit({ type: 'irq_return', value: result.value });
   }
 
   function needPhase(...phases: dev_phase[]): void {
@@ -729,9 +709,12 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** A caller whose task's completion fired returns from pci_doe_exchange_sync() now. */
   function returnCompletedCallers(): void {
-    callers.forEach((live, i) => {
-      if (live?.at === 'WAIT_FOR_COMPLETION' && waits.get(`caller ${i}`)?.done) runCaller(i);
-    });
+    for (let i = 0; i < bounds.callers; i++) {
+      const name = `caller ${i}`;
+      if (contexts.at(name) === 'WAIT_FOR_COMPLETION' && waits.get(name)?.done) {
+        callerStepped(i, contexts.advance(name));
+      }
+    }
   }
 
   return {
@@ -765,9 +748,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       };
       irq_requested = false;
       msi_pending = false;
-      probe_ctx = null;
-      irq_ctx = null;
-      callers = Array.from({ length: bounds.callers }, () => null);
+      contexts.clear();
       waits.clear();
       probed = false;
       ready = false;
@@ -780,22 +761,20 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
         case 'probe': {
           if (probed || !modeAllowed(event.mode)) throw new NotEnabledError('cannot probe');
           probed = true;
-          probe_ctx = { gen: pci_doe_probe(event.mode === 'irq'), at: 'START' };
-          advance(probe_ctx, 'probe');
+          contexts.start('probe', pci_doe_probe(event.mode === 'irq'));
           break;
         }
         case 'probe_resume': {
-          expectAt(probe_ctx, 'WAIT_ABORT_C', 'probe');
-          const result = advance(probe_ctx, 'probe');
+          const result = contexts.advanceFrom<number>('probe', 'WAIT_ABORT_C');
           if (!result.done) throw new Error('pci_doe_probe() stopped twice');
-          probe_ctx = null;
           ready = result.value === 0;
           break;
         }
         case 'call': {
           const i = Number(event.caller);
           if (!ready || doe.freed) throw new NotEnabledError('the doe is not probed');
-          if (callers[i] !== null) throw new NotEnabledError(`caller ${i} is busy`);
+          if (!(i < bounds.callers)) throw new NotEnabledError(`no caller ${i}`);
+          if (contexts.isRunning(`caller ${i}`)) throw new NotEnabledError(`caller ${i} is busy`);
           const sz = event.wholeDwords ? 4 : 3;
           const ex: pci_doe_exchange = {
             prot: DISCOVERY,
@@ -804,15 +783,15 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
             response_pl: [0],
             response_pl_sz: 4,
           };
-          callers[i] = { gen: pci_doe_exchange_sync(i, ex), at: 'START' };
-          runCaller(i);
+          callerStepped(i, contexts.start(`caller ${i}`, pci_doe_exchange_sync(i, ex)));
           break;
         }
         case 'wake_recheck': {
           const i = Number(event.caller);
-          expectAt(callers[i], 'WAIT_EVENT', `caller ${i}`);
-          if (doe.wq.has(i)) throw new NotEnabledError(`caller ${i} is asleep`);
-          runCaller(i);
+          if (contexts.at(`caller ${i}`) === 'WAIT_EVENT' && doe.wq.has(i)) {
+            throw new NotEnabledError(`caller ${i} is asleep`);
+          }
+          callerStepped(i, contexts.advanceFrom(`caller ${i}`, 'WAIT_EVENT'));
           break;
         }
         case 'work_run': {
@@ -836,18 +815,17 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
             : doe.timeout_jiffies + 1;
           break;
         case 'irq_read_status':
-          if (!msi_pending || irq_ctx) throw new NotEnabledError('no interrupt to handle');
+          if (!msi_pending || contexts.isRunning('pci_doe_irq')) {
+            throw new NotEnabledError('no interrupt to handle');
+          }
           msi_pending = false;
-          irq_ctx = { gen: pci_doe_irq(), at: 'START' };
-          runIrq();
+          irqStepped(contexts.start('pci_doe_irq', pci_doe_irq()));
           break;
         case 'irq_write_clear':
-          expectAt(irq_ctx, 'WRITE_CLEAR', 'pci_doe_irq');
-          runIrq();
+          irqStepped(contexts.advanceFrom('pci_doe_irq', 'WRITE_CLEAR'));
           break;
         case 'irq_schedule_work':
-          expectAt(irq_ctx, 'MOD_WORK', 'pci_doe_irq');
-          runIrq();
+          irqStepped(contexts.advanceFrom('pci_doe_irq', 'MOD_WORK'));
           break;
         case 'device_respond':
         case 'device_respond_bad':

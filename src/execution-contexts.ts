@@ -59,6 +59,15 @@ export class ExecutionContexts {
     return { done: false, at: next.value };
   }
 
+  /**
+   * advance() for an event that only a context waiting at preemption point `at` can take (a
+   * wake-up for a sleeper, the second half of an IRQ handler): anywhere else it is not possible.
+   */
+  advanceFrom<R = unknown>(name: string, at: string): Advanced<R> {
+    if (this.at(name) !== at) throw new NotEnabledError(`${name} is not at ${at}`);
+    return this.advance<R>(name);
+  }
+
   /** Forgets every context, as a reset does. */
   clear(): void {
     this.live.clear();

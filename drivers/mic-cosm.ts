@@ -911,12 +911,6 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (result.value !== 0) throw new NotEnabledError(`${what} returned ${result.value}`);
   }
 
-  function advance(name: string, at: string): void {
-    if (contexts.at(name) !== at)
-      throw new NotEnabledError(`${name} is at ${contexts.at(name) ?? 'nothing'}, not ${at}`);
-    contexts.advance(name);
-  }
-
   /** The context asleep in scif_poll on card c's endpoint. */
   function pollWaiter(c: number) {
     if (contexts.at(`scif_work${c}`) !== 'scif_poll')
@@ -995,17 +989,17 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         }
         case 'stop.flushed':
-          advance(`reset_work${c}`, 'flush_work');
+          contexts.advanceFrom(`reset_work${c}`, 'flush_work');
           break;
         case 'work.dequeue':
           if (!cdev.scif_work.pending) throw new NotEnabledError('scif_work is not queued');
           contexts.start(`scif_work${c}`, process_one_work(cdev.scif_work));
           break;
         case 'work.online':
-          advance(`scif_work${c}`, 'cosm_set_online');
+          contexts.advanceFrom(`scif_work${c}`, 'cosm_set_online');
           break;
         case 'work.process':
-          advance(`scif_work${c}`, 'process');
+          contexts.advanceFrom(`scif_work${c}`, 'process');
           break;
 
         /* ---- scif_poll wakes up: something to read or a hang-up, or its timeout ---- */
@@ -1014,7 +1008,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (!waiter.ufds.some((fd) => scif_poll_mask(fd.epd) & (fd.events | POLLHUP)))
             throw new NotEnabledError('nothing wakes scif_poll');
           waiter.wake = 'event';
-          advance(`scif_work${c}`, 'scif_poll');
+          contexts.advanceFrom(`scif_work${c}`, 'scif_poll');
           break;
         }
         case 'work.timeout': {
@@ -1027,7 +1021,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
               throw new NotEnabledError('the card heartbeats before the timeout');
           }
           waiter.wake = 'timeout';
-          advance(`scif_work${c}`, 'scif_poll');
+          contexts.advanceFrom(`scif_work${c}`, 'scif_poll');
           break;
         }
 
@@ -1037,10 +1031,10 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
             throw new NotEnabledError('the server is not in scif_accept');
           card(c, 'booting');
           accept_from = c;
-          advance('server', 'scif_accept');
+          contexts.advanceFrom('server', 'scif_accept');
           break;
         case 'server.schedule':
-          advance('server', 'accepted');
+          contexts.advanceFrom('server', 'accepted');
           break;
 
         /* ---- the card ---- */

@@ -469,12 +469,14 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
+  /** exec_return; `xnState` defaults to the state of the transaction the caller held. */
   function emitReturn(
     c: number,
     async: boolean,
     rc: number,
     timedOut: boolean,
     xn: idpf_vc_xn | null,
+    xnState: idpf_vc_xn_state = xn ? xn.state : 'IDLE',
   ): void {
     outputs.push({
       type: 'exec_return',
@@ -484,7 +486,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       rc: rcName(async, rc),
       timedOut,
       answer: xn && !async && rc !== -EBUSY ? xn.ghost_answer : -1,
-      xnState: xn ? xn.state : 'IDLE',
+      xnState,
     });
   }
 
@@ -520,16 +522,8 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
         callerReq[c] = -1; // nothing was popped: no request
         emitReturn(c, async, rc, false, null);
       } else {
-        outputs.push({
-          type: 'exec_return',
-          caller: c,
-          req: callerReq[c],
-          async,
-          rc: rcName(async, rc),
-          timedOut: false,
-          answer: -1,
-          xnState: rc === -ENXIO ? 'SHUTDOWN' : 'ASYNC',
-        });
+        // ENXIO: the ring was shut down; OK: the transaction stays ASYNC for its handler.
+        emitReturn(c, async, rc, false, null, rc === -ENXIO ? 'SHUTDOWN' : 'ASYNC');
       }
     }
     ghost_exec_done(c);

@@ -511,10 +511,6 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (result.done && name === 'irq') irq_on = -1;
   }
 
-  function start(name: string, step: Step): void {
-    contexts.start(name, step);
-  }
-
   /** A CPU's caller does not run while the interrupt handler runs on that CPU. */
   function cpuContext(event: VectorEvent): string {
     const cpu = Number(event.cpu);
@@ -572,7 +568,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (!(Number(event.cpu) < cpus)) throw new NotEnabledError(`no ${name}`);
           if (next_token >= transfers) throw new NotEnabledError('every transfer was issued');
           const token = next_token;
-          start(name, do_xfer(event.polled === true));
+          contexts.start(name, do_xfer(event.polled === true));
           xfer_of[name] = pending_xfers.get(token);
           break;
         }
@@ -614,7 +610,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           } else {
             if (!vioch.deferred_tx_work_pending) throw new NotEnabledError('no work queued');
             vioch.deferred_tx_work_pending = false; // the work item starts running
-            start('worker', scmi_vio_deferred_tx_worker());
+            contexts.start('worker', scmi_vio_deferred_tx_worker());
           }
           break;
         case 'device_reply':

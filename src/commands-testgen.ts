@@ -208,18 +208,13 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
     }
     // A suite file or explicit --bound fixes the bounds; otherwise each variant gets its own.
     const boundsFixed = values.suite !== undefined || values.bound !== undefined;
-    if (killMatrix) {
-      const suitesAt = (bounds?: Readonly<Record<string, number>>) =>
-        values.suite !== undefined
-          ? [loadSuite(model, values.suite)]
-          : generateSuites(context, model, bounds);
-      return printKillMatrix(context, driver, suitesAt, boundsFixed);
-    }
-    const killBounds = boundsFixed ? undefined : killBoundsOf(driver, variants);
-    const suites =
+    const suitesAt = (bounds?: Readonly<Record<string, number>>) =>
       values.suite !== undefined
         ? [loadSuite(model, values.suite)]
-        : generateSuites(context, model, killBounds);
+        : generateSuites(context, model, bounds);
+    if (killMatrix) return printKillMatrix(context, driver, suitesAt, boundsFixed);
+    const killBounds = boundsFixed ? undefined : killBoundsOf(driver, variants);
+    const suites = suitesAt(killBounds);
     const results = suites.map((suite) => runSuite(driver, suite, variants));
     if (values.json) {
       const json = results.map((result, i) => ({ ...result, bounds: suites[i].bounds }));

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { CliIo, OptionValues } from '../src/cli.ts';
 import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, runVector } from '../src/conform.ts';
+import { formatDivergence, runSuite, runVector, type DriverDefinition } from '../src/conform.ts';
 import { generateSuite } from '../src/generate.ts';
 import { canonicalJson, GENERATORS, type TestSuite } from '../src/vectors.ts';
 import { PROJECT_ROOT, renderVitest } from '../src/vitest-render.ts';
@@ -69,7 +69,8 @@ describe('conformance runner (toy driver)', () => {
   });
 });
 
-async function conform(args: string[]) {
+/** `conform toy` in process, against `driver`: its exit code and what it printed. */
+async function conform(values: OptionValues, driver: DriverDefinition = toyDriver) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -77,26 +78,24 @@ async function conform(args: string[]) {
     stderr: (t) => void (stderr += t),
     stderrIsTty: false,
   };
-  const [, ...positionals] = args.filter((a) => !a.startsWith('--'));
-  const variant = args.includes('--variant') ? [args[args.indexOf('--variant') + 1]] : undefined;
-  const code = await makeTestgenCommands([toyDriver]).conform({
+  const code = await makeTestgenCommands([driver]).conform({
     models: [toyModel],
     io,
-    values: variant ? { variant } : {},
-    positionals: [args[0], ...positionals.filter((p) => p !== variant?.[0])],
+    values,
+    positionals: ['toy'],
   });
   return { code, stdout, stderr };
 }
 
 describe('conform command', () => {
   it('exits 0 when the driver conforms to all three generated suites', async () => {
-    const { code, stdout } = await conform(['toy']);
+    const { code, stdout } = await conform({});
     expect(code).toBe(0);
     expect(stdout.match(/conforms/g)).toHaveLength(3);
   });
 
   it('exits 1 with the first divergence for a bug variant', async () => {
-    const { code, stdout } = await conform(['toy', '--variant', 'timeout-rc-eio']);
+    const { code, stdout } = await conform({ variant: ['timeout-rc-eio'] });
     expect(code).toBe(1);
     expect(stdout).toMatch(/tour: DIVERGES at vector tour-1, step 2/);
     expect(stdout).toMatch(/driver emits: {2}complete\(id=0, rc=-5\)/);
@@ -105,7 +104,7 @@ describe('conform command', () => {
 
 describe('conform --variant all', () => {
   it('prints which suite kills each variant first, and exits 0 when all are killed', async () => {
-    const { code, stdout } = await conform(['toy', '--variant', 'all']);
+    const { code, stdout } = await conform({ variant: ['all'] });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^\(correct driver\)\s+-\s+-\s+-\s+seqMod=4 requests=3 wire=2$/m);
     expect(stdout).toMatch(/^timeout-rc-eio\s+tour-1@2\s/m);
@@ -117,42 +116,27 @@ describe('conform --variant all', () => {
       ...toyDriver,
       variants: [...toyDriver.variants, { name: 'harmless', description: '', source: 'test' }],
     };
-    let stdout = '';
-    const code = await makeTestgenCommands([harmless]).conform({
-      models: [toyModel],
-      io: { stdout: (t) => void (stdout += t), stderr: () => {}, stderrIsTty: false },
-      values: { variant: ['all'] },
-      positionals: ['toy'],
-    });
+    const { code, stdout } = await conform({ variant: ['all'] }, harmless);
     expect(code).toBe(1);
     expect(stdout).toMatch(/survivors: harmless/);
   });
 });
 
 describe('conform with a variant that declares killBounds', () => {
+  /** `driver` with variant `name` declaring `killBounds`. */
+  const declaring = (
+    driver: DriverDefinition,
+    name: string,
+    killBounds: Record<string, number>,
+  ) => ({
+    ...driver,
+    variants: driver.variants.map((v) => (v.name === name ? { ...v, killBounds } : v)),
+  });
   /* timeout-rc-eio is killed at any bounds that allow a request; requests=1 is visibly not the
      toy's default of 3, so the tests can see which suites were used. */
-  const withKillBounds = {
-    ...toyDriver,
-    variants: toyDriver.variants.map((v) =>
-      v.name === 'timeout-rc-eio' ? { ...v, killBounds: { requests: 1 } } : v,
-    ),
-  };
-  async function run(values: OptionValues, driver = withKillBounds) {
-    let stdout = '';
-    let stderr = '';
-    const code = await makeTestgenCommands([driver]).conform({
-      models: [toyModel],
-      io: {
-        stdout: (t) => void (stdout += t),
-        stderr: (t) => void (stderr += t),
-        stderrIsTty: false,
-      },
-      values,
-      positionals: ['toy'],
-    });
-    return { code, stdout, stderr };
-  }
+  const withKillBounds = declaring(toyDriver, 'timeout-rc-eio', { requests: 1 });
+  const run = (values: OptionValues, driver: DriverDefinition = withKillBounds) =>
+    conform(values, driver);
   const requestsIn = (stdout: string) =>
     (JSON.parse(stdout) as { results: Array<{ bounds: { requests: number } }> }).results.map(
       (r) => r.bounds.requests,
@@ -185,12 +169,7 @@ describe('conform with a variant that declares killBounds', () => {
   });
 
   it('variants with different killBounds cannot share one run: a usage error (exit 2)', async () => {
-    const conflicting = {
-      ...withKillBounds,
-      variants: withKillBounds.variants.map((v) =>
-        v.name === 'accept-any-seq' ? { ...v, killBounds: { requests: 2 } } : v,
-      ),
-    };
+    const conflicting = declaring(withKillBounds, 'accept-any-seq', { requests: 2 });
     await expect(
       run({ variant: ['timeout-rc-eio', 'accept-any-seq'] }, conflicting),
     ).rejects.toThrow(

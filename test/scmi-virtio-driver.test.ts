@@ -8,7 +8,7 @@ import { DEEP_VARIANT_BOUNDS, scmiVirtioDriver } from '../drivers/scmi-virtio.ts
 import { scmiVirtioModel } from '../machines/scmi-virtio.ts';
 import type { CliIo, OptionValues } from '../src/cli.ts';
 import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, type ConformResult } from '../src/conform.ts';
+import { formatDivergence, runSuite, type ConformResult, type Divergence } from '../src/conform.ts';
 import { generateSuite } from '../src/generate.ts';
 import { GENERATORS, type GeneratorName, type TestSuite } from '../src/vectors.ts';
 
@@ -42,6 +42,13 @@ function killers(suites: Suites, variant: string) {
     const result = run(suites[generator], variant);
     return result.conforms ? [] : [{ generator, divergence: result.divergence! }];
   });
+}
+
+/** Where `generator`'s suite kills `variant`; the test fails when that suite does not. */
+function killedBy(suites: Suites, variant: string, generator: GeneratorName): Divergence {
+  const result = run(suites[generator], variant);
+  expect(result.conforms, `${generator} kills ${variant}`).toBe(false);
+  return result.divergence!;
 }
 
 const noDivergence = (result: ConformResult) =>
@@ -85,11 +92,11 @@ describe('scmi-virtio driver: every variant is killed', () => {
   });
 
   it('as-written: the IRQ path hands a polled transfer its reply (finding 1), caught by the state cover', () => {
-    const [kill] = killers(atDefault(), 'as-written').filter((k) => k.generator === 'states');
-    expect(kill.divergence.event).toEqual({ type: 'irq_step' });
+    const divergence = killedBy(atDefault(), 'as-written', 'states');
+    expect(divergence.event).toEqual({ type: 'irq_step' });
     // The fix leaves the message to its poller; v8 hands it over through scmi_rx_callback().
-    expect(kill.divergence.expected).toEqual([]);
-    expect(kill.divergence.actual).toEqual([
+    expect(divergence.expected).toEqual([]);
+    expect(divergence.actual).toEqual([
       { type: 'handed', deliveries: [{ token: 0, xfer: 0, via: 'rx_callback' }] },
     ]);
   });
@@ -122,9 +129,7 @@ describe('scmi-virtio driver: every variant is killed', () => {
   });
 
   it('poll-done-drops-prefetched: the poll loop that dequeued another reply does not kick the worker', () => {
-    const kills = killers(atDefault(), 'poll-done-drops-prefetched');
-    expect(kills.map((k) => k.generator)).toContain('tour');
-    const { divergence } = kills[0];
+    const divergence = killedBy(atDefault(), 'poll-done-drops-prefetched', 'tour');
     expect(divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
     expect(divergence.actual).toEqual([]);
   });
@@ -147,21 +152,19 @@ describe('scmi-virtio driver: every variant is killed', () => {
   });
 
   it('v7-missing-list-del: the worker walks the stale pending entry again and frees it twice', () => {
-    const [kill] = killers(atDeep(), 'v7-missing-list-del').filter((k) => k.generator === 'states');
-    expect(kill.divergence.event).toEqual({ type: 'work_step' });
-    expect(kill.divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
+    const divergence = killedBy(atDeep(), 'v7-missing-list-del', 'states');
+    expect(divergence.event).toEqual({ type: 'work_step' });
+    expect(divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
     // The message handed and freed on the first walk is still on pending_cmds_list: the second
     // walk hands it again and list_add()s it next to itself on the free list.
-    expect(kill.divergence.error).toMatch(/list_add double add/);
+    expect(divergence.error).toMatch(/list_add double add/);
     // ... and it is the worker's second run: the path holds an earlier PENDING_LIST step.
-    const workerRuns = kill.divergence.path.filter((s) => s.state.includes('worker.PENDING_LIST'));
+    const workerRuns = divergence.path.filter((s) => s.state.includes('worker.PENDING_LIST'));
     expect(workerRuns.length).toBeGreaterThanOrEqual(2);
   });
 
   it('txdone-frees-timed-out at the default bounds: the late reply frees the message a second time (list_add double add)', () => {
-    const kills = killers(atDefault(), 'txdone-frees-timed-out');
-    expect(kills.map((k) => k.generator)).toContain('states');
-    const { divergence } = kills.find((k) => k.generator === 'states')!;
+    const divergence = killedBy(atDefault(), 'txdone-frees-timed-out', 'states');
     expect(divergence.event).toEqual({ type: 'irq_step' });
     expect(divergence.error).toMatch(/list_add double add/);
     // The polled transfer timed out before its message came back.
@@ -169,12 +172,10 @@ describe('scmi-virtio driver: every variant is killed', () => {
   });
 
   it('txdone-frees-timed-out at the deep bounds: the device returns a buffer a later transfer reused', () => {
-    const [kill] = killers(atDeep(), 'txdone-frees-timed-out').filter(
-      (k) => k.generator === 'tour',
-    );
-    expect(kill.divergence.event).toMatchObject({ type: 'device_reply' });
-    const [expected] = kill.divergence.expected;
-    const [actual] = kill.divergence.actual;
+    const divergence = killedBy(atDeep(), 'txdone-frees-timed-out', 'tour');
+    expect(divergence.event).toMatchObject({ type: 'device_reply' });
+    const [expected] = divergence.expected;
+    const [actual] = divergence.actual;
     expect(actual).toMatchObject({ type: 'returned', msg: expected.msg });
     expect(Number(actual.token)).toBeGreaterThan(Number(expected.token)); // a later transfer's header
   });

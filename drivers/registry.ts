@@ -5,6 +5,7 @@
 import type { DriverDefinition } from '../src/conform.ts';
 import { idpfXnDriver } from './idpf-xn.ts';
 import { mcdiDriver } from './mcdi.ts';
+import { micCosmDriver } from './mic-cosm.ts';
 import { pciDoeDriver } from './pci-doe.ts';
 import { scmiVirtioDriver } from './scmi-virtio.ts';
 
@@ -13,6 +14,7 @@ export const drivers: DriverDefinition[] = [
   scmiVirtioDriver,
   pciDoeDriver,
   idpfXnDriver,
+  micCosmDriver,
 ];
 
 export function findDriver(protocol: string): DriverDefinition | undefined {

@@ -42,14 +42,36 @@ const T_OBJECT = 207; // varint property count, then (varint key id, value) pair
 const T_UNDEFINED = 208; // only at the top level (a monitor state may be undefined)
 const T_SHAPE = 209; // varint shape id, then the values in the shape's key order
 
+/**
+ * The encoder's caches for one place in a state: the context's root, one monitor, one field of
+ * one shape, or the items of an array found there. A place mostly holds the same kind of value
+ * every time (the same object shape, often the same string), so trying the last one first
+ * avoids the generic dispatch and the string table. Caches only: the bytes never depend on them.
+ */
+class Site {
+  /** The shape last written here. */
+  shape: Shape | undefined = undefined;
+  /** The string last written here and its id (an id never changes once given). */
+  str: string | undefined = undefined;
+  id = 0;
+  /** The site of the items of an array written here (made on first use). */
+  items: Site | undefined = undefined;
+}
+
 interface Shape {
   id: number;
   /** The object's defined keys, in enumeration order. */
   keys: string[];
-  /** Builds the object from values read in key order (an object literal: one hidden class). */
-  build: (read: () => unknown) => Record<string, unknown>;
-  /** Writes `record` if it has exactly this shape (and returns true), else writes nothing. */
-  write: (record: Record<string, unknown>, codec: StateCodec) => boolean;
+  /** One site per key. */
+  sites: Site[];
+  /**
+   * Writes `record` at `pos` and returns the position after it if `record` is plain data
+   * (prototype Object.prototype or null) of exactly this shape, else returns -1 (having
+   * written nothing that counts).
+   */
+  write: (record: object, codec: StateCodec, buffer: Uint8Array, pos: number) => number;
+  /** Reads the values at the codec's read position and builds the object (one hidden class). */
+  build: (codec: StateCodec) => Record<string, unknown>;
 }
 
 /** Whether the defined keys of `record`, in order, are exactly `keys`. */
@@ -64,36 +86,166 @@ function hasShape(record: Record<string, unknown>, keys: readonly string[]): boo
 }
 
 /**
- * A writer specialised to one shape: it checks the key order with one for-in, reads the values
- * by name (fast, monomorphic loads) and rejects an undefined value (JSON would drop that key,
- * so the object has another shape).
+ * Writes `value` (a non-negative integer below 2^53) as a little-endian base-128 varint at
+ * `pos` and returns the position after it. Bytes past the buffer's end are dropped (typed
+ * arrays ignore them); `encode` then grows the buffer and writes the state again.
  */
-function shapeWriter(id: number, keys: readonly string[]): Shape['write'] {
-  const names = keys.map((key) => JSON.stringify(key));
-  const body = [
-    'let i = 0;',
-    'for (const key in record) { if (key !== keys[i]) return false; i++; }',
-    `if (i !== ${keys.length}) return false;`,
-    ...names.map(
-      (name, i) => `const v${i} = record[${name}]; if (v${i} === undefined) return false;`,
-    ),
-    `codec.writeShapeHeader(${id});`,
-    ...names.map((_, i) => `codec.writeField(v${i});`),
-    'return true;',
-  ].join('\n');
-  return new Function('keys', `return function (record, codec) {\n${body}\n};`)(
-    keys,
-  ) as Shape['write'];
+function writeVarint(buffer: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buffer[pos++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buffer[pos++] = value;
+  return pos;
+}
+
+/** Whether `value` is written as its own one-byte tag. (-0 is: JSON writes it as 0.) */
+const SMALL_TEST = (v: string): string =>
+  `${v} >= 0 && ${v} < ${SMALL_LIMIT} && (${v} | 0) === ${v}`;
+
+/**
+ * Generated code writing the value held in variable `v` at `b[p]` (advancing `p`), with the
+ * caches of site `s`. The common cases are inline: small integers, strings with the site's
+ * last string, arrays (of small integers, of objects of the site's last shape), objects of the
+ * site's last shape. Everything else, and every cache miss, goes to the codec's generic
+ * writer, which is the specification: each inline case writes exactly the bytes it would.
+ */
+function valueWriteCode(v: string, s: string): string {
+  return `
+  if (typeof ${v} === 'number' && ${SMALL_TEST(v)}) {
+    b[p++] = ${v};
+  } else if (typeof ${v} === 'string') {
+    b[p++] = ${T_STRING};
+    const id = ${v} === ${s}.str ? ${s}.id : c.stringAt(${v}, ${s});
+    if (id < 0x80) b[p++] = id;
+    else p = writeVarint(b, p, id);
+  } else if (Array.isArray(${v})) {
+    const n = ${v}.length;
+    b[p++] = ${T_ARRAY};
+    if (n < 0x80) b[p++] = n;
+    else p = writeVarint(b, p, n);
+    const is = ${s}.items ?? c.itemSite(${s});
+    for (let x = 0; x < n; x++) {
+      const e = ${v}[x];
+      if (typeof e === 'number' && ${SMALL_TEST('e')}) {
+        b[p++] = e;
+      } else if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
+        const sh = is.shape;
+        const q = sh === undefined ? -1 : sh.write(e, c, b, p);
+        p = q >= 0 ? q : c.writeRecord(e, b, p, is);
+      } else {
+        p = c.writeValue(e, b, p, is, false);
+      }
+    }
+  } else if (typeof ${v} === 'object' && ${v} !== null) {
+    const sh = ${s}.shape;
+    const q = sh === undefined ? -1 : sh.write(${v}, c, b, p);
+    p = q >= 0 ? q : c.writeRecord(${v}, b, p, ${s});
+  } else {
+    p = c.writeValue(${v}, b, p, ${s}, false);
+  }`;
 }
 
 /**
- * A function returning `{ k0: read(), k1: read(), ... }` (properties are evaluated left to
- * right). Plain code rather than a loop so decoded objects share a hidden class like the
- * model's own. (A `__proto__` key cannot be written that way; such objects are unencodable.)
+ * A writer specialised to one shape: it checks the key order with one for-in, reads the values
+ * by name (monomorphic loads), rejects an undefined value (JSON would drop that key, so the
+ * object has another shape), then writes the header and each field inline.
  */
-function shapeBuilder(keys: readonly string[]): Shape['build'] {
-  const body = keys.map((key) => `${JSON.stringify(key)}: read()`).join(', ');
-  return new Function('read', `return { ${body} };`) as Shape['build'];
+function shapeWriter(shape: Omit<Shape, 'write' | 'build'>): Shape['write'] {
+  const { id, keys, sites } = shape;
+  const scratch = new Uint8Array(8);
+  const headerBytes = Array.from(scratch.subarray(0, writeVarint(scratch, 0, id)));
+  const names = keys.map((key) => JSON.stringify(key));
+  const body = [
+    'let i = 0;',
+    'for (const key in r) { if (key !== keys[i]) return -1; i++; }',
+    `if (i !== ${keys.length}) return -1;`,
+    ...names.map((name, i) => `const v${i} = r[${name}]; if (v${i} === undefined) return -1;`),
+    // After the loads, which check r's hidden class, so the prototype is a known constant.
+    'const proto = Object.getPrototypeOf(r);',
+    'if (proto !== OBJECT_PROTO && proto !== null) return -1;',
+    `b[p++] = ${T_SHAPE};`,
+    ...headerBytes.map((byte) => `b[p++] = ${byte};`),
+    ...names.map((_, i) => valueWriteCode(`v${i}`, `s${i}`)),
+    'return p;',
+  ].join('\n');
+  const siteNames = keys.map((_, i) => `s${i}`);
+  const factory = new Function(
+    'keys',
+    'writeVarint',
+    'OBJECT_PROTO',
+    ...siteNames,
+    `return function write(r, c, b, p) {\n${body}\n};`,
+  ) as (...args: unknown[]) => Shape['write'];
+  return factory(keys, writeVarint, Object.prototype, ...sites);
+}
+
+/**
+ * Generated code reading one value into variable `v` from `b[p]` (advancing `p`): small
+ * integers, strings with one-byte ids and short arrays inline, the rest through the codec's
+ * generic reader.
+ */
+function valueReadCode(v: string): string {
+  return `
+  t = b[p];
+  if (t < ${SMALL_LIMIT}) {
+    ${v} = t;
+    p++;
+  } else if (t === ${T_STRING} && b[p + 1] < 0x80) {
+    ${v} = strings[b[p + 1]];
+    p += 2;
+  } else if (t === ${T_ARRAY} && b[p + 1] < 0x80) {
+    const n = b[p + 1];
+    p += 2;
+    ${v} = [];
+    for (let x = 0; x < n; x++) {
+      t = b[p];
+      if (t < ${SMALL_LIMIT}) {
+        ${v}.push(t);
+        p++;
+      } else if (t === ${T_SHAPE} && b[p + 1] < 0x80) {
+        c.readPos = p + 2;
+        ${v}.push(shapes[b[p + 1]].build(c));
+        p = c.readPos;
+      } else {
+        c.readPos = p;
+        ${v}.push(c.readValue());
+        p = c.readPos;
+      }
+    }
+  } else {
+    c.readPos = p;
+    ${v} = c.readValue();
+    p = c.readPos;
+  }`;
+}
+
+/**
+ * A builder specialised to one shape: reads the values in key order, then returns
+ * `{ k0: v0, k1: v1, ... }`, plain code rather than a loop so decoded objects share a hidden
+ * class like the model's own. (A `__proto__` key cannot be written that way; such objects are
+ * unencodable.)
+ */
+function shapeBuilder(
+  keys: readonly string[],
+  strings: readonly string[],
+  shapes: readonly Shape[],
+): Shape['build'] {
+  const vars = keys.map((_, i) => `v${i}`);
+  const body = [
+    'const b = c.readBytes;',
+    'let p = c.readPos;',
+    'let t;',
+    ...(vars.length > 0 ? [`let ${vars.join(', ')};`] : []),
+    ...vars.map((v) => valueReadCode(v)),
+    'c.readPos = p;',
+    `return { ${keys.map((key, i) => `${JSON.stringify(key)}: v${i}`).join(', ')} };`,
+  ].join('\n');
+  const factory = new Function('strings', 'shapes', `return function build(c) {\n${body}\n};`) as (
+    strings: readonly string[],
+    shapes: readonly Shape[],
+  ) => Shape['build'];
+  return factory(strings, shapes);
 }
 
 export interface EncodedNode {
@@ -108,13 +260,10 @@ export class StateCodec {
   length = 0;
   private readonly stringIds = new Map<string, number>();
   private readonly strings: string[] = [];
-  private lastString: string | undefined;
-  private lastStringId = 0;
   private readonly shapes: Shape[] = [];
-  private readonly shapeAtDepth: Array<Shape | undefined> = [];
-  private depth = 0;
   private readonly shapesByFirstKey = new Map<string, Shape[]>();
-  private readonly read = (): unknown => this.readValue();
+  private readonly contextSite = new Site();
+  private readonly monitorSites: Site[] = [];
   /** When set, a new string or shape throws NotInternedError instead of getting an id. */
   frozen = false;
   private readonly floatView = new DataView(new ArrayBuffer(8));
@@ -123,11 +272,22 @@ export class StateCodec {
   /** Encodes a node into `buffer[0..length)` and returns its hash. */
   encode(config: number, context: unknown, monitors: readonly unknown[]): number {
     this.length = 0;
-    this.depth = 0;
-    this.writeVarint(config);
-    this.writeValue(context, true);
-    for (let i = 0; i < monitors.length; i++) this.writeValue(monitors[i], true);
-    return hashBytes(this.buffer, 0, this.length);
+    for (;;) {
+      const buffer = this.buffer;
+      let pos = writeVarint(buffer, 0, config);
+      pos = this.writeValue(context, buffer, pos, this.contextSite, true);
+      for (let i = 0; i < monitors.length; i++) {
+        const site = this.monitorSites[i] ?? (this.monitorSites[i] = new Site());
+        pos = this.writeValue(monitors[i], buffer, pos, site, true);
+      }
+      if (pos <= buffer.length) {
+        this.length = pos;
+        return hashBytes(buffer, 0, pos);
+      }
+      // The state did not fit: the writes past the end were dropped. Writing it again gives
+      // the same bytes (every string and shape it needs has its id now).
+      this.buffer = new Uint8Array(Math.max(buffer.length * 2, pos * 2));
+    }
   }
 
   /** Decodes bytes written by `encode` (with `monitorCount` monitor states). */
@@ -141,95 +301,61 @@ export class StateCodec {
     return { config, context, monitors };
   }
 
-  /* ---------- writing ---------- */
+  /* ---------- writing (the generic writer: the specification of the bytes) ---------- */
 
-  private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
-    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
-    grown.set(this.buffer.subarray(0, this.length));
-    this.buffer = grown;
-  }
-
-  private writeByte(byte: number): void {
-    if (this.length === this.buffer.length) this.ensure(1);
-    this.buffer[this.length++] = byte;
-  }
-
-  private writeVarint(value: number): void {
-    while (value >= 0x80) {
-      this.writeByte((value & 0x7f) | 0x80);
-      value = Math.floor(value / 128);
-    }
-    this.writeByte(value);
-  }
-
-  private writeString(value: string): void {
-    if (value === this.lastString) {
-      this.writeVarint(this.lastStringId);
-      return;
-    }
-    let id = this.stringIds.get(value);
-    if (id === undefined) {
-      if (this.frozen) throw NOT_INTERNED;
-      id = this.strings.length;
-      this.strings.push(value);
-      this.stringIds.set(value, id);
-    }
-    this.lastString = value;
-    this.lastStringId = id;
-    this.writeVarint(id);
-  }
-
-  private writeValue(value: unknown, topLevel = false): void {
+  /**
+   * Writes `value` at `buffer[pos]` and returns the position after it. Public for the
+   * generated shape writers, which call it for anything they do not handle inline.
+   */
+  writeValue(
+    value: unknown,
+    buffer: Uint8Array,
+    pos: number,
+    site: Site,
+    topLevel: boolean,
+  ): number {
     if (typeof value === 'number') {
-      // Small non-negative integers (the common case) are their own tag; -0 lands here too,
-      // as JSON writes it: 0.
       if (value >= 0 && value < SMALL_LIMIT && (value | 0) === value) {
-        if (this.length === this.buffer.length) this.ensure(1);
-        this.buffer[this.length++] = value;
-      } else {
-        this.writeNumber(value);
+        buffer[pos] = value;
+        return pos + 1;
       }
-      return;
+      return this.writeNumber(value, buffer, pos);
     }
     if (typeof value === 'object') {
       if (value === null) {
-        this.writeByte(T_NULL);
-      } else if (Array.isArray(value)) {
-        const length = value.length;
-        this.writeByte(T_ARRAY);
-        this.writeVarint(length);
-        this.ensure(length);
-        for (let i = 0; i < length; i++) {
-          const item: unknown = value[i];
-          if (typeof item === 'number' && item >= 0 && item < SMALL_LIMIT && (item | 0) === item) {
-            if (this.length === this.buffer.length) this.ensure(1);
-            this.buffer[this.length++] = item;
-          } else {
-            this.writeValue(item);
-          }
-        }
-      } else {
-        const proto = Object.getPrototypeOf(value) as unknown;
-        if (proto !== Object.prototype && proto !== null) {
-          throw new UnencodableError('context holds an object that is not plain data');
-        }
-        this.writeObject(value as Record<string, unknown>);
+        buffer[pos] = T_NULL;
+        return pos + 1;
       }
-      return;
+      if (Array.isArray(value)) {
+        const length = value.length;
+        buffer[pos++] = T_ARRAY;
+        pos = writeVarint(buffer, pos, length);
+        const items = site.items ?? this.itemSite(site);
+        for (let i = 0; i < length; i++) {
+          pos = this.writeValue(value[i] as unknown, buffer, pos, items, false);
+        }
+        return pos;
+      }
+      const cached = site.shape;
+      if (cached !== undefined) {
+        const end = cached.write(value, this, buffer, pos);
+        if (end >= 0) return end;
+      }
+      return this.writeRecord(value, buffer, pos, site);
     }
     switch (typeof value) {
-      case 'string':
-        this.writeByte(T_STRING);
-        this.writeString(value);
-        return;
+      case 'string': {
+        buffer[pos++] = T_STRING;
+        const id = value === site.str ? site.id : this.stringAt(value, site);
+        return writeVarint(buffer, pos, id);
+      }
       case 'boolean':
-        this.writeByte(value ? T_TRUE : T_FALSE);
-        return;
+        buffer[pos] = value ? T_TRUE : T_FALSE;
+        return pos + 1;
       case 'undefined':
         if (topLevel) {
-          this.writeByte(T_UNDEFINED);
-          return;
+          buffer[pos] = T_UNDEFINED;
+          return pos + 1;
         }
         throw new UnencodableError('undefined inside an array');
       default:
@@ -237,48 +363,56 @@ export class StateCodec {
     }
   }
 
-  private writeNumber(value: number): void {
+  private writeNumber(value: number, buffer: Uint8Array, pos: number): number {
     if (Number.isInteger(value) && Math.abs(value) <= 0x7fffffff) {
-      this.writeByte(T_INT);
-      this.writeVarint(value >= 0 ? value * 2 : -value * 2 - 1);
-    } else {
-      this.writeByte(T_FLOAT);
-      this.floatView.setFloat64(0, value, true);
-      this.ensure(8);
-      this.buffer.set(this.floatBytes, this.length);
-      this.length += 8;
+      buffer[pos++] = T_INT;
+      return writeVarint(buffer, pos, value >= 0 ? value * 2 : -value * 2 - 1);
     }
+    buffer[pos++] = T_FLOAT;
+    this.floatView.setFloat64(0, value, true);
+    for (let i = 0; i < 8; i++) buffer[pos++] = this.floatBytes[i];
+    return pos;
+  }
+
+  /** The id of `value` (given now if new), remembered as the site's last string. */
+  stringAt(value: string, site: Site): number {
+    let id = this.stringIds.get(value);
+    if (id === undefined) {
+      if (this.frozen) throw NOT_INTERNED;
+      id = this.strings.length;
+      this.strings.push(value);
+      this.stringIds.set(value, id);
+    }
+    site.str = value;
+    site.id = id;
+    return id;
+  }
+
+  itemSite(site: Site): Site {
+    return (site.items = new Site());
   }
 
   /**
    * An object is written as its shape (its defined keys, in order: JSON.stringify skips
    * undefined properties and so do we) and then its values. Shapes are found by first key and
-   * compared key by key with `===`, which is cheap because property names are interned.
+   * compared key by key with `===`, which is cheap because property names are interned. The
+   * shape found becomes the site's cached one.
    */
-  private writeObject(record: Record<string, unknown>): void {
-    const depth = this.depth++;
-    // Objects at one depth mostly share one shape: try the last one seen there first.
-    const cached = this.shapeAtDepth[depth];
-    if (cached === undefined || !cached.write(record, this)) {
-      const shape = this.shapeOf(record);
-      this.shapeAtDepth[depth] = shape;
-      this.writeByte(T_SHAPE);
-      this.writeVarint(shape.id);
-      const keys = shape.keys;
-      for (let i = 0; i < keys.length; i++) this.writeValue(record[keys[i]]);
+  writeRecord(value: object, buffer: Uint8Array, pos: number, site: Site): number {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new UnencodableError('context holds an object that is not plain data');
     }
-    this.depth = depth;
-  }
-
-  /** Used by the generated shape writers: one value. */
-  writeField(value: unknown): void {
-    this.writeValue(value);
-  }
-
-  /** Used by the generated shape writers: the shape's header. */
-  writeShapeHeader(id: number): void {
-    this.writeByte(T_SHAPE);
-    this.writeVarint(id);
+    const record = value as Record<string, unknown>;
+    const shape = this.shapeOf(record);
+    site.shape = shape;
+    buffer[pos++] = T_SHAPE;
+    pos = writeVarint(buffer, pos, shape.id);
+    const { keys, sites } = shape;
+    for (let i = 0; i < keys.length; i++) {
+      pos = this.writeValue(record[keys[i]], buffer, pos, sites[i], false);
+    }
+    return pos;
   }
 
   private shapeOf(record: Record<string, unknown>): Shape {
@@ -303,7 +437,14 @@ export class StateCodec {
   private addShape(keys: string[]): Shape {
     const first = keys[0];
     const id = this.shapes.length;
-    const shape: Shape = { id, keys, build: shapeBuilder(keys), write: shapeWriter(id, keys) };
+    const sites = keys.map(() => new Site());
+    const shape: Shape = {
+      id,
+      keys,
+      sites,
+      write: shapeWriter({ id, keys, sites }),
+      build: shapeBuilder(keys, this.strings, this.shapes),
+    };
     this.shapes.push(shape);
     const list = this.shapesByFirstKey.get(first ?? '');
     if (list) list.push(shape);
@@ -338,12 +479,12 @@ export class StateCodec {
     for (const keys of tables.shapes) this.addShape(keys);
   }
 
-  /* ---------- reading ---------- */
+  /* ---------- reading (public for the generated shape builders) ---------- */
 
-  private readPos = 0;
-  private readBytes: Uint8Array = this.buffer;
+  readPos = 0;
+  readBytes: Uint8Array = this.buffer;
 
-  private readVarint(): number {
+  readVarint(): number {
     let result = 0;
     let scale = 1;
     for (;;) {
@@ -354,7 +495,7 @@ export class StateCodec {
     }
   }
 
-  private readValue(): unknown {
+  readValue(): unknown {
     const tag = this.readBytes[this.readPos++];
     if (tag < SMALL_LIMIT) return tag;
     switch (tag) {
@@ -391,7 +532,7 @@ export class StateCodec {
       }
       case T_SHAPE: {
         const shape = this.shapes[this.readVarint()];
-        return shape.build(this.read);
+        return shape.build(this);
       }
       case T_UNDEFINED:
         return undefined;

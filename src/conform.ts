@@ -57,7 +57,9 @@ export interface DriverDefinition {
 }
 
 /** Thrown by an adapter when the event cannot happen in the driver's current state. */
-export class NotEnabledError extends Error {}
+export class NotEnabledError extends Error {
+  override name = 'NotEnabledError';
+}
 
 export interface Divergence {
   vector: string;

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NotInternedError, StateCodec, StateStore, UnencodableError } from '../src/state-store.ts';
+import {
+  hashBytes,
+  NotInternedError,
+  StateCodec,
+  StateStore,
+  UnencodableError,
+} from '../src/state-store.ts';
 
 /**
  * The byte format, written the slow and obvious way: one recursive function, no caches, no
@@ -270,6 +276,21 @@ describe('StateCodec', () => {
     for (let i = 0; i < 5000; i++) hashes.add(codec.encode(i % 7, { a: i, b: [i % 3] }, []));
     expect(hashes.size).toBeGreaterThan(4990); // 32-bit hashes of 5000 distinct states
     expect(codec.encode(3, { a: 10, b: [1] }, [])).toBe(codec.encode(3, { a: 10, b: [1] }, []));
+  });
+
+  it('returns the hash of its bytes, word by word as byte by byte, at every length', () => {
+    // encode hashes whole words of its buffer; hashBytes assembles them from bytes. Lengths
+    // 1..40 cover every remainder mod 4 (the last partial word must not see stale bytes).
+    const codec = new StateCodec();
+    codec.encode(0, { filler: Array<number>(60).fill(7) }, []); // stale bytes behind the next ones
+    for (let n = 0; n < 40; n++) {
+      const hash = codec.encode(1, Array<number>(n).fill(1), []);
+      expect(codec.length).toBe(n + 3);
+      expect(hash).toBe(hashBytes(codec.buffer, 0, codec.length));
+      expect(hash).toBe(
+        hashBytes(Uint8Array.from(codec.buffer.subarray(0, codec.length)), 0, n + 3),
+      );
+    }
   });
 });
 

@@ -29,14 +29,19 @@
  * receive queues, POLLIN / POLLHUP, the listen backlog), the card (cosm_client: heartbeats, the
  * reboot notifier's status, closing or crashing), the hardware (hw_ops start / stop / reset /
  * ready), the system workqueue (schedule_work, the worker, flush_work) and time (scif_poll's
- * timeout). Outputs are what user space and the hardware see: `publish {card, status}`
- * (cosm_set_shutdown_status: sysfs `shutdown_status`, which mpssd watches), `hw_start {card}`
- * and `hw_stop {card}` (hw_ops->start / stop).
+ * timeout). Outputs are what user space, the hardware and SCIF see: `publish {card, status}`
+ * (cosm_set_shutdown_status: sysfs `shutdown_status`, which mpssd watches),
+ * `cosm_set_state {card, state}` (cosm_set_state's sysfs_notify_dirent on the `state` file,
+ * which mpssd reads), `hw_start {card}` and `hw_stop {card}` (hw_ops->start / stop), and
+ * `scif_close {card, ep}` (the host closes an endpoint to the card: cosm_scif_close, and the
+ * refused cosm_set_online of the fix). SCIF numbers a card's endpoints `ep` from 0, each new
+ * one the lowest number no open endpoint to that card has (idr_alloc-style reuse).
  *
  * Variants: MIC_COSM_DRIVER_VARIANTS are each killed by a suite generated from the correct
- * model, at its default bounds or at the variant's `killBounds`. MIC_COSM_UNOBSERVABLE_VARIANTS
- * are the model's other variants: no output differs on any event sequence the correct model
- * offers (each says why), and test/mic-cosm-driver.test.ts checks that they do conform.
+ * model at its default bounds. MIC_COSM_UNOBSERVABLE_VARIANTS are the model's other variants:
+ * what they change shows in no output on any event sequence the correct model offers (each
+ * says why), and test/mic-cosm-driver.test.ts checks that they conform (slow-workqueue, being
+ * the as-written code, dies only where as-written does).
  */
 import {
   NotEnabledError,
@@ -58,6 +63,8 @@ const MIC_ONLINE = 2;
 const MIC_SHUTTING_DOWN = 3;
 const MIC_RESETTING = 4;
 const MIC_RESET_FAILED = 5;
+/** The names the outputs use for enum mic_states. */
+const MIC_STATE_NAME = ['READY', 'BOOTING', 'ONLINE', 'SHUTTING_DOWN', 'RESETTING', 'RESET_FAILED'];
 const cosm_state_string = [
   'ready',
   'booting',
@@ -119,25 +126,25 @@ const SHORT_TIMEOUT = 'timeout-below-heartbeat-period';
 const NO_STOP_WHEN_SHUTTING_DOWN = 'no-hw-stop-when-shutting-down';
 const SLOW_WORKQUEUE = 'slow-workqueue';
 
-/** Where the random walks reach a late status (see late-status-sets-shutting-down). */
-export const LATE_STATUS_KILL_BOUNDS = { reloads: 0, boots: 4 };
-
 export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: AS_WRITTEN,
     description:
       'The seed as written: a refused cosm_set_online leaves newepd open, and cosm_shutdown_status_int moves every state but SHUTTING_DOWN to SHUTTING_DOWN.',
     source: 'mic-cosm-scif.txt:163-164, 255-259',
-    // Only its late status shows (the leak does not, see MIC_COSM_UNOBSERVABLE_VARIANTS).
-    killBounds: LATE_STATUS_KILL_BOUNDS,
+  },
+  {
+    name: REFUSED_ONLINE_LEAKS,
+    description:
+      'A refused cosm_set_online leaves cdev->newepd open (finding 1, as written): the `scif_close` the fix makes there is missing.',
+    source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
   },
   {
     name: LATE_STATUS,
     description:
-      'cosm_shutdown_status_int sets SHUTTING_DOWN from any other state (seed as written), so a status processed after cosm_stop re-opens the boot and the next reset calls hw_ops->stop again. ' +
-      'Only a path shows it: a status processed after a reset that left the card RESET_FAILED, then a second reset (14 steps). At the default bounds no suite takes it: the state cover reaches every state by a shorter path without a late status, and with one boot the 20 random walks end at the first settled reset (179 steps). With four boots and no reloads the walks run through several boot/reset cycles (782 steps) and one of them takes it.',
+      'cosm_shutdown_status_int sets SHUTTING_DOWN from any other state (seed as written), so a status processed after cosm_reset or cosm_stop re-opens the boot and the next reset calls hw_ops->stop again. ' +
+      'The cosm_set_state(MIC_SHUTTING_DOWN) it makes then is seen at once: mpssd is notified of a state the fix never enters there.',
     source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
-    killBounds: LATE_STATUS_KILL_BOUNDS,
   },
   {
     name: PUBLISH_ON_RECEIPT,
@@ -167,17 +174,11 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
 ];
 
 /**
- * The model's variants that change nothing the driver's outputs can show on the event
- * sequences the correct model offers. The code has the first three (create() accepts every
- * name); each `why` says what hides it.
+ * The model's variants whose own change no driver output can show on the event sequences the
+ * correct model offers. The code has the first two (create() accepts every name); the third is
+ * a timing assumption, whose code is as-written's. Each `why` says what hides it.
  */
 export const MIC_COSM_UNOBSERVABLE_VARIANTS = [
-  {
-    name: REFUSED_ONLINE_LEAKS,
-    description: 'A refused cosm_set_online leaves cdev->newepd open (finding 1, as written).',
-    source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
-    why: 'no output says whether an endpoint was closed: the leaked one is never polled again, and the card behind it only sees its sends succeed instead of fail, which changes nothing on the host (the suites of the leak model itself cannot tell the two drivers apart either)',
-  },
   {
     name: WATCHDOG_ON_AFTER_STATUS,
     description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
@@ -196,7 +197,7 @@ export const MIC_COSM_UNOBSERVABLE_VARIANTS = [
     description:
       'The seed as written without the timing assumption that queued work runs before the card reconnects.',
     source: 'mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
-    why: 'a timing assumption of the model, not code: the driver runs as-written (and dies where as-written dies), and only the slow-workqueue model offers the late interleavings it adds',
+    why: 'a timing assumption of the model, not code: the driver runs the as-written code, so the correct model kills it exactly where it kills as-written (the leaked endpoint), and only the slow-workqueue model offers the late interleavings it adds',
   },
 ];
 
@@ -269,6 +270,8 @@ interface scif_endpt {
   state: 'CONNECTED' | 'DISCONNECTED' | 'CLOSED';
   /** The card's SCIF node id (cosm device id + 1). */
   node: number;
+  /** Its number among the endpoints to that node: what `scif_close` outputs name. */
+  ep: number;
   /** Card-to-host messages not yet scif_recv()d. */
   recvq: cosm_msg[];
   peer: client_endpt;
@@ -398,13 +401,17 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
   const put_device = (_cdev: cosm_device) => {};
   const getnstimeofday64 = (msg: cosm_msg) => void (msg.timespec = 0);
 
-  /**
-   * The C code also sysfs_notify()s the `state` file, which mpssd reads; the model emits no
-   * state changes, so neither does this (states show through what follows them).
-   */
+  /** cosm_main.h: the new state, and sysfs_notify_dirent(cdev->state_sysfs) wakes mpssd,
+   *  on every call (even one that leaves the state as it was). */
   function cosm_set_state(cdev: cosm_device, state: number): void {
     dev_dbg(cosm_state_string[cdev.state], '->', cosm_state_string[state]);
     cdev.state = state;
+    sysfs_notify_dirent(cdev, 'state');
+  }
+
+  /** What mpssd sees when the `state` file is notified: the state it then reads. */
+  function sysfs_notify_dirent(cdev: cosm_device, _file: 'state'): void {
+    outputs.push({ type: 'cosm_set_state', card: cdev.index, state: MIC_STATE_NAME[cdev.state] });
   }
 
   /** cosm_sysfs.c: the status user space sees; sysfs_notify wakes mpssd. */
@@ -788,7 +795,10 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** A new connection: the host's endpoint and the card's client_epd, each the other's peer. */
   function scif_connection(node: number): scif_endpt {
-    const ep = { state: 'CONNECTED', node, recvq: [] } as Omit<scif_endpt, 'peer'>;
+    const open = new Set(scif_endpoints.filter((e) => e.node === node).map((e) => e.ep));
+    let number = 0;
+    while (open.has(number)) number++;
+    const ep = { state: 'CONNECTED', node, ep: number, recvq: [] } as Omit<scif_endpt, 'peer'>;
     const peer: client_endpt = { host: ep as scif_endpt, dead: false, recvq: [] };
     return Object.assign(ep, { peer });
   }
@@ -838,9 +848,12 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     return len;
   }
 
-  /** Host scif_close: the endpoint is freed; the card's end sees the host gone (SCIF_DISCNCT). */
+  /** Host scif_close: the endpoint is freed; the card's end sees the host gone (SCIF_DISCNCT).
+   *  Closing one already closed (use after close: only in slow-workqueue's interleavings)
+   *  frees nothing, so nothing is seen. */
   function scif_close(epd: scif_epd_t | null): void {
-    if (!epd) return;
+    if (!epd || epd.state === 'CLOSED') return;
+    outputs.push({ type: 'scif_close', card: epd.node - 1, ep: epd.ep });
     epd.state = 'CLOSED';
     scif_endpoints = scif_endpoints.filter((ep) => ep !== epd);
   }

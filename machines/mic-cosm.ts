@@ -125,11 +125,22 @@ export type MicEvent =
   | { type: 'card.notify'; card: number; status: Status }
   | { type: 'server.schedule' };
 
-/** Observable outputs: what user space (mpssd, via sysfs) and the hardware see. */
+/**
+ * Observable outputs: what user space (mpssd, via sysfs), the hardware and SCIF see.
+ * - `publish`: cosm_set_shutdown_status, sysfs `shutdown_status` (cosm_sysfs.c).
+ * - `cosm_set_state`: every call notifies sysfs `state` (cosm_main.h cosm_set_state:
+ *   `sysfs_notify_dirent(cdev->state_sysfs)`), which mpssd reads; seed:164, 252.
+ * - `hw_start` / `hw_stop`: hw_ops->start / stop.
+ * - `scif_close`: the host closes one of the card's endpoints (seed:234, and the fix of
+ *   finding 1); `ep` is its id as the model numbers them (the lowest id no open endpoint of
+ *   that card holds).
+ */
 export type MicOutput =
   | { type: 'publish'; card: number; status: Status }
+  | { type: 'cosm_set_state'; card: number; state: HostState }
   | { type: 'hw_start'; card: number }
-  | { type: 'hw_stop'; card: number };
+  | { type: 'hw_stop'; card: number }
+  | { type: 'scif_close'; card: number; ep: number };
 
 /** A pointer to an endpoint that has been scif_close()d (use after close). */
 export const CLOSED_EP = -1;
@@ -202,15 +213,19 @@ const mapEp = (d: Cdev, id: number, f: (e: Endpoint) => Endpoint): Cdev => ({
   eps: d.eps.map((e) => (e.id === id ? f(e) : e)),
 });
 
-/** cosm_set_state; prev_state is dead outside RESETTING, so it is dropped to stay canonical. */
-const setState = (d: Cdev, state: HostState): Cdev => ({
-  ...d,
-  state,
-  prevState: state === 'RESETTING' ? d.prevState : null,
-});
+/**
+ * cosm_set_state: the new state, and sysfs_notify_dirent on the `state` file (every call, even
+ * one that does not change the state). prev_state is dead outside RESETTING, so it is dropped
+ * to stay canonical.
+ */
+function setState(d: Cdev, state: HostState, card: number, outputs: MicOutput[]): Cdev {
+  outputs.push({ type: 'cosm_set_state', card, state });
+  return { ...d, state, prevState: state === 'RESETTING' ? d.prevState : null };
+}
 
 /** scif_close on the host: the endpoint is gone; pointers to it become CLOSED_EP. */
-function hostClose(d: Cdev, id: number): Cdev {
+function hostClose(d: Cdev, id: number, card: number, outputs: MicOutput[]): Cdev {
+  outputs.push({ type: 'scif_close', card, ep: id });
   return {
     ...d,
     eps: d.eps.filter((e) => e.id !== id),
@@ -277,16 +292,15 @@ const startEffect: Effect = (ctx, event, { bounds }) => {
   const d = cardOf(ctx, event);
   if (!userCall(d) || !('card' in event) || d.state !== 'READY' || d.boots >= bounds.boots)
     return null;
+  // hw_ops->start, then cosm_set_state(MIC_BOOTING) (bootmode "linux").
+  const outputs: MicOutput[] = [{ type: 'hw_start', card: event.card }];
   const booted: Cdev = {
-    ...setState(d, 'BOOTING'),
+    ...setState(d, 'BOOTING', event.card, outputs),
     boots: d.boots + 1,
     connectPending: true,
     ghostOrderly: false,
   };
-  return {
-    context: updateCard(ctx, event.card, booted),
-    outputs: [{ type: 'hw_start', card: event.card }],
-  };
+  return { context: updateCard(ctx, event.card, booted), outputs };
 };
 
 /** cosm_shutdown: only ONLINE with an endpoint; send SHUTDOWN, watchdog off, SHUTTING_DOWN. */
@@ -295,8 +309,13 @@ const shutdownEffect: Effect = (ctx, event) => {
   if (!userCall(d) || !('card' in event) || d.state !== 'ONLINE' || d.epd === null) return null;
   const sent = hostSend(d, d.epd, 'SHUTDOWN');
   if (!sent.ok) return null; // scif_send failed: -ECONNRESET, nothing changes
-  const next = { ...setState(sent.d, 'SHUTTING_DOWN'), watchdog: false, ghostOrderly: true };
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  const outputs: MicOutput[] = [];
+  const next = {
+    ...setState(sent.d, 'SHUTTING_DOWN', event.card, outputs),
+    watchdog: false,
+    ghostOrderly: true,
+  };
+  return { context: updateCard(ctx, event.card, next), outputs };
 };
 
 /** cosm_reset: unless READY or RESETTING, remember the state, RESETTING, queue the stop. */
@@ -304,8 +323,12 @@ const resetEffect: Effect = (ctx, event) => {
   const d = cardOf(ctx, event);
   if (!userCall(d) || !('card' in event) || d.state === 'READY' || d.state === 'RESETTING')
     return null;
-  const next: Cdev = { ...d, state: 'RESETTING', prevState: d.state, resetPending: true };
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  const outputs: MicOutput[] = [];
+  const next: Cdev = {
+    ...setState({ ...d, prevState: d.state }, 'RESETTING', event.card, outputs),
+    resetPending: true,
+  };
+  return { context: updateCard(ctx, event.card, next), outputs };
 };
 
 /** The reset work runs cosm_stop's locked section (the part before flush_work). */
@@ -330,6 +353,7 @@ const stopEffect: Effect = (ctx, event, { b }) => {
     state !== 'RESET_FAILED' &&
     state !== 'READY' &&
     !(b.noStopWhenShuttingDown && state === 'SHUTTING_DOWN');
+  if (d.state !== 'RESETTING') next = setState(next, 'RESETTING', event.card, outputs);
   next = { ...next, watchdog: false };
   if (callHwOps) {
     // hw_ops->stop unregisters the SCIF device: every endpoint to the card hangs up.
@@ -339,7 +363,7 @@ const stopEffect: Effect = (ctx, event, { b }) => {
   // cosm_hw_reset: the card's hardware is reset whatever ran on it; without a SCIF remove
   // first, its endpoint simply goes quiet.
   next = { ...cardEndGone(next, { silent: true }), connectPending: false };
-  next = setState(next, event.ok ? 'READY' : 'RESET_FAILED');
+  next = setState(next, event.ok ? 'READY' : 'RESET_FAILED', event.card, outputs);
   // cosm_set_shutdown_status(NOP): the sysfs copy; shutdown_status_int is left as it is.
   outputs.push({ type: 'publish', card: event.card, status: 'NOP' });
   return { context: updateCard(ctx, event.card, next), outputs };
@@ -416,6 +440,7 @@ const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
   const d = cardOf(ctx, event);
   if (!d || !('card' in event) || !goesOnline(d, b)) return null;
   const id = d.newepd;
+  const outputs: MicOutput[] = [];
   let next: Cdev = {
     ...d,
     workWaitsForMutex: false,
@@ -424,20 +449,23 @@ const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
     newepd: forgetNewepd(d, b),
   };
   if (id !== null && id !== CLOSED_EP) next = mapEp(next, id, (e) => ({ ...e, used: true }));
-  if (next.state !== 'ONLINE') next = setState(next, 'ONLINE'); // BOOTING (or any, in a variant)
+  // BOOTING (or any, in a variant); a reload while ONLINE calls no cosm_set_state (seed:251-252).
+  if (next.state !== 'ONLINE') next = setState(next, 'ONLINE', event.card, outputs);
   // cosm_send_time: COSM_MSG_SYNC_TIME is not delivered in the model. Its only effect on the
   // protocol is the heartbeat the card sends after reading it, which `card.heartbeat` covers.
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  return { context: updateCard(ctx, event.card, next), outputs };
 };
 
 const onlineRefusedEffect: Effect = (ctx, event, { b }) => {
   const d = cardOf(ctx, event);
   if (!d || !('card' in event) || goesOnline(d, b)) return null;
   let next = d;
+  const outputs: MicOutput[] = [];
+  // The fix: scif_close the endpoint we will not serve. As written, no close: the leak.
   if (!b.refusedOnlineLeaks && d.newepd !== null && d.newepd !== CLOSED_EP)
-    next = hostClose(next, d.newepd); // the fix: scif_close the endpoint we will not serve
+    next = hostClose(next, d.newepd, event.card, outputs);
   next = { ...next, newepd: forgetNewepd(next, b) };
-  return { context: updateCard(ctx, event.card, workExits(next)), outputs: [] };
+  return { context: updateCard(ctx, event.card, workExits(next)), outputs };
 };
 
 /** scif_poll returns POLLIN and/or POLLHUP. */
@@ -490,7 +518,7 @@ function shutdownStatusInt(
   // As written: any state but SHUTTING_DOWN; the fix: only ONLINE (a status processed after
   // cosm_stop belongs to a boot that is over).
   if (b.lateStatus ? next.state !== 'SHUTTING_DOWN' : next.state === 'ONLINE')
-    next = setState(next, 'SHUTTING_DOWN');
+    next = setState(next, 'SHUTTING_DOWN', card, outputs);
   if (b.publishOnReceipt) next = updateMicStatus(next, card, outputs);
   return next;
 }
@@ -509,9 +537,11 @@ const processEffect: Effect = (ctx, event, { b }) => {
     if (e.status !== null) next = shutdownStatusInt(next, e.status, card, outputs, b);
   }
   if (d.revents === 'HUP' || d.revents === 'IN_HUP') {
-    // cosm_scif_close: publish the kept status now that the card's end is closed.
+    // cosm_scif_close: publish the kept status now that the card's end is closed, then
+    // scif_close (a pointer to an endpoint already closed closes nothing: slow-workqueue only).
     next = updateMicStatus(next, card, outputs);
-    if (next.epd !== null && next.epd !== CLOSED_EP) next = hostClose(next, next.epd);
+    if (next.epd !== null && next.epd !== CLOSED_EP)
+      next = hostClose(next, next.epd, card, outputs);
     next = workExits({ ...next, epd: null });
   } else if (d.revents === 'TIMEOUT' && next.watchdog) {
     // cosm_set_crashed
@@ -590,12 +620,16 @@ type Guarded = {
   actions: unknown[];
 };
 
-/** At most this many outputs come from one step (cosm_scif_recv publishing, then the close). */
-const MAX_OUTPUTS = 2;
+/**
+ * At most this many outputs come from one step: cosm_stop's cosm_set_state(RESETTING),
+ * hw_ops->stop, cosm_hw_reset's cosm_set_state(READY or RESET_FAILED) and the NOP publish.
+ * (cosm_scif_work's step: a state change on a status, a publish, scif_close: three.)
+ */
+const MAX_OUTPUTS = 4;
 
 /**
  * One transition per possible number of outputs: XState's `emit` always emits, so a step that
- * publishes zero, one or two things is three guarded transitions with 0, 1, 2 emits. Emits run
+ * can emit zero to four outputs is five guarded transitions with 0, 1, 2, 3, 4 emits. Emits run
  * before the assign, so they see the state before the step, like the effect did.
  */
 function effectTransitions(

@@ -81,7 +81,14 @@ describe('mic-cosm scenarios', () => {
     ]);
     expect(received.card.state).toBe('SHUTTING_DOWN');
     expect(received.card.statusInt).toBe('HALTED');
-    expect(received.outputs.flat()).toEqual([{ type: 'hw_start', card }]);
+    // Nothing published yet; mpssd only saw the state changes (the status, processed while
+    // SHUTTING_DOWN, calls no cosm_set_state).
+    expect(received.outputs.flat()).toEqual([
+      { type: 'hw_start', card },
+      { type: 'cosm_set_state', card, state: 'BOOTING' },
+      { type: 'cosm_set_state', card, state: 'ONLINE' },
+      { type: 'cosm_set_state', card, state: 'SHUTTING_DOWN' },
+    ]);
 
     const closed = drive([
       ...bootOnline,
@@ -95,7 +102,11 @@ describe('mic-cosm scenarios', () => {
       { type: 'work.poll', card },
       { type: 'work.process', card },
     ]);
-    expect(closed.outputs.at(-1)).toEqual([{ type: 'publish', card, status: 'HALTED' }]);
+    // cosm_scif_close: cosm_update_mic_status, then scif_close(cdev->epd) (seed:232-234).
+    expect(closed.outputs.at(-1)).toEqual([
+      { type: 'publish', card, status: 'HALTED' },
+      { type: 'scif_close', card, ep: 0 },
+    ]);
     expect(closed.card.statusInt).toBe('NOP');
     expect(closed.card.epd).toBeNull();
     expect(closed.card.eps).toEqual([]);
@@ -124,7 +135,11 @@ describe('mic-cosm scenarios', () => {
       { type: 'work.timeout', card },
       { type: 'work.process', card },
     ]);
-    expect(crashed.outputs.at(-1)).toEqual([{ type: 'publish', card, status: 'CRASHED' }]);
+    // cosm_set_crashed: cosm_shutdown_status_int (ONLINE -> SHUTTING_DOWN), then the publish.
+    expect(crashed.outputs.at(-1)).toEqual([
+      { type: 'cosm_set_state', card, state: 'SHUTTING_DOWN' },
+      { type: 'publish', card, status: 'CRASHED' },
+    ]);
     expect(crashed.card.state).toBe('SHUTTING_DOWN');
     expect(crashed.card.watchdog).toBe(false);
   });
@@ -140,8 +155,11 @@ describe('mic-cosm scenarios', () => {
       outputs,
       view,
     } = drive([...bootOnline, { type: 'reset', card }, { type: 'stop.run', card, ok: true }]);
+    expect(outputs.at(-2)).toEqual([{ type: 'cosm_set_state', card, state: 'RESETTING' }]);
+    // cosm_stop: already RESETTING, so hw_ops->stop, cosm_hw_reset's READY, the NOP status.
     expect(outputs.at(-1)).toEqual([
       { type: 'hw_stop', card },
+      { type: 'cosm_set_state', card, state: 'READY' },
       { type: 'publish', card, status: 'NOP' },
     ]);
     expect(d.state).toBe('READY');
@@ -162,7 +180,15 @@ describe('mic-cosm scenarios', () => {
       { type: 'reset', card },
       { type: 'stop.run', card, ok: true },
     ]);
-    expect(outputs.at(-1)).toEqual([{ type: 'publish', card, status: 'NOP' }]);
+    expect(outputs[6]).toEqual([
+      { type: 'hw_stop', card },
+      { type: 'cosm_set_state', card, state: 'RESET_FAILED' },
+      { type: 'publish', card, status: 'NOP' },
+    ]);
+    expect(outputs.at(-1)).toEqual([
+      { type: 'cosm_set_state', card, state: 'READY' },
+      { type: 'publish', card, status: 'NOP' },
+    ]);
     expect(d.state).toBe('READY');
   });
 
@@ -174,7 +200,7 @@ describe('mic-cosm scenarios', () => {
   });
 
   it('a cosm_client reload reconnects while ONLINE and stays ONLINE', () => {
-    const { card: d } = drive([
+    const { card: d, outputs } = drive([
       ...bootOnline,
       { type: 'card.unload', card },
       { type: 'work.poll', card },
@@ -187,6 +213,10 @@ describe('mic-cosm scenarios', () => {
     ]);
     expect(d.state).toBe('ONLINE');
     expect(d.epd).toBe(d.cardEp);
+    // The old endpoint hung up and was closed; the new one reuses its number. Going online
+    // while ONLINE calls no cosm_set_state (seed:251-252).
+    expect(outputs[7]).toEqual([{ type: 'scif_close', card, ep: 0 }]);
+    expect(outputs.at(-1)).toEqual([]);
   });
 
   it('shutdown is refused without an ONLINE card or once the endpoint has hung up', () => {
@@ -210,7 +240,11 @@ describe('mic-cosm findings on the seed as written', () => {
     expect(asWritten.card.state).toBe('RESETTING');
     expect(asWritten.card.eps).toHaveLength(1);
     expect(asWritten.card.eps[0].used).toBe(false);
-    expect(drive(race).card.eps).toEqual([]);
+    expect(asWritten.outputs.at(-1)).toEqual([]);
+    // The fix's scif_close is what tells the two apart from outside.
+    const fixed = drive(race);
+    expect(fixed.card.eps).toEqual([]);
+    expect(fixed.outputs.at(-1)).toEqual([{ type: 'scif_close', card, ep: 0 }]);
   });
 
   it('finding 2: a status processed after cosm_stop sets SHUTTING_DOWN on a READY card, and the next reset stops the hardware again', () => {
@@ -225,6 +259,12 @@ describe('mic-cosm findings on the seed as written', () => {
     ];
     const asWritten = drive(race, { variants: ['late-status-sets-shutting-down'] });
     expect(asWritten.card.state).toBe('SHUTTING_DOWN');
+    // mpssd is told at once: a READY card went SHUTTING_DOWN.
+    expect(asWritten.outputs.at(-1)).toEqual([
+      { type: 'cosm_set_state', card, state: 'SHUTTING_DOWN' },
+      { type: 'publish', card, status: 'HALTED' },
+      { type: 'scif_close', card, ep: 0 },
+    ]);
     const again = drive(
       [
         ...race,
@@ -238,7 +278,66 @@ describe('mic-cosm findings on the seed as written', () => {
     // The fix leaves the READY card alone; the status is still published once, at the hang-up.
     const fixed = drive(race);
     expect(fixed.card.state).toBe('READY');
-    expect(fixed.outputs.at(-1)).toEqual([{ type: 'publish', card, status: 'HALTED' }]);
+    expect(fixed.outputs.at(-1)).toEqual([
+      { type: 'publish', card, status: 'HALTED' },
+      { type: 'scif_close', card, ep: 0 },
+    ]);
+  });
+
+  it('finding 2 between cosm_reset and cosm_stop: the stop notifies RESETTING again (four outputs in one step)', () => {
+    const race: MicEvent[] = [
+      ...bootOnline,
+      { type: 'card.crash', card },
+      { type: 'reset', card },
+      { type: 'work.timeout', card },
+      { type: 'work.process', card },
+      { type: 'stop.run', card, ok: true },
+    ];
+    const asWritten = drive(race, { variants: ['late-status-sets-shutting-down'] });
+    // cosm_set_crashed moved RESETTING to SHUTTING_DOWN, so cosm_stop sets RESETTING itself.
+    expect(asWritten.outputs.at(-2)).toEqual([
+      { type: 'cosm_set_state', card, state: 'SHUTTING_DOWN' },
+      { type: 'publish', card, status: 'CRASHED' },
+    ]);
+    expect(asWritten.outputs.at(-1)).toEqual([
+      { type: 'cosm_set_state', card, state: 'RESETTING' },
+      { type: 'hw_stop', card },
+      { type: 'cosm_set_state', card, state: 'READY' },
+      { type: 'publish', card, status: 'NOP' },
+    ]);
+    const fixed = drive(race);
+    expect(fixed.outputs.at(-2)).toEqual([{ type: 'publish', card, status: 'CRASHED' }]);
+    expect(fixed.outputs.at(-1)).toEqual([
+      { type: 'hw_stop', card },
+      { type: 'cosm_set_state', card, state: 'READY' },
+      { type: 'publish', card, status: 'NOP' },
+    ]);
+  });
+
+  // Why the state cover kills late-status-sets-shutting-down at the default bounds: the state
+  // after the late step is one that only such a step reaches, so its BFS path takes the step.
+  it('only a status or timeout processed after cosm_reset leads to RESETTING (from ONLINE) with the watchdog off', () => {
+    const system = new ModelSystem(micCosmModel, resolveConfig(micCosmModel, {}));
+    const target = (d: MicContext['cards'][number]) =>
+      d.state === 'RESETTING' && d.prevState === 'ONLINE' && !d.watchdog;
+    const start = system.initial().node;
+    const seen = new Set<string>([JSON.stringify(system.view(start))]);
+    const queue = [start];
+    const entries = new Set<string>();
+    while (queue.length > 0) {
+      const node = queue.shift()!;
+      const from = (system.view(node).context as MicContext).cards[0];
+      for (const next of system.successors(node)) {
+        const to = (system.view(next.node).context as MicContext).cards[0];
+        if (target(to) && !target(from)) entries.add(`${next.event.type} in ${from.state}`);
+        const key = JSON.stringify(system.view(next.node));
+        if (!seen.has(key)) {
+          seen.add(key);
+          queue.push(next.node);
+        }
+      }
+    }
+    expect([...entries]).toEqual(['work.process in RESETTING']);
   });
 
   it('the explorer finds each as-written finding with a counterexample', () => {

@@ -15,9 +15,9 @@
  *
  * Speed (the codec is a third of the explorer's time): `StateCodec.writeValue` is the generic
  * writer and the specification of the bytes. Each object shape also gets generated code
- * (`shapeWriter`, `shapeBuilder`) that writes and reads its fields inline, with caches per
- * place in the state (`Site`: the last shape, the last string seen there), and falls back to
- * the generic writer on anything else. Writes go to the buffer unchecked: a state that did
+ * (`shapeWriter` per shape and place in the state, `shapeBuilder` per shape) that writes and
+ * reads its fields inline, with caches per place (`Site`: the last shape, the last string seen
+ * there), and falls back to the generic writer on anything else. Writes go to the buffer unchecked: a state that did
  * not fit is written again into a bigger buffer. test/state-store.test.ts checks the bytes
  * against a plain reference encoder.
  */
@@ -51,33 +51,40 @@ const T_UNDEFINED = 208; // only at the top level (a monitor state may be undefi
 const T_SHAPE = 209; // varint shape id, then the values in the shape's key order
 
 /**
+ * Writes `record` at `pos` and returns the position after it if `record` is plain data
+ * (prototype Object.prototype or null) of exactly one shape, else returns -1 (having written
+ * nothing that counts).
+ */
+type ShapeWriter = (record: object, codec: StateCodec, buffer: Uint8Array, pos: number) => number;
+
+/**
  * The encoder's caches for one place in a state: the context's root, one monitor, one field of
- * one shape, or the items of an array found there. A place mostly holds the same kind of value
- * every time (the same object shape, often the same string), so trying the last one first
- * avoids the generic dispatch and the string table. Caches only: the bytes never depend on them.
+ * an object at some place, or the items of an array found there. A place mostly holds the same
+ * kind of value every time (the same object shape, often the same string), so trying the last
+ * one first avoids the generic dispatch and the string table. Caches only: the bytes never
+ * depend on them.
+ *
+ * Each place has its own generated writer per shape, not one per shape for the whole state:
+ * objects of one shape made at different places in the model (literals, spreads, our builder)
+ * have different hidden classes, and one writer seeing them all would make V8's property loads
+ * megamorphic; one place sees few of them.
  */
 class Site {
-  /** The shape last written here. */
-  shape: Shape | undefined = undefined;
+  /** The writer of the shape last written here. */
+  write: ShapeWriter | undefined = undefined;
   /** The string last written here and its id (an id never changes once given). */
   str: string | undefined = undefined;
   id = 0;
   /** The site of the items of an array written here (made on first use). */
   items: Site | undefined = undefined;
+  /** Per shape id: this place's writer for the shape and the sites of its fields. */
+  readonly shapes: Array<{ write: ShapeWriter; fields: Site[] } | undefined> = [];
 }
 
 interface Shape {
   id: number;
   /** The object's defined keys, in enumeration order. */
   keys: string[];
-  /** One site per key. */
-  sites: Site[];
-  /**
-   * Writes `record` at `pos` and returns the position after it if `record` is plain data
-   * (prototype Object.prototype or null) of exactly this shape, else returns -1 (having
-   * written nothing that counts).
-   */
-  write: (record: object, codec: StateCodec, buffer: Uint8Array, pos: number) => number;
   /** Reads the values at the codec's read position and builds the object (one hidden class). */
   build: (codec: StateCodec) => Record<string, unknown>;
 }
@@ -138,30 +145,31 @@ function valueWriteCode(v: string, s: string): string {
       if (typeof e === 'number' && ${SMALL_TEST('e')}) {
         b[p++] = e;
       } else if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
-        const sh = is.shape;
-        const q = sh === undefined ? -1 : sh.write(e, c, b, p);
+        const w = is.write;
+        const q = w === undefined ? -1 : w(e, c, b, p);
         p = q >= 0 ? q : c.writeRecord(e, b, p, is);
       } else {
         p = c.writeValue(e, b, p, is, false);
       }
     }
   } else if (typeof ${v} === 'object' && ${v} !== null) {
-    const sh = ${s}.shape;
-    const q = sh === undefined ? -1 : sh.write(${v}, c, b, p);
+    const w = ${s}.write;
+    const q = w === undefined ? -1 : w(${v}, c, b, p);
     p = q >= 0 ? q : c.writeRecord(${v}, b, p, ${s});
   } else {
     p = c.writeValue(${v}, b, p, ${s}, false);
   }`;
 }
 
+let writerCount = 0;
+
 /**
- * A writer specialised to one shape: it checks the key order with one for-in, reads the values
+ * A writer specialised to one shape (at one place): it checks the key order with one for-in, reads the values
  * by name, rejects an undefined value (JSON would drop that key, so the object has another
  * shape) and an object that is not plain data (the caller's generic path then throws), then
  * writes the header and each field inline.
  */
-function shapeWriter(shape: Omit<Shape, 'write' | 'build'>): Shape['write'] {
-  const { id, keys, sites } = shape;
+function shapeWriter(id: number, keys: readonly string[], sites: readonly Site[]): ShapeWriter {
   const scratch = new Uint8Array(8);
   const headerBytes = Array.from(scratch.subarray(0, writeVarint(scratch, 0, id)));
   const names = keys.map((key) => JSON.stringify(key));
@@ -184,8 +192,10 @@ function shapeWriter(shape: Omit<Shape, 'write' | 'build'>): Shape['write'] {
     'writeVarint',
     'OBJECT_PROTO',
     ...siteNames,
-    `return function write(r, c, b, p) {\n${body}\n};`,
-  ) as (...args: unknown[]) => Shape['write'];
+    // The counter makes each writer's source text unique, so that V8 gives each its own
+    // feedback rather than sharing one compiled function between places.
+    `return function write(r, c, b, p) { // ${++writerCount}\n${body}\n};`,
+  ) as (...args: unknown[]) => ShapeWriter;
   return factory(keys, writeVarint, Object.prototype, ...sites);
 }
 
@@ -374,9 +384,9 @@ export class StateCodec {
         }
         return pos;
       }
-      const cached = site.shape;
-      if (cached !== undefined) {
-        const end = cached.write(value, this, buffer, pos);
+      const write = site.write;
+      if (write !== undefined) {
+        const end = write(value, this, buffer, pos);
         if (end >= 0) return end;
       }
       return this.writeRecord(value, buffer, pos, site);
@@ -434,7 +444,7 @@ export class StateCodec {
    * An object is written as its shape (its defined keys, in order: JSON.stringify skips
    * undefined properties and so do we) and then its values. Shapes are found by first key and
    * compared key by key with `===`, which is cheap because property names are interned. The
-   * shape found becomes the site's cached one.
+   * shape found becomes the one the site tries first.
    */
   writeRecord(value: object, buffer: Uint8Array, pos: number, site: Site): number {
     const proto = Object.getPrototypeOf(value) as unknown;
@@ -443,12 +453,18 @@ export class StateCodec {
     }
     const record = value as Record<string, unknown>;
     const shape = this.shapeOf(record);
-    site.shape = shape;
+    let here = site.shapes[shape.id];
+    if (here === undefined) {
+      const fields = shape.keys.map(() => new Site());
+      here = { write: shapeWriter(shape.id, shape.keys, fields), fields };
+      site.shapes[shape.id] = here;
+    }
+    site.write = here.write;
     buffer[pos++] = T_SHAPE;
     pos = writeVarint(buffer, pos, shape.id);
-    const { keys, sites } = shape;
+    const keys = shape.keys;
     for (let i = 0; i < keys.length; i++) {
-      pos = this.writeValue(record[keys[i]], buffer, pos, sites[i], false);
+      pos = this.writeValue(record[keys[i]], buffer, pos, here.fields[i], false);
     }
     return pos;
   }
@@ -475,14 +491,7 @@ export class StateCodec {
   private addShape(keys: string[]): Shape {
     const first = keys[0];
     const id = this.shapes.length;
-    const sites = keys.map(() => new Site());
-    const shape: Shape = {
-      id,
-      keys,
-      sites,
-      write: shapeWriter({ id, keys, sites }),
-      build: shapeBuilder(keys, this.strings, this.shapes),
-    };
+    const shape: Shape = { id, keys, build: shapeBuilder(keys, this.strings, this.shapes) };
     this.shapes.push(shape);
     const list = this.shapesByFirstKey.get(first ?? '');
     if (list) list.push(shape);

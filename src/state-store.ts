@@ -661,6 +661,10 @@ function hashWords(words: Int32Array, bytes: Uint8Array, length: number): number
  */
 export class StateStore {
   private arena = new Uint8Array(1 << 16);
+  private arenaView = new DataView(this.arena.buffer);
+  /** The last byte array compared in words, and a view of it. */
+  private viewOf: Uint8Array | undefined;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private used = 0;
   private offsets = new Uint32Array(1 << 12);
   /**
@@ -732,8 +736,23 @@ export class StateStore {
   private equals(id: number, bytes: Uint8Array, length: number): boolean {
     const start = this.offsets[id];
     if (this.offsets[id + 1] - start !== length) return false;
+    let i = 0;
+    // Four bytes at a time (states start anywhere in the arena: unaligned DataView reads),
+    // through a view of `bytes` made once per buffer: the codec's buffer, or a worker batch
+    // (made at its start, offset 0; other subarrays are compared byte by byte).
+    if (bytes !== this.viewOf && bytes.byteOffset === 0) {
+      this.viewOf = bytes;
+      this.view = new DataView(bytes.buffer, 0, bytes.byteLength);
+    }
+    if (bytes === this.viewOf) {
+      const arenaView = this.arenaView;
+      const view = this.view;
+      for (const full = length & ~3; i < full; i += 4) {
+        if (arenaView.getInt32(start + i) !== view.getInt32(i)) return false;
+      }
+    }
     const arena = this.arena;
-    for (let i = 0; i < length; i++) if (arena[start + i] !== bytes[i]) return false;
+    for (; i < length; i++) if (arena[start + i] !== bytes[i]) return false;
     return true;
   }
 
@@ -741,6 +760,7 @@ export class StateStore {
     const grown = new Uint8Array(Math.max(this.arena.length * 2, this.used + extra));
     grown.set(this.arena.subarray(0, this.used));
     this.arena = grown;
+    this.arenaView = new DataView(grown.buffer);
   }
 
   private growOffsets(): void {

@@ -446,4 +446,24 @@ describe('StateStore', () => {
     expect(store.insert(b, 3, 42)).toBe(1);
     expect(store.added).toBe(false);
   });
+
+  it('compares whole words and the tail, from buffers at any offset', () => {
+    // Same hash and length, one byte differs: the last byte of the first word, the third of the
+    // second word, the first and the last byte of the partial last word. The store compares four bytes at a time when the array starts at offset 0
+    // (the codec's buffer) and byte by byte otherwise (a subarray of a worker's batch).
+    const store = new StateStore();
+    const base = Array.from({ length: 11 }, (_, i) => i + 1);
+    const variants = [base, ...[3, 6, 8, 10].map((at) => base.map((v, i) => (i === at ? 99 : v)))];
+    const atZero = variants.map((v) => Uint8Array.from(v));
+    const shifted = variants.map((v) => {
+      const batch = new Uint8Array(3 + v.length);
+      batch.set(v, 3);
+      return batch.subarray(3);
+    });
+    const ids = [0, 1, 2, 3, 4];
+    expect(atZero.map((bytes) => store.insert(bytes, 11, 7))).toEqual(ids);
+    expect(shifted.map((bytes) => store.insert(bytes, 11, 7))).toEqual(ids);
+    expect(atZero.map((bytes) => store.insert(bytes, 11, 7))).toEqual(ids);
+    expect(store.size).toBe(5);
+  });
 });

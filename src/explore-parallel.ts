@@ -264,9 +264,8 @@ export function exploreParallel(
         const length = reply.lengths[successor];
         let id: number;
         if (length >= 0) {
-          const bytes = reply.bytes.subarray(byteOffset, byteOffset + length);
+          id = store.insert(reply.bytes, length, reply.hashes[successor], byteOffset);
           byteOffset += length;
-          id = store.insert(bytes, length, reply.hashes[successor]);
         } else {
           const { configuration, context, monitors } = reply.unencoded[unencoded++];
           const node: SystemNode = {

@@ -102,7 +102,9 @@ class ByteSink {
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
-    this.bytes.set(source.subarray(0, count), this.length);
+    // A loop, not set(subarray): states are a few dozen bytes and a subarray allocates.
+    const bytes = this.bytes;
+    for (let i = 0; i < count; i++) bytes[this.length + i] = source[i];
     this.length += count;
   }
 }

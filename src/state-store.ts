@@ -677,15 +677,19 @@ export class StateStore {
   /** Whether the last `insert` added a new state. */
   added = false;
 
-  /** The state number of `bytes[0..length)`, adding it if new (then `added` is true). */
-  insert(bytes: Uint8Array, length: number, hash: number): number {
+  /**
+   * The state number of `bytes[offset..offset + length)`, adding it if new (then `added` is
+   * true). `hash` is `hashBytes` of those bytes. An offset rather than a subarray: the
+   * parallel explorer inserts many states from one worker reply, and a subarray allocates.
+   */
+  insert(bytes: Uint8Array, length: number, hash: number, offset = 0): number {
     const table = this.table;
     const mask = this.mask;
     let slot = hash & mask;
     for (;;) {
       const entry = table[2 * slot];
       if (entry === 0) break;
-      if (table[2 * slot + 1] === hash && this.equals(entry - 1, bytes, length)) {
+      if (table[2 * slot + 1] === hash && this.equals(entry - 1, bytes, offset, length)) {
         this.added = false;
         return entry - 1;
       }
@@ -697,8 +701,8 @@ export class StateStore {
     const start = this.used;
     // A loop rather than arena.set(bytes.subarray(...)): states are a few dozen bytes, and a
     // subarray is an allocation.
-    if (length <= 64) for (let i = 0; i < length; i++) arena[start + i] = bytes[i];
-    else arena.set(bytes.subarray(0, length), start);
+    if (length <= 64) for (let i = 0; i < length; i++) arena[start + i] = bytes[offset + i];
+    else arena.set(bytes.subarray(offset, offset + length), start);
     if (id + 1 >= this.offsets.length) this.growOffsets();
     this.offsets[id] = start;
     this.used = start + length;
@@ -733,7 +737,7 @@ export class StateStore {
     return this.used;
   }
 
-  private equals(id: number, bytes: Uint8Array, length: number): boolean {
+  private equals(id: number, bytes: Uint8Array, offset: number, length: number): boolean {
     const start = this.offsets[id];
     if (this.offsets[id + 1] - start !== length) return false;
     let i = 0;
@@ -748,11 +752,11 @@ export class StateStore {
       const arenaView = this.arenaView;
       const view = this.view;
       for (const full = length & ~3; i < full; i += 4) {
-        if (arenaView.getInt32(start + i) !== view.getInt32(i)) return false;
+        if (arenaView.getInt32(start + i) !== view.getInt32(offset + i)) return false;
       }
     }
     const arena = this.arena;
-    for (; i < length; i++) if (arena[start + i] !== bytes[i]) return false;
+    for (; i < length; i++) if (arena[start + i] !== bytes[offset + i]) return false;
     return true;
   }
 

@@ -465,5 +465,16 @@ describe('StateStore', () => {
     expect(shifted.map((bytes) => store.insert(bytes, 11, 7))).toEqual(ids);
     expect(atZero.map((bytes) => store.insert(bytes, 11, 7))).toEqual(ids);
     expect(store.size).toBe(5);
+    // A worker's reply: every state back to back in one array, inserted by offset (the
+    // word compare reads at `offset + i`, the tail byte by byte).
+    const reply = new Uint8Array(5 + 5 * 11);
+    variants.forEach((v, k) => reply.set(v, 5 + 11 * k));
+    expect(variants.map((_, k) => store.insert(reply, 11, 7, 5 + 11 * k))).toEqual(ids);
+    expect(store.added).toBe(false);
+    const other = base.map((v) => v + 100);
+    reply.set(other, 5 + 11 * 2);
+    expect(store.insert(reply, 11, 7, 5 + 11 * 2)).toBe(5);
+    const added = store.offsetOf(5);
+    expect([...store.arenaBytes.subarray(added, added + 11)]).toEqual(other);
   });
 });

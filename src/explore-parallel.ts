@@ -29,7 +29,7 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 import { UsageError } from './config.ts';
-import { Expander, type ExpansionSink } from './expand.ts';
+import { Expander } from './expand.ts';
 import type { ExploreOptions, ExploreResult } from './explore.ts';
 import type {
   BatchReply,
@@ -39,7 +39,7 @@ import type {
   WorkerSetup,
 } from './explore-worker.ts';
 import type { ModelDefinition } from './model.ts';
-import { SearchTree, resultOf } from './search-tree.ts';
+import { ExpansionHere, SearchTree, resultOf } from './search-tree.ts';
 import { UnencodableError } from './state-store.ts';
 import type { ModelSystem, SystemNode } from './system.ts';
 import { CompactVisited } from './visited.ts';
@@ -172,7 +172,6 @@ export function exploreParallel(
   const compiled = system.compiled;
   const local = new Expander(system); // the main thread's own expansions
   const goalCount = local.goalChecks.length;
-  const goalBits: number[] = [];
   const tree = new SearchTree(goalCount);
   visited.add(system.initial().node);
   tree.discovered(-1, -1);
@@ -191,31 +190,14 @@ export function exploreParallel(
   let transitions = 0; // successors added from the workers' replies
   let outOfTime = false;
 
-  /** Adds a successor of `from` and its edge; returns its state number. */
-  const addSuccessor = (id: number, from: number, eventIndex: number) => {
-    if (store.added) tree.discovered(from, eventIndex);
-    tree.edge(id);
-  };
-
-  let expanding = 0;
   let expandedHere = 0;
-  const localSink: ExpansionSink = {
-    violation: (property, message, eventIndex) =>
-      tree.record(property, { stateIndex: expanding, eventIndex, message }),
-    successor: (node, eventIndex) => addSuccessor(visited.add(node), expanding, eventIndex),
-  };
+  const here = new ExpansionHere(tree, local, visited);
   /** The next state, expanded in this thread (while no worker is ready). */
   const expandHere = () => {
-    expanding = dispatched;
-    tree.reach(expanding, store.size);
-    const node = visited.take(expanding);
-    if (goalCount > 0) {
-      local.goals(node, goalBits, 0);
-      for (let g = 0; g < goalCount; g++) tree.goals[g].push(goalBits[g]);
-    }
-    tree.expanding();
-    local.expand(node, localSink);
-    dispatched = applied = expanding + 1;
+    const index = dispatched;
+    tree.reach(index, store.size);
+    here.expand(index, visited.take(index));
+    dispatched = applied = index + 1;
     expandedHere++;
   };
 
@@ -274,7 +256,8 @@ export function exploreParallel(
           };
           id = visited.add(node);
         }
-        addSuccessor(id, index, reply.eventIndices[successor]);
+        if (store.added) tree.discovered(index, reply.eventIndices[successor]);
+        tree.edge(id);
       }
       transitions += reply.successorCounts[at];
     }

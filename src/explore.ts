@@ -10,11 +10,11 @@
  */
 import { resolveConfig, UsageError, type ConfigRequest } from './config.ts';
 import { exploreParallel } from './explore-parallel.ts';
-import { Expander, type ExpansionSink } from './expand.ts';
+import { Expander } from './expand.ts';
 import type { ModelDefinition } from './model.ts';
-import { SearchTree, resultOf } from './search-tree.ts';
+import { ExpansionHere, SearchTree, resultOf } from './search-tree.ts';
 import { UnencodableError } from './state-store.ts';
-import { ModelSystem, type SystemNode } from './system.ts';
+import { ModelSystem } from './system.ts';
 import type { Trace } from './trace.ts';
 import { CompactVisited, JsonVisited, type Visited } from './visited.ts';
 
@@ -114,23 +114,11 @@ function exploreWith(
   let peakRss = process.memoryUsage.rss();
 
   const expander = new Expander(system);
-  const goalCount = expander.goalChecks.length;
-  const goalBits: number[] = [];
-  const tree = new SearchTree(goalCount);
+  const tree = new SearchTree(expander.goalChecks.length);
+  const here = new ExpansionHere(tree, expander, visited);
 
-  const add = (node: SystemNode, from: number, eventIndex: number): number => {
-    const id = visited.add(node);
-    if (visited.added) tree.discovered(from, eventIndex);
-    return id;
-  };
-  let index = 0; // the state being expanded
-  const sink: ExpansionSink = {
-    violation: (property, message, eventIndex) =>
-      tree.record(property, { stateIndex: index, eventIndex, message }),
-    successor: (node, eventIndex) => tree.edge(add(node, index, eventIndex)),
-  };
-
-  add(system.initial().node, -1, -1);
+  visited.add(system.initial().node);
+  tree.discovered(-1, -1);
   let processed = 0;
   let complete = true;
 
@@ -140,14 +128,8 @@ function exploreWith(
       complete = false;
       break;
     }
-    index = processed++;
-    const node = visited.take(index);
-    if (goalCount > 0) {
-      expander.goals(node, goalBits, 0);
-      for (let i = 0; i < goalCount; i++) tree.goals[i].push(goalBits[i]);
-    }
-    tree.expanding();
-    expander.expand(node, sink);
+    const index = processed++;
+    here.expand(index, visited.take(index));
     if ((processed & 0xfff) === 0) {
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       const now = performance.now();

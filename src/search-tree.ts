@@ -4,11 +4,13 @@
  * replay and are shortest), the first finding per property, and, when some property is a
  * liveness obligation, the state graph and each state's goal bits.
  */
+import type { Expander, ExpansionSink } from './expand.ts';
 import { IntVector } from './int-vector.ts';
 import type { Coverage, ExploreResult, PropertyResult } from './explore.ts';
 import type { ModelDefinition } from './model.ts';
-import { DEADLOCK_PROPERTY, type ModelSystem } from './system.ts';
+import { DEADLOCK_PROPERTY, type ModelSystem, type SystemNode } from './system.ts';
 import { replayIndices, type Trace } from './trace.ts';
+import type { Visited } from './visited.ts';
 
 export interface Found {
   stateIndex: number;
@@ -65,6 +67,44 @@ export class SearchTree {
 
   get byteLength(): number {
     return this.parent.byteLength + this.via.byteLength;
+  }
+}
+
+/**
+ * Expanding states in this thread straight into the tree and the visited set: what the
+ * sequential explorer does for every state, and the parallel one until a worker is ready.
+ */
+export class ExpansionHere {
+  /** The state being expanded. */
+  private index = 0;
+  private readonly goalBits: number[] = [];
+  private readonly sink: ExpansionSink;
+
+  constructor(
+    private readonly tree: SearchTree,
+    private readonly expander: Expander,
+    visited: Visited,
+  ) {
+    this.sink = {
+      violation: (property, message, eventIndex) =>
+        tree.record(property, { stateIndex: this.index, eventIndex, message }),
+      successor: (node, eventIndex) => {
+        const id = visited.add(node);
+        if (visited.added) tree.discovered(this.index, eventIndex);
+        tree.edge(id);
+      },
+    };
+  }
+
+  expand(index: number, node: SystemNode): void {
+    this.index = index;
+    const goalCount = this.tree.goals.length;
+    if (goalCount > 0) {
+      this.expander.goals(node, this.goalBits, 0);
+      for (let i = 0; i < goalCount; i++) this.tree.goals[i].push(this.goalBits[i]);
+    }
+    this.tree.expanding();
+    this.expander.expand(node, this.sink);
   }
 }
 

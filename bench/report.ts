@@ -162,13 +162,15 @@ What limits the rest:
   used ${workers ? fmt(workers.cpuSeconds, 1) : '-'} CPU seconds where one thread used ${fmt(ours.cpuSeconds, 1)}. The main thread's
   share (inserting every successor, about 45% of one core in a profile) runs on the same 2
   cores as the 2 workers; each worker starts its own tsx, XState and model (about 0.3 CPU s);
-  every state crosses a thread as bytes and is decoded there; and the other engineers' test
+  every batch is copied out of the store and every successor's bytes back in; and the other engineers' test
   runs on this machine (load average ${fmt(machine.loadAverageAtStart, 2)} at the start of this run) take cores from
   all of them. Handing successors over as subarrays of the reply cost an allocation each and
   made 2 workers no faster than one thread (10–13 CPU s); inserting by offset fixed that.
 - **Memory.** Peak RSS per state includes the node process's baseline (runtime, tsx, XState)
   and the arena's and table's doubling; what each state adds is the "above baseline" figure.
-  At that rate 10 M anchor states take about ${fmt((10e6 * (ours.bytesPerStateAboveBaseline ?? NaN)) / 2 ** 30, 1)} GB.
+  At that rate 10 M anchor states take about ${fmt((10e6 * (ours.bytesPerStateAboveBaseline ?? NaN)) / 2 ** 30, 1)} GB. With worker threads the store is the same
+  (one, in the main thread) but each worker has its own heap: the 2-worker row's peak RSS is
+  ${workers ? fmt(workers.peakRssBytes / 2 ** 20, 0) : '-'} MB against ${fmt(ours.peakRssBytes / 2 ** 20, 0)} MB.
 
 ## Cost curves of the protocol models
 

@@ -301,13 +301,20 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
         : () => params;
     if (builtin.type === 'xstate.assign') {
       const assignment = builtin.assignment;
+      if (typeof assignment === 'function') {
+        // As XState's assign with a function: its result is merged as it is (one spread,
+        // which V8 does without a per-key store).
+        return (context, event) => ({
+          ...(context as Record<string, unknown>),
+          ...(assignment({ context, event }, paramsOf(context, event)) as Record<string, unknown>),
+        });
+      }
       return (context, event) => {
         const args = { context, event };
         const actionParams = paramsOf(context, event);
-        const partial = (
-          typeof assignment === 'function' ? assignment(args, actionParams) : assignment
-        ) as Record<string, unknown>;
-        // As XState's assign: a property that is a function is a property assigner.
+        const partial = assignment as Record<string, unknown>;
+        // As XState's assign with an object: a property that is a function is a property
+        // assigner.
         const updated: Record<string, unknown> = { ...(context as Record<string, unknown>) };
         for (const key in partial) {
           const value = partial[key];

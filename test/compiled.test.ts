@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, initialTransition, setup, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { CompiledMachine, ModelCompileError } from '../src/compiled.ts';
 import { resolveConfig } from '../src/config.ts';
@@ -127,5 +127,28 @@ describe('the compiler rejects what it cannot run', () => {
       { type: 'said', n: 1 },
       { type: 'said', n: 1 },
     ]);
+  });
+
+  it('merges a function assign as XState does, and runs property assigners of an object one', () => {
+    // A function assigner's result is merged as it is (a function value stays a value); in an
+    // object assigner a function is a property assigner and is called.
+    const keep = () => 'kept';
+    const machine = setup({
+      types: {} as { context: { f: unknown; g: unknown; n: number }; events: { type: 'GO' } },
+    }).createMachine({
+      context: { f: null, g: null, n: 1 },
+      on: {
+        GO: {
+          actions: [assign(() => ({ f: keep })), assign({ g: ({ context }) => context.n + 1 })],
+        },
+      },
+    });
+    const compiled = new CompiledMachine(machine);
+    const next = compiled.step(compiled.initial().state, { type: 'GO' })!;
+    expect(next.state.context).toEqual({ f: keep, g: 2, n: 1 });
+    const [start] = initialTransition(machine);
+    const [after] = transition(machine, start, { type: 'GO' });
+    expect(after.context).toEqual(next.state.context);
+    expect((after.context as { f: unknown }).f).toBe(keep);
   });
 });

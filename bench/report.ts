@@ -130,7 +130,8 @@ What the explorer does now (src/state-store.ts, src/explore.ts, src/compiled.ts)
   nodes have candidate transitions (a disabled event costs one Map lookup), microstep plans
   are keyed by transition id instead of a joined string, eventless transitions are not
   searched for when the configuration has none, views reuse one \`matches\` function per
-  configuration, and an assign copies the context once.
+  configuration, and an assign copies the context once (a function assign: one spread of
+  context and result, as XState merges it).
 - \`store: 'json'\` keeps the previous store (and is the automatic fallback when a context holds
   something that is not plain JSON data); \`maxSeconds\` bounds a run by time.
   \`test/anchor.test.ts\` checks that both stores give the same states, transitions, depth and

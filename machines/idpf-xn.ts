@@ -174,6 +174,26 @@ const compareMessages = (a: Message, b: Message): number =>
   (a.kind ?? '').localeCompare(b.kind ?? '');
 const sortMessages = (messages: Message[]): Message[] => [...messages].sort(compareMessages);
 
+/** idpf_vc_xn_exec returning before any wait (shut down, async sent, send error). */
+function returnBeforeWait(
+  context: IdpfXnContext,
+  c: number,
+  rc: ExecRc,
+  xnState: XnState,
+): IdpfXnOutput {
+  const caller = context.callers[c];
+  return {
+    type: 'exec_return',
+    caller: c,
+    req: caller.req,
+    async: caller.async,
+    rc,
+    timedOut: false,
+    answer: -1,
+    xnState,
+  };
+}
+
 const IDLE_CALLER: Caller = { req: -1, idx: -1, async: false, timedOut: false, age: -1, found: -1 };
 
 /** Request ids still referenced anywhere; a new request takes the lowest id not in this set. */
@@ -628,16 +648,7 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
                     context.xn[context.callers[c].idx].state === 'SHUTDOWN',
                   target: 'IDLE',
                   actions: [
-                    emit(({ context }: Args) => ({
-                      type: 'exec_return' as const,
-                      caller: c,
-                      req: context.callers[c].req,
-                      async: context.callers[c].async,
-                      rc: 'ENXIO' as const,
-                      timedOut: false,
-                      answer: -1,
-                      xnState: 'SHUTDOWN' as const,
-                    })),
+                    emit(({ context }: Args) => returnBeforeWait(context, c, 'ENXIO', 'SHUTDOWN')),
                     assign(({ context }: Args) => {
                       const idx = context.callers[c].idx;
                       return {
@@ -655,16 +666,8 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
                   target: 'IDLE',
                   actions: [
                     setState,
-                    emit(({ context }: Args) => ({
-                      type: 'exec_return' as const,
-                      caller: c,
-                      req: context.callers[c].req,
-                      async: true,
-                      rc: 'OK' as const,
-                      timedOut: false,
-                      answer: -1,
-                      xnState: 'ASYNC' as const,
-                    })),
+                    // The guard holds only for an async caller, so its output says async: true.
+                    emit(({ context }: Args) => returnBeforeWait(context, c, 'OK', 'ASYNC')),
                     assign(({ context }: Args) => ({
                       mailbox: sortMessages([...context.mailbox, messageOf(context, c)]),
                       callers: replace(context.callers, c, IDLE_CALLER),
@@ -696,16 +699,14 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
                   target: 'IDLE',
                   actions: [
                     setState,
-                    emit(({ context }: Args) => ({
-                      type: 'exec_return' as const,
-                      caller: c,
-                      req: context.callers[c].req,
-                      async: context.callers[c].async,
-                      rc: 'ESEND' as const,
-                      timedOut: false,
-                      answer: -1,
-                      xnState: context.xn[context.callers[c].idx].state,
-                    })),
+                    emit(({ context }: Args) =>
+                      returnBeforeWait(
+                        context,
+                        c,
+                        'ESEND',
+                        context.xn[context.callers[c].idx].state,
+                      ),
+                    ),
                     assign(({ context }: Args) => {
                       const idx = context.callers[c].idx;
                       return {

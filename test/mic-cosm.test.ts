@@ -70,7 +70,8 @@ describe('mic-cosm scenarios', () => {
   });
 
   it('orderly shutdown: status kept on receipt, published once the card closes its endpoint', () => {
-    const received = drive([
+    // User space shuts the card down; the card answers HALTED, which the work processes.
+    const haltedReceived = [
       ...bootOnline,
       { type: 'shutdown', card },
       { type: 'card.recv', card },
@@ -78,7 +79,8 @@ describe('mic-cosm scenarios', () => {
       { type: 'card.notify', card, status: 'HALTED' },
       { type: 'work.poll', card },
       { type: 'work.process', card },
-    ]);
+    ] as const;
+    const received = drive([...haltedReceived]);
     expect(received.card.state).toBe('SHUTTING_DOWN');
     expect(received.card.statusInt).toBe('HALTED');
     // Nothing published yet; mpssd only saw the state changes (the status, processed while
@@ -91,13 +93,7 @@ describe('mic-cosm scenarios', () => {
     ]);
 
     const closed = drive([
-      ...bootOnline,
-      { type: 'shutdown', card },
-      { type: 'card.recv', card },
-      ...drainHeartbeat,
-      { type: 'card.notify', card, status: 'HALTED' },
-      { type: 'work.poll', card },
-      { type: 'work.process', card },
+      ...haltedReceived,
       { type: 'card.close', card },
       { type: 'work.poll', card },
       { type: 'work.process', card },

@@ -12,7 +12,7 @@
  * Not a protocol (it is not in machines/registry.ts): it exists to measure the explorer.
  */
 import { assign, emit, setup } from 'xstate';
-import { defineModel, type Property } from '../src/model.ts';
+import { defineModel, type Property } from '../src/model/model.ts';
 
 export const FREE = 0;
 export const PENDING = 1;

@@ -6,8 +6,8 @@
  * whole process's, worker threads included.
  */
 import { getAdjacencyMap } from 'xstate/graph';
-import { resolveConfig } from '../src/config.ts';
-import { explore } from '../src/explore.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore } from '../src/explore/explore.ts';
 import { anchorModel, type AnchorContext, type AnchorEvent } from './anchor-mailbox.ts';
 
 const [tool, seqModArg, qlenArg, budgetArg] = process.argv.slice(2);

@@ -4,8 +4,8 @@
  * first point is the model's default configuration; a curve ends at the first run that hits
  * the per-run budget (states or seconds), when every bound is at its max, or after MAX_STEPS.
  */
-import { explore } from '../src/explore.ts';
-import type { ModelDefinition } from '../src/model.ts';
+import { explore } from '../src/explore/explore.ts';
+import type { ModelDefinition } from '../src/model/model.ts';
 
 export interface CurvePoint {
   step: number;

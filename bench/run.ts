@@ -15,45 +15,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { models } from '../machines/registry.ts';
-import { costCurve, type Curve } from './curves.ts';
-import { writeReport, type Machine } from './report.ts';
+import { costCurve } from './curves.ts';
+import { writeReport } from './report.ts';
+import type { Machine, Results, Row } from './results.ts';
 import { runSpin, spinMissing, spinVersion } from './spin.ts';
 import { costCurveSvg } from './svg.ts';
-
-export interface Row {
-  tool: string;
-  states: number;
-  transitions: number;
-  seconds: number;
-  statesPerSecond: number;
-  cpuSeconds: number;
-  statesPerCpuSecond: number;
-  peakRssBytes: number;
-  bytesPerState: number;
-  /** Ours only: bytes of the visited set and parent links, per state. */
-  storeBytesPerState?: number;
-  /** Node rows: (peak RSS - RSS before the search) / states, what each state added. */
-  bytesPerStateAboveBaseline?: number;
-  complete: boolean;
-}
-
-export interface Results {
-  anchor: {
-    config: { slots: number; seqMod: number; qlen: number };
-    rows: Row[];
-    ratioToSpin: number | null;
-    ratioToXstateGraph: number | null;
-    /** With 2 worker threads: states/s against SPIN, and against our single-thread row. */
-    workersRatioToSpin: number | null;
-    workersSpeedUp: number;
-    cpuRatioToSpin: number | null;
-    cpuRatioToXstateGraph: number | null;
-    spinSkipped?: string;
-    spinCommand?: string;
-  };
-  protocols: Curve[];
-  machine: Machine;
-}
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const seqMod = env('BENCH_SEQMOD', 5);

@@ -3,7 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli.ts');
+const { main } = await import('../src/cli/cli.ts');
 const { models } = await import('../machines/registry.ts');
 try {
   process.exitCode = await main(process.argv.slice(2), models);

@@ -16,9 +16,13 @@
  * as the message payload the control plane echoes, the request holding a transaction and the
  * request whose reply completed it. They are only used to fill the outputs, never to decide.
  */
-import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
-import type { Output } from '../src/model.ts';
+import {
+  NotEnabledError,
+  type DriverAdapter,
+  type DriverDefinition,
+} from '../src/testgen/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import type { Output } from '../src/model/model.ts';
 
 const EIO = 5;
 const ENXIO = 6;

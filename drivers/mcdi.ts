@@ -16,9 +16,13 @@
  * cookie is the harness's request number; the MC echoes it as the response payload, so `resp`
  * says whose response the driver handed over.
  */
-import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
-import type { Output } from '../src/model.ts';
+import {
+  NotEnabledError,
+  type DriverAdapter,
+  type DriverDefinition,
+} from '../src/testgen/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import type { Output } from '../src/model/model.ts';
 
 const EIO = 5;
 const ENETDOWN = 100;

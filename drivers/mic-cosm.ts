@@ -14,7 +14,7 @@
  * seed exactly.
  *
  * Execution contexts (generator functions that `yield` where the C code can be preempted, at
- * cosm_mutex grain; stepped through src/execution-contexts.ts):
+ * cosm_mutex grain; stepped through harness/execution-contexts.ts):
  * - `server`: the cosm_server kthread, asleep in scif_accept or preempted between scif_accept
  *   returning and storing cdev->newepd (seed:331-348);
  * - `scif_work<i>`: card i's scif_work: dequeued and waiting for cosm_mutex, asleep in
@@ -48,9 +48,9 @@ import {
   type DriverAdapter,
   type DriverDefinition,
   type DriverVariant,
-} from '../src/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
-import type { Output } from '../src/model.ts';
+} from '../src/testgen/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import type { Output } from '../src/model/model.ts';
 
 const ENOTCONN = 107;
 const ECONNRESET = 104;

@@ -25,14 +25,18 @@
  * the caller's index), abort_written, mailbox_dead, exchange_return (what
  * pci_doe_exchange_sync() returns), irq_return (what pci_doe_irq() returns).
  */
-import { NotEnabledError, type DriverAdapter, type DriverDefinition } from '../src/conform.ts';
+import {
+  NotEnabledError,
+  type DriverAdapter,
+  type DriverDefinition,
+} from '../src/testgen/conform.ts';
 import {
   BLOCKED,
   ExecutionContexts,
   type Advanced,
   type Preemptible,
-} from '../src/execution-contexts.ts';
-import type { Output } from '../src/model.ts';
+} from '../harness/execution-contexts.ts';
+import type { Output } from '../src/model/model.ts';
 
 const EIO = 5;
 const EBUSY = 16;

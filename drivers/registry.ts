@@ -1,8 +1,8 @@
 /**
  * Every driver (system under test) the conformance runner knows, one per protocol. A new
- * driver is one import and one entry here; see src/conform.ts for the adapter contract.
+ * driver is one import and one entry here; see src/testgen/conform.ts for the adapter contract.
  */
-import type { DriverDefinition } from '../src/conform.ts';
+import type { DriverDefinition } from '../src/testgen/conform.ts';
 import { idpfXnDriver } from './idpf-xn.ts';
 import { mcdiDriver } from './mcdi.ts';
 import { micCosmDriver } from './mic-cosm.ts';

@@ -32,10 +32,10 @@ import {
   type DriverAdapter,
   type DriverDefinition,
   type DriverVariant,
-} from '../src/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../src/execution-contexts.ts';
-import type { Output } from '../src/model.ts';
-import type { VectorEvent } from '../src/vectors.ts';
+} from '../src/testgen/conform.ts';
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import type { Output } from '../src/model/model.ts';
+import type { VectorEvent } from '../src/testgen/vectors.ts';
 
 const EBUSY = 16;
 const ETIMEDOUT = 110;

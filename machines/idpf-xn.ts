@@ -10,8 +10,7 @@
  * section of the code; see docs/idpf-xn.md for how the code maps onto the steps.
  */
 import { assign, emit, setup, type AnyStateMachine } from 'xstate';
-import { defineModel, type Bounds, type ModelState } from '../src/model.ts';
-import { idpfXnProperties } from '../properties/idpf-xn.ts';
+import { defineMachine, type Bounds, type ModelState } from '../src/model/model.ts';
 
 export type XnState =
   'IDLE' | 'WAITING' | 'ASYNC' | 'COMPLETED_SUCCESS' | 'COMPLETED_FAILED' | 'SHUTDOWN';
@@ -336,9 +335,8 @@ function signal(xn: Xn): Xn {
 
 /* ---------- the model ---------- */
 
-export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
+export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
   name: 'idpf-xn',
-  module: import.meta.url,
   title: 'Intel idpf virtchnl transaction manager (index + salt cookies)',
   seed: 'idpf-virtchnl-xn.txt',
   bounds: [
@@ -1016,7 +1014,6 @@ export const idpfXnModel = defineModel<IdpfXnContext, IdpfXnEvent>({
       // The states' typing is erased by the `as never` regions above.
       machine: machine as unknown as AnyStateMachine,
       events,
-      properties: idpfXnProperties({ bounds, variants }),
     };
   },
 });

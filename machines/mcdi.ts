@@ -17,8 +17,7 @@
  * belongs to, so that properties can tell a right completion from a wrong one.
  */
 import { assign, emit, setup } from 'xstate';
-import { defineModel, type ModelState } from '../src/model.ts';
-import { mcdiProperties } from '../properties/mcdi.ts';
+import { defineMachine, type ModelState } from '../src/model/model.ts';
 
 export const EIO = -5;
 export const ENETDOWN = -100;
@@ -147,9 +146,8 @@ function abandon(mc: McRequest[], id: number | null): McRequest[] {
   return mc.map((r) => (r.id === id ? { ...r, abandoned: true } : r));
 }
 
-export const mcdiModel = defineModel<McdiContext, McdiInput>({
+export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
   name: 'mcdi',
-  module: import.meta.url,
   title: 'Solarflare MCDI: sync and async RPCs to the management controller',
   seed: 'sfc-mcdi-async.txt',
   bounds: [
@@ -925,7 +923,6 @@ export const mcdiModel = defineModel<McdiContext, McdiInput>({
 
     return {
       machine,
-      properties: mcdiProperties({ bounds, variants }),
       // Over-approximates: guards decide which of these are enabled.
       events: () => ALL_EVENTS.map((type) => ({ type })),
       // Nothing is in progress in any context: having nothing to do is fine there.

@@ -18,8 +18,7 @@
  * turns one effect into guarded transitions with the right number of `emit` actions.
  */
 import { assign, emit, setup, type AnyStateMachine } from 'xstate';
-import { defineModel, type ModelConfig, type ModelState } from '../src/model.ts';
-import { micCosmProperties } from '../properties/mic-cosm.ts';
+import { defineMachine, type ModelConfig, type ModelState } from '../src/model/model.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types, named after the code
@@ -900,9 +899,8 @@ export function micEvents(state: ModelState<MicContext>, config: ModelConfig): M
 export const cardPath = (c: number, node: string) => `card${c}.card.${node}`;
 export const workPath = (c: number, node: string) => `card${c}.scifWork.${node}`;
 
-export const micCosmModel = defineModel<MicContext, MicEvent>({
+export const micCosmMachine = defineMachine<MicContext, MicEvent>({
   name: 'mic-cosm',
-  module: import.meta.url,
   title: 'Intel MIC COSM: card lifecycle, SCIF connection and heartbeat watchdog',
   seed: 'mic-cosm-scif.txt',
   bounds: [
@@ -1007,7 +1005,6 @@ export const micCosmModel = defineModel<MicContext, MicEvent>({
     return {
       machine: buildMachine(config),
       events: (state) => micEvents(state, config),
-      properties: micCosmProperties(config),
       terminal: (state) =>
         state.matches('server.ACCEPT') &&
         state.context.cards.every(

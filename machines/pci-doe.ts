@@ -26,8 +26,7 @@
  * `passed`.
  */
 import { and, assign, emit, not, setup } from 'xstate';
-import { defineModel, type ModelState } from '../src/model.ts';
-import { pciDoeProperties } from '../properties/pci-doe.ts';
+import { defineMachine, type ModelState } from '../src/model/model.ts';
 
 /* Return codes as the kernel has them (negative errno); a response is its payload in bytes. */
 export const EIO = -5;
@@ -149,9 +148,8 @@ function modeAllowed(modes: number, mode: 'irq' | 'poll'): boolean {
   return modes === 2 || (modes === 1) === (mode === 'irq');
 }
 
-export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
+export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
   name: 'pci-doe',
-  module: import.meta.url,
   title: 'PCIe DOE mailbox (Data Object Exchange aux driver, under review)',
   seed: SEED,
   bounds: [
@@ -819,7 +817,6 @@ export const pciDoeModel = defineModel<DoeContext, DoeEvent>({
 
     return {
       machine,
-      properties: pciDoeProperties({ bounds, variants }),
       events: (state: ModelState<DoeContext>) => alphabet(state, callerCount),
       terminal: (state) => state.matches('probe.PROBE_FAILED'),
     };

@@ -17,8 +17,7 @@
  * which step each region is at and which step comes next.
  */
 import { assign, emit, setup } from 'xstate';
-import { defineModel, type ModelState } from '../src/model.ts';
-import { scmiVirtioProperties } from '../properties/scmi-virtio.ts';
+import { defineMachine, type ModelState } from '../src/model/model.ts';
 
 /* `msg->poll_idx`. NOT_POLLED and POLL_DONE are the patch's out-of-range markers. A real index
  * only matters through `virtqueue_poll(vq, poll_idx)`, i.e. whether it still equals the device's
@@ -742,9 +741,8 @@ function events(cpus: number) {
   };
 }
 
-export const scmiVirtioModel = defineModel<ScmiContext, ScmiEvent>({
+export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
   name: 'scmi-virtio',
-  module: import.meta.url,
   title: 'Arm SCMI virtio transport: polling and IRQ paths on several CPUs',
   seed: 'scmi-virtio-atomic.txt',
   bounds: [
@@ -816,7 +814,6 @@ export const scmiVirtioModel = defineModel<ScmiContext, ScmiEvent>({
     return {
       machine: buildMachine(b, flags),
       events: events(b.cpus),
-      properties: scmiVirtioProperties(b),
       terminal: (state) => {
         const c = state.context;
         return (

@@ -3,7 +3,7 @@
  * cookies) decide which request a reply answers and which request holds a transaction.
  */
 import type { EventObject } from 'xstate';
-import type { ModelConfig, ModelState, Output, Property } from '../src/model.ts';
+import type { ModelConfig, ModelState, Output, Property } from '../src/model/model.ts';
 import {
   referencedIds,
   type IdpfXnContext,

@@ -2,7 +2,7 @@
  * What must hold of the MCDI model (machines/mcdi.ts). Sources are lines of
  * ../shared/seeds/sfc-mcdi-async.txt.
  */
-import type { ModelConfig, ModelState, Output, Property } from '../src/model.ts';
+import type { ModelConfig, ModelState, Output, Property } from '../src/model/model.ts';
 import { ENETDOWN, type McdiContext, type McdiInput } from '../machines/mcdi.ts';
 
 type McdiProperty = Property<McdiContext, McdiInput>;

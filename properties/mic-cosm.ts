@@ -2,7 +2,7 @@
  * What must hold for Intel MIC COSM. `seed:<line>` cites ../shared/seeds/mic-cosm-scif.txt;
  * cosm_main.c is Linux 4.4–5.9 drivers/misc/mic/cosm/cosm_main.c.
  */
-import type { ModelConfig, ModelState, Property, Step } from '../src/model.ts';
+import type { ModelConfig, ModelState, Property, Step } from '../src/model/model.ts';
 import {
   CLOSED_EP,
   cardPath,

@@ -2,7 +2,7 @@
  * What must hold of the DOE mailbox driver in ../shared/seeds/pci-doe-review.txt. Line
  * numbers are those of that file.
  */
-import type { ModelConfig, ModelState, Output, Property } from '../src/model.ts';
+import type { ModelConfig, ModelState, Output, Property } from '../src/model/model.ts';
 import type { DoeContext, DoeEvent } from '../machines/pci-doe.ts';
 
 const SEED = 'pci-doe-review.txt';

@@ -2,7 +2,7 @@
  * What the SCMI virtio TX channel must guarantee (issue 4), each tied to the seed's text.
  * Line numbers refer to ../shared/seeds/scmi-virtio-atomic.txt.
  */
-import type { Property } from '../src/model.ts';
+import type { ModelConfig, Property } from '../src/model/model.ts';
 import type { ScmiContext, ScmiEvent, ScmiOutput } from '../machines/scmi-virtio.ts';
 
 type P = Property<ScmiContext, ScmiEvent>;
@@ -22,7 +22,7 @@ interface ReplyLedger {
   timedOut: number;
 }
 
-export function scmiVirtioProperties(bounds: { maxMsg: number }): P[] {
+export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
   return [
     {
       kind: 'invariant',

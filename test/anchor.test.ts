@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
 import { models } from '../machines/registry.ts';
-import { explore } from '../src/explore.ts';
-import { StateCodec, StateStore } from '../src/state-store.ts';
+import { explore } from '../src/explore/explore.ts';
+import { StateCodec, StateStore } from '../src/explore/state-store.ts';
 
 describe('benchmark anchor (SPIN twin)', () => {
   it('has exactly the distinct states and transitions SPIN reports (3 slots, SEQMOD 4, QLEN 2)', () => {

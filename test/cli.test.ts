@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli.ts';
+import { main, type CliIo } from '../src/cli/cli.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 async function run(args: string[]) {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { assign, emit, initialTransition, setup, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { CompiledMachine, ModelCompileError } from '../src/compiled.ts';
-import { resolveConfig } from '../src/config.ts';
-import type { ModelDefinition, ModelInstance } from '../src/model.ts';
+import { CompiledMachine, ModelCompileError } from '../src/model/compiled.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import type { ModelDefinition, ModelInstance } from '../src/model/model.ts';
 import { models } from '../machines/registry.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 import { disagreement } from './helpers/equivalence.ts';

@@ -3,12 +3,18 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { CliIo, OptionValues } from '../src/cli.ts';
-import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, runVector, type DriverDefinition } from '../src/conform.ts';
-import { generateSuite } from '../src/generate.ts';
-import { canonicalJson, GENERATORS, type TestSuite } from '../src/vectors.ts';
-import { PROJECT_ROOT, renderVitest } from '../src/vitest-render.ts';
+import type { CliIo } from '../src/cli/command.ts';
+import type { OptionValues } from '../src/cli/options.ts';
+import { makeTestgenCommands } from '../src/cli/commands-testgen.ts';
+import {
+  formatDivergence,
+  runSuite,
+  runVector,
+  type DriverDefinition,
+} from '../src/testgen/conform.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
+import { canonicalJson, GENERATORS, type TestSuite } from '../src/testgen/vectors.ts';
+import { PROJECT_ROOT, renderVitest } from '../src/testgen/vitest-render.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 

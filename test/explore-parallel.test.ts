@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
 import { models } from '../machines/registry.ts';
-import { UsageError } from '../src/config.ts';
-import { explore, type ExploreResult } from '../src/explore.ts';
+import { UsageError } from '../src/model/config.ts';
+import { explore, type ExploreResult } from '../src/explore/explore.ts';
 import { classContextModel } from './fixtures/class-context.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 

@@ -1,10 +1,10 @@
 import { getAdjacencyMap } from 'xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config.ts';
-import { explore } from '../src/explore.ts';
-import { fuzz } from '../src/fuzz.ts';
-import type { ModelState } from '../src/model.ts';
-import { sweep } from '../src/sweep.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore } from '../src/explore/explore.ts';
+import { fuzz } from '../src/fuzz/fuzz.ts';
+import type { ModelState } from '../src/model/model.ts';
+import { sweep } from '../src/explore/sweep.ts';
 import { toyModel, type ToyContext } from './fixtures/toy-mailbox.ts';
 
 const failing = (result: ReturnType<typeof explore>) =>

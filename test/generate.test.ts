@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config.ts';
-import { suiteCoverage } from '../src/coverage.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { suiteCoverage } from '../src/testgen/coverage.ts';
 import {
   generateSuite,
   randomWalks,
   stateCover,
   transitionTour,
   xstateShortestPathsBaseline,
-} from '../src/generate.ts';
-import { buildStateGraph, stateKey } from '../src/state-graph.ts';
-import { ModelSystem } from '../src/system.ts';
-import { serializeSuite } from '../src/vectors.ts';
+} from '../src/testgen/generate.ts';
+import { buildStateGraph, stateKey } from '../src/testgen/state-graph.ts';
+import { ModelSystem } from '../src/model/system.ts';
+import { serializeSuite } from '../src/testgen/vectors.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 const graphOf = (bounds: Record<string, number> = {}) =>

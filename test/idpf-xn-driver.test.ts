@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runSuite } from '../src/conform.ts';
-import { generateSuite } from '../src/generate.ts';
-import { GENERATORS } from '../src/vectors.ts';
+import { runSuite } from '../src/testgen/conform.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
+import { GENERATORS } from '../src/testgen/vectors.ts';
 import { idpfXnDriver } from '../drivers/idpf-xn.ts';
-import { idpfXnModel } from '../machines/idpf-xn.ts';
+import { idpfXnModel } from '../machines/registry.ts';
 
 // The suites are generated from the model (default bounds); the driver never sees the model.
 const suites = GENERATORS.map((generator) => generateSuite(idpfXnModel, { generator }).suite);

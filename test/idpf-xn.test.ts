@@ -5,9 +5,10 @@
  * each variant breaks what it declares) are in test/registry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { explore, type PropertyResult } from '../src/explore.ts';
-import type { Trace } from '../src/trace.ts';
-import { idpfXnModel, VARIANTS, type IdpfXnOutput } from '../machines/idpf-xn.ts';
+import { explore, type PropertyResult } from '../src/explore/explore.ts';
+import type { Trace } from '../src/model/trace.ts';
+import { VARIANTS, type IdpfXnOutput } from '../machines/idpf-xn.ts';
+import { idpfXnModel } from '../machines/registry.ts';
 
 type Bounds = Record<string, number>;
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { writeHtmlReport } from '../src/commands-inspect.ts';
-import { resolveConfig } from '../src/config.ts';
-import { explore } from '../src/explore.ts';
+import { writeHtmlReport } from '../src/cli/commands-inspect.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore } from '../src/explore/explore.ts';
 import { activeStates, chartOf } from '../src/inspect/chart.ts';
 import { coverageOfTraces, replayEvents } from '../src/inspect/replay.ts';
-import { ModelSystem } from '../src/system.ts';
+import { ModelSystem } from '../src/model/system.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 /** Debian's Chromium; MAILBOX_MODELS_CHROMIUM points elsewhere (or nowhere, to try the skip). */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
-import { resolveConfig } from '../src/config.ts';
-import { explore } from '../src/explore.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore } from '../src/explore/explore.ts';
 import { activeStates, chartOf } from '../src/inspect/chart.ts';
 import {
   DIAGRAM_END,
@@ -16,8 +16,8 @@ import { layoutChart } from '../src/inspect/layout.ts';
 import { renderProtocolPage } from '../src/inspect/report.ts';
 import { replayEvents } from '../src/inspect/replay.ts';
 import { elementIds, renderSvg } from '../src/inspect/svg.ts';
-import { defineModel } from '../src/model.ts';
-import { ModelSystem } from '../src/system.ts';
+import { defineModel } from '../src/model/model.ts';
+import { ModelSystem } from '../src/model/system.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 afterAll(stopElk);

@@ -5,9 +5,10 @@
  * and the seqBits bound does what it says.
  */
 import { describe, expect, it } from 'vitest';
-import { explore, type ExploreResult } from '../src/explore.ts';
-import type { TraceStep } from '../src/trace.ts';
-import { mcdiModel, VARIANTS } from '../machines/mcdi.ts';
+import { explore, type ExploreResult } from '../src/explore/explore.ts';
+import type { TraceStep } from '../src/model/trace.ts';
+import { VARIANTS } from '../machines/mcdi.ts';
+import { mcdiModel } from '../machines/registry.ts';
 
 const failing = (result: ExploreResult) =>
   result.properties.filter((p) => p.holds === false).map((p) => p.name);

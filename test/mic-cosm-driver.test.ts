@@ -7,26 +7,26 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MIC_COSM_UNOBSERVABLE_VARIANTS, micCosmDriver } from '../drivers/mic-cosm.ts';
-import { micCosmModel } from '../machines/mic-cosm.ts';
-import type { CliIo } from '../src/cli.ts';
-import { makeTestgenCommands } from '../src/commands-testgen.ts';
+import { micCosmModel } from '../machines/registry.ts';
+import type { CliIo } from '../src/cli/command.ts';
+import { makeTestgenCommands } from '../src/cli/commands-testgen.ts';
 import {
   formatDivergence,
   runSuite,
   runVector,
   type ConformResult,
   type Divergence,
-} from '../src/conform.ts';
-import { resolveConfig } from '../src/config.ts';
-import { ModelSystem } from '../src/system.ts';
-import { generateSuite } from '../src/generate.ts';
+} from '../src/testgen/conform.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { ModelSystem } from '../src/model/system.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
 import {
   GENERATORS,
   type GeneratorName,
   type TestSuite,
   type TestVector,
   type VectorEvent,
-} from '../src/vectors.ts';
+} from '../src/testgen/vectors.ts';
 
 type Suites = Record<GeneratorName, TestSuite>;
 const generate = (options: { bounds?: Record<string, number>; variants?: string[] } = {}) =>

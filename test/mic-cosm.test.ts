@@ -4,11 +4,12 @@
  * counterexample. The generic registry test checks every variant's `breaks` list.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../src/config.ts';
-import { explore } from '../src/explore.ts';
-import type { Output } from '../src/model.ts';
-import { ModelSystem, type SystemNode } from '../src/system.ts';
-import { micCosmModel, type MicContext, type MicEvent } from '../machines/mic-cosm.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore } from '../src/explore/explore.ts';
+import type { Output } from '../src/model/model.ts';
+import { ModelSystem, type SystemNode } from '../src/model/system.ts';
+import { type MicContext, type MicEvent } from '../machines/mic-cosm.ts';
+import { micCosmModel } from '../machines/registry.ts';
 
 /** Drives the model through `events`, failing on any event that is not enabled. */
 function drive(

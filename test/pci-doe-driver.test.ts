@@ -5,13 +5,13 @@
  * the model variant of the same name (it conforms to that variant's suites).
  */
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli.ts';
-import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, type Divergence } from '../src/conform.ts';
-import { generateSuite } from '../src/generate.ts';
-import { GENERATORS, type GeneratorName, type TestSuite } from '../src/vectors.ts';
+import type { CliIo } from '../src/cli/command.ts';
+import { makeTestgenCommands } from '../src/cli/commands-testgen.ts';
+import { formatDivergence, runSuite, type Divergence } from '../src/testgen/conform.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
+import { GENERATORS, type GeneratorName, type TestSuite } from '../src/testgen/vectors.ts';
 import { pciDoeDriver } from '../drivers/pci-doe.ts';
-import { pciDoeModel } from '../machines/pci-doe.ts';
+import { pciDoeModel } from '../machines/registry.ts';
 
 const suitesFor = (options: { bounds?: Record<string, number>; variants?: string[] } = {}) =>
   GENERATORS.map((generator) => generateSuite(pciDoeModel, { generator, ...options }).suite);

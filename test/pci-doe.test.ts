@@ -5,20 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EventObject } from 'xstate';
-import { resolveConfig } from '../src/config.ts';
-import { explore, type ExploreResult } from '../src/explore.ts';
-import { ModelSystem, type SystemNode } from '../src/system.ts';
-import type { Output } from '../src/model.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { explore, type ExploreResult } from '../src/explore/explore.ts';
+import { ModelSystem, type SystemNode } from '../src/model/system.ts';
+import type { Output } from '../src/model/model.ts';
 import {
   EBUSY,
   EINVAL,
   EIO,
   RESPONSE_BYTES,
   VARIANTS,
-  pciDoeModel,
   type DoeContext,
   type DoeEvent,
 } from '../machines/pci-doe.ts';
+import { pciDoeModel } from '../machines/registry.ts';
 
 /* ---- helpers: replay a script of events, and search forward from where it ends ---- */
 

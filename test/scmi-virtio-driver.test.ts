@@ -5,12 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEEP_VARIANT_BOUNDS, scmiVirtioDriver } from '../drivers/scmi-virtio.ts';
-import { scmiVirtioModel } from '../machines/scmi-virtio.ts';
-import type { CliIo, OptionValues } from '../src/cli.ts';
-import { makeTestgenCommands } from '../src/commands-testgen.ts';
-import { formatDivergence, runSuite, type ConformResult, type Divergence } from '../src/conform.ts';
-import { generateSuite } from '../src/generate.ts';
-import { GENERATORS, type GeneratorName, type TestSuite } from '../src/vectors.ts';
+import { scmiVirtioModel } from '../machines/registry.ts';
+import type { CliIo } from '../src/cli/command.ts';
+import type { OptionValues } from '../src/cli/options.ts';
+import { makeTestgenCommands } from '../src/cli/commands-testgen.ts';
+import {
+  formatDivergence,
+  runSuite,
+  type ConformResult,
+  type Divergence,
+} from '../src/testgen/conform.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
+import { GENERATORS, type GeneratorName, type TestSuite } from '../src/testgen/vectors.ts';
 
 type Suites = Record<GeneratorName, TestSuite>;
 const generate = (bounds?: Record<string, number>): Suites =>

@@ -3,9 +3,9 @@
  * replayed step by step, then what the explorer finds for the default model and each variant.
  */
 import { describe, expect, it } from 'vitest';
-import { explore } from '../src/explore.ts';
-import { ModelSystem, type SystemNode } from '../src/system.ts';
-import { resolveConfig } from '../src/config.ts';
+import { explore } from '../src/explore/explore.ts';
+import { ModelSystem, type SystemNode } from '../src/model/system.ts';
+import { resolveConfig } from '../src/model/config.ts';
 import {
   ETIMEDOUT,
   IDX_CURRENT,
@@ -18,12 +18,12 @@ import {
   initialContext,
   markTxdone,
   pollFetch,
-  scmiVirtioModel,
   sendMessage,
   workerList,
   type ScmiContext,
   type ScmiEvent,
 } from '../machines/scmi-virtio.ts';
+import { scmiVirtioModel } from '../machines/registry.ts';
 
 const fixed = flagsOf(new Set());
 const asWritten = flagsOf(new Set([VARIANTS.asWritten]));

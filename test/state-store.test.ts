@@ -6,7 +6,7 @@ import {
   StateCodec,
   StateStore,
   UnencodableError,
-} from '../src/state-store.ts';
+} from '../src/explore/state-store.ts';
 
 /**
  * The byte format, written the slow and obvious way: one recursive function, no caches, no

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli.ts';
-import { UsageError } from '../src/config.ts';
-import { runSuite } from '../src/conform.ts';
-import { generateSuite } from '../src/generate.ts';
-import { parseSuite, serializeSuite } from '../src/vectors.ts';
+import { main, type CliIo } from '../src/cli/cli.ts';
+import { UsageError } from '../src/model/config.ts';
+import { runSuite } from '../src/testgen/conform.ts';
+import { generateSuite } from '../src/testgen/generate.ts';
+import { parseSuite, serializeSuite } from '../src/testgen/vectors.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 

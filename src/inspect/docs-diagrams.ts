@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolveConfig } from '../config.ts';
-import type { ModelDefinition } from '../model.ts';
+import { resolveConfig } from '../model/config.ts';
+import type { ModelDefinition } from '../model/model.ts';
 import { chartOf } from './chart.ts';
 import { toMermaid } from './export.ts';
 

@@ -3,8 +3,8 @@
  * and transitions, coverage sets (exploration, suites) and traces with, for every step, the
  * active states, the transitions taken, the event, the outputs and the context change.
  */
-import type { Coverage, PropertyResult } from '../explore.ts';
-import { formatStateValue, type Trace } from '../trace.ts';
+import type { Coverage, PropertyResult } from '../explore/explore.ts';
+import { formatStateValue, type Trace } from '../model/trace.ts';
 import { activeStates, type Chart } from './chart.ts';
 import { labelText } from './layout.ts';
 

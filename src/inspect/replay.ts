@@ -6,9 +6,9 @@
  * context and transitions.
  */
 import type { EventObject } from 'xstate';
-import { UsageError } from '../config.ts';
-import type { ModelSystem } from '../system.ts';
-import type { Trace } from '../trace.ts';
+import { UsageError } from '../model/config.ts';
+import type { ModelSystem } from '../model/system.ts';
+import type { Trace } from '../model/trace.ts';
 
 export interface NamedTrace {
   name: string;

@@ -2,12 +2,10 @@
  * One protocol page from a model (and optionally its exploration, suites and traces), and the
  * report directory: `index.html` plus `<protocol>.html` each.
  */
-import { makeDirectory, writeFileAtomic } from '../output-files.ts';
-import { join } from 'node:path';
-import { resolveConfig, type ConfigRequest } from '../config.ts';
-import type { ExploreResult } from '../explore.ts';
-import type { ModelDefinition } from '../model.ts';
-import { ModelSystem } from '../system.ts';
+import { resolveConfig, type ConfigRequest } from '../model/config.ts';
+import type { ExploreResult } from '../explore/explore.ts';
+import type { ModelDefinition } from '../model/model.ts';
+import { ModelSystem } from '../model/system.ts';
 import { chartOf } from './chart.ts';
 import { layoutChart } from './layout.ts';
 import {
@@ -114,16 +112,19 @@ export function pageFileName(protocol: string): string {
   return `${protocol.replace(/[^A-Za-z0-9._-]/g, '_')}.html`;
 }
 
-/** Writes the pages and the index; returns the index path. */
-export function writeReport(
-  dir: string,
-  pages: readonly ProtocolPage[],
-  generated: string,
-): string {
-  makeDirectory(dir);
+/** A report as files to write: one page per protocol and `index.html`, names relative to the
+ * report's directory (the CLI writes them, atomically, where the user asked). */
+export interface ReportFile {
+  name: string;
+  html: string;
+}
+
+/** The pages and the index, as files (the index last). */
+export function reportFiles(pages: readonly ProtocolPage[], generated: string): ReportFile[] {
+  const files: ReportFile[] = [];
   const entries: IndexEntry[] = pages.map((page) => {
     const href = pageFileName(page.protocol);
-    writeFileAtomic(join(dir, href), page.html);
+    files.push({ name: href, html: page.html });
     return {
       ...page.index,
       href,
@@ -133,7 +134,6 @@ export function writeReport(
       })),
     };
   });
-  const index = join(dir, 'index.html');
-  writeFileAtomic(index, renderIndex(entries, generated));
-  return index;
+  files.push({ name: 'index.html', html: renderIndex(entries, generated) });
+  return files;
 }

@@ -3,8 +3,8 @@
  * reports the first step where they disagree (state value, context or emitted outputs).
  */
 import { initialTransition, transition, type AnyMachineSnapshot, type EventObject } from 'xstate';
-import { CompiledMachine, type CompiledState } from '../../src/compiled.ts';
-import type { ModelInstance } from '../../src/model.ts';
+import { CompiledMachine, type CompiledState } from '../../src/model/compiled.ts';
+import type { ModelInstance } from '../../src/model/model.ts';
 
 function emitted(actions: unknown[]): unknown[] {
   return (actions as Array<{ type: string; params?: { event: unknown } }>)

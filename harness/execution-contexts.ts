@@ -1,0 +1,75 @@
+/**
+ * Execution contexts for the imperative drivers under test (drivers/<protocol>.ts).
+ *
+ * A driver's concurrent code paths (a CPU running the requester, NAPI, a timer, an IRQ
+ * handler, a worker) are generator functions written like the C code: they `yield` a label at
+ * each preemption point (where the code drops a lock or another CPU may run) and `yield
+ * BLOCKED` while they wait for something another context must do first. The conformance
+ * adapter steps them one preemption point at a time, at the grain the model interleaves them.
+ */
+import { NotEnabledError } from '../src/testgen/conform.ts';
+
+/** Yielded by a context that cannot make progress yet (a lock is held, a wait not satisfied). */
+export const BLOCKED: unique symbol = Symbol('blocked');
+
+/** A context's code: yields preemption-point labels (or BLOCKED), returns its result. */
+export type Preemptible<R = void> = Generator<string | typeof BLOCKED, R, void>;
+
+export type Advanced<R> = { done: true; value: R } | { done: false; at: string };
+
+export class ExecutionContexts {
+  private readonly live = new Map<string, { code: Preemptible<unknown>; at: string }>();
+
+  /** The preemption point context `name` waits at, or null when nothing runs there. */
+  at(name: string): string | null {
+    return this.live.get(name)?.at ?? null;
+  }
+
+  isRunning(name: string): boolean {
+    return this.live.has(name);
+  }
+
+  /** Starts `code` as context `name` and runs it to its first preemption point. */
+  start<R>(name: string, code: Preemptible<R>): Advanced<R> {
+    this.enter(name, code, 'START');
+    return this.advance<R>(name);
+  }
+
+  /** Makes `code` runnable as context `name` without running it (a timer that has fired). */
+  enter(name: string, code: Preemptible<unknown>, at: string): void {
+    const running = this.live.get(name);
+    if (running) throw new NotEnabledError(`${name}: busy at ${running.at}`);
+    this.live.set(name, { code, at });
+  }
+
+  /**
+   * Runs context `name` to its next preemption point. A context that finishes becomes idle;
+   * one that is blocked stays where it was and the step is not possible (NotEnabledError).
+   */
+  advance<R = unknown>(name: string): Advanced<R> {
+    const context = this.live.get(name);
+    if (!context) throw new NotEnabledError(`${name}: nothing is running there`);
+    const next = context.code.next();
+    if (next.done) {
+      this.live.delete(name);
+      return { done: true, value: next.value as R };
+    }
+    if (next.value === BLOCKED) throw new NotEnabledError(`${name}: blocked at ${context.at}`);
+    context.at = next.value;
+    return { done: false, at: next.value };
+  }
+
+  /**
+   * advance() for an event that only a context waiting at preemption point `at` can take (a
+   * wake-up for a sleeper, the second half of an IRQ handler): anywhere else it is not possible.
+   */
+  advanceFrom<R = unknown>(name: string, at: string): Advanced<R> {
+    if (this.at(name) !== at) throw new NotEnabledError(`${name} is not at ${at}`);
+    return this.advance<R>(name);
+  }
+
+  /** Forgets every context, as a reset does. */
+  clear(): void {
+    this.live.clear();
+  }
+}

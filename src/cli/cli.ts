@@ -1,0 +1,87 @@
+/**
+ * `mailbox-models <command> [protocol ...] [options]`: a stable contract other tools script
+ * against. Exit codes: 0 every property holds, 1 a property fails (or a driver diverges),
+ * 2 a usage error (one line on stderr), 3 the state budget ran out before anything failed.
+ */
+import { UsageError } from '../model/config.ts';
+import { ModelCompileError } from '../model/compiled.ts';
+import type { ModelDefinition } from '../model/model.ts';
+import { EXIT, type CliIo, type CommandContext } from './command.ts';
+import { commands } from './commands.ts';
+import { parseOptions } from './options.ts';
+
+export { EXIT, type CliIo } from './command.ts';
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stderrIsTty: Boolean(process.stderr.isTTY),
+};
+
+export const USAGE = `usage: mailbox-models <command> [protocol ...] [options]
+
+commands:
+  list                          the protocols, with their bounds and variants
+  check [protocol ...]          explore every reachable state and check every property
+                                (--report DIR also writes the HTML report there)
+  fuzz <protocol>               random walks with shrinking (fast-check)
+  sweep <protocol>              check every combination of bound ranges (--bound name=a..b)
+  generate <protocol>           a test suite: --suite tour|states|random [--seed N]
+                                [--format json|vitest] [--out FILE]
+  conform <protocol>            replay suites against the driver (--suite FILE, or the three
+                                generated ones); --variant name|all for driver bug variants
+  coverage <protocol>           states and transitions a suite covers: --suite FILE
+  inspect [protocol ...]        the HTML statechart inspector: --out DIR [--trace FILE]
+                                [--suite FILE]
+  export <protocol>             the statechart as --format mermaid|dot
+
+options:
+  --bound name=value            set a bound (repeatable); sweep takes name=a..b
+  --variant name                switch on a bug variant (repeatable)
+  --max-states N                stop exploring after N states (exit 3 if nothing failed)
+  --workers N                   check: expand states on N worker threads (same result;
+                                pays on models of 10^5 states and more)
+  --runs N, --steps N           fuzz and random suites: number of walks, longest walk
+  --seed N, --path P            fuzz: replay a reported failure; generate: the seed
+  --json                        one JSON document on stdout
+  --help                        this text
+
+exit codes: 0 holds / conforms, 1 a property fails or the driver diverges,
+            2 usage error, 3 the state budget ran out first`;
+
+export async function main(
+  argv: readonly string[],
+  models: readonly ModelDefinition[],
+  io: CliIo = defaultIo,
+): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === 'help') {
+      io.stdout(USAGE + '\n');
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    const run = commands[command];
+    if (!run) {
+      throw new UsageError(
+        `unknown command '${command}'; commands: ${Object.keys(commands).join(', ')}`,
+      );
+    }
+    const { values, positionals } = parseOptions(rest);
+    if (values.help) {
+      io.stdout(USAGE + '\n');
+      return EXIT.ok;
+    }
+    const context: CommandContext = { models, io, values, positionals };
+    return await run(context);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`mailbox-models: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ModelCompileError) {
+      io.stderr(`mailbox-models: model error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

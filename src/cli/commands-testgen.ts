@@ -1,0 +1,371 @@
+/**
+ * The test-generation commands: `generate`, `conform`, `coverage` (see docs/test-vectors.md).
+ * Exit codes as everywhere: 0 fine, 1 a driver diverges, 2 a usage error (bad file, bad option).
+ */
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './output-files.ts';
+import { EXIT, type Command, type CommandContext } from './command.ts';
+import { parseBounds, parseInteger, selectModels } from './cli-args.ts';
+import { resolveConfig, UsageError } from '../model/config.ts';
+import {
+  formatDivergence,
+  runSuite,
+  type DriverDefinition,
+  type DriverVariant,
+} from '../testgen/conform.ts';
+import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
+import { GenerateError, generateSuite, xstateShortestPathsBaseline } from '../testgen/generate.ts';
+import type { ModelDefinition } from '../model/model.ts';
+import { buildStateGraph } from '../testgen/state-graph.ts';
+import { ModelSystem } from '../model/system.ts';
+import {
+  GENERATORS,
+  parseSuite,
+  serializeSuite,
+  type GeneratorName,
+  type TestSuite,
+} from '../testgen/vectors.ts';
+import { renderVitest } from '../testgen/vitest-render.ts';
+import { drivers as registeredDrivers } from '../../drivers/registry.ts';
+
+/** States beyond which generation refuses (the graph keeps every edge in memory). */
+const DEFAULT_MAX_GRAPH_STATES = 300_000;
+/** xstate/graph runs XState's interpreter: the baseline is only computed on small models. */
+const BASELINE_MAX_STATES = 20_000;
+
+function maxStatesOption(context: CommandContext): number {
+  const text = context.values['max-states'];
+  return text === undefined ? DEFAULT_MAX_GRAPH_STATES : parseInteger(text, '--max-states', 1);
+}
+
+function generatorOption(name: string | undefined): GeneratorName {
+  if (name === undefined) throw new UsageError(`--suite is required: ${GENERATORS.join(', ')}`);
+  if (!GENERATORS.includes(name as GeneratorName)) {
+    throw new UsageError(`--suite must be one of ${GENERATORS.join(', ')}, got '${name}'`);
+  }
+  return name as GeneratorName;
+}
+
+/** One suite; `bounds` (a driver variant's killBounds) stands in for --bound when given. */
+function generate(
+  context: CommandContext,
+  model: ModelDefinition,
+  generator: GeneratorName,
+  bounds?: Readonly<Record<string, number>>,
+) {
+  const { values } = context;
+  try {
+    return generateSuite(model, {
+      generator,
+      bounds: bounds ?? parseBounds(values.bound),
+      variants: values.variant ?? [],
+      maxStates: maxStatesOption(context),
+      ...(values.seed === undefined
+        ? {}
+        : { seed: parseInteger(values.seed, '--seed', -(2 ** 31)) }),
+      ...(values.runs === undefined ? {} : { walks: parseInteger(values.runs, '--runs', 1) }),
+      ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
+    });
+  } catch (error) {
+    if (error instanceof GenerateError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Reads and validates a vector file for `model`, checking that it fits the model. */
+export function loadSuite(model: ModelDefinition, file: string): TestSuite {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const suite = parseSuite(text, file);
+  if (suite.protocol !== model.name) {
+    throw new UsageError(`${file}: vectors for '${suite.protocol}', not '${model.name}'`);
+  }
+  const config = resolveConfig(model, { bounds: suite.bounds, variants: suite.variants });
+  try {
+    suiteCoverage(model, config, suite);
+  } catch (error) {
+    if (error instanceof SuiteMismatchError) {
+      throw new UsageError(`${file}: does not fit the ${model.name} model: ${error.message}`);
+    }
+    throw error;
+  }
+  return suite;
+}
+
+const generateCommand: Command = (context) => {
+  const { models, io, values, positionals } = context;
+  const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+  const generator = generatorOption(values.suite);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'vitest') {
+    throw new UsageError(`--format must be json or vitest, got '${format}'`);
+  }
+  const { suite, graph } = generate(context, model, generator);
+  const text =
+    format === 'json' ? serializeSuite(suite) : renderVitest(suite, { outFile: values.out });
+  const s = suite.summary;
+  const summary = [
+    `${model.name} ${generator}: ${s.vectors} vectors, ${s.steps} steps; ` +
+      `transitions covered ${s.coveredTransitions}/${s.reachableTransitions} reachable ` +
+      `(lower bound for a tour: ${s.reachableTransitions} steps); ${s.reachableStates} reachable states`,
+  ];
+  if (generator === 'tour') {
+    if (graph.states.length <= BASELINE_MAX_STATES) {
+      const baseline = xstateShortestPathsBaseline(model, {
+        bounds: suite.bounds,
+        variants: suite.variants,
+      });
+      summary.push(
+        `xstate/graph getShortestPaths: ${baseline.paths} paths, ${baseline.totalLength} steps`,
+      );
+    } else {
+      summary.push(`xstate/graph baseline skipped: more than ${BASELINE_MAX_STATES} states`);
+    }
+  }
+  if (values.out !== undefined) {
+    writeFileAtomic(values.out, text);
+    io.stdout(summary.join('\n') + `\nwrote ${values.out}\n`);
+  } else {
+    io.stdout(text);
+    io.stderr(summary.join('\n') + '\n');
+  }
+  return EXIT.ok;
+};
+
+function findDriverFor(list: readonly DriverDefinition[], protocol: string): DriverDefinition {
+  const driver = list.find((candidate) => candidate.protocol === protocol);
+  if (!driver) {
+    const known = list.map((d) => d.protocol).join(', ') || '(none)';
+    throw new UsageError(`no driver for '${protocol}'; drivers: ${known}`);
+  }
+  return driver;
+}
+
+/** `name=value` pairs as --bound takes them, for the report lines. */
+function formatBounds(bounds: Readonly<Record<string, number>>): string {
+  return Object.entries(bounds)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}
+
+/**
+ * The bounds the named driver variants are killed at, when neither --suite nor --bound says:
+ * the killBounds they declare (the model's defaults are too small for their race), or
+ * undefined for the model's defaults. Variants that declare different ones cannot share suites.
+ */
+function killBoundsOf(
+  driver: DriverDefinition,
+  names: readonly string[],
+): Readonly<Record<string, number>> | undefined {
+  const declaring = driver.variants.filter((v) => names.includes(v.name) && v.killBounds);
+  const [first, ...others] = declaring;
+  const differs = others.find(
+    (v) => formatBounds(v.killBounds!) !== formatBounds(first.killBounds!),
+  );
+  if (differs) {
+    throw new UsageError(
+      `driver variants ${first.name} and ${differs.name} are killed at different bounds ` +
+        `(${formatBounds(first.killBounds!)}; ${formatBounds(differs.killBounds!)}): ` +
+        'run them one at a time, or choose with --bound',
+    );
+  }
+  return first?.killBounds;
+}
+
+/** The three generated suites at `bounds` (default: --bound, else the model's). */
+function generateSuites(
+  context: CommandContext,
+  model: ModelDefinition,
+  bounds?: Readonly<Record<string, number>>,
+): TestSuite[] {
+  // Model variants belong to `generate`; here --variant names the driver's bugs.
+  const values = { ...context.values, variant: [] };
+  return GENERATORS.map(
+    (generator) => generate({ ...context, values }, model, generator, bounds).suite,
+  );
+}
+
+function makeConform(driverList: readonly DriverDefinition[]): Command {
+  return (context) => {
+    const { models, io, values, positionals } = context;
+    const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+    const driver = findDriverFor(driverList, model.name);
+    const variants = values.variant ?? [];
+    const killMatrix = variants.length === 1 && variants[0] === 'all';
+    for (const name of killMatrix ? [] : variants) {
+      if (!driver.variants.some((variant) => variant.name === name)) {
+        const known = driver.variants.map((v) => v.name).join(', ') || '(none)';
+        throw new UsageError(
+          `unknown driver variant '${name}' for ${model.name}; variants: ${known}`,
+        );
+      }
+    }
+    // A suite file or explicit --bound fixes the bounds; otherwise each variant gets its own.
+    const boundsFixed = values.suite !== undefined || values.bound !== undefined;
+    const suitesAt = (bounds?: Readonly<Record<string, number>>) =>
+      values.suite !== undefined
+        ? [loadSuite(model, values.suite)]
+        : generateSuites(context, model, bounds);
+    if (killMatrix) return printKillMatrix(context, driver, suitesAt, boundsFixed);
+    const killBounds = boundsFixed ? undefined : killBoundsOf(driver, variants);
+    const suites = suitesAt(killBounds);
+    const results = suites.map((suite) => runSuite(driver, suite, variants));
+    if (values.json) {
+      const json = results.map((result, i) => ({ ...result, bounds: suites[i].bounds }));
+      io.stdout(JSON.stringify({ results: json }, null, 2) + '\n');
+    } else {
+      const label =
+        (variants.length > 0 ? ` --variant ${variants.join(',')}` : '') +
+        (killBounds ? ` (at its killBounds ${formatBounds(killBounds)})` : '');
+      for (const result of results) {
+        if (result.conforms) {
+          io.stdout(
+            `${model.name}${label} ${result.generator}: conforms (${result.vectors} vectors, ${result.steps} steps)\n`,
+          );
+        } else {
+          io.stdout(
+            `${model.name}${label} ${result.generator}: DIVERGES at ${formatDivergence(result.divergence!)}\n`,
+          );
+        }
+      }
+    }
+    return results.every((result) => result.conforms) ? EXIT.ok : EXIT.failed;
+  };
+}
+
+type KilledAt = { vector: string; step: number } | null;
+
+/**
+ * `conform <p> --variant all`: the correct driver and every bug variant against every suite;
+ * for each variant, where each suite first kills it. A variant with killBounds is run against
+ * suites generated at those bounds (unless a suite file or --bound fixes them), and the correct
+ * driver against those too: a kill only means something where the correct driver conforms.
+ * Suites are generated once per distinct bounds. Exit 0 only when the correct driver conforms
+ * everywhere and every variant is killed by some suite.
+ */
+function printKillMatrix(
+  { io, values }: CommandContext,
+  driver: DriverDefinition,
+  suitesAt: (bounds?: Readonly<Record<string, number>>) => TestSuite[],
+  boundsFixed: boolean,
+): number {
+  const boundsOf = (variant: DriverVariant) => (boundsFixed ? undefined : variant.killBounds);
+  const keyOf = (bounds?: Readonly<Record<string, number>>) => (bounds ? formatBounds(bounds) : '');
+  const suitesByBounds = new Map<string, TestSuite[]>();
+  const suitesFor = (bounds?: Readonly<Record<string, number>>) => {
+    if (!suitesByBounds.has(keyOf(bounds))) suitesByBounds.set(keyOf(bounds), suitesAt(bounds));
+    return suitesByBounds.get(keyOf(bounds))!;
+  };
+  // The correct driver at the defaults and at each distinct killBounds, then every variant.
+  const correctAt = new Map(
+    [undefined, ...driver.variants.map(boundsOf)].map((b) => [keyOf(b), b]),
+  );
+  const rows = [...correctAt.values()]
+    .map((bounds) => ({ name: '(correct driver)', variants: [] as string[], bounds }))
+    .concat(
+      driver.variants.map((v) => ({ name: v.name, variants: [v.name], bounds: boundsOf(v) })),
+    );
+  const matrix = rows.map((row) => {
+    const suites = suitesFor(row.bounds);
+    return {
+      variant: row.name,
+      ...(row.bounds ? { killBounds: row.bounds } : {}),
+      bounds: suites[0].bounds,
+      suites: Object.fromEntries(
+        suites.map((suite): [string, KilledAt] => {
+          const { divergence } = runSuite(driver, suite, row.variants);
+          return [
+            suite.generator.name,
+            divergence ? { vector: divergence.vector, step: divergence.step } : null,
+          ];
+        }),
+      ),
+    };
+  });
+  const correct = matrix.slice(0, correctAt.size);
+  const bugs = matrix.slice(correctAt.size);
+  const conforms = correct.every((row) => Object.values(row.suites).every((k) => k === null));
+  const survivors = bugs.filter((row) => Object.values(row.suites).every((k) => k === null));
+  if (values.json) {
+    io.stdout(JSON.stringify({ protocol: driver.protocol, conforms, matrix }, null, 2) + '\n');
+  } else {
+    const names = [...suitesByBounds.values()][0].map((suite) => suite.generator.name);
+    const width = Math.max(...rows.map((row) => row.name.length));
+    const cell = (k: KilledAt) => (k ? `${k.vector}@${k.step}` : '-').padEnd(18);
+    const line = (first: string, cells: string[], last: string) =>
+      io.stdout(`${first.padEnd(width)}  ${cells.join('')}${last}`.trimEnd() + '\n');
+    line(
+      '',
+      names.map((n) => n.padEnd(18)),
+      'bounds',
+    );
+    for (const row of matrix) {
+      line(
+        row.variant,
+        names.map((n) => cell(row.suites[n])),
+        formatBounds(row.bounds),
+      );
+    }
+    io.stdout(
+      `${conforms ? 'the correct driver conforms' : 'THE CORRECT DRIVER DIVERGES'}; ` +
+        `${bugs.length - survivors.length} of ${bugs.length} variants killed` +
+        (survivors.length > 0
+          ? ` (survivors: ${survivors.map((r) => r.variant).join(', ')})`
+          : '') +
+        '\n',
+    );
+  }
+  return conforms && survivors.length === 0 ? EXIT.ok : EXIT.failed;
+}
+
+const coverageCommand: Command = (context) => {
+  const { models, io, values, positionals } = context;
+  const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+  if (values.suite === undefined) throw new UsageError('coverage needs --suite FILE');
+  const suite = loadSuite(model, values.suite);
+  const config = resolveConfig(model, { bounds: suite.bounds, variants: suite.variants });
+  const coverage = suiteCoverage(model, config, suite);
+  // Reachability puts the numbers in proportion; skipped on models too large to enumerate.
+  const graph = buildStateGraph(new ModelSystem(model, config), maxStatesOption(context));
+  const labels = new ModelSystem(model, config).compiled.transitions.map((t) => t.label);
+  const reachable = graph.complete ? graph.reachableTransitions.map((id) => labels[id]) : null;
+  const missed = reachable?.filter((label) => coverage.transitions[label] === 0) ?? null;
+  const nodeIds = Object.keys(coverage.stateNodes);
+  const takenCount = Object.values(coverage.transitions).filter((hits) => hits > 0).length;
+  const report = {
+    ...coverage,
+    reachableStates: graph.complete ? graph.states.length : null,
+    reachableTransitions: reachable?.length ?? null,
+    reachableNeverTaken: missed,
+  };
+  if (values.json) {
+    io.stdout(JSON.stringify(report, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const of = (count: number | null) => (count === null ? '?' : String(count));
+  io.stdout(
+    [
+      `${model.name} ${suite.generator.name} suite: ${coverage.vectors} vectors, ${coverage.steps} steps`,
+      `model states visited: ${coverage.distinctStates} of ${of(report.reachableStates)} reachable`,
+      `state nodes active: ${nodeIds.length - coverage.neverActiveStateNodes.length} of ${nodeIds.length}`,
+      `transitions taken: ${takenCount} of ${of(report.reachableTransitions)} reachable (${labels.length} in the model)`,
+      `never active: ${coverage.neverActiveStateNodes.join(', ') || '(none)'}`,
+      `reachable, never taken: ${missed === null ? '?' : missed.join(', ') || '(none)'}`,
+      `never taken (all): ${coverage.neverTakenTransitions.join(', ') || '(none)'}`,
+    ].join('\n') + '\n',
+  );
+  return EXIT.ok;
+};
+
+/** The commands, with the drivers they can run (tests pass their own). */
+export function makeTestgenCommands(
+  driverList: readonly DriverDefinition[] = registeredDrivers,
+): Record<string, Command> {
+  return { generate: generateCommand, conform: makeConform(driverList), coverage: coverageCommand };
+}
+
+export const testgenCommands: Record<string, Command> = makeTestgenCommands();

@@ -1,0 +1,67 @@
+/** What a search is asked (options) and what it returns (result): shared by the sequential and
+ * the parallel explorer and by everything that reads a result (reports, sweeps, the inspector). */
+import type { ConfigRequest } from '../model/config.ts';
+import type { Trace } from '../model/trace.ts';
+
+export interface ExploreOptions extends ConfigRequest {
+  /** Stop after this many distinct states; the result is then incomplete. */
+  maxStates?: number;
+  /** Stop after about this many seconds; the result is then incomplete. */
+  maxSeconds?: number;
+  /**
+   * How the visited set is stored: `compact` (default) keeps each state as tagged bytes in one
+   * arena, exact and decodable, falling back to `json` when a context is not plain JSON data;
+   * `json` is the original Map of JSON keys with snapshots queued until expanded.
+   */
+  store?: 'compact' | 'json';
+  /**
+   * Worker threads that expand states (default 1: no threads, the search runs in this thread).
+   * The result is the same either way; the model must name its `module`.
+   */
+  workers?: number;
+  /**
+   * With workers: the main thread expands no state itself, not even while the workers start
+   * (tests use it so that every state goes through a worker).
+   */
+  workersOnly?: boolean;
+  /** Called about once a second with the progress so far. */
+  onProgress?: (progress: { states: number; transitions: number; seconds: number }) => void;
+}
+
+export type PropertyKind = 'invariant' | 'step' | 'monitor' | 'recoverable' | 'deadlock';
+
+export interface PropertyResult {
+  name: string;
+  kind: PropertyKind;
+  statement: string;
+  source: string;
+  /** `null` when the run stopped before the property could be decided. */
+  holds: boolean | null;
+  message?: string;
+  trace?: Trace;
+}
+
+export interface Coverage {
+  /** Reachable states in which each state node is active. */
+  stateNodes: Record<string, number>;
+  /** How often each model transition was taken over all explored steps. */
+  transitions: Record<string, number>;
+}
+
+export interface ExploreResult {
+  protocol: string;
+  bounds: Record<string, number>;
+  variants: string[];
+  complete: boolean;
+  states: number;
+  transitions: number;
+  depth: number;
+  seconds: number;
+  peakRssBytes: number;
+  /** Bytes held by the visited set and the parent links (what a stored state costs). */
+  storeBytes?: number;
+  /** With worker threads: how many, and how many states they expanded (the rest: this thread). */
+  parallel?: { workers: number; expandedByWorkers: number };
+  properties: PropertyResult[];
+  coverage: Coverage;
+}

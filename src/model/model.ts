@@ -1,0 +1,200 @@
+/**
+ * The contract between a protocol model and the engine.
+ *
+ * A protocol is described by a `ModelDefinition`: its bounds, its named variants and a `build`
+ * function that, for one choice of bounds and variants, returns the XState machine, the event
+ * alphabet and the properties. The engine (explore, fuzz, generate, conform, inspect) only ever
+ * sees these types; it never imports a protocol by name.
+ */
+import type { AnyStateMachine, EventObject, StateValue } from 'xstate';
+
+/** A numeric bound that keeps the state space finite (queue length, seqno bits, ring size). */
+export interface BoundSpec {
+  name: string;
+  default: number;
+  /** Smallest and largest value the model accepts; the CLI rejects anything outside. */
+  min: number;
+  max: number;
+  description: string;
+}
+
+/** A named historical or plausible bug, switched on by name. */
+export interface VariantSpec {
+  name: string;
+  description: string;
+  /** Where the bug comes from: a seed file and line, a commit, a review comment. */
+  source: string;
+  /** The properties this variant must break; tests assert each one fails with a trace. */
+  breaks: string[];
+}
+
+export type Bounds = Readonly<Record<string, number>>;
+
+export interface ModelConfig {
+  bounds: Bounds;
+  variants: ReadonlySet<string>;
+}
+
+/** One snapshot of a model as properties and the event alphabet see it. */
+export interface ModelState<TContext> {
+  readonly value: StateValue;
+  readonly context: TContext;
+  /** True when the state node at this dotted path (relative to the root, e.g. "napi.CHECK") is active. */
+  matches(path: string): boolean;
+}
+
+/** An observable output of a step: what an `emit(...)` action in the model produced. */
+export type Output = EventObject & Record<string, unknown>;
+
+/** One transition as properties observe it. */
+export interface Step<TContext, TEvent extends EventObject> {
+  readonly from: ModelState<TContext>;
+  readonly event: TEvent;
+  readonly outputs: readonly Output[];
+  readonly to: ModelState<TContext>;
+}
+
+/** `true` (or `undefined`) means the property holds here; `false` or a message means it does not. */
+export type Verdict = boolean | string | undefined;
+
+interface PropertyBase {
+  /** kebab-case, unique within the model: `completer-once`, `no-stale-accept`. */
+  name: string;
+  /** One sentence in plain words. */
+  statement: string;
+  /** The seed line it comes from: `sfc-mcdi-async.txt:283` or a quote. */
+  source: string;
+}
+
+/** Holds on every reachable state. */
+export interface Invariant<TContext> extends PropertyBase {
+  kind: 'invariant';
+  check(state: ModelState<TContext>): Verdict;
+}
+
+/** Holds on every reachable transition (a stateless monitor of inputs and outputs). */
+export interface StepProperty<TContext, TEvent extends EventObject> extends PropertyBase {
+  kind: 'step';
+  check(step: Step<TContext, TEvent>): Verdict;
+}
+
+/** What a monitor returns from `step` when the property is violated. */
+export interface MonitorViolation {
+  violation: string;
+}
+
+/**
+ * A P-style spec monitor: it observes every step and keeps its own state, which the explorer
+ * stores beside the model's (so it must be small, immutable and JSON-serialisable).
+ * `hot` marks obligations (a request pending): a reachable state from which no non-hot monitor
+ * state can be reached is reported as a liveness violation.
+ */
+export interface Monitor<TContext, TEvent extends EventObject, M = unknown> extends PropertyBase {
+  kind: 'monitor';
+  initial(state: ModelState<TContext>): M;
+  step(monitor: M, step: Step<TContext, TEvent>): M | MonitorViolation;
+  hot?(monitor: M): boolean;
+}
+
+/** From every reachable state some state satisfying `goal` is reachable (AG EF goal). */
+export interface Recoverable<TContext> extends PropertyBase {
+  kind: 'recoverable';
+  goal(state: ModelState<TContext>): boolean;
+}
+
+export type Property<TContext, TEvent extends EventObject> =
+  | Invariant<TContext>
+  | StepProperty<TContext, TEvent>
+  | Monitor<TContext, TEvent, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- each monitor has its own state type
+  | Recoverable<TContext>;
+
+/* The registry holds models of different context and event types, hence the `any` defaults. */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** One choice of bounds and variants, ready to explore. */
+export interface ModelInstance<TContext = any, TEvent extends EventObject = any> {
+  /** Built with `setup({...}).createMachine({...})`; see docs/writing-models.md for the subset the engine runs. */
+  machine: AnyStateMachine;
+  /**
+   * The finite list of events that may happen in this state, payloads included. It may
+   * over-approximate: an event that takes no transition here is simply not enabled.
+   */
+  events(state: ModelState<TContext>): TEvent[];
+  properties: Property<TContext, TEvent>[];
+  /**
+   * States where having nothing left to do is correct (every budgeted request issued and
+   * finished). A reachable state with no enabled event that is not terminal is a deadlock.
+   */
+  terminal?(state: ModelState<TContext>): boolean;
+}
+
+export interface ModelDefinition<TContext = any, TEvent extends EventObject = any> {
+  /** CLI name: `mcdi`, `pci-doe`. */
+  name: string;
+  title: string;
+  /** The seed file in ../shared/seeds/ the model is built from. */
+  seed: string;
+  bounds: BoundSpec[];
+  variants: VariantSpec[];
+  build(config: ModelConfig): ModelInstance<TContext, TEvent>;
+  /**
+   * The module that exports this definition (`import.meta.url` in the model's file): worker
+   * threads import it to explore in parallel (`explore(..., { workers })`, `check --workers`).
+   */
+  module?: string;
+}
+
+/** What `build` of a machine module returns: a model instance without its properties. */
+export type MachineInstance<TContext = any, TEvent extends EventObject = any> = Omit<
+  ModelInstance<TContext, TEvent>,
+  'properties'
+>;
+
+/**
+ * A protocol's machine module (machines/<p>.ts): the definition without its properties, which
+ * live in properties/<p>.ts and read the machine's types. The registry joins the two
+ * (`withProperties`), so that properties depend on the machine and nothing depends back.
+ */
+export interface MachineDefinition<TContext = any, TEvent extends EventObject = any> extends Omit<
+  ModelDefinition<TContext, TEvent>,
+  'build' | 'module'
+> {
+  build(config: ModelConfig): MachineInstance<TContext, TEvent>;
+}
+
+/** A protocol's properties module (properties/<p>.ts): its properties for one configuration. */
+export type PropertiesOf<TContext = any, TEvent extends EventObject = any> = (
+  config: ModelConfig,
+) => Property<TContext, TEvent>[];
+
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Identity function that gives a machine module's definition its types. */
+export function defineMachine<TContext, TEvent extends EventObject>(
+  definition: MachineDefinition<TContext, TEvent>,
+): MachineDefinition<TContext, TEvent> {
+  return definition;
+}
+
+/**
+ * A machine and its properties as one model. `module` is the URL of the module that exports
+ * the result (the registry's `import.meta.url`), which worker threads import to find it by name.
+ */
+export function withProperties<TContext, TEvent extends EventObject>(
+  machine: MachineDefinition<TContext, TEvent>,
+  properties: PropertiesOf<TContext, TEvent>,
+  module: string,
+): ModelDefinition<TContext, TEvent> {
+  return {
+    ...machine,
+    module,
+    build: (config) => ({ ...machine.build(config), properties: properties(config) }),
+  };
+}
+
+/** Identity function that gives a model definition its types. */
+export function defineModel<TContext, TEvent extends EventObject>(
+  definition: ModelDefinition<TContext, TEvent>,
+): ModelDefinition<TContext, TEvent> {
+  return definition;
+}

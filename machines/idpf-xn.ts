@@ -399,6 +399,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       source:
         'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply: "if (xn->salt != salt) ... idpf_vc_xn_lock(xn);"; fixed by "idpf: Acquire the lock before accessing the xn->salt" (Aug 2024)',
       breaks: ['reply-to-own-transaction', 'sync-result-matches', 'waiter-woken-by-own-cause'],
+      finding: true,
     },
     {
       name: VARIANTS.completeAfterUnlock,
@@ -407,6 +408,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       source:
         'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply: "out_unlock: idpf_vc_xn_unlock(xn); /* we _cannot_ hold lock while calling complete */ complete(&xn->completed);"',
       breaks: ['sync-result-matches', 'waiter-woken-by-own-cause'],
+      finding: true,
     },
     {
       name: VARIANTS.cookieIndexOnly,

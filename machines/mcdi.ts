@@ -244,6 +244,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'the seed as written: efx_mcdi_release drops async_lock before setting QUIESCENT, so a request queued in between is never started',
       source: 'sfc-mcdi-async.txt:118 (spin_unlock_bh, then mcdi->state = QUIESCENT)',
       breaks: ['no-stranded-request'],
+      finding: true,
     },
     {
       name: VARIANTS.asWrittenSendWindow,
@@ -251,6 +252,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request (a duplicate, an answer after ev_death or after a polled completion) that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
       source: 'sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
       breaks: ['completion-for-request-in-flight'],
+      finding: true,
     },
     {
       name: VARIANTS.asWrittenCheckThenCmpxchg,
@@ -258,6 +260,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'the seed as written: efx_mcdi_ev_cpl checks the seqno under iface_lock, drops the lock, then efx_mcdi_complete_async does the cmpxchg; a timeout in between completes the request and starts the next one, whose RUNNING_ASYNC the late cmpxchg then takes',
       source: 'sfc-mcdi-async.txt:184-196 (spin_unlock(&mcdi->iface_lock); if (wake) ...)',
       breaks: ['completion-for-request-in-flight'],
+      finding: true,
     },
   ],
   build({ bounds, variants }) {

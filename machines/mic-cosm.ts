@@ -944,6 +944,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
         'As written (finding 1): when cosm_set_online refuses (state not BOOTING/ONLINE), cdev->newepd is neither used nor closed.',
       source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
       breaks: ['accepted-endpoint-used-or-closed'],
+      finding: true,
     },
     {
       name: VARIANTS.lateStatus,
@@ -951,6 +952,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
         'As written (finding 2): cosm_shutdown_status_int sets SHUTTING_DOWN from any other state, so a status the work processes after cosm_stop reset the card re-opens a finished boot.',
       source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
       breaks: ['hw-stop-once-per-boot'],
+      finding: true,
     },
     {
       name: VARIANTS.publishOnReceipt,

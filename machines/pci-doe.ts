@@ -196,6 +196,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         'As written: in DOE_WAIT_ABORT / DOE_WAIT_ABORT_ON_ERR, when the abort is neither done nor past its deadline, the work returns without rescheduling itself; if it ran early (an interrupt, or exactly at timeout_jiffies) nothing runs it again. The default model reschedules it at PCI_DOE_POLL_INTERVAL.',
       source: `${SEED}:399-411 (if (time_after(jiffies, doe->timeout_jiffies)) {...} return;)`,
       breaks: ['mailbox-recovers', 'no-deadlock'],
+      finding: true,
     },
     {
       name: VARIANTS.probeErrorNoCancel,
@@ -203,6 +204,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         'As written: when the init abort times out, pci_doe_register() frees the IRQ and pci_doe_probe() frees the doe without cancelling doe->statemachine, which an interrupt may have queued after the timeout. The default model calls cancel_delayed_work_sync() after free_irq().',
       source: `${SEED}:583-584,597-599 (rc = pci_doe_register(doe); if (rc) goto err_free; ... kfree(doe))`,
       breaks: ['no-work-after-free'],
+      finding: true,
     },
     {
       name: VARIANTS.reviewIrqHandler,
@@ -210,6 +212,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         "pci_doe_irq() as the review proposes: the ERROR test first (returning without clearing INT_STATUS), INT_STATUS cleared by writing PCI_DOE_STATUS_INT_STATUS, IRQ_NONE on the final path; on the default model's state machine. After any error INT_STATUS stays set, so 'enabled AND INT_STATUS' never rises again and no interrupt is ever sent.",
       source: `${SEED}:222-256 (review of pci_doe_irq(): "Summary of above suggested changes")`,
       breaks: ['response-wakes-driver'],
+      finding: true,
     },
     {
       name: VARIANTS.errBusyKeepsCurTask,

@@ -769,6 +769,7 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
         'no-buffer-leak',
         'all-free-reachable',
       ],
+      finding: true,
     },
     {
       name: VARIANTS.v7MissingListDel,

@@ -149,6 +149,7 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     expect(protocol.bounds[0]).toEqual({
       name: 'seqMod',
       default: 4,
+      deep: 6,
       min: 1,
       max: 16,
       description: 'sequence numbers wrap here',
@@ -157,7 +158,24 @@ describe('mailbox-models CLI (in process, toy model)', () => {
       'accept-any-seq',
       'no-timeout',
     ]);
-    expect(Object.keys(protocol.variants[0])).toEqual(['name', 'description', 'source', 'breaks']);
+    expect(Object.keys(protocol.variants[0])).toEqual([
+      'name',
+      'description',
+      'source',
+      'breaks',
+      'finding',
+    ]);
+  });
+
+  it('check --deep starts from the deep bounds, and --bound still overrides them', async () => {
+    const deep = JSON.parse((await run(['check', 'toy', '--deep', '--json'])).stdout);
+    expect(deep.results[0].bounds.seqMod).toBe(6);
+    const both = JSON.parse(
+      (await run(['check', 'toy', '--deep', '--bound', 'seqMod=5', '--json'])).stdout,
+    );
+    expect(both.results[0].bounds.seqMod).toBe(5);
+    const plain = JSON.parse((await run(['check', 'toy', '--json'])).stdout);
+    expect(plain.results[0].bounds.seqMod).toBe(4);
   });
 
   it('sweep prints a table and exits 1 where a combination fails', async () => {

@@ -37,6 +37,7 @@ commands:
 
 options:
   --bound name=value            set a bound (repeatable); sweep takes name=a..b
+  --deep                        start from the model's deep bounds instead of its defaults
   --variant name                switch on a bug variant (repeatable)
   --max-states N                stop exploring after N states (exit 3 if nothing failed)
   --workers N                   check: expand states on N worker threads (same result;

@@ -78,6 +78,7 @@ const inspect: Command = async ({ models, io, values, positionals }: CommandCont
   if (values.out === undefined) throw new UsageError('inspect needs --out DIR');
   const selected = selectModels(positionals, models);
   let request: ConfigRequest = {
+    deep: values.deep,
     bounds: parseBounds(values.bound),
     variants: values.variant ?? [],
   };
@@ -147,6 +148,7 @@ const exportCommand: Command = ({ models, io, values, positionals }: CommandCont
     throw new UsageError(`--format must be mermaid or dot, got '${format}'`);
   }
   const config = resolveConfig(model, {
+    deep: values.deep,
     bounds: parseBounds(values.bound),
     variants: values.variant ?? [],
   });

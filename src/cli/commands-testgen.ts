@@ -57,6 +57,7 @@ function generate(
   try {
     return generateSuite(model, {
       generator,
+      deep: bounds ? false : values.deep,
       bounds: bounds ?? parseBounds(values.bound),
       variants: values.variant ?? [],
       maxStates: maxStatesOption(context),

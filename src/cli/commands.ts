@@ -24,18 +24,20 @@ const list: Command = ({ models, io, values }) => {
     name: model.name,
     title: model.title,
     seed: model.seed,
-    bounds: model.bounds.map(({ name, default: value, min, max, description }) => ({
+    bounds: model.bounds.map(({ name, default: value, deep, min, max, description }) => ({
       name,
       default: value,
+      deep: deep ?? value,
       min,
       max,
       description,
     })),
-    variants: model.variants.map(({ name, description, source, breaks }) => ({
+    variants: model.variants.map(({ name, description, source, breaks, finding }) => ({
       name,
       description,
       source,
       breaks,
+      finding: finding ?? false,
     })),
   }));
   if (values.json) {
@@ -43,7 +45,9 @@ const list: Command = ({ models, io, values }) => {
     return EXIT.ok;
   }
   for (const protocol of protocols) {
-    const bounds = protocol.bounds.map((b) => `${b.name}=${b.default}`).join(' ');
+    const bounds = protocol.bounds
+      .map((b) => `${b.name}=${b.default} (${b.min}..${b.max}, deep ${b.deep})`)
+      .join(', ');
     const variants = protocol.variants.map((v) => v.name).join(', ') || '(none)';
     io.stdout(`${protocol.name.padEnd(14)} ${protocol.title}\n`);
     io.stdout(`${''.padEnd(14)} bounds: ${bounds}\n${''.padEnd(14)} variants: ${variants}\n`);
@@ -89,7 +93,11 @@ const check: Command = ({ models, io, values, positionals }) => {
       ? undefined
       : parseInteger(values['max-states'], '--max-states', 1);
   const workers = values.workers === undefined ? 1 : parseInteger(values.workers, '--workers', 1);
-  const request = { bounds: parseBounds(values.bound), variants: values.variant ?? [] };
+  const request = {
+    deep: values.deep,
+    bounds: parseBounds(values.bound),
+    variants: values.variant ?? [],
+  };
   // Validate every protocol's bounds and variants before spending time on any of them.
   for (const model of selected) resolveConfig(model, request);
   const results = selected.map((model) => {
@@ -121,6 +129,7 @@ const check: Command = ({ models, io, values, positionals }) => {
 const fuzzCommand: Command = ({ models, io, values, positionals }) => {
   const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
   const result = fuzz(model, {
+    deep: values.deep,
     bounds: parseBounds(values.bound),
     variants: values.variant ?? [],
     ...(values.runs === undefined ? {} : { runs: parseInteger(values.runs, '--runs', 1) }),

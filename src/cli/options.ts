@@ -12,6 +12,7 @@ export function parseOptions(args: string[]) {
       strict: true,
       options: {
         bound: { type: 'string', multiple: true },
+        deep: { type: 'boolean' },
         variant: { type: 'string', multiple: true },
         'max-states': { type: 'string' },
         workers: { type: 'string' },

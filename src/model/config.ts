@@ -5,13 +5,17 @@ import type { Bounds, ModelConfig, ModelDefinition } from './model.ts';
 export class UsageError extends Error {}
 
 export interface ConfigRequest {
+  /** Start from the model's deep bounds (each bound's `deep` value) instead of its defaults. */
+  deep?: boolean;
   bounds?: Readonly<Record<string, number>>;
   variants?: readonly string[];
 }
 
 export function resolveConfig(model: ModelDefinition, request: ConfigRequest = {}): ModelConfig {
   const bounds: Record<string, number> = {};
-  for (const spec of model.bounds) bounds[spec.name] = spec.default;
+  for (const spec of model.bounds) {
+    bounds[spec.name] = request.deep ? (spec.deep ?? spec.default) : spec.default;
+  }
   for (const [name, value] of Object.entries(request.bounds ?? {})) {
     const spec = model.bounds.find((bound) => bound.name === name);
     if (!spec) {
@@ -40,4 +44,9 @@ export function resolveConfig(model: ModelDefinition, request: ConfigRequest = {
 
 function listOrNone(names: string[]): string {
   return names.length > 0 ? names.join(', ') : '(none)';
+}
+
+/** The model's deep bounds: each bound's `deep` value, or its default. */
+export function deepBounds(model: ModelDefinition): Bounds {
+  return Object.fromEntries(model.bounds.map((b) => [b.name, b.deep ?? b.default]));
 }

@@ -16,6 +16,12 @@ export interface BoundSpec {
   min: number;
   max: number;
   description: string;
+  /**
+   * The value at the model's deep bounds (`check --deep`): what a reviewer would want proven
+   * before trusting the model, where the default is what keeps the tests fast. Omitted: the
+   * default.
+   */
+  deep?: number;
 }
 
 /** A named historical or plausible bug, switched on by name. */
@@ -26,6 +32,11 @@ export interface VariantSpec {
   source: string;
   /** The properties this variant must break; tests assert each one fails with a trace. */
   breaks: string[];
+  /**
+   * The seed's code as written, where the default model carries the smallest fix: a finding of
+   * the model. `check` runs these beside the default model so that the findings are shown.
+   */
+  finding?: boolean;
 }
 
 export type Bounds = Readonly<Record<string, number>>;

@@ -1,5 +1,5 @@
 /**
- * The benchmark anchor (../shared/bench-anchor/mailbox-3slots.pml) as an XState machine.
+ * The benchmark anchor (bench/anchor/mailbox-3slots.pml) as an XState machine.
  *
  * Step for step: each Promela `atomic` block is one event, and each arm of the device's
  * nondeterministic `if` is its own event (respond, lose, duplicate), so a successor here is a
@@ -63,7 +63,7 @@ export const anchorModel = defineModel<AnchorContext, AnchorEvent>({
   name: 'anchor',
   module: import.meta.url,
   title: 'Benchmark anchor: slotted host/device mailbox (SPIN twin)',
-  seed: '../shared/bench-anchor/mailbox-3slots.pml',
+  seed: 'bench/anchor/mailbox-3slots.pml',
   bounds: [
     { name: 'slots', default: 3, min: 1, max: 4, description: 'NSLOTS: request slots' },
     { name: 'seqMod', default: 4, min: 1, max: 8, description: 'SEQMOD: seqnos wrap here' },

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the explorer measured side by side with SPIN and xstate/graph on the anchor
- * model (../shared/bench-anchor/), then the cost curve of every registered protocol. Prints one
+ * model (bench/anchor/), then the cost curve of every registered protocol. Prints one
  * table, writes bench/results.json, docs/performance.md and docs/performance-curves.svg.
  *
  * Every row runs in its own child process (so peak RSS is its own), one after the other in one

@@ -1,13 +1,13 @@
 /**
  * The SPIN row: generate the verifier for the anchor's Promela file, compile it and run it,
- * exactly as ../shared/bench-anchor/README.md says. Prerequisite: `apt-get install -y spin gcc`.
+ * exactly as bench/anchor/README.md says. Prerequisite: `apt-get install -y spin gcc`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const ANCHOR_DIR = new URL('../../shared/bench-anchor/', import.meta.url).pathname;
+export const ANCHOR_DIR = new URL('./anchor/', import.meta.url).pathname;
 
 export interface SpinRow {
   states: number;

@@ -1,6 +1,6 @@
 /**
  * The sfc MCDI interface (drivers/net/ethernet/sfc/mcdi.c after "sfc: Implement asynchronous
- * MCDI requests", ../shared/seeds/sfc-mcdi-async.txt) as imperative TypeScript: the system
+ * MCDI requests", sources/sfc-mcdi-async.txt) as imperative TypeScript: the system
  * under test for `mailbox-models conform mcdi`. It does not import the model.
  *
  * Each execution context is a generator function that runs C-like code and `yield`s where the
@@ -66,56 +66,56 @@ export const MCDI_DRIVER_VARIANTS = [
   {
     name: 'timeout-no-seqno',
     description: 'efx_mcdi_complete_async(timeout) does not ++mcdi->seqno',
-    source: 'sfc-mcdi-async.txt:152',
+    source: 'sources/sfc-mcdi-async.txt:152',
   },
   {
     name: 'complete-async-no-cmpxchg',
     description: 'efx_mcdi_complete_async tests the state without the cmpxchg to COMPLETED',
-    source: 'sfc-mcdi-async.txt:144',
+    source: 'sources/sfc-mcdi-async.txt:144',
   },
   {
     name: 'flush-no-wait',
     description: 'efx_mcdi_flush_async sets QUIESCENT without efx_mcdi_poll',
-    source: 'sfc-mcdi-async.txt:345',
+    source: 'sources/sfc-mcdi-async.txt:345',
   },
   {
     name: 'rpc-async-queue-before-mode-check',
     description:
       'efx_mcdi_rpc_async queues the request before checking the mode (and still returns -ENETDOWN)',
-    source: 'sfc-mcdi-async.txt:284',
+    source: 'sources/sfc-mcdi-async.txt:284',
   },
   {
     name: 'as-written-release',
     description: 'efx_mcdi_release drops async_lock before setting QUIESCENT (the seed as written)',
-    source: 'sfc-mcdi-async.txt:118',
+    source: 'sources/sfc-mcdi-async.txt:118',
   },
   {
     name: 'rpc-async-list-add-head',
     description: 'efx_mcdi_rpc_async uses list_add instead of list_add_tail',
-    source: 'sfc-mcdi-async.txt:272',
+    source: 'sources/sfc-mcdi-async.txt:272',
   },
   {
     name: 'flush-skips-running',
     description: 'efx_mcdi_flush_async drops the running request without calling its completer',
-    source: 'sfc-mcdi-async.txt:345-353',
+    source: 'sources/sfc-mcdi-async.txt:345-353',
   },
   {
     name: 'ev-death-completes-async',
     description: 'efx_mcdi_ev_death completes an async request under iface_lock and deadlocks',
-    source: 'sfc-mcdi-async.txt:381',
+    source: 'sources/sfc-mcdi-async.txt:381',
   },
   {
     name: 'as-written-send-window',
     description:
       'efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno (the seed as written); the suites kill it once duplicate completions are in play',
-    source: 'sfc-mcdi-async.txt:196-201',
+    source: 'sources/sfc-mcdi-async.txt:196-201',
     killBounds: { duplicates: 1 },
   },
   {
     name: 'as-written-check-then-cmpxchg',
     description:
       'efx_mcdi_ev_cpl drops iface_lock between the seqno check and the cmpxchg (the seed as written)',
-    source: 'sfc-mcdi-async.txt:184-196',
+    source: 'sources/sfc-mcdi-async.txt:184-196',
   },
   {
     name: 'timeout-wrong-rc',

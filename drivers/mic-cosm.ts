@@ -2,7 +2,7 @@
  * Intel MIC COSM, host side, as imperative TypeScript: the system under test for
  * `mailbox-models conform mic-cosm`. It does not import the model.
  *
- * The code is drivers/misc/mic/cosm/cosm_scif_server.c from ../shared/seeds/mic-cosm-scif.txt
+ * The code is drivers/misc/mic/cosm/cosm_scif_server.c from sources/mic-cosm-scif.txt
  * (cited `seed:<line>`: cosm_scif_server, cosm_scif_work, cosm_set_online, cosm_scif_recv,
  * cosm_shutdown_status_int, cosm_update_mic_status, cosm_set_crashed, cosm_scif_close) and, from
  * Linux 4.4–5.9 cosm_main.c, cosm_start, cosm_stop, cosm_hw_reset, cosm_reset,
@@ -131,45 +131,46 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
     name: AS_WRITTEN,
     description:
       'The seed as written: a refused cosm_set_online leaves newepd open, and cosm_shutdown_status_int moves every state but SHUTTING_DOWN to SHUTTING_DOWN.',
-    source: 'mic-cosm-scif.txt:163-164, 255-259',
+    source: 'sources/mic-cosm-scif.txt:163-164, 255-259',
   },
   {
     name: REFUSED_ONLINE_LEAKS,
     description:
       'A refused cosm_set_online leaves cdev->newepd open (finding 1, as written): the `scif_close` the fix makes there is missing.',
-    source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
+    source: 'sources/mic-cosm-scif.txt:255-259 "not going online in state"',
   },
   {
     name: LATE_STATUS,
     description:
       'cosm_shutdown_status_int sets SHUTTING_DOWN from any other state (seed as written), so a status processed after cosm_reset or cosm_stop re-opens the boot and the next reset calls hw_ops->stop again. ' +
       'The cosm_set_state(MIC_SHUTTING_DOWN) it makes then is seen at once: mpssd is notified of a state the fix never enters there.',
-    source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+    source: 'sources/mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
   },
   {
     name: PUBLISH_ON_RECEIPT,
     description:
       'cosm_shutdown_status_int publishes the status at once instead of keeping it in shutdown_status_int until the endpoint hangs up.',
     source:
-      'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+      'sources/mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
   },
   {
     name: ONLINE_FROM_ANY,
     description:
       'cosm_set_online without its state check: a new connection takes the card ONLINE from any state.',
-    source: 'mic-cosm-scif.txt:239-252',
+    source: 'sources/mic-cosm-scif.txt:239-252',
   },
   {
     name: ACCEPT_ANY_STATUS,
     description:
       'cosm_shutdown_status_int without its switch: a value outside enum mic_status is kept, acted on and published.',
-    source: 'mic-cosm-scif.txt:149-159',
+    source: 'sources/mic-cosm-scif.txt:149-159',
   },
   {
     name: NO_STOP_WHEN_SHUTTING_DOWN,
     description:
       'cosm_stop skips hw_ops->stop for a SHUTTING_DOWN card: no hw_stop, no SCIF remove, so its endpoint never hangs up and flush_work waits for ever.',
-    source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3; cosm_main.c cosm_stop call_hw_ops',
+    source:
+      'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3; cosm_main.c cosm_stop call_hw_ops',
   },
 ];
 
@@ -182,21 +183,22 @@ export const MIC_COSM_UNOBSERVABLE_VARIANTS = [
   {
     name: WATCHDOG_ON_AFTER_STATUS,
     description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
-    source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
+    source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
     why: 'the watchdog is read only when scif_poll times out, and the correct model offers `work.timeout` only while the watchdog is on (a timeout with it off is a no-op there): after a status, no suite ever lets the poll time out',
   },
   {
     name: SHORT_TIMEOUT,
     description:
       "scif_poll's timeout is the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): a live card can be silent for a whole timeout.",
-    source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+    source:
+      'sources/mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
     why: 'time only passes through `work.timeout`; the harness lets the shorter timeout expire on a live card, but the correct model never offers that event there',
   },
   {
     name: SLOW_WORKQUEUE,
     description:
       'The seed as written without the timing assumption that queued work runs before the card reconnects.',
-    source: 'mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
+    source: 'sources/mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
     why: 'a timing assumption of the model, not code: the driver runs the as-written code, so the correct model kills it exactly where it kills as-written (the leaked endpoint), and only the slow-workqueue model offers the late interleavings it adds',
   },
 ];

@@ -1,6 +1,6 @@
 /**
  * The PCIe DOE mailbox driver of "[PATCH 2/5] PCI/DOE: Add Data Object Exchange Aux Driver"
- * (../shared/seeds/pci-doe-review.txt) as imperative TypeScript: the system under test for
+ * (sources/pci-doe-review.txt) as imperative TypeScript: the system under test for
  * `mailbox-models conform pci-doe`. It does not import the model.
  *
  * The driver keeps the seed's functions, fields, states and return codes. The functions the
@@ -151,45 +151,45 @@ export const PCI_DOE_DRIVER_VARIANTS = [
   {
     name: 'as-written',
     description: 'The seed exactly: wait-abort-no-reschedule and probe-error-no-cancel together.',
-    source: 'pci-doe-review.txt:399-411,583-584,597-599',
+    source: 'sources/pci-doe-review.txt:399-411,583-584,597-599',
   },
   {
     name: 'wait-abort-no-reschedule',
     description:
       'DOE_WAIT_ABORT / DOE_WAIT_ABORT_ON_ERR returns without rescheduling when the abort is neither done nor timed out (the seed).',
-    source: 'pci-doe-review.txt:399-411',
+    source: 'sources/pci-doe-review.txt:399-411',
   },
   {
     name: 'probe-error-no-cancel',
     description:
       'pci_doe_register() fails after the init abort timed out and pci_doe_probe() frees the doe without cancel_delayed_work_sync() (the seed).',
-    source: 'pci-doe-review.txt:583-584,597-599',
+    source: 'sources/pci-doe-review.txt:583-584,597-599',
   },
   {
     name: 'review-irq-handler',
     description:
       'pci_doe_irq() as the review proposes: ERROR tested first (INT_STATUS left set), INT_STATUS cleared by writing the bit, IRQ_NONE at the end.',
-    source: 'pci-doe-review.txt:251-256',
+    source: 'sources/pci-doe-review.txt:251-256',
   },
   {
     name: 'err-busy-keeps-cur-task',
     description: 'err_busy does not clear cur_task nor wake doe->wq.',
-    source: 'pci-doe-review.txt:417-426',
+    source: 'sources/pci-doe-review.txt:417-426',
   },
   {
     name: 'no-deadline-in-wait-resp',
     description: 'DOE_WAIT_RESP polls without the time_after() check.',
-    source: 'pci-doe-review.txt:350-357',
+    source: 'sources/pci-doe-review.txt:350-357',
   },
   {
     name: 'deadline-before-ready',
     description: 'DOE_WAIT_RESP tests time_after() before Data Object Ready.',
-    source: 'pci-doe-review.txt:345-357',
+    source: 'sources/pci-doe-review.txt:345-357',
   },
   {
     name: 'no-wake-on-response',
     description: 'The success path clears cur_task without wake_up_interruptible(&doe->wq).',
-    source: 'pci-doe-review.txt:366-369',
+    source: 'sources/pci-doe-review.txt:366-369',
   },
   {
     name: 'no-busy-check',
@@ -199,12 +199,12 @@ export const PCI_DOE_DRIVER_VARIANTS = [
   {
     name: 'no-dead-check',
     description: 'pci_doe_exchange_sync() does not test doe->dead.',
-    source: 'pci-doe-review.txt:476-478',
+    source: 'sources/pci-doe-review.txt:476-478',
   },
   {
     name: 'timeout-skips-abort',
     description: '-ETIMEDOUT goes to err_busy with doe->state = DOE_IDLE instead of err_abort.',
-    source: 'pci-doe-review.txt:352-354',
+    source: 'sources/pci-doe-review.txt:352-354',
   },
   {
     name: 'ctrl-write-drops-int-en',
@@ -216,7 +216,7 @@ export const PCI_DOE_DRIVER_VARIANTS = [
     name: 'busy-retries-not-reset',
     description:
       'code only: a request sent after busy retries leaves doe->busy_retries counting, so the next exchange gives up on DOE Busy early.',
-    source: 'code only (pci-doe-review.txt:331: doe->busy_retries = 0)',
+    source: 'code only (sources/pci-doe-review.txt:331: doe->busy_retries = 0)',
   },
   {
     name: 'recv-resp-no-header-check',

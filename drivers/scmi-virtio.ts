@@ -1,7 +1,7 @@
 /**
  * The SCMI virtio transport's TX channel (drivers/firmware/arm_scmi/virtio.c with
  * "[PATCH v8 09/11] firmware: arm_scmi: Add atomic mode support to virtio transport",
- * ../shared/seeds/scmi-virtio-atomic.txt) as imperative TypeScript: the system under test for
+ * sources/scmi-virtio-atomic.txt) as imperative TypeScript: the system under test for
  * `mailbox-models conform scmi-virtio`. It does not import the model.
  *
  * The default driver is v8 with the four-part fix of docs/scmi-virtio.md ("The fix"); the
@@ -115,48 +115,49 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'as-written',
     description:
       'v8 exactly as posted: the IRQ path hands and frees polled messages, mark_txdone frees on ret == 0 && list_empty(), poll_done neither marks its own reply POLL_DONE nor keeps another CPU\u2019s mark',
-    source: 'scmi-virtio-atomic.txt (the whole patch)',
+    source: 'sources/scmi-virtio-atomic.txt (the whole patch)',
   },
   {
     name: 'no-deferred-worker',
     description: 'poll_done prefetches onto pending_cmds_list but queue_work() does nothing',
-    source: 'scmi-virtio-atomic.txt:24 (v7 -> v8 changelog), :492',
+    source: 'sources/scmi-virtio-atomic.txt:24 (v7 -> v8 changelog), :492',
   },
   {
     name: 'index-moved-means-done',
     description:
       'virtio_poll_done() returns true as soon as the used index moved, without dequeuing',
-    source: 'scmi-virtio-atomic.txt:393-396',
+    source: 'sources/scmi-virtio-atomic.txt:393-396',
   },
   {
     name: 'worker-skips-complete-cb',
     description:
       'code only: scmi_vio_deferred_tx_worker() does not end with scmi_vio_complete_cb(), so buffers left in the vqueue by a poll loop wait for an interrupt that was suppressed',
-    source: 'code only (scmi-virtio-atomic.txt:218-219 "Process possibly still pending messages")',
+    source:
+      'code only (sources/scmi-virtio-atomic.txt:218-219 "Process possibly still pending messages")',
   },
   {
     name: 'poll-done-drops-prefetched',
     description:
       'code only: virtio_poll_done() dequeues a non-polled reply without putting it on pending_cmds_list (the reply is lost)',
-    source: 'code only (scmi-virtio-atomic.txt:488-491)',
+    source: 'code only (sources/scmi-virtio-atomic.txt:488-491)',
   },
   {
     name: 'txdone-frees-timed-out',
     description: 'virtio_mark_txdone() frees polled messages even when the transfer timed out',
-    source: 'scmi-virtio-atomic.txt:350-360 (the comment saying why it must not), :381',
+    source: 'sources/scmi-virtio-atomic.txt:350-360 (the comment saying why it must not), :381',
   },
   /* The deep variants: observable only at DEEP_VARIANT_BOUNDS. */
   {
     name: 'v7-missing-list-del',
     description: 'the deferred worker walks pending_cmds_list without list_del()',
-    source: 'scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
+    source: 'sources/scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
     killBounds: DEEP_VARIANT_BOUNDS,
   },
   {
     name: 'poll-done-no-enable-cb',
     description:
       'code only: virtio_poll_done() leaves callbacks disabled after finding its reply (no virtqueue_enable_cb()), so later replies raise no interrupt',
-    source: 'code only (scmi-virtio-atomic.txt:503-504)',
+    source: 'code only (sources/scmi-virtio-atomic.txt:503-504)',
     killBounds: DEEP_VARIANT_BOUNDS,
   },
 ];

@@ -338,7 +338,7 @@ function signal(xn: Xn): Xn {
 export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
   name: 'idpf-xn',
   title: 'Intel idpf virtchnl transaction manager (index + salt cookies)',
-  seed: 'idpf-virtchnl-xn.txt',
+  seed: 'sources/idpf-virtchnl-xn.txt',
   bounds: [
     {
       name: 'ringSize',
@@ -414,7 +414,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       name: VARIANTS.cookieIndexOnly,
       description: 'the cookie carries only the index: any reply for that index is accepted',
       source:
-        'idpf-virtchnl-xn.txt cover letter: "Without the salt we would have no way of knowing for sure if it\'s the correct reply"',
+        'sources/idpf-virtchnl-xn.txt cover letter: "Without the salt we would have no way of knowing for sure if it\'s the correct reply"',
       breaks: ['reply-to-own-transaction', 'sync-result-matches', 'waiter-woken-by-own-cause'],
     },
     {

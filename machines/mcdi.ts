@@ -149,7 +149,7 @@ function abandon(mc: McRequest[], id: number | null): McRequest[] {
 export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
   name: 'mcdi',
   title: 'Solarflare MCDI: sync and async RPCs to the management controller',
-  seed: 'sfc-mcdi-async.txt',
+  seed: 'sources/sfc-mcdi-async.txt',
   bounds: [
     {
       name: 'requests',
@@ -192,35 +192,35 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.timeoutNoSeqno,
       description:
         'efx_mcdi_complete_async(timeout) without ++mcdi->seqno: a late completion of the timed-out request is taken for the next one',
-      source: 'sfc-mcdi-async.txt:152 (++mcdi->seqno in efx_mcdi_complete_async)',
+      source: 'sources/sfc-mcdi-async.txt:152 (++mcdi->seqno in efx_mcdi_complete_async)',
       breaks: ['completion-for-request-in-flight'],
     },
     {
       name: VARIANTS.completeAsyncNoCmpxchg,
       description:
         'efx_mcdi_complete_async tests state == RUNNING_ASYNC without the cmpxchg to COMPLETED: the timer and a completion both complete the request',
-      source: 'sfc-mcdi-async.txt:144 (cmpxchg RUNNING_ASYNC -> COMPLETED)',
+      source: 'sources/sfc-mcdi-async.txt:144 (cmpxchg RUNNING_ASYNC -> COMPLETED)',
       breaks: ['completer-once', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
     },
     {
       name: VARIANTS.flushNoWait,
       description:
         'efx_mcdi_flush_async sets QUIESCENT without efx_mcdi_poll: the next request is written while the MC still works on the running one',
-      source: 'sfc-mcdi-async.txt:345 (efx_mcdi_poll before state = QUIESCENT)',
+      source: 'sources/sfc-mcdi-async.txt:345 (efx_mcdi_poll before state = QUIESCENT)',
       breaks: ['one-outstanding-at-mc'],
     },
     {
       name: VARIANTS.queueBeforeModeCheck,
       description:
         'efx_mcdi_rpc_async adds the request to async_list before checking the mode, and still returns -ENETDOWN: flush_async later calls its completer',
-      source: 'sfc-mcdi-async.txt:284 (list_add_tail only in MCDI_MODE_EVENTS)',
+      source: 'sources/sfc-mcdi-async.txt:284 (list_add_tail only in MCDI_MODE_EVENTS)',
       breaks: ['completer-once', 'no-completer-after-enetdown'],
     },
     {
       name: VARIANTS.listAddHead,
       description:
         'efx_mcdi_rpc_async uses list_add instead of list_add_tail: a new request jumps the queue, and complete_async then takes it for the running one',
-      source: 'sfc-mcdi-async.txt:272 (list_add_tail(&async->list, &mcdi->async_list))',
+      source: 'sources/sfc-mcdi-async.txt:272 (list_add_tail(&async->list, &mcdi->async_list))',
       breaks: ['completer-fifo', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
     },
     {
@@ -228,21 +228,21 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description:
         'efx_mcdi_flush_async takes the running request off async_list once efx_mcdi_poll has seen its response, without calling its completer',
       source:
-        'sfc-mcdi-async.txt:341-353 (the running request stays on the list and gets -ENETDOWN)',
+        'sources/sfc-mcdi-async.txt:341-353 (the running request stays on the list and gets -ENETDOWN)',
       breaks: ['completer-once', 'completer-fifo', 'flush-completes-queued'],
     },
     {
       name: VARIANTS.evDeathCompletesAsync,
       description:
         'efx_mcdi_ev_death completes an outstanding async request under iface_lock: efx_mcdi_complete_async takes iface_lock again and spins forever',
-      source: 'sfc-mcdi-async.txt:381 ("efx_mcdi_complete() would deadlock")',
+      source: 'sources/sfc-mcdi-async.txt:381 ("efx_mcdi_complete() would deadlock")',
       breaks: ['completer-once', 'can-return-to-quiescent', 'no-deadlock'],
     },
     {
       name: VARIANTS.asWrittenRelease,
       description:
         'the seed as written: efx_mcdi_release drops async_lock before setting QUIESCENT, so a request queued in between is never started',
-      source: 'sfc-mcdi-async.txt:118 (spin_unlock_bh, then mcdi->state = QUIESCENT)',
+      source: 'sources/sfc-mcdi-async.txt:118 (spin_unlock_bh, then mcdi->state = QUIESCENT)',
       breaks: ['no-stranded-request'],
       finding: true,
     },
@@ -250,7 +250,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.asWrittenSendWindow,
       description:
         'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request (a duplicate, an answer after ev_death or after a polled completion) that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
-      source: 'sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
+      source:
+        'sources/sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
       breaks: ['completion-for-request-in-flight'],
       finding: true,
     },
@@ -258,7 +259,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.asWrittenCheckThenCmpxchg,
       description:
         'the seed as written: efx_mcdi_ev_cpl checks the seqno under iface_lock, drops the lock, then efx_mcdi_complete_async does the cmpxchg; a timeout in between completes the request and starts the next one, whose RUNNING_ASYNC the late cmpxchg then takes',
-      source: 'sfc-mcdi-async.txt:184-196 (spin_unlock(&mcdi->iface_lock); if (wake) ...)',
+      source: 'sources/sfc-mcdi-async.txt:184-196 (spin_unlock(&mcdi->iface_lock); if (wake) ...)',
       breaks: ['completion-for-request-in-flight'],
       finding: true,
     },

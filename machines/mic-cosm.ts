@@ -3,7 +3,7 @@
  * server thread, the per-card SCIF work with its heartbeat watchdog, the reset work, and the
  * card-side cosm_client, as parallel parts.
  *
- * Sources: ../shared/seeds/mic-cosm-scif.txt (cosm_scif_server.c, cited as `seed:<line>`), and
+ * Sources: sources/mic-cosm-scif.txt (cosm_scif_server.c, cited as `seed:<line>`), and
  * from Linux 4.4–5.9 drivers/misc/mic/cosm/cosm_main.c (cosm_start, cosm_stop, cosm_reset,
  * cosm_shutdown), cosm_sysfs.c (heartbeat_enable) and cosm_client/cosm_scif_client.c.
  *
@@ -902,7 +902,7 @@ export const workPath = (c: number, node: string) => `card${c}.scifWork.${node}`
 export const micCosmMachine = defineMachine<MicContext, MicEvent>({
   name: 'mic-cosm',
   title: 'Intel MIC COSM: card lifecycle, SCIF connection and heartbeat watchdog',
-  seed: 'mic-cosm-scif.txt',
+  seed: 'sources/mic-cosm-scif.txt',
   bounds: [
     { name: 'cards', default: 1, min: 1, max: 3, description: 'MIC cards (cosm_device)' },
     { name: 'boots', default: 1, min: 1, max: 4, description: 'cosm_start calls per card' },
@@ -935,14 +935,14 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.asWritten,
       description:
         'The seed as written: cosm_set_online leaves a refused newepd open, and a SHUTDOWN_STATUS processed after cosm_stop moves READY/BOOTING/RESETTING to SHUTTING_DOWN.',
-      source: 'mic-cosm-scif.txt:163-164, 255-259',
+      source: 'sources/mic-cosm-scif.txt:163-164, 255-259',
       breaks: ['hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
     },
     {
       name: VARIANTS.refusedOnlineLeaks,
       description:
         'As written (finding 1): when cosm_set_online refuses (state not BOOTING/ONLINE), cdev->newepd is neither used nor closed.',
-      source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
+      source: 'sources/mic-cosm-scif.txt:255-259 "not going online in state"',
       breaks: ['accepted-endpoint-used-or-closed'],
       finding: true,
     },
@@ -950,7 +950,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.lateStatus,
       description:
         'As written (finding 2): cosm_shutdown_status_int sets SHUTTING_DOWN from any other state, so a status the work processes after cosm_stop reset the card re-opens a finished boot.',
-      source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+      source: 'sources/mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
       breaks: ['hw-stop-once-per-boot'],
       finding: true,
     },
@@ -959,47 +959,48 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       description:
         'Publish the shutdown status when SHUTDOWN_STATUS arrives instead of when the endpoint hangs up.',
       source:
-        'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+        'sources/mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
       breaks: ['status-published-once-after-stop'],
     },
     {
       name: VARIANTS.onlineFromAny,
       description:
         'cosm_set_online without its state check: any state goes ONLINE on a new connection.',
-      source: 'mic-cosm-scif.txt:239-252',
+      source: 'sources/mic-cosm-scif.txt:239-252',
       breaks: ['online-only-from-booting', 'crash-only-when-silent', 'hw-stop-once-per-boot'],
     },
     {
       name: VARIANTS.acceptAnyStatus,
       description: 'cosm_shutdown_status_int without its switch: any value is kept and acted on.',
-      source: 'mic-cosm-scif.txt:149-159',
+      source: 'sources/mic-cosm-scif.txt:149-159',
       breaks: ['invalid-status-ignored', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.watchdogStaysOn,
       description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
-      source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
+      source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.shortTimeout,
       description:
         "The poll timeout is shorter than the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): a live card can be silent for a whole timeout.",
-      source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+      source:
+        'sources/mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.noStopWhenShuttingDown,
       description:
         'cosm_stop skips hw_ops->stop for a card that is SHUTTING_DOWN: without the SCIF remove its endpoint never hangs up.',
-      source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
+      source: 'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
       breaks: ['card-can-return-to-ready', 'status-published-once-after-stop', 'no-deadlock'],
     },
     {
       name: VARIANTS.slowWorkqueue,
       description:
         'The seed as written, without the timing assumption that queued work runs before the card reconnects (see docs/mic-cosm.md).',
-      source: 'mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
+      source: 'sources/mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
       breaks: ['no-use-after-close', 'hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
     },
   ],

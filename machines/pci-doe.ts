@@ -1,6 +1,6 @@
 /**
  * PCIe Data Object Exchange (DOE) mailbox, as driven by the patch under review in
- * ../shared/seeds/pci-doe-review.txt ("[PATCH 2/5] PCI/DOE: Add Data Object Exchange Aux
+ * sources/pci-doe-review.txt ("[PATCH 2/5] PCI/DOE: Add Data Object Exchange Aux
  * Driver", with Jonathan Cameron's review).
  *
  * Four execution contexts of the driver and the device run as parallel regions:
@@ -124,7 +124,7 @@ export const VARIANTS = {
   timeoutSkipsAbort: 'timeout-skips-abort',
 } as const;
 
-const SEED = 'pci-doe-review.txt';
+const SEED = 'sources/pci-doe-review.txt';
 
 /** INT_STATUS is set by Data Object Ready, by ERROR and by BUSY clearing; an MSI is sent when
  * "enabled AND INT_STATUS" goes from false to true (review, quoting sec 6.xx.3). In polling

@@ -1,7 +1,7 @@
 /**
  * Arm SCMI over virtio, TX channel, with the atomic (polling) support of
  * `[PATCH v8 09/11] firmware: arm_scmi: Add atomic mode support to virtio transport`
- * (../shared/seeds/scmi-virtio-atomic.txt).
+ * (sources/scmi-virtio-atomic.txt).
  *
  * Execution contexts, one parallel region each, stepping at the grain of the locks the code
  * takes (`vioch->lock`, `msg->poll_lock`, `vioch->ready_lock`, the core's `xfer->lock`):
@@ -744,7 +744,7 @@ function events(cpus: number) {
 export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
   name: 'scmi-virtio',
   title: 'Arm SCMI virtio transport: polling and IRQ paths on several CPUs',
-  seed: 'scmi-virtio-atomic.txt',
+  seed: 'sources/scmi-virtio-atomic.txt',
   bounds: [
     {
       name: 'maxMsg',
@@ -761,7 +761,7 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       name: VARIANTS.asWritten,
       description:
         'v8 exactly as posted: the IRQ path frees polled messages, mark_txdone frees on list_empty() and ret == 0 only, poll_done refreshes poll_idx over a POLL_DONE mark.',
-      source: 'scmi-virtio-atomic.txt (the whole patch)',
+      source: 'sources/scmi-virtio-atomic.txt (the whole patch)',
       breaks: [
         'free-only-when-returned',
         'one-list-at-a-time',
@@ -776,7 +776,7 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       description:
         'The deferred worker processes pending_cmds_list without list_del(): each message stays on it while being added to free_list.',
       source:
-        'scmi-virtio-atomic.txt:27 (V6 --> V7 "fixed missing list_del on pending_cmds_list processing"); the list_del() at :211',
+        'sources/scmi-virtio-atomic.txt:27 (V6 --> V7 "fixed missing list_del on pending_cmds_list processing"); the list_del() at :211',
       breaks: ['one-list-at-a-time'],
     },
     {
@@ -784,14 +784,15 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       description:
         'The v8 design without the deferred worker: poll_done still prefetches onto pending_cmds_list, but nothing ever processes it.',
       source:
-        'scmi-virtio-atomic.txt:24 (v7 --> v8 "added deferred worker for TX replies to aid while polling mode is active"), :492',
+        'sources/scmi-virtio-atomic.txt:24 (v7 --> v8 "added deferred worker for TX replies to aid while polling mode is active"), :492',
       breaks: ['no-buffer-leak', 'all-free-reachable'],
     },
     {
       name: VARIANTS.txdoneFreesTimedOut,
       description:
         'virtio_mark_txdone() also frees polled messages whose transfer timed out, while the device may still own them.',
-      source: 'scmi-virtio-atomic.txt:350-360 (the comment explaining why it must not), :381',
+      source:
+        'sources/scmi-virtio-atomic.txt:350-360 (the comment explaining why it must not), :381',
       breaks: [
         'free-only-when-returned',
         'one-list-at-a-time',
@@ -805,7 +806,7 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       description:
         'virtio_poll_done() reports done as soon as the used index moved, without dequeuing to check whose reply arrived.',
       source:
-        'scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
+        'sources/scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
       breaks: ['reply-handed-once', 'poll-done-after-reply'],
     },
   ],

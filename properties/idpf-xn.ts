@@ -18,7 +18,7 @@ type WakeOutput = Extract<IdpfXnOutput, { type: 'wake' }>;
 const ofType = <T extends IdpfXnOutput['type']>(outputs: readonly Output[], type: T) =>
   outputs.filter((o) => o.type === type) as unknown as Extract<IdpfXnOutput, { type: T }>[];
 
-const SEED = 'idpf-virtchnl-xn.txt';
+const SEED = 'sources/idpf-virtchnl-xn.txt';
 const CODE = 'idpf_virtchnl.c (Linux 6.9)';
 
 /** Monitor state of async-callback-once: async requests whose transaction the reply path consumed (handler run, or freed on an opcode mismatch). */

@@ -1,6 +1,6 @@
 /**
  * What must hold of the MCDI model (machines/mcdi.ts). Sources are lines of
- * ../shared/seeds/sfc-mcdi-async.txt.
+ * sources/sfc-mcdi-async.txt.
  */
 import type { ModelConfig, ModelState, Output, Property } from '../src/model/model.ts';
 import { ENETDOWN, type McdiContext, type McdiInput } from '../machines/mcdi.ts';
@@ -27,7 +27,8 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'completer-once',
       statement:
         'Every async request that efx_mcdi_rpc_async accepted has its completer called exactly once, and no completer is called for anything else.',
-      source: 'sfc-mcdi-async.txt:238 ("the @complete function will be called exactly once")',
+      source:
+        'sources/sfc-mcdi-async.txt:238 ("the @complete function will be called exactly once")',
       // The accepted requests whose completer has not run yet.
       initial: (): number[] => [],
       step: (open: number[], { outputs }) => {
@@ -52,7 +53,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'completer-fifo',
       statement:
         'Completers run in the order efx_mcdi_rpc_async accepted the requests (async_list is a FIFO).',
-      source: 'sfc-mcdi-async.txt:272 (list_add_tail) and :168 (list_first_entry)',
+      source: 'sources/sfc-mcdi-async.txt:272 (list_add_tail) and :168 (list_first_entry)',
       initial: (): number[] => [],
       step: (open: number[], { outputs }) => {
         let next = [...open, ...asyncReturns(outputs, (rc) => rc === 0)];
@@ -73,7 +74,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       statement:
         'A completer or a synchronous caller that gets response data (rc 0) gets the response to its own request, never one that belongs to another request.',
       source:
-        'sfc-mcdi-async.txt:184-201 (efx_mcdi_ev_cpl seqno check; "A subsequent invocation would increment seqno")',
+        'sources/sfc-mcdi-async.txt:184-201 (efx_mcdi_ev_cpl seqno check; "A subsequent invocation would increment seqno")',
       check: ({ outputs }) => {
         for (const o of outputs) {
           if (o.type !== 'complete' && o.type !== 'rpc_done') continue;
@@ -92,7 +93,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       statement:
         'At most one request is outstanding at the MC that the driver still waits for: not answered, not given up on after a timeout or an MC failure (-EIO).',
       source:
-        'sfc-mcdi-async.txt:338-345 ("so that the response won\'t overwrite our next request")',
+        'sources/sfc-mcdi-async.txt:338-345 ("so that the response won\'t overwrite our next request")',
       check: ({ context }) => {
         const live = context.mc.filter((r) => !r.abandoned);
         return (
@@ -106,7 +107,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'no-completer-after-enetdown',
       statement:
         'A request that efx_mcdi_rpc_async rejects with -ENETDOWN (outside EVENTS mode) is freed and never put on async_list, so its completer can never be called.',
-      source: 'sfc-mcdi-async.txt:283-285 (kfree(async); rc = -ENETDOWN)',
+      source: 'sources/sfc-mcdi-async.txt:283-285 (kfree(async); rc = -ENETDOWN)',
       check: ({ outputs, to }) => {
         const queued = asyncReturns(outputs, (rc) => rc !== 0).filter((id) =>
           to.context.asyncList.includes(id),
@@ -122,7 +123,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'flush-completes-queued',
       statement:
         'efx_mcdi_flush_async calls the completer of every request on async_list (the running one included) with -ENETDOWN before it returns.',
-      source: 'sfc-mcdi-async.txt:352-353 (list_for_each_entry_safe ... -ENETDOWN)',
+      source: 'sources/sfc-mcdi-async.txt:352-353 (list_for_each_entry_safe ... -ENETDOWN)',
       // null outside a flush; during one, the requests it still has to complete.
       initial: (): number[] | null => null,
       step: (pending: number[] | null, { from, to, outputs }) => {
@@ -151,7 +152,8 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'no-stranded-request',
       statement:
         'In EVENTS mode the interface is never QUIESCENT while a request waits on async_list: whoever leaves the interface starts the head.',
-      source: 'sfc-mcdi-async.txt:104-122 (efx_mcdi_release) and :277-278 (start if at the front)',
+      source:
+        'sources/sfc-mcdi-async.txt:104-122 (efx_mcdi_release) and :277-278 (start if at the front)',
       check: ({ context }) =>
         !(
           context.mode === 'EVENTS' &&
@@ -164,7 +166,7 @@ export function mcdiProperties(_config: ModelConfig): McdiProperty[] {
       name: 'can-return-to-quiescent',
       statement:
         'From every reachable state the interface can get back to QUIESCENT with every context idle.',
-      source: 'sfc-mcdi-async.txt:121 (mcdi->state = MCDI_STATE_QUIESCENT)',
+      source: 'sources/sfc-mcdi-async.txt:121 (mcdi->state = MCDI_STATE_QUIESCENT)',
       goal: (state) => state.context.state === 'QUIESCENT' && allIdle(state),
     },
   ];

@@ -1,5 +1,5 @@
 /**
- * What must hold for Intel MIC COSM. `seed:<line>` cites ../shared/seeds/mic-cosm-scif.txt;
+ * What must hold for Intel MIC COSM. `seed:<line>` cites sources/mic-cosm-scif.txt;
  * cosm_main.c is Linux 4.4–5.9 drivers/misc/mic/cosm/cosm_main.c.
  */
 import type { ModelConfig, ModelState, Property, Step } from '../src/model/model.ts';
@@ -54,7 +54,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'A card is declared CRASHED only when its watchdog is on and it has stopped heartbeating (crashed), never during an orderly shutdown.',
       source:
-        'seed:200-206 cosm_set_crashed, seed:308-310 "if (!rc && cdev->heartbeat_watchdog_enable)", seed:161; cosm_main.c cosm_shutdown disables the watchdog',
+        'sources/mic-cosm-scif.txt:200-206 cosm_set_crashed, seed:308-310 "if (!rc && cdev->heartbeat_watchdog_enable)", seed:161; cosm_main.c cosm_shutdown disables the watchdog',
       check: (step) => {
         for (const p of publications(step)) {
           if (p.status !== 'CRASHED') continue;
@@ -73,7 +73,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'Every shutdown status the card sends is published to user space exactly once, and only after the card has stopped (its endpoint closed or it is dead).',
       source:
-        'seed:226-237 cosm_scif_close "SHUTDOWN_STATUS message is sent by the MIC cards in the reboot notifier when shutdown is still not complete"',
+        'sources/mic-cosm-scif.txt:226-237 cosm_scif_close "SHUTDOWN_STATUS message is sent by the MIC cards in the reboot notifier when shutdown is still not complete"',
       initial: (): StatusMonitor => ({ owed: cards.map(() => []) }),
       step: (m: StatusMonitor, step) => {
         const { event, from } = step;
@@ -134,7 +134,8 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'invalid-status-ignored',
       statement:
         'A SHUTDOWN_STATUS message with a value outside enum mic_status changes neither the card state, nor the watchdog, nor the kept status.',
-      source: 'seed:155-158 default: dev_err("Unexpected shutdown_status"); return',
+      source:
+        'sources/mic-cosm-scif.txt:155-158 default: dev_err("Unexpected shutdown_status"); return',
       check: (step) => {
         if (step.event.type !== 'work.process') return true;
         const c = step.event.card;
@@ -158,7 +159,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'online-only-from-booting',
       statement: 'A card goes ONLINE only from BOOTING (or stays ONLINE on a cosm_client reload).',
       source:
-        'seed:239-248 cosm_set_online "if (MIC_BOOTING == cdev->state || MIC_ONLINE == cdev->state)"',
+        'sources/mic-cosm-scif.txt:239-248 cosm_set_online "if (MIC_BOOTING == cdev->state || MIC_ONLINE == cdev->state)"',
       check: ({ from, to }) => {
         for (const c of cards) {
           const before = from.context.cards[c].state;
@@ -191,7 +192,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'no-use-after-close',
       statement: 'cdev->epd never points at an endpoint that has already been scif_close()d.',
       source:
-        'seed:234-235 cosm_scif_close "scif_close(cdev->epd); cdev->epd = NULL", seed:250 "cdev->epd = cdev->newepd"',
+        'sources/mic-cosm-scif.txt:234-235 cosm_scif_close "scif_close(cdev->epd); cdev->epd = NULL", seed:250 "cdev->epd = cdev->newepd"',
       check: ({ context }) => {
         const c = context.cards.findIndex((d) => d.epd === CLOSED_EP);
         return c < 0 || `card ${c}: cdev->epd is an endpoint already closed`;
@@ -203,7 +204,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         "Every endpoint the server accepts is eventually either served by the card's work (cdev->epd) or closed.",
       source:
-        'seed:63-67, 344-348 cosm_scif_server "cdev->newepd = newepd; schedule_work(&cdev->scif_work)"',
+        'sources/mic-cosm-scif.txt:63-67, 344-348 cosm_scif_server "cdev->newepd = newepd; schedule_work(&cdev->scif_work)"',
       goal: (state: S) => state.context.cards.every((d) => d.eps.every((e) => e.used)),
     },
     {

@@ -1,11 +1,11 @@
 /**
- * What must hold of the DOE mailbox driver in ../shared/seeds/pci-doe-review.txt. Line
+ * What must hold of the DOE mailbox driver in sources/pci-doe-review.txt. Line
  * numbers are those of that file.
  */
 import type { ModelConfig, ModelState, Output, Property } from '../src/model/model.ts';
 import type { DoeContext, DoeEvent } from '../machines/pci-doe.ts';
 
-const SEED = 'pci-doe-review.txt';
+const SEED = 'sources/pci-doe-review.txt';
 const EIO = -5;
 const ETIMEDOUT = -110;
 const EINVAL = -22;

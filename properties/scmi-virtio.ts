@@ -1,6 +1,6 @@
 /**
  * What the SCMI virtio TX channel must guarantee (issue 4), each tied to the seed's text.
- * Line numbers refer to ../shared/seeds/scmi-virtio-atomic.txt.
+ * Line numbers refer to sources/scmi-virtio-atomic.txt.
  */
 import type { ModelConfig, Property } from '../src/model/model.ts';
 import type { ScmiContext, ScmiEvent, ScmiOutput } from '../machines/scmi-virtio.ts';
@@ -30,7 +30,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         'A message is on free_list only when the device no longer holds it: it was returned and dequeued from the used ring.',
       source:
-        'scmi-virtio-atomic.txt:350-355 (timed-out buffers are "still effectively owned by the SCMI platform VirtIO device")',
+        'sources/scmi-virtio-atomic.txt:350-355 (timed-out buffers are "still effectively owned by the SCMI platform VirtIO device")',
       check: ({ context }) => {
         const owned = ownedByVirtqueue(context);
         const wrong = context.freeList.filter((m) => owned.has(m));
@@ -43,7 +43,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         'A message is on at most one of free_list and pending_cmds_list, and at most once on it.',
       source:
-        'scmi-virtio-atomic.txt:293 ("Re-init element so we can discern anytime if it is still in-flight"), :27 (v6->v7 list_del fix)',
+        'sources/scmi-virtio-atomic.txt:293 ("Re-init element so we can discern anytime if it is still in-flight"), :27 (v6->v7 list_del fix)',
       check: ({ context }) => {
         const all = [...context.freeList, ...context.pendingList];
         const twice = all.find((m, i) => all.indexOf(m) !== i);
@@ -59,7 +59,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         'Every reply the device returns is handed to the core at most once and only as the reply of its own transfer, and exactly once unless its transfer timed out.',
       source:
-        'scmi-virtio-atomic.txt:185, 213 (scmi_rx_callback per dequeued buffer), :449-452 (poll_done: "process all new messages till the polled-for message is found")',
+        'sources/scmi-virtio-atomic.txt:185, 213 (scmi_rx_callback per dequeued buffer), :449-452 (poll_done: "process all new messages till the polled-for message is found")',
       initial: (): ReplyLedger => ({ returned: 0, handed: 0, timedOut: 0 }),
       step: (m: ReplyLedger, { outputs }) => {
         let { returned, handed, timedOut } = m;
@@ -89,7 +89,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         "virtio_poll_done() reports a polled transfer done only after the device has returned that transfer's reply.",
       source:
-        'scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
+        'sources/scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
       check: ({ from, outputs }) => {
         for (const output of outputsOf(outputs)) {
           if (output.type !== 'poll_done') continue;
@@ -106,7 +106,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         'Every buffer the device returns can still get back to free_list: from every state, a state is reachable where each message is free or held by the device.',
       source:
-        'scmi-virtio-atomic.txt:347-348 ("let IRQ/RX callbacks eventually clean up such messages"), :358-360',
+        'sources/scmi-virtio-atomic.txt:347-348 ("let IRQ/RX callbacks eventually clean up such messages"), :358-360',
       goal: ({ context }) =>
         context.msgs.every((_, m) => context.freeList.includes(m) || context.device.includes(m)),
     },
@@ -116,7 +116,7 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       statement:
         'From every reachable state, with the device answering, the channel can get back to all max_msg messages on free_list.',
       source:
-        'scmi-virtio-atomic.txt:355-356 (only a device that never returns buffers may exhaust the pool)',
+        'sources/scmi-virtio-atomic.txt:355-356 (only a device that never returns buffers may exhaust the pool)',
       goal: ({ context }) =>
         context.freeList.length === bounds.maxMsg &&
         new Set(context.freeList).size === bounds.maxMsg,

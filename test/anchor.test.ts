@@ -6,7 +6,7 @@ import { StateCodec, StateStore } from '../src/explore/state-store.ts';
 
 describe('benchmark anchor (SPIN twin)', () => {
   it('has exactly the distinct states and transitions SPIN reports (3 slots, SEQMOD 4, QLEN 2)', () => {
-    // ../shared/bench-anchor/README.md: 346,785 states, 852,148 transitions (= stored +
+    // bench/anchor/README.md: 346,785 states, 852,148 transitions (= stored +
     // matched, which counts the initial state once more than the successors generated).
     const result = explore(anchorModel);
     expect(result.complete).toBe(true);

@@ -73,7 +73,7 @@ interface PropertyBase {
   name: string;
   /** One sentence in plain words. */
   statement: string;
-  /** The seed line it comes from: `sfc-mcdi-async.txt:283` or a quote. */
+  /** The seed line it comes from: `sources/sfc-mcdi-async.txt:283` or a quote. */
   source: string;
 }
 
@@ -143,7 +143,7 @@ export interface ModelDefinition<TContext = any, TEvent extends EventObject = an
   /** CLI name: `mcdi`, `pci-doe`. */
   name: string;
   title: string;
-  /** The seed file in ../shared/seeds/ the model is built from. */
+  /** The seed file in sources/ the model is built from. */
   seed: string;
   bounds: BoundSpec[];
   variants: VariantSpec[];

@@ -12,24 +12,6 @@ export interface ConfigRequest {
 }
 
 export function resolveConfig(model: ModelDefinition, request: ConfigRequest = {}): ModelConfig {
-  const bounds: Record<string, number> = {};
-  for (const spec of model.bounds) {
-    bounds[spec.name] = request.deep ? (spec.deep ?? spec.default) : spec.default;
-  }
-  for (const [name, value] of Object.entries(request.bounds ?? {})) {
-    const spec = model.bounds.find((bound) => bound.name === name);
-    if (!spec) {
-      throw new UsageError(
-        `unknown bound '${name}' for ${model.name}; valid bounds: ${listOrNone(model.bounds.map((b) => b.name))}`,
-      );
-    }
-    if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
-      throw new UsageError(
-        `bound ${name}=${value} is out of range for ${model.name}: an integer from ${spec.min} to ${spec.max}`,
-      );
-    }
-    bounds[name] = value;
-  }
   const variants = new Set<string>();
   for (const name of request.variants ?? []) {
     if (!model.variants.some((variant) => variant.name === name)) {
@@ -38,6 +20,36 @@ export function resolveConfig(model: ModelDefinition, request: ConfigRequest = {
       );
     }
     variants.add(name);
+  }
+  // Defaults (or deep values), then what the chosen variants need to show their bug, then
+  // the user's own --bound values.
+  const bounds: Record<string, number> = {};
+  for (const spec of model.bounds) {
+    bounds[spec.name] = request.deep ? (spec.deep ?? spec.default) : spec.default;
+  }
+  const requested = [
+    ...model.variants
+      .filter((v) => variants.has(v.name))
+      .flatMap((v) =>
+        Object.entries(v.bounds ?? {}).map(
+          ([n, value]) => [n, value, `variant ${v.name}`] as const,
+        ),
+      ),
+    ...Object.entries(request.bounds ?? {}).map(([n, value]) => [n, value, undefined] as const),
+  ];
+  for (const [name, value, origin] of requested) {
+    const spec = model.bounds.find((bound) => bound.name === name);
+    if (!spec) {
+      throw new UsageError(
+        `unknown bound '${name}'${origin ? ` in ${origin}` : ''} for ${model.name}; valid bounds: ${listOrNone(model.bounds.map((b) => b.name))}`,
+      );
+    }
+    if (!Number.isInteger(value) || value < spec.min || value > spec.max) {
+      throw new UsageError(
+        `bound ${name}=${value}${origin ? ` (${origin})` : ''} is out of range for ${model.name}: an integer from ${spec.min} to ${spec.max}`,
+      );
+    }
+    bounds[name] = value;
   }
   return { bounds: bounds as Bounds, variants };
 }

@@ -37,6 +37,11 @@ export interface VariantSpec {
    * the model. `check` runs these beside the default model so that the findings are shown.
    */
   finding?: boolean;
+  /**
+   * Bounds at which the variant shows its bug, where the defaults cannot (a late reply needs a
+   * latency above the timeout). `check --variant` starts from them; `--bound` still overrides.
+   */
+  bounds?: Readonly<Record<string, number>>;
 }
 
 export type Bounds = Readonly<Record<string, number>>;
@@ -137,6 +142,12 @@ export interface ModelInstance<TContext = any, TEvent extends EventObject = any>
    * finished). A reachable state with no enabled event that is not terminal is a deadlock.
    */
   terminal?(state: ModelState<TContext>): boolean;
+  /**
+   * Timed models (src/model/time.ts): the event that advances time by one tick. Traces then
+   * carry the clock (ticks since the initial state) at every step, and timed properties count
+   * these events.
+   */
+  time?: { tick: string };
 }
 
 export interface ModelDefinition<TContext = any, TEvent extends EventObject = any> {

@@ -14,6 +14,8 @@ export interface TraceStep {
   context: unknown;
   /** Labels of the model transitions taken (`<source>:<event>:<index>`). */
   transitions: string[];
+  /** Timed models (`ModelInstance.time`): ticks elapsed from the initial state to after this step. */
+  time?: number;
 }
 
 export interface Trace {
@@ -34,6 +36,8 @@ export function replayIndices(system: ModelSystem, indices: readonly number[]): 
     },
     steps: [],
   };
+  const tick = system.instance.time?.tick;
+  let time = 0;
   let node: SystemNode = start;
   for (const index of indices) {
     const events = system.events(node);
@@ -44,7 +48,12 @@ export function replayIndices(system: ModelSystem, indices: readonly number[]): 
         `trace replay: event #${index} is not enabled after ${trace.steps.length} steps`,
       );
     }
-    trace.steps.push(traceStep(system, successor.event, successor.result));
+    const step = traceStep(system, successor.event, successor.result);
+    if (tick !== undefined) {
+      if (successor.event.type === tick) time += 1;
+      step.time = time;
+    }
+    trace.steps.push(step);
     node = successor.node;
   }
   return trace;
@@ -110,8 +119,9 @@ export function formatTrace(trace: Trace): string {
   ];
   let context = trace.initial.context;
   trace.steps.forEach((step, i) => {
+    const clock = step.time === undefined ? '' : `t=${step.time} `;
     lines.push(
-      `${String(i + 1).padStart(4)}. ${formatEvent(step.event)}${formatOutputs(step.outputs)}`,
+      `${String(i + 1).padStart(4)}. ${clock}${formatEvent(step.event)}${formatOutputs(step.outputs)}`,
     );
     lines.push(`      [${formatStateValue(step.value)}]`);
     const changes = contextChanges(context, step.context);

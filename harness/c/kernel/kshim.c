@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: MIT
+/* The kernel shim (see kshim.h for the semantics it keeps). */
+#define _GNU_SOURCE
+#include "kshim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+unsigned long jiffies = INITIAL_JIFFIES;
+unsigned long kshim_timer_slack = 1;
+struct kshim_hooks kshim_hooks;
+
+static struct workqueue_struct system_wq_struct = { "events" };
+struct workqueue_struct *system_wq = &system_wq_struct;
+
+static LIST_HEAD(timer_wheel);
+static LIST_HEAD(worklist);
+
+/* ---------- log ---------- */
+
+void klog(enum klog_level level, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (kshim_hooks.log)
+		kshim_hooks.log(level, text);
+}
+
+bool kwarn(bool cond, const char *where, const char *fmt, ...)
+{
+	char text[256];
+	int n;
+	va_list ap;
+
+	if (!cond)
+		return false;
+	n = snprintf(text, sizeof(text), "WARNING: in %s: ", where);
+	va_start(ap, fmt);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (kshim_hooks.log)
+		kshim_hooks.log(KLOG_WARN, text);
+	return true;
+}
+
+/* ---------- memory ---------- */
+
+void *kmalloc(size_t size, gfp_t flags)
+{
+	(void)flags;
+	return malloc(size);
+}
+
+void *kzalloc(size_t size, gfp_t flags)
+{
+	(void)flags;
+	return calloc(1, size);
+}
+
+void *kcalloc(size_t n, size_t size, gfp_t flags)
+{
+	(void)flags;
+	return calloc(n, size);
+}
+
+char *kasprintf(gfp_t flags, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	(void)flags;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+void kshim_kfree(void *p, const char *label)
+{
+	kyield(Y_FREE, label);
+	if (p && kshim_hooks.freed)
+		kshim_hooks.freed(p);
+	free(p);
+}
+
+/* ---------- timers ---------- */
+
+void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *), unsigned int flags)
+{
+	(void)flags;
+	memset(t, 0, sizeof(*t));
+	t->function = fn;
+	INIT_LIST_HEAD(&t->entry);
+}
+
+static void timer_unlink(struct timer_list *t)
+{
+	if (t->pending) {
+		list_del_init(&t->entry);
+		t->pending = false;
+	}
+}
+
+int mod_timer(struct timer_list *t, unsigned long expires)
+{
+	int was = t->pending;
+
+	timer_unlink(t);
+	t->expires = expires;
+	t->armed_at = jiffies;
+	t->pending = true;
+	list_add_tail(&t->entry, &timer_wheel);
+	return was;
+}
+
+void add_timer(struct timer_list *t)
+{
+	mod_timer(t, t->expires);
+}
+
+int del_timer(struct timer_list *t)
+{
+	int was = t->pending;
+
+	timer_unlink(t);
+	return was;
+}
+
+int del_timer_sync(struct timer_list *t)
+{
+	/* Timer functions run in the harness's own context, so none is running here. */
+	return del_timer(t);
+}
+
+void kshim_timer_fire(struct timer_list *t)
+{
+	timer_unlink(t);
+	t->function(t);
+}
+
+struct timer_list *kshim_next_timer(void)
+{
+	struct timer_list *t, *best = NULL;
+
+	list_for_each_entry(t, &timer_wheel, entry)
+		if (!best || time_before(t->expires, best->expires))
+			best = t;
+	return best;
+}
+
+void kshim_clock_advance(unsigned long n)
+{
+	while (n--) {
+		struct timer_list *t;
+
+		jiffies++;
+		while ((t = kshim_next_timer()) && kshim_timer_due(t))
+			kshim_timer_fire(t);
+	}
+}
+
+/* ---------- locks ---------- */
+
+struct lock_wait {
+	struct kctx **owner;
+};
+
+static bool mutex_free(void *arg)
+{
+	return ((struct mutex *)arg)->owner == NULL;
+}
+
+void kshim_mutex_lock(struct mutex *m, const char *label)
+{
+	kyield(Y_LOCK, label);
+	if (m->owner && m->owner == kcurrent)
+		harness_fatal("%s: %s takes a mutex it holds (self-deadlock)", label,
+			      kcurrent ? kcurrent->name : "harness");
+	kblock(Y_WAIT_LOCK, label, mutex_free, m);
+	m->owner = kcurrent;
+}
+
+void kshim_mutex_unlock(struct mutex *m, const char *label)
+{
+	if (m->owner != kcurrent)
+		harness_fatal("%s: not the owner", label);
+	m->owner = NULL;
+	kyield(Y_UNLOCK, label);
+}
+
+static bool spin_free(void *arg)
+{
+	return !((spinlock_t *)arg)->locked;
+}
+
+void kshim_spin_lock(spinlock_t *l, const char *label)
+{
+	kyield(Y_LOCK, label);
+	if (l->locked && l->owner == kcurrent) {
+		fflush(stdout);
+		fprintf(stderr, "BUG: spinlock recursion at %s\n", label);
+		abort();
+	}
+	if (l->locked) {
+		/* Another CPU holds it: this one spins, which here is waiting without sleeping. */
+		int atomic = kcurrent ? kcurrent->atomic : 0;
+
+		if (kcurrent)
+			kcurrent->atomic = 0;
+		kblock(Y_WAIT_LOCK, label, spin_free, l);
+		if (kcurrent)
+			kcurrent->atomic = atomic;
+	}
+	l->locked = true;
+	l->owner = kcurrent;
+	if (kcurrent)
+		kcurrent->atomic++;
+}
+
+void kshim_spin_unlock(spinlock_t *l, const char *label)
+{
+	if (!l->locked || l->owner != kcurrent)
+		harness_fatal("%s: not the owner", label);
+	l->locked = false;
+	l->owner = NULL;
+	if (kcurrent)
+		kcurrent->atomic--;
+	kyield(Y_UNLOCK, label);
+}
+
+/* ---------- wait queues and completions ---------- */
+
+void kshim_prepare_to_wait(wait_queue_head_t *wq, struct wait_queue_entry *e)
+{
+	if (!e->task || e->woken) { /* not on the queue: first time, or autoremoved by a wake */
+		e->task = kcurrent;
+		e->woken = false;
+		list_add_tail(&e->entry, &wq->head);
+	}
+}
+
+void kshim_finish_wait(wait_queue_head_t *wq, struct wait_queue_entry *e)
+{
+	(void)wq;
+	if (!e->woken)
+		list_del(&e->entry);
+	e->task = NULL;
+}
+
+static bool entry_woken(void *arg)
+{
+	return ((struct wait_queue_entry *)arg)->woken;
+}
+
+void kshim_sleep_on(struct wait_queue_entry *e, const char *label)
+{
+	kblock(Y_WAIT_EVENT, label, entry_woken, e);
+}
+
+void kshim_wake_up(wait_queue_head_t *wq, const char *label)
+{
+	struct wait_queue_entry *e, *n;
+
+	kyield(Y_WAKE, label);
+	list_for_each_entry_safe(e, n, &wq->head, entry) {
+		list_del(&e->entry); /* autoremove_wake_function */
+		e->woken = true;
+	}
+}
+
+void kshim_complete(struct completion *c, const char *label)
+{
+	kyield(Y_WAKE, label);
+	if (c->done != UINT_MAX)
+		c->done++;
+	if (kshim_hooks.completed)
+		kshim_hooks.completed(c);
+}
+
+static bool completion_done(void *arg)
+{
+	return ((struct completion *)arg)->done > 0;
+}
+
+void kshim_wait_for_completion(struct completion *c, const char *label)
+{
+	kyield(Y_WAIT_COMPLETION, label);
+	kblock(Y_WAIT_COMPLETION, label, completion_done, c);
+	if (c->done != UINT_MAX)
+		c->done--;
+}
+
+/* ---------- workqueues ---------- */
+
+void kshim_init_work(struct work_struct *w, work_func_t fn)
+{
+	memset(w, 0, sizeof(*w));
+	w->func = fn;
+	INIT_LIST_HEAD(&w->entry);
+}
+
+static void delayed_work_timer_fn(struct timer_list *t)
+{
+	struct delayed_work *dw = container_of(t, struct delayed_work, timer);
+
+	/* __queue_work(): onto the worklist, PENDING still set. */
+	list_add_tail(&dw->work.entry, &worklist);
+	dw->work.queued = true;
+}
+
+void kshim_init_delayed_work(struct delayed_work *dw, work_func_t fn)
+{
+	kshim_init_work(&dw->work, fn);
+	timer_setup(&dw->timer, delayed_work_timer_fn, 0);
+}
+
+static void insert_work(struct work_struct *w)
+{
+	list_add_tail(&w->entry, &worklist);
+	w->queued = true;
+	if (kshim_hooks.queued_work)
+		kshim_hooks.queued_work(w);
+}
+
+bool kshim_queue_work(struct workqueue_struct *wq, struct work_struct *w, const char *label)
+{
+	(void)wq;
+	kyield(Y_QUEUE_WORK, label);
+	if (w->pending)
+		return false;
+	w->pending = true;
+	insert_work(w);
+	return true;
+}
+
+/* __queue_delayed_work(): delay 0 queues now, otherwise the timer does it. */
+static void queue_delayed(struct workqueue_struct *wq, struct delayed_work *dw,
+			  unsigned long delay)
+{
+	dw->wq = wq;
+	if (!delay) {
+		insert_work(&dw->work);
+		return;
+	}
+	mod_timer(&dw->timer, jiffies + delay);
+	if (kshim_hooks.queued_work)
+		kshim_hooks.queued_work(&dw->work);
+}
+
+bool kshim_queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+			      unsigned long delay, const char *label)
+{
+	kyield(Y_QUEUE_WORK, label);
+	if (dw->work.pending)
+		return false;
+	dw->work.pending = true;
+	queue_delayed(wq, dw, delay);
+	return true;
+}
+
+/* try_to_grab_pending(): take a pending work off its timer or the worklist. */
+static bool grab_pending(struct delayed_work *dw)
+{
+	bool was = dw->work.pending;
+
+	del_timer(&dw->timer);
+	if (dw->work.queued) {
+		list_del_init(&dw->work.entry);
+		dw->work.queued = false;
+	}
+	dw->work.pending = false;
+	return was;
+}
+
+bool kshim_mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
+			    unsigned long delay, const char *label)
+{
+	bool was;
+
+	kyield(Y_QUEUE_WORK, label);
+	was = grab_pending(dw);
+	dw->work.pending = true;
+	queue_delayed(wq, dw, delay);
+	return was;
+}
+
+/* The works executing now. Like the kernel's busy hash, it holds pointers it never follows:
+ * a work may free itself. */
+#define MAX_RUNNING 16
+static const struct work_struct *running_work[MAX_RUNNING];
+
+static bool work_running(const struct work_struct *w)
+{
+	for (size_t i = 0; i < MAX_RUNNING; i++)
+		if (running_work[i] == w)
+			return true;
+	return false;
+}
+
+static bool work_idle(void *arg)
+{
+	return !work_running(arg);
+}
+
+bool kshim_cancel_delayed_work(struct delayed_work *dw, bool sync, const char *label)
+{
+	bool was;
+
+	kyield(Y_CANCEL_WORK, label);
+	was = grab_pending(dw);
+	if (sync)
+		kblock(Y_WAIT_WORK, label, work_idle, &dw->work);
+	return was;
+}
+
+bool kshim_cancel_work_sync(struct work_struct *w, const char *label)
+{
+	bool was = w->pending;
+
+	kyield(Y_CANCEL_WORK, label);
+	if (w->queued) {
+		list_del_init(&w->entry);
+		w->queued = false;
+	}
+	w->pending = false;
+	kblock(Y_WAIT_WORK, label, work_idle, w);
+	return was;
+}
+
+bool kshim_flush_work(struct work_struct *w, const char *label)
+{
+	bool busy = w->pending || work_running(w);
+
+	kyield(Y_WAIT_WORK, label);
+	if (w->pending && !w->queued)
+		harness_fatal("%s: flushing a work whose timer has not fired", label);
+	kblock(Y_WAIT_WORK, label, work_idle, w);
+	return busy;
+}
+
+bool kshim_work_queued(const struct work_struct *w)
+{
+	const struct work_struct *q;
+
+	/* Walk the worklist as a worker does (it reads every queued item). */
+	list_for_each_entry(q, &worklist, entry)
+		if (q == w)
+			return true;
+	return false;
+}
+
+static long worker_fn(void *arg)
+{
+	struct work_struct *w = arg;
+
+	w->func(w);
+	/* The work may have freed itself: forget the pointer without following it. */
+	for (size_t i = 0; i < MAX_RUNNING; i++)
+		if (running_work[i] == w)
+			running_work[i] = NULL;
+	return 0;
+}
+
+void kshim_run_work(struct kctx *worker, const char *name, struct work_struct *w, unsigned stop)
+{
+	if (!w->queued)
+		harness_fatal("%s: the work is not on the worklist", name);
+	if (work_running(w))
+		harness_fatal("%s: the work is running already (non-reentrant)", name);
+	/* process_one_work(): off the list, PENDING cleared, then the function. */
+	list_del_init(&w->entry);
+	w->queued = false;
+	w->pending = false;
+	for (size_t i = 0; i < MAX_RUNNING; i++)
+		if (!running_work[i]) {
+			running_work[i] = w;
+			break;
+		}
+	kctx_start(worker, name, worker_fn, w, stop);
+}
+
+bool kshim_work_running(const struct work_struct *w)
+{
+	return work_running(w);
+}
+
+/* ---------- interrupts ---------- */
+
+#define MAX_IRQS 8
+static struct {
+	unsigned int irq;
+	irq_handler_t fn;
+	void *dev_id;
+	bool running;
+} irqs[MAX_IRQS];
+
+static int irq_slot(unsigned int irq)
+{
+	for (int i = 0; i < MAX_IRQS; i++)
+		if (irqs[i].fn && irqs[i].irq == irq)
+			return i;
+	return -1;
+}
+
+int kshim_request_irq(unsigned int irq, irq_handler_t fn, const char *name, void *dev_id)
+{
+	(void)name;
+	if (irq_slot(irq) >= 0)
+		return -EBUSY;
+	for (int i = 0; i < MAX_IRQS; i++)
+		if (!irqs[i].fn) {
+			irqs[i].irq = irq;
+			irqs[i].fn = fn;
+			irqs[i].dev_id = dev_id;
+			irqs[i].running = false;
+			return 0;
+		}
+	return -ENOMEM;
+}
+
+static bool irq_idle(void *arg)
+{
+	return !irqs[(intptr_t)arg].running;
+}
+
+void kshim_free_irq(unsigned int irq, void *dev_id, const char *label)
+{
+	int i = irq_slot(irq);
+
+	kyield(Y_DEVICE, label);
+	if (i < 0 || irqs[i].dev_id != dev_id)
+		harness_fatal("%s: irq %u was not requested", label, irq);
+	/* synchronize_irq(): wait for a handler running on another CPU. */
+	kblock(Y_WAIT_IRQ, label, irq_idle, (void *)(intptr_t)i);
+	irqs[i].fn = NULL;
+	irqs[i].dev_id = NULL;
+}
+
+bool kshim_irq_requested(unsigned int irq)
+{
+	return irq_slot(irq) >= 0;
+}
+
+bool kshim_irq_running(unsigned int irq)
+{
+	int i = irq_slot(irq);
+
+	return i >= 0 && irqs[i].running;
+}
+
+static long irq_fn(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	irqreturn_t ret;
+
+	kcurrent->in_irq = true;
+	kcurrent->atomic++;
+	ret = irqs[i].fn((int)irqs[i].irq, irqs[i].dev_id);
+	kcurrent->atomic--;
+	kcurrent->in_irq = false;
+	irqs[i].running = false;
+	return ret;
+}
+
+void kshim_irq_start(struct kctx *c, unsigned int irq, unsigned stop)
+{
+	int i = irq_slot(irq);
+
+	if (i < 0)
+		harness_fatal("irq %u: no handler", irq);
+	irqs[i].running = true;
+	kctx_start(c, "irq", irq_fn, (void *)(intptr_t)i, stop);
+}
+
+/* ---------- the scan ---------- */
+
+void kshim_scan(void)
+{
+	const struct work_struct *w;
+	work_func_t volatile func;
+
+	kshim_next_timer();
+	list_for_each_entry(w, &worklist, entry)
+		func = w->func;
+	(void)func;
+}
+
+/* ---------- reset ---------- */
+
+void kshim_reset(void)
+{
+	jiffies = INITIAL_JIFFIES;
+	INIT_LIST_HEAD(&timer_wheel);
+	INIT_LIST_HEAD(&worklist);
+	memset(irqs, 0, sizeof(irqs));
+	memset(running_work, 0, sizeof(running_work));
+}

@@ -29,7 +29,8 @@ commands:
   generate <protocol>           a test suite: --suite tour|states|random [--seed N]
                                 [--format json|vitest] [--out FILE]
   conform <protocol>            replay suites against the driver (--suite FILE, or the three
-                                generated ones); --variant name|all for driver bug variants
+                                generated ones); --variant name|all for driver bug variants;
+                                --impl c: against the seed's own C (harness/c/, gcc + ASan)
   coverage <protocol>           states and transitions a suite covers: --suite FILE
   inspect [protocol ...]        the HTML statechart inspector: --out DIR [--trace FILE]
                                 [--suite FILE]
@@ -44,6 +45,9 @@ options:
                                 pays on models of 10^5 states and more)
   --runs N, --steps N           fuzz and random suites: number of walks, longest walk
   --seed N, --path P            fuzz: replay a reported failure; generate: the seed
+  --impl ts|c                   conform: the TypeScript driver (default) or the seed's C
+  --timers model|kernel         conform --impl c: timers as the model abstracts them (default)
+                                or as the kernel fires them (expiry + 1 at the earliest)
   --json                        one JSON document on stdout
   --help                        this text
 

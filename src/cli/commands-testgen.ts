@@ -14,8 +14,11 @@ import {
   type DriverVariant,
 } from '../testgen/conform.ts';
 import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
+import { modelEnabledSets } from '../testgen/enabled-sets.ts';
 import { GenerateError, generateSuite, xstateShortestPathsBaseline } from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
+import { formatStateValue } from '../model/trace.ts';
+import type { StateValue } from 'xstate';
 import { buildStateGraph } from '../testgen/state-graph.ts';
 import { ModelSystem } from '../model/system.ts';
 import {
@@ -27,6 +30,7 @@ import {
 } from '../testgen/vectors.ts';
 import { renderVitest } from '../testgen/vitest-render.ts';
 import { drivers as registeredDrivers } from '../../drivers/registry.ts';
+import { cDriver, CHarnessError } from '../../harness/c-harness.ts';
 
 /** States beyond which generation refuses (the graph keeps every edge in memory). */
 const DEFAULT_MAX_GRAPH_STATES = 300_000;
@@ -95,6 +99,82 @@ export function loadSuite(model: ModelDefinition, file: string): TestSuite {
     throw error;
   }
   return suite;
+}
+
+/**
+ * `conform --trace FILE`: the counterexamples of a `check --json` document (or one trace, a
+ * fuzz result) as a suite, one vector per trace, at the bounds and model variants the check
+ * ran with: does the implementation do what the trace says, step by step? A finding of the
+ * seed as written is then shown to be a real execution of the seed's code (the as-written C
+ * follows it, or dies in the sanitizer's report), and the fixed code to depart from it.
+ */
+export function suiteFromTraces(model: ModelDefinition, file: string): TestSuite {
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  type TraceLike = { steps: Array<Record<string, unknown>>; initial: { outputs?: unknown } };
+  const isTrace = (v: unknown): v is TraceLike =>
+    typeof v === 'object' && v !== null && Array.isArray((v as TraceLike).steps);
+  const named: Array<{ id: string; trace: TraceLike }> = [];
+  let bounds: Record<string, number> = {};
+  let variants: string[] = [];
+  const doc = document as {
+    results?: Array<{
+      protocol?: string;
+      bounds?: Record<string, number>;
+      variants?: string[];
+      properties?: Array<{ name: string; trace?: unknown }>;
+    }>;
+    trace?: unknown;
+  };
+  if (Array.isArray(doc.results)) {
+    for (const result of doc.results.filter((r) => r.protocol === model.name)) {
+      bounds = result.bounds ?? {};
+      variants = result.variants ?? [];
+      for (const property of result.properties ?? []) {
+        if (isTrace(property.trace)) named.push({ id: property.name, trace: property.trace });
+      }
+    }
+  } else if (isTrace(doc.trace)) {
+    named.push({ id: 'trace', trace: doc.trace });
+  } else if (isTrace(document)) {
+    named.push({ id: 'trace', trace: document });
+  }
+  if (named.length === 0) {
+    throw new UsageError(
+      `${file}: no ${model.name} trace in it (a check --json document or a trace)`,
+    );
+  }
+  const config = resolveConfig(model, { bounds, variants });
+  return {
+    format: 'mailbox-models-test-vectors',
+    version: 1,
+    protocol: model.name,
+    bounds: config.bounds,
+    variants: [...config.variants],
+    // In memory only: the suite never becomes a vector file, and the report says "trace".
+    generator: { name: 'tour' },
+    summary: {
+      vectors: named.length,
+      steps: 0,
+      reachableStates: 0,
+      reachableTransitions: 0,
+      coveredTransitions: 0,
+    },
+    initialOutputs: (named[0].trace.initial.outputs as TestSuite['initialOutputs']) ?? [],
+    vectors: named.map(({ id, trace }) => ({
+      id,
+      steps: trace.steps.map((step) => ({
+        event: step.event as TestSuite['vectors'][number]['steps'][number]['event'],
+        outputs: (step.outputs ?? []) as TestSuite['initialOutputs'],
+        state: formatStateValue(step.value as StateValue),
+        transitions: (step.transitions ?? []) as string[],
+      })),
+    })),
+  };
 }
 
 const generateCommand: Command = (context) => {
@@ -190,11 +270,53 @@ function generateSuites(
   );
 }
 
+/**
+ * The system under test that --impl names: the TypeScript driver (ts, the default) or the
+ * seed's own C behind the C harness (c), built on first use.
+ */
+function implementationFor(
+  context: CommandContext,
+  driverList: readonly DriverDefinition[],
+  model: ModelDefinition,
+): DriverDefinition {
+  const protocol = model.name;
+  const { impl = 'ts', timers } = context.values;
+  if (impl !== 'ts' && impl !== 'c') throw new UsageError(`--impl must be ts or c, got '${impl}'`);
+  if (timers !== undefined && (impl !== 'c' || (timers !== 'model' && timers !== 'kernel'))) {
+    throw new UsageError('--timers model|kernel goes with --impl c');
+  }
+  if (impl === 'ts') return findDriverFor(driverList, protocol);
+  try {
+    // The C reports what it could do next: its refusals are checked against the model's.
+    const modelEnabled = (suite: TestSuite) =>
+      modelEnabledSets(
+        model,
+        resolveConfig(model, { bounds: suite.bounds, variants: suite.variants }),
+        suite,
+      );
+    const driver = cDriver(protocol, { modelEnabled, ...(timers === undefined ? {} : { timers }) });
+    return {
+      ...driver,
+      create(variants, suite) {
+        try {
+          return driver.create(variants, suite);
+        } catch (error) {
+          if (error instanceof CHarnessError) throw new UsageError(error.message);
+          throw error;
+        }
+      },
+    };
+  } catch (error) {
+    if (error instanceof CHarnessError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function makeConform(driverList: readonly DriverDefinition[]): Command {
   return (context) => {
     const { models, io, values, positionals } = context;
     const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
-    const driver = findDriverFor(driverList, model.name);
+    const driver = implementationFor(context, driverList, model);
     const variants = values.variant ?? [];
     const killMatrix = variants.length === 1 && variants[0] === 'all';
     for (const name of killMatrix ? [] : variants) {
@@ -205,16 +327,26 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
         );
       }
     }
-    // A suite file or explicit --bound fixes the bounds; otherwise each variant gets its own.
-    const boundsFixed = values.suite !== undefined || values.bound !== undefined;
+    if (values.suite !== undefined && values.trace !== undefined) {
+      throw new UsageError('conform takes --suite or --trace, not both');
+    }
+    // A suite or trace file or explicit --bound fixes the bounds; otherwise each variant
+    // gets its own.
+    const boundsFixed =
+      values.suite !== undefined || values.trace !== undefined || values.bound !== undefined;
     const suitesAt = (bounds?: Readonly<Record<string, number>>) =>
       values.suite !== undefined
         ? [loadSuite(model, values.suite)]
-        : generateSuites(context, model, bounds);
+        : values.trace !== undefined
+          ? [suiteFromTraces(model, values.trace)]
+          : generateSuites(context, model, bounds);
     if (killMatrix) return printKillMatrix(context, driver, suitesAt, boundsFixed);
     const killBounds = boundsFixed ? undefined : killBoundsOf(driver, variants);
     const suites = suitesAt(killBounds);
-    const results = suites.map((suite) => runSuite(driver, suite, variants));
+    const results = suites.map((suite) => ({
+      ...runSuite(driver, suite, variants),
+      ...(values.trace === undefined ? {} : { generator: 'trace' }),
+    }));
     if (values.json) {
       const json = results.map((result, i) => ({ ...result, bounds: suites[i].bounds }));
       io.stdout(JSON.stringify({ results: json }, null, 2) + '\n');

@@ -25,6 +25,8 @@ export function parseOptions(args: string[]) {
         trace: { type: 'string' },
         report: { type: 'string' },
         format: { type: 'string' },
+        impl: { type: 'string' },
+        timers: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },
       },

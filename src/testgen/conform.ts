@@ -9,7 +9,9 @@
  * so it must not be built from it. Its seams (the device, timers, the completion callbacks, the
  * other CPU) are driven by an adapter that the driver module exports as a `DriverDefinition`:
  *
- * - `create(variants)` returns a fresh `DriverAdapter` with the named bug variants switched on.
+ * - `create(variants, suite)` returns a fresh `DriverAdapter` with the named bug variants
+ *   switched on. The suite it will replay is passed along for drivers that run a whole suite
+ *   at once (the C harness runs it in one process and replays the replies); TS drivers ignore it.
  * - `adapter.reset(bounds)` puts the driver in its initial state for the suite's bounds (ring
  *   sizes, seqno widths, budgets: the same numbers the model uses) and returns what it emitted.
  * - `adapter.apply(event)` performs one model event and returns the observable outputs in the
@@ -53,7 +55,7 @@ export interface DriverDefinition {
   /** The source file, for reports. */
   file: string;
   variants: DriverVariant[];
-  create(variants: ReadonlySet<string>): DriverAdapter;
+  create(variants: ReadonlySet<string>, suite?: TestSuite): DriverAdapter;
 }
 
 /** Thrown by an adapter when the event cannot happen in the driver's current state. */
@@ -125,7 +127,7 @@ export function runSuite(
   suite: TestSuite,
   variants: readonly string[] = [],
 ): ConformResult {
-  const adapter = driver.create(new Set(variants));
+  const adapter = driver.create(new Set(variants), suite);
   let steps = 0;
   let vectors = 0;
   const base = {

@@ -236,6 +236,20 @@ static void probe_finished(int index, long rc)
 
 /* ---------- entry points and environment actions ---------- */
 
+/* The model merges probe's run after abort_c into one step; on the error path (the abort
+ * timed out: doe->dead) that run goes through free_irq(), which waits for a running handler
+ * (synchronize_irq): the model's step is possible only where it would not sleep there.
+ * (The merge is sound: before free_irq() probe only reads doe->dead, which the handler does
+ * not write.) */
+static bool probe_may_resume(const struct hjson *ev, const char **why)
+{
+	struct pci_doe *doe = the_doe();
+
+	(void)ev;
+	*why = "free_irq() would wait for the running handler (the model's step does not)";
+	return !(doe && doe->dead && kshim_irq_running(DOE_IRQ));
+}
+
 static long probe_entry(const struct hjson *ev)
 {
 	static const struct auxiliary_device_id id = { .name = "cxl_pci.doe" };
@@ -440,7 +454,7 @@ static const struct step_rule rules[] = {
 	  .enabled = can_probe, .entry = probe_entry },
 	/* probe after abort_c: to its return */
 	{ .event = "probe_resume", .action = RULE_RESUME, .context = "probe",
-	  .at = YBIT(Y_WAIT_COMPLETION) },
+	  .at = YBIT(Y_WAIT_COMPLETION), .enabled = probe_may_resume },
 	/* pci_doe_exchange_sync() up to its first sleep or its return */
 	{ .event = "call", .action = RULE_START, .context = "caller", .index_key = "caller",
 	  .payload = { { "caller", PAY_INDEX, "callers" }, { "wholeDwords", PAY_BOOL, NULL } },

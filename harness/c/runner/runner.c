@@ -5,14 +5,15 @@
  *
  *   start   -> {"harness":"mailbox-models-c","version":1,"protocol":P}
  *   {"op":"reset","bounds":{...},"options":{...}}
- *           -> {"outputs":[...],"enabled":[...],"log":[...]}
+ *           -> {"outputs":[...],"log":[...]}
  *   {"op":"apply","event":{"type":...}}
- *           -> {"outputs":[...],"enabled":[...],"log":[...]}  (the step happened)
- *           or {"refused":"why","enabled":[...]}                (not possible now; no effect)
+ *           -> {"outputs":[...],"log":[...]}   (the step happened)
+ *           or {"refused":"why"}               (not possible now; nothing happened)
  *   EOF     -> exit 0
  *
  * options: "timers": "model" (default: the adapter's timer_may_fire) or "kernel";
- * "crossed": true adds the yield points each step passed without stopping.
+ * "crossed": true adds the yield points each step passed without stopping; "enabled": true
+ * adds the events possible after the step (every payload the table's domains give).
  * A memory error ends the process in AddressSanitizer's report (stderr), a harness error
  * in "harness: ..." and exit 3; the TS side reports either at the step that caused it.
  */
@@ -37,6 +38,7 @@ static struct hjson_arena request_arena, bounds_arena;
 static const struct hjson *bounds;
 static bool kernel_timers;
 static bool report_crossed;
+static bool report_enabled;
 
 static struct hbuf outputs, log_lines, reply, crossed_lines;
 static bool first_output, first_log, first_crossed;
@@ -386,7 +388,9 @@ static void add_enabled(struct hbuf *b)
 {
 	bool first = true;
 
-	hbuf_add(b, "\"enabled\":[");
+	if (!report_enabled)
+		return;
+	hbuf_add(b, ",\"enabled\":[");
 	for (size_t i = 0; i < harness_adapter.n_rules; i++)
 		add_enabled_instances(&harness_adapter.rules[i], b, &first);
 	hbuf_add(b, "]");
@@ -406,10 +410,10 @@ static void reply_step(void)
 {
 	kshim_scan();
 	hbuf_reset(&reply);
-	hbuf_add(&reply, "{\"outputs\":[%s],\"log\":[%s],", outputs.text ? outputs.text : "",
+	hbuf_add(&reply, "{\"outputs\":[%s],\"log\":[%s]", outputs.text ? outputs.text : "",
 		 log_lines.text ? log_lines.text : "");
 	if (report_crossed)
-		hbuf_add(&reply, "\"crossed\":[%s],", crossed_lines.text ? crossed_lines.text : "");
+		hbuf_add(&reply, ",\"crossed\":[%s]", crossed_lines.text ? crossed_lines.text : "");
 	add_enabled(&reply);
 	hbuf_add(&reply, "}\n");
 	fputs(reply.text, stdout);
@@ -421,7 +425,6 @@ static void reply_refused(const char *why)
 	hbuf_reset(&reply);
 	hbuf_add(&reply, "{\"refused\":");
 	hbuf_add_string(&reply, why);
-	hbuf_add(&reply, ",");
 	add_enabled(&reply);
 	hbuf_add(&reply, "}\n");
 	fputs(reply.text, stdout);
@@ -450,6 +453,7 @@ static void do_reset(const struct hjson *request)
 	bounds = hjson_parse(&bounds_arena, bounds_text, &error);
 	kernel_timers = !strcmp(hjson_str(options, "timers", "model"), "kernel");
 	report_crossed = hjson_bool(options, "crossed", false);
+	report_enabled = hjson_bool(options, "enabled", false);
 	for (size_t i = 0; i < n_contexts; i++)
 		kctx_discard(&contexts[i].k);
 	n_contexts = 0;

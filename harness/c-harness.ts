@@ -1,0 +1,377 @@
+/**
+ * The seeds' own C as a system under test (`conform <p> --impl c`): builds harness/c/<p>/
+ * (the seed's C with the chosen patches, the kernel shim, the scheduler, the protocol's
+ * adapter table) with gcc and AddressSanitizer + UBSan, runs a whole suite through the
+ * harness's line protocol (harness/c/runner/runner.c) in one process, and hands the replies
+ * to the conformance runner as a DriverAdapter, so that the report is the same first-
+ * divergence report as for the TypeScript drivers.
+ *
+ * A memory error ends the process in the sanitizer's report; the adapter then throws at the
+ * step whose reply is missing, with that report as the message.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Output } from '../src/model/model.ts';
+import {
+  NotEnabledError,
+  type DriverAdapter,
+  type DriverDefinition,
+  type DriverVariant,
+} from '../src/testgen/conform.ts';
+import { enabledSetDifference, type EnabledSets } from '../src/testgen/enabled-sets.ts';
+import type { TestSuite, VectorEvent } from '../src/testgen/vectors.ts';
+import { applyUnifiedDiff } from './unified-diff.ts';
+
+const C_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'c');
+const SHARED_DIRS = ['kernel', 'runner'];
+const SHARED_SOURCES = ['kernel/sched.c', 'kernel/kshim.c', 'runner/runner.c', 'runner/json.c'];
+const CFLAGS = [
+  '-std=gnu11',
+  '-g',
+  '-O1',
+  '-fsanitize=address,undefined',
+  '-fno-sanitize-recover=undefined',
+  '-fno-omit-frame-pointer',
+  '-Wall',
+  '-Wno-unused-parameter',
+  '-Wno-sign-compare',
+  '-Wno-maybe-uninitialized',
+];
+/** Bump when buildCHarness() changes how it compiles: cached builds are keyed by it. */
+const BUILD_RECIPE = 2;
+/**
+ * detect_leaks=0: each vector ends with a reset that abandons the driver's objects; leaks are
+ * a property of one vector, not of the process. The ucontext warning is ASan's standard notice.
+ */
+const SANITIZER_ENV = {
+  ASAN_OPTIONS: 'detect_leaks=0:halt_on_error=1:detect_stack_use_after_return=0:print_summary=1',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+};
+
+/** A user-facing problem with the C harness (no compiler, a patch that does not apply). */
+export class CHarnessError extends Error {
+  override name = 'CHarnessError';
+}
+
+/** The C process died; the message is what it printed (the sanitizer's report). */
+export class CHarnessCrash extends Error {
+  override name = 'CHarnessCrash';
+}
+
+/** The C could do something the model cannot there, or the other way round. */
+export class EnabledSetMismatch extends Error {
+  override name = 'EnabledSetMismatch';
+}
+
+interface PatchEntry {
+  patch: string;
+  variant: string;
+  description: string;
+  source: string;
+}
+
+/** harness/c/<protocol>/harness.json */
+export interface CHarnessManifest {
+  protocol: string;
+  /** The seed's C file, as written (relative to the protocol's folder). */
+  seed: string;
+  source: string;
+  adapter: string;
+  include: string[];
+  /** The default model's fixes: applied unless their variant (the as-written code) is chosen. */
+  fixes: PatchEntry[];
+  /** Other code the model has variants for: applied only when their variant is chosen. */
+  extras: PatchEntry[];
+}
+
+export const AS_WRITTEN = 'as-written';
+
+/** The protocols that have a C harness (a folder with harness.json). */
+export function cHarnessProtocols(): string[] {
+  return readdirSync(C_ROOT)
+    .filter((name) => existsSync(join(C_ROOT, name, 'harness.json')))
+    .sort();
+}
+
+export function loadManifest(protocol: string): CHarnessManifest {
+  const file = join(C_ROOT, protocol, 'harness.json');
+  if (!existsSync(file)) {
+    const known = cHarnessProtocols().join(', ') || '(none)';
+    throw new CHarnessError(`no C harness for '${protocol}'; C harnesses: ${known}`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as CHarnessManifest;
+}
+
+/** The variants of a C harness: the seed as written, each fix left out, each extra put in. */
+export function cVariants(manifest: CHarnessManifest): DriverVariant[] {
+  return [
+    {
+      name: AS_WRITTEN,
+      description: `The seed's C as written (${manifest.source}): none of the fix patches.`,
+      source: manifest.source,
+    },
+    ...manifest.fixes.map(({ variant, description, source }) => ({
+      name: variant,
+      description,
+      source,
+    })),
+    ...manifest.extras.map(({ variant, description, source }) => ({
+      name: variant,
+      description,
+      source,
+    })),
+  ];
+}
+
+/** The patches a set of variants builds: every fix but those switched off, plus extras. */
+export function patchesFor(manifest: CHarnessManifest, variants: ReadonlySet<string>): string[] {
+  for (const name of variants) {
+    if (!cVariants(manifest).some((v) => v.name === name)) {
+      const known = cVariants(manifest)
+        .map((v) => v.name)
+        .join(', ');
+      throw new CHarnessError(
+        `unknown C variant '${name}' for ${manifest.protocol}; variants: ${known}`,
+      );
+    }
+  }
+  const fixes = variants.has(AS_WRITTEN)
+    ? []
+    : manifest.fixes.filter((fix) => !variants.has(fix.variant));
+  return [...fixes, ...manifest.extras.filter((extra) => variants.has(extra.variant))].map(
+    (entry) => entry.patch,
+  );
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? filesUnder(path) : [path];
+    })
+    .sort();
+}
+
+function compiler(): string {
+  return process.env.CC ?? 'cc';
+}
+
+function buildRoot(): string {
+  return process.env.MAILBOX_MODELS_C_BUILD ?? join(tmpdir(), 'mailbox-models-c');
+}
+
+/**
+ * Builds the harness for `protocol` with `patches` applied to the seed; returns the binary.
+ * Builds are cached by the hash of every input (sources, patches, compiler, flags).
+ */
+export function buildCHarness(protocol: string, patches: readonly string[]): string {
+  const manifest = loadManifest(protocol);
+  const protocolDir = join(C_ROOT, protocol);
+  const inputs = [...SHARED_DIRS.map((d) => join(C_ROOT, d)), protocolDir].flatMap(filesUnder);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ cc: compiler(), CFLAGS, patches, recipe: BUILD_RECIPE }));
+  for (const file of inputs) hash.update(relative(C_ROOT, file)).update(readFileSync(file));
+  const key = hash.digest('hex').slice(0, 16);
+  const dir = join(buildRoot(), `${protocol}-${key}`);
+  const binary = join(dir, protocol);
+  if (existsSync(binary)) return binary;
+
+  mkdirSync(dir, { recursive: true });
+  // The seed as written compiles from the repository's file, so that reports name its lines;
+  // a patched one from a copy in the build folder (reported as build/<file>).
+  let seedFile = join(protocolDir, manifest.seed);
+  if (patches.length > 0) {
+    let seed = readFileSync(seedFile, 'utf8');
+    for (const patch of patches) {
+      try {
+        seed = applyUnifiedDiff(seed, readFileSync(join(protocolDir, patch), 'utf8'));
+      } catch (error) {
+        throw new CHarnessError(
+          `${protocol}: ${patch} does not apply: ${(error as Error).message}`,
+        );
+      }
+    }
+    seedFile = join(dir, manifest.seed);
+    writeFileSync(seedFile, seed);
+  }
+  const tmp = `${binary}.${process.pid}.tmp`;
+  const args = [
+    ...CFLAGS,
+    `-ffile-prefix-map=${dir}=build`,
+    `-ffile-prefix-map=${dirname(C_ROOT)}/=harness/`,
+    `-DHARNESS_SEED="${seedFile}"`,
+    `-I${join(C_ROOT, 'kernel', 'include')}`,
+    ...manifest.include.map((inc) => `-I${join(protocolDir, inc)}`),
+    ...SHARED_SOURCES.map((source) => join(C_ROOT, source)),
+    join(protocolDir, manifest.adapter),
+    '-o',
+    tmp,
+  ];
+  const result = spawnSync(compiler(), args, { encoding: 'utf8' });
+  if (result.error) {
+    throw new CHarnessError(
+      `cannot run the C compiler '${compiler()}' (${(result.error as NodeJS.ErrnoException).code}): ` +
+        'install gcc (Debian: apt-get install gcc) or set CC',
+    );
+  }
+  if (result.status !== 0) {
+    throw new CHarnessError(
+      `${protocol}: the C harness does not compile:\n${result.stderr.trim()}`,
+    );
+  }
+  renameSync(tmp, binary); // atomic: a parallel build of the same key is harmless
+  return binary;
+}
+
+/** One reply of the harness process (runner.c). */
+export interface CReply {
+  outputs?: Output[];
+  log?: string[];
+  crossed?: string[];
+  enabled?: VectorEvent[];
+  refused?: string;
+  error?: string;
+}
+
+export interface CRunOptions {
+  /** "kernel": timers fire as the kernel's do; "model" (default): as the adapter's model says. */
+  timers?: 'model' | 'kernel';
+  /** Ask for the events possible after each step. */
+  enabled?: boolean;
+  /** Ask for the yield points each step passed without stopping. */
+  crossed?: boolean;
+}
+
+export interface CDriverOptions extends Pick<CRunOptions, 'timers'> {
+  /**
+   * The model's enabled events along a suite: when given, each step's C enabled set must
+   * equal the model's (a refusal test in both directions), besides the outputs.
+   */
+  modelEnabled?: (suite: TestSuite) => EnabledSets;
+}
+
+export interface CRun {
+  /** Per vector: the reply to its reset, then one per step, as far as the process got. */
+  replies: CReply[][];
+  /** The sanitizer's (or the harness's) report, when the process died. */
+  crash?: string;
+}
+
+/** The part of stderr that says what happened, without ASan's shadow-memory dump. */
+export function sanitizerReport(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .filter((line) => !/WARNING: ASan doesn't fully support makecontext/.test(line));
+  const start = lines.findIndex((line) =>
+    /ERROR: AddressSanitizer|runtime error:|^BUG: |^harness: |ERROR: LeakSanitizer/.test(line),
+  );
+  if (start < 0) return lines.join('\n').trim();
+  const shadow = lines.findIndex((line, i) => i > start && /^Shadow bytes around/.test(line));
+  const body = lines.slice(start, shadow < 0 ? undefined : shadow);
+  const summary = lines.find((line, i) => i >= (shadow < 0 ? lines.length : shadow) && /^SUMMARY:/.test(line));
+  return [...body, ...(summary ? [summary] : [])].join('\n').trim();
+}
+
+/** Runs every vector of `suite` through the harness binary, in one process. */
+export function runCSuite(
+  binary: string,
+  protocol: string,
+  suite: Pick<TestSuite, 'bounds' | 'vectors'>,
+  options: CRunOptions = {},
+): CRun {
+  const lines: string[] = [];
+  for (const vector of suite.vectors) {
+    lines.push(JSON.stringify({ op: 'reset', bounds: suite.bounds, options }));
+    for (const step of vector.steps) lines.push(JSON.stringify({ op: 'apply', event: step.event }));
+  }
+  const result = spawnSync(binary, [], {
+    input: lines.join('\n') + '\n',
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, ...SANITIZER_ENV },
+  });
+  if (result.error) throw new CHarnessError(`cannot run ${binary}: ${result.error.message}`);
+  const out = result.stdout.split('\n').filter((line) => line !== '');
+  const hello = out.length > 0 ? (JSON.parse(out[0]) as { protocol?: string }) : {};
+  if (hello.protocol !== protocol) {
+    throw new CHarnessError(
+      `${binary} is not the ${protocol} harness: ${out[0] ?? result.stderr.trim()}`,
+    );
+  }
+  const replies: CReply[][] = [];
+  let next = 1;
+  for (const vector of suite.vectors) {
+    const mine: CReply[] = [];
+    for (let i = 0; i <= vector.steps.length && next < out.length; i++) {
+      mine.push(JSON.parse(out[next++]) as CReply);
+    }
+    replies.push(mine);
+  }
+  const died = result.status !== 0 || result.signal !== null;
+  return { replies, ...(died ? { crash: sanitizerReport(result.stderr) } : {}) };
+}
+
+/** Hands recorded replies to runVector() as if the C answered step by step. */
+function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
+  let vector = -1;
+  let step = 0;
+  const reply = (): CReply => {
+    const found = run.replies[vector]?.[step++];
+    if (found) return found;
+    throw new CHarnessCrash(
+      run.crash
+        ? `the C harness died here:\n${run.crash}`
+        : 'the C harness stopped answering (no report on stderr)',
+    );
+  };
+  const outputsOf = (answer: CReply): Output[] => {
+    if (answer.error !== undefined) throw new Error(`the C harness: ${answer.error}`);
+    if (answer.refused !== undefined) throw new NotEnabledError(answer.refused);
+    const expected = enabled?.[vector]?.[step - 1];
+    const difference = expected && enabledSetDifference(expected, answer.enabled ?? [], 'the C');
+    if (difference) throw new EnabledSetMismatch(difference);
+    return answer.outputs ?? [];
+  };
+  return {
+    reset() {
+      vector++;
+      step = 0;
+      return outputsOf(reply());
+    },
+    apply() {
+      return outputsOf(reply());
+    },
+  };
+}
+
+/**
+ * The C harness of `protocol` as a DriverDefinition: each create() builds the variant (cached)
+ * and runs the whole suite once; the returned adapter replays the replies.
+ */
+export function cDriver(protocol: string, options: CDriverOptions = {}): DriverDefinition {
+  const manifest = loadManifest(protocol);
+  const { modelEnabled, ...run } = options;
+  return {
+    protocol,
+    file: relative(process.cwd(), resolve(C_ROOT, protocol, manifest.seed)),
+    variants: cVariants(manifest),
+    create(variants, suite) {
+      if (!suite) throw new CHarnessError('the C harness runs whole suites: pass the suite');
+      const binary = buildCHarness(protocol, patchesFor(manifest, variants));
+      const replies = runCSuite(binary, protocol, suite, { ...run, enabled: !!modelEnabled });
+      return recordedAdapter(replies, modelEnabled?.(suite));
+    },
+  };
+}

@@ -255,6 +255,8 @@ export interface CRunOptions {
 }
 
 export interface CDriverOptions extends Pick<CRunOptions, 'timers'> {
+  /** Run every vector even after one kills the process (a new process for the rest). */
+  restart?: boolean;
   /**
    * The model's enabled events along a suite: when given, each step's C enabled set must
    * equal the model's (a refusal test in both directions), besides the outputs.
@@ -265,8 +267,8 @@ export interface CDriverOptions extends Pick<CRunOptions, 'timers'> {
 export interface CRun {
   /** Per vector: the reply to its reset, then one per step, as far as the process got. */
   replies: CReply[][];
-  /** The sanitizer's (or the harness's) report, when the process died. */
-  crash?: string;
+  /** Per vector that killed the process: the sanitizer's (or the harness's) report. */
+  crashes: Record<number, string>;
 }
 
 /** The part of stderr that says what happened, without ASan's shadow-memory dump. */
@@ -280,20 +282,23 @@ export function sanitizerReport(stderr: string): string {
   if (start < 0) return lines.join('\n').trim();
   const shadow = lines.findIndex((line, i) => i > start && /^Shadow bytes around/.test(line));
   const body = lines.slice(start, shadow < 0 ? undefined : shadow);
-  const summary = lines.find((line, i) => i >= (shadow < 0 ? lines.length : shadow) && /^SUMMARY:/.test(line));
+  const summary = lines.find(
+    (line, i) => i >= (shadow < 0 ? lines.length : shadow) && /^SUMMARY:/.test(line),
+  );
   return [...body, ...(summary ? [summary] : [])].join('\n').trim();
 }
 
-/** Runs every vector of `suite` through the harness binary, in one process. */
-export function runCSuite(
+/** One process over `vectors`: the replies it gave, and its report if it died. */
+function runProcess(
   binary: string,
   protocol: string,
-  suite: Pick<TestSuite, 'bounds' | 'vectors'>,
-  options: CRunOptions = {},
-): CRun {
+  bounds: TestSuite['bounds'],
+  vectors: TestSuite['vectors'],
+  options: CRunOptions,
+): { replies: CReply[][]; crash?: string } {
   const lines: string[] = [];
-  for (const vector of suite.vectors) {
-    lines.push(JSON.stringify({ op: 'reset', bounds: suite.bounds, options }));
+  for (const vector of vectors) {
+    lines.push(JSON.stringify({ op: 'reset', bounds, options }));
     for (const step of vector.steps) lines.push(JSON.stringify({ op: 'apply', event: step.event }));
   }
   const result = spawnSync(binary, [], {
@@ -312,7 +317,7 @@ export function runCSuite(
   }
   const replies: CReply[][] = [];
   let next = 1;
-  for (const vector of suite.vectors) {
+  for (const vector of vectors) {
     const mine: CReply[] = [];
     for (let i = 0; i <= vector.steps.length && next < out.length; i++) {
       mine.push(JSON.parse(out[next++]) as CReply);
@@ -323,6 +328,38 @@ export function runCSuite(
   return { replies, ...(died ? { crash: sanitizerReport(result.stderr) } : {}) };
 }
 
+/**
+ * Runs every vector of `suite` through the harness binary, in one process. With `restart`, a
+ * vector that kills the process is recorded and the rest run in a new one (the differential
+ * compares every vector); without, the vectors after it get no replies (conform stops at
+ * the first divergence anyway).
+ */
+export function runCSuite(
+  binary: string,
+  protocol: string,
+  suite: Pick<TestSuite, 'bounds' | 'vectors'>,
+  options: CRunOptions = {},
+  restart = false,
+): CRun {
+  const run: CRun = { replies: [], crashes: {} };
+  let from = 0;
+  while (from < suite.vectors.length) {
+    const part = suite.vectors.slice(from);
+    const { replies, crash } = runProcess(binary, protocol, suite.bounds, part, options);
+    let done = 0;
+    while (done < part.length && replies[done]?.length === part[done].steps.length + 1) {
+      run.replies[from + done] = replies[done];
+      done++;
+    }
+    if (done === part.length) break;
+    run.replies[from + done] = replies[done] ?? [];
+    run.crashes[from + done] = crash ?? 'the C harness stopped answering (no report on stderr)';
+    if (!restart) break;
+    from += done + 1;
+  }
+  return run;
+}
+
 /** Hands recorded replies to runVector() as if the C answered step by step. */
 function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
   let vector = -1;
@@ -330,10 +367,11 @@ function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
   const reply = (): CReply => {
     const found = run.replies[vector]?.[step++];
     if (found) return found;
+    const report = run.crashes[vector];
     throw new CHarnessCrash(
-      run.crash
-        ? `the C harness died here:\n${run.crash}`
-        : 'the C harness stopped answering (no report on stderr)',
+      report === undefined
+        ? 'the C harness is not running (an earlier vector killed it)'
+        : `the C harness died here:\n${report}`,
     );
   };
   const outputsOf = (answer: CReply): Output[] => {
@@ -362,7 +400,7 @@ function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
  */
 export function cDriver(protocol: string, options: CDriverOptions = {}): DriverDefinition {
   const manifest = loadManifest(protocol);
-  const { modelEnabled, ...run } = options;
+  const { modelEnabled, restart = false, ...run } = options;
   return {
     protocol,
     file: relative(process.cwd(), resolve(C_ROOT, protocol, manifest.seed)),
@@ -370,7 +408,13 @@ export function cDriver(protocol: string, options: CDriverOptions = {}): DriverD
     create(variants, suite) {
       if (!suite) throw new CHarnessError('the C harness runs whole suites: pass the suite');
       const binary = buildCHarness(protocol, patchesFor(manifest, variants));
-      const replies = runCSuite(binary, protocol, suite, { ...run, enabled: !!modelEnabled });
+      const replies = runCSuite(
+        binary,
+        protocol,
+        suite,
+        { ...run, enabled: !!modelEnabled },
+        restart,
+      );
       return recordedAdapter(replies, modelEnabled?.(suite));
     },
   };

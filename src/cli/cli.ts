@@ -30,7 +30,8 @@ commands:
                                 [--format json|vitest] [--out FILE]
   conform <protocol>            replay suites against the driver (--suite FILE, or the three
                                 generated ones); --variant name|all for driver bug variants;
-                                --impl c: against the seed's own C (harness/c/, gcc + ASan)
+                                --impl c: against the seed's own C (harness/c/, gcc + ASan);
+                                --differential: the TS driver and the C against each other
   coverage <protocol>           states and transitions a suite covers: --suite FILE
   inspect [protocol ...]        the HTML statechart inspector: --out DIR [--trace FILE]
                                 [--suite FILE]

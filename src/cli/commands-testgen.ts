@@ -15,6 +15,7 @@ import {
 } from '../testgen/conform.ts';
 import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
 import { modelEnabledSets } from '../testgen/enabled-sets.ts';
+import { formatDisagreement, runDifferential } from '../testgen/differential.ts';
 import { GenerateError, generateSuite, xstateShortestPathsBaseline } from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { formatStateValue } from '../model/trace.ts';
@@ -294,7 +295,15 @@ function implementationFor(
         resolveConfig(model, { bounds: suite.bounds, variants: suite.variants }),
         suite,
       );
-    const driver = cDriver(protocol, { modelEnabled, ...(timers === undefined ? {} : { timers }) });
+    // With kernel timers the model's time abstraction is known to differ (a timer it lets fire
+    // early): then the question is only whether the trace's own steps happen, so refusals
+    // and outputs are compared, not what else each side could do. The differential compares
+    // the C with the TS driver, not with the model, and runs every vector.
+    const driver = cDriver(protocol, {
+      ...(timers === undefined ? {} : { timers }),
+      ...(context.values.differential ? { restart: true } : {}),
+      ...(timers === 'kernel' || context.values.differential ? {} : { modelEnabled }),
+    });
     return {
       ...driver,
       create(variants, suite) {
@@ -312,10 +321,67 @@ function implementationFor(
   }
 }
 
+/**
+ * `conform <p> --differential`: the TypeScript driver and the seed's C fed the same suites and
+ * compared with each other step by step (src/testgen/differential.ts). --variant names a
+ * variant both have (the seed as written, a finding's).
+ */
+function differential(
+  context: CommandContext,
+  driverList: readonly DriverDefinition[],
+  model: ModelDefinition,
+  suites: TestSuite[],
+): number {
+  const { io, values } = context;
+  const variants = values.variant ?? [];
+  const ts = findDriverFor(driverList, model.name);
+  const c = implementationFor({ ...context, values: { ...values, impl: 'c' } }, driverList, model);
+  for (const name of variants) {
+    if (!ts.variants.some((v) => v.name === name) || !c.variants.some((v) => v.name === name)) {
+      const common = ts.variants
+        .filter((v) => c.variants.some((w) => w.name === v.name))
+        .map((v) => v.name);
+      throw new UsageError(
+        `--differential needs a variant both have; '${name}' is not one of: ${common.join(', ') || '(none)'}`,
+      );
+    }
+  }
+  const names: [string, string] = [ts.file, 'the C'];
+  const label = variants.length > 0 ? ` --variant ${variants.join(',')}` : '';
+  let agree = true;
+  for (const suite of suites) {
+    const result = runDifferential(ts, c, suite, variants);
+    const { outputs, refused, fault } = result.agreed;
+    if (result.disagreement) {
+      agree = false;
+      io.stdout(
+        `${model.name}${label} ${result.generator}: DISAGREE at ${formatDisagreement(result.disagreement, names)}\n`,
+      );
+    } else {
+      io.stdout(
+        `${model.name}${label} ${result.generator}: ${ts.file} and the C agree on every step ` +
+          `(${result.vectors} vectors, ${result.steps} steps: ${outputs} with outputs, ` +
+          `${refused} refused by both, ${fault} failing in both)\n`,
+      );
+    }
+  }
+  return agree ? EXIT.ok : EXIT.failed;
+}
+
 function makeConform(driverList: readonly DriverDefinition[]): Command {
   return (context) => {
     const { models, io, values, positionals } = context;
     const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+    if (values.differential) {
+      if (values.impl !== undefined) throw new UsageError('--differential runs both: no --impl');
+      const suites =
+        values.suite !== undefined
+          ? [loadSuite(model, values.suite)]
+          : values.trace !== undefined
+            ? [suiteFromTraces(model, values.trace)]
+            : generateSuites(context, model);
+      return differential(context, driverList, model, suites);
+    }
     const driver = implementationFor(context, driverList, model);
     const variants = values.variant ?? [];
     const killMatrix = variants.length === 1 && variants[0] === 'all';

@@ -26,6 +26,7 @@ export function parseOptions(args: string[]) {
         report: { type: 'string' },
         format: { type: 'string' },
         impl: { type: 'string' },
+        differential: { type: 'boolean' },
         timers: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },

@@ -177,7 +177,22 @@ static bool step_enabled(const struct step_rule *r, const struct hjson *event, c
 			return false;
 		}
 		if (!w || !work_may_start(r, w)) {
-			*why = "the work is not queued";
+			static char text[128];
+
+			if (w && w->pending && r->delayed) {
+				const struct timer_list *t =
+					&container_of(w, struct delayed_work, work)->timer;
+
+				long left = (long)(t->expires - jiffies);
+
+				snprintf(text, sizeof(text),
+					 "the work's timer has not fired: %ld jiffies to its expiry, "
+					 "and it fires %lu after that at the earliest",
+					 left, kshim_timer_slack);
+				*why = text;
+			} else {
+				*why = "the work is not queued";
+			}
 			return false;
 		}
 		break;

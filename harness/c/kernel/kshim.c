@@ -166,10 +166,6 @@ void kshim_clock_advance(unsigned long n)
 
 /* ---------- locks ---------- */
 
-struct lock_wait {
-	struct kctx **owner;
-};
-
 static bool mutex_free(void *arg)
 {
 	return ((struct mutex *)arg)->owner == NULL;
@@ -177,7 +173,7 @@ static bool mutex_free(void *arg)
 
 void kshim_mutex_lock(struct mutex *m, const char *label)
 {
-	kyield(Y_LOCK, label);
+	kyield_wait(Y_LOCK, label, mutex_free, m);
 	if (m->owner && m->owner == kcurrent)
 		harness_fatal("%s: %s takes a mutex it holds (self-deadlock)", label,
 			      kcurrent ? kcurrent->name : "harness");
@@ -389,10 +385,15 @@ bool kshim_mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw
 	return was;
 }
 
-/* The works executing now. Like the kernel's busy hash, it holds pointers it never follows:
- * a work may free itself. */
+/* The works executing now, and how many times each has finished. Like the kernel's busy
+ * hash, the table holds pointers it never follows: a work may free itself. */
 #define MAX_RUNNING 16
+#define MAX_TRACKED 32
 static const struct work_struct *running_work[MAX_RUNNING];
+static struct {
+	const struct work_struct *w;
+	unsigned long done;
+} finished[MAX_TRACKED];
 
 static bool work_running(const struct work_struct *w)
 {
@@ -400,6 +401,19 @@ static bool work_running(const struct work_struct *w)
 		if (running_work[i] == w)
 			return true;
 	return false;
+}
+
+static unsigned long *done_count(const struct work_struct *w)
+{
+	for (size_t i = 0; i < MAX_TRACKED; i++)
+		if (finished[i].w == w)
+			return &finished[i].done;
+	for (size_t i = 0; i < MAX_TRACKED; i++)
+		if (!finished[i].w) {
+			finished[i].w = w;
+			return &finished[i].done;
+		}
+	harness_fatal("too many works");
 }
 
 static bool work_idle(void *arg)
@@ -432,14 +446,29 @@ bool kshim_cancel_work_sync(struct work_struct *w, const char *label)
 	return was;
 }
 
+/* flush_work(): a barrier behind the running instance and the queued one, if any; waits for
+ * both. A work queued again after the flush began is not waited for. */
+struct flush_barrier {
+	const struct work_struct *w;
+	unsigned long until;
+};
+
+static bool barrier_reached(void *arg)
+{
+	struct flush_barrier *b = arg;
+
+	return *done_count(b->w) >= b->until;
+}
+
 bool kshim_flush_work(struct work_struct *w, const char *label)
 {
-	bool busy = w->pending || work_running(w);
+	bool busy = work_running(w) || w->pending;
+	struct flush_barrier b = { w, *done_count(w) + work_running(w) + (w->pending ? 1 : 0) };
 
-	kyield(Y_WAIT_WORK, label);
 	if (w->pending && !w->queued)
 		harness_fatal("%s: flushing a work whose timer has not fired", label);
-	kblock(Y_WAIT_WORK, label, work_idle, w);
+	kyield_wait(Y_WAIT_WORK, label, barrier_reached, &b);
+	kblock(Y_WAIT_WORK, label, barrier_reached, &b);
 	return busy;
 }
 
@@ -463,6 +492,7 @@ static long worker_fn(void *arg)
 	for (size_t i = 0; i < MAX_RUNNING; i++)
 		if (running_work[i] == w)
 			running_work[i] = NULL;
+	(*done_count(w))++;
 	return 0;
 }
 
@@ -577,6 +607,87 @@ void kshim_irq_start(struct kctx *c, unsigned int irq, unsigned stop)
 	kctx_start(c, "irq", irq_fn, (void *)(intptr_t)i, stop);
 }
 
+/* ---------- kthreads and sysfs ---------- */
+
+#define MAX_KTHREADS 4
+static struct task_struct kthreads[MAX_KTHREADS];
+
+static long kthread_fn(void *arg)
+{
+	struct task_struct *t = arg;
+
+	t->result = t->fn(t->data);
+	t->exited = true;
+	return t->result;
+}
+
+struct task_struct *kshim_kthread_run(int (*fn)(void *), void *data, const char *name)
+{
+	for (int i = 0; i < MAX_KTHREADS; i++) {
+		struct task_struct *t = &kthreads[i];
+
+		if (t->fn)
+			continue;
+		snprintf(t->comm, sizeof(t->comm), "%s", name);
+		t->fn = fn;
+		t->data = data;
+		t->ctx = kshim_hooks.kthread_context(name);
+		kctx_start(t->ctx, name, kthread_fn, t, 0);
+		return t;
+	}
+	return ERR_PTR(-ENOMEM);
+}
+
+static struct task_struct *current_task(void)
+{
+	for (int i = 0; i < MAX_KTHREADS; i++)
+		if (kthreads[i].fn && kthreads[i].ctx == kcurrent)
+			return &kthreads[i];
+	return NULL;
+}
+
+bool kthread_should_stop(void)
+{
+	struct task_struct *t = current_task();
+
+	return t && t->should_stop;
+}
+
+bool kshim_signal_pending(void)
+{
+	struct task_struct *t = current_task();
+
+	return t && t->sigkill;
+}
+
+int send_sig(int sig, struct task_struct *t, int priv)
+{
+	(void)priv;
+	if (sig == SIGKILL)
+		t->sigkill = true;
+	return 0;
+}
+
+static bool kthread_exited(void *arg)
+{
+	return ((struct task_struct *)arg)->exited;
+}
+
+int kthread_stop(struct task_struct *t)
+{
+	kyield(Y_WAKE, "kthread_stop");
+	t->should_stop = true;
+	kblock(Y_WAIT_WORK, "kthread_stop", kthread_exited, t);
+	return t->result;
+}
+
+void kshim_sysfs_notify(const void *kobj, const char *attr)
+{
+	kyield(Y_WAKE, "sysfs_notify");
+	if (kshim_hooks.sysfs_notified)
+		kshim_hooks.sysfs_notified(kobj, attr);
+}
+
 /* ---------- the scan ---------- */
 
 void kshim_scan(void)
@@ -598,5 +709,7 @@ void kshim_reset(void)
 	INIT_LIST_HEAD(&timer_wheel);
 	INIT_LIST_HEAD(&worklist);
 	memset(irqs, 0, sizeof(irqs));
+	memset(kthreads, 0, sizeof(kthreads));
 	memset(running_work, 0, sizeof(running_work));
+	memset(finished, 0, sizeof(finished));
 }

@@ -41,9 +41,9 @@
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
-typedef uint64_t u64;
+typedef unsigned long long u64; /* as the kernel (int-ll64.h), so that %llx fits */
 typedef int32_t s32;
-typedef int64_t s64;
+typedef long long s64;
 typedef unsigned int gfp_t;
 typedef long long loff_t_unused;
 
@@ -336,6 +336,7 @@ bool kshim_work_running(const struct work_struct *w);
 struct device {
 	void *driver_data;
 	int refcount; /* get_device/put_device */
+	int kobj;     /* stands for the kobject sysfs_notify() names */
 };
 static inline void *dev_get_drvdata(const struct device *dev) { return dev->driver_data; }
 static inline void dev_set_drvdata(struct device *dev, void *data) { dev->driver_data = data; }
@@ -362,6 +363,43 @@ bool kshim_irq_requested(unsigned int irq);
 void kshim_irq_start(struct kctx *c, unsigned int irq, unsigned stop);
 bool kshim_irq_running(unsigned int irq);
 
+/* ---------- kthreads, signals, wall time ---------- */
+
+#ifndef SIGKILL
+#define SIGKILL 9
+#endif
+struct task_struct {
+	char comm[32];
+	struct kctx *ctx;
+	int (*fn)(void *data);
+	void *data;
+	bool should_stop, sigkill, exited;
+	int result;
+};
+/* Starts `fn` in the context the runner names `name` and runs it to its first stop. */
+#define kthread_run(fn, data, name) kshim_kthread_run(fn, data, name)
+struct task_struct *kshim_kthread_run(int (*fn)(void *), void *data, const char *name);
+bool kthread_should_stop(void);
+int kthread_stop(struct task_struct *t);
+static inline void allow_signal(int sig) { (void)sig; }
+int send_sig(int sig, struct task_struct *t, int priv);
+bool kshim_signal_pending(void);
+#define msleep(ms) kyield(Y_WAIT_DEVICE, "msleep(" #ms ")") /* the model passes no time there */
+
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
+};
+static inline void getnstimeofday64(struct timespec64 *ts)
+{
+	ts->tv_sec = (s64)(jiffies / HZ);
+	ts->tv_nsec = 0;
+}
+
+/* sysfs_notify(): user space polling the attribute wakes up and reads it. */
+#define sysfs_notify(kobj, dir, attr) kshim_sysfs_notify(kobj, attr)
+void kshim_sysfs_notify(const void *kobj, const char *attr);
+
 /* ---------- the shim's hooks into the protocol adapter (runner/adapter.h) ---------- */
 
 struct kshim_hooks {
@@ -369,6 +407,9 @@ struct kshim_hooks {
 	void (*queued_work)(struct work_struct *w);
 	void (*completed)(struct completion *c);
 	void (*freed)(void *p);
+	void (*sysfs_notified)(const void *kobj, const char *attr);
+	/* The context a kthread runs in (the runner names it after the thread). */
+	struct kctx *(*kthread_context)(const char *name);
 };
 extern struct kshim_hooks kshim_hooks;
 

@@ -54,6 +54,7 @@ static const char *const kind_names[Y_KIND_COUNT] = {
 	[Y_WAIT_IRQ] = "wait_irq",
 	[Y_WAIT_WORK] = "wait_work",
 	[Y_WAIT_LOCK] = "wait_lock",
+	[Y_WAIT_DEVICE] = "wait_device",
 	[Y_FREE] = "free",
 };
 
@@ -169,7 +170,7 @@ bool kctx_can_run(const struct kctx *c)
 {
 	switch (c->status) {
 	case KCTX_STOPPED:
-		return true;
+		return !c->wait_pred || c->wait_pred(c->wait_arg);
 	case KCTX_BLOCKED:
 		return c->wait_pred(c->wait_arg);
 	default:
@@ -210,7 +211,7 @@ size_t kctx_crossed(const char *const **labels)
 	return n_crossed;
 }
 
-void kyield(enum yield_kind kind, const char *label)
+void kyield_wait(enum yield_kind kind, const char *label, kctx_pred pred, void *arg)
 {
 	struct kctx *c = kcurrent;
 
@@ -223,7 +224,16 @@ void kyield(enum yield_kind kind, const char *label)
 	c->status = KCTX_STOPPED;
 	c->at = kind;
 	c->label = label;
+	c->wait_pred = pred;
+	c->wait_arg = arg;
 	switch_out(c);
+	c->wait_pred = NULL;
+	c->wait_arg = NULL;
+}
+
+void kyield(enum yield_kind kind, const char *label)
+{
+	kyield_wait(kind, label, NULL, NULL);
 }
 
 void kblock(enum yield_kind kind, const char *label, kctx_pred pred, void *arg)

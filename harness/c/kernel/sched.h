@@ -42,6 +42,7 @@ enum yield_kind {
 	Y_WAIT_IRQ,       /* free_irq / synchronize_irq waiting for a running handler */
 	Y_WAIT_WORK,      /* cancel_*_sync / flush waiting for a running work */
 	Y_WAIT_LOCK,      /* a contended lock */
+	Y_WAIT_DEVICE,    /* asleep in a device call (scif_accept, scif_poll) */
 	Y_FREE,           /* kfree */
 	Y_KIND_COUNT
 };
@@ -93,6 +94,9 @@ void kctx_discard(struct kctx *c);
 
 /* Called by the shim: a yield point of kind `kind` just before (or after) an operation. */
 void kyield(enum yield_kind kind, const char *label);
+/* A yield point just before an operation that sleeps unless pred(arg): a context stopped
+ * there can run on (kctx_can_run) only when it would not sleep at once. */
+void kyield_wait(enum yield_kind kind, const char *label, kctx_pred pred, void *arg);
 /* Called by the shim: sleep until pred(arg); returns at once when it already holds. */
 void kblock(enum yield_kind kind, const char *label, kctx_pred pred, void *arg);
 

@@ -309,10 +309,11 @@ static unsigned doe_irq(void)
 	return DOE_IRQ;
 }
 
-static struct work_struct *statemachine(void)
+static struct work_struct *statemachine(const struct hjson *ev)
 {
 	struct pci_doe *doe = the_doe();
 
+	(void)ev;
 	return doe ? &doe->statemachine.work : NULL;
 }
 

@@ -58,10 +58,12 @@ struct step_rule {
 	/* RULE_START: the entry point, run inside the new context. It must read what it needs
 	 * from `event` before its first yield point (the event is gone after the step). */
 	long (*entry)(const struct hjson *event);
-	/* RULE_ENV: the action. RULE_IRQ: what taking the interrupt does first (the MSI is
-	 * consumed). May be NULL for RULE_IRQ. */
+	/* RULE_ENV: the action. Otherwise what the environment does just before the context
+	 * runs (RULE_IRQ: the MSI is consumed; RULE_RESUME: the device wakes the sleeper, so
+	 * `enabled` alone says whether the step can happen; RULE_WORK: the hardware's answer
+	 * the work will read). May be NULL except for RULE_ENV. */
 	void (*act)(const struct hjson *event);
-	struct work_struct *(*work)(void);  /* RULE_WORK */
+	struct work_struct *(*work)(const struct hjson *event); /* RULE_WORK */
 	bool delayed;                       /* RULE_WORK: it is a delayed_work's work */
 	unsigned (*irq)(void);              /* RULE_IRQ */
 };

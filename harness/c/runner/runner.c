@@ -79,6 +79,11 @@ struct kctx *harness_context(const char *name, int index)
 	return &contexts[n_contexts++].k;
 }
 
+static struct kctx *kthread_context(const char *name)
+{
+	return harness_context(name, -1);
+}
+
 int harness_context_index(const struct kctx *c)
 {
 	for (size_t i = 0; i < n_contexts; i++)
@@ -164,13 +169,14 @@ static bool step_enabled(const struct step_rule *r, const struct hjson *event, c
 			*why = "that context is not waiting there";
 			return false;
 		}
-		if (!kctx_can_run(c)) {
-			*why = "that context is asleep";
+		if (!r->act && !kctx_can_run(c)) {
+			*why = c->status == KCTX_BLOCKED ? "that context is asleep"
+							 : "that context would sleep at once";
 			return false;
 		}
 		break;
 	case RULE_WORK: {
-		struct work_struct *w = r->work();
+		struct work_struct *w = r->work(event);
 
 		if (c->status != KCTX_IDLE) {
 			*why = "the worker is busy";
@@ -300,11 +306,15 @@ static void perform(const struct step_rule *r, const struct hjson *event)
 		kctx_start(c, name, start_trampoline, NULL, r->stop);
 		break;
 	case RULE_RESUME:
+		if (r->act)
+			r->act(event);
 		kctx_resume(c, r->stop);
 		break;
 	case RULE_WORK: {
-		struct work_struct *w = r->work();
+		struct work_struct *w = r->work(event);
 
+		if (r->act)
+			r->act(event);
 		if (!w->queued) /* the model lets its timer fire now (work_may_start) */
 			kshim_timer_fire(&container_of(w, struct delayed_work, work)->timer);
 		kshim_run_work(c, name, w, r->stop);
@@ -485,6 +495,7 @@ int main(void)
 	static char line[1 << 16];
 
 	kshim_hooks.log = on_log;
+	kshim_hooks.kthread_context = kthread_context;
 	printf("{\"harness\":\"mailbox-models-c\",\"version\":1,\"protocol\":\"%s\"}\n",
 	       harness_adapter.protocol);
 	fflush(stdout);

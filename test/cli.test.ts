@@ -1,20 +1,35 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli/cli.ts';
+import type { ModelDefinition } from '../src/model/model.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
-async function run(args: string[]) {
+async function run(args: string[], models: ModelDefinition[] = [toyModel], progressMs?: number) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     stderrIsTty: false,
+    ...(progressMs === undefined ? {} : { progressMs }),
   };
-  const code = await main(args, [toyModel], io);
+  const code = await main(args, models, io);
   return { code, stdout, stderr };
 }
+
+/** The toy model with `accept-any-seq` flagged as the seed's code as written. */
+const toyWithFinding: ModelDefinition = {
+  ...toyModel,
+  variants: toyModel.variants.map((v) =>
+    v.name === 'accept-any-seq' ? { ...v, finding: true } : v,
+  ),
+};
+
+const scratch = mkdtempSync(join(tmpdir(), 'cli-test-'));
 
 describe('mailbox-models CLI (in process, toy model)', () => {
   it('check exits 0 when every property holds and prints a JSON document with --json', async () => {
@@ -50,14 +65,17 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     expect(stdout).toMatch(/ {3}4\. reply\(seq=1, id=0\)/);
   });
 
-  it('check of several protocols ends with a one-line-per-protocol summary', async () => {
+  it('check of several protocols ends with a summary per protocol', async () => {
     let stdout = '';
     const io: CliIo = { stdout: (t) => void (stdout += t), stderr: () => {}, stderrIsTty: false };
     const twin = { ...toyModel, name: 'toy-twin' };
     expect(await main(['check'], [toyModel, twin], io)).toBe(0);
     const summary = stdout.slice(stdout.indexOf('summary'));
-    expect(summary).toMatch(/^toy +25 +66 +6 +\d+\.\d\d +all 5 hold$/m);
-    expect(summary).toMatch(/^toy-twin +25 +66 /m);
+    expect(summary).toMatch(
+      /^toy {7}model: all 5 hold, proven at bounds seqMod=4 requests=3 wire=2; deep bounds seqMod=6 requests=3 wire=2 not run \(check --deep\)$/m,
+    );
+    expect(summary).toMatch(/^toy-twin {2}model: all 5 hold/m);
+    expect(stdout).toMatch(/^ {4}25 states, 66 transitions, depth 6, /m);
   });
 
   it('check --workers gives the same verdicts and counterexample, and says who expanded', async () => {
@@ -83,6 +101,14 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     ]);
     const text = await run(['check', 'toy', '--workers', '2']);
     expect(text.stdout).toMatch(/2 worker threads expanded \d+ of the states/);
+    // More workers than cores only wait for each other: capped, and said so.
+    const many = await run(['check', 'toy', '--workers', '1000', '--json']);
+    const cores = availableParallelism();
+    expect(many.stderr).toBe(
+      `mailbox-models: --workers 1000: using ${cores}, the cores of this machine\n`,
+    );
+    const [capped] = JSON.parse(many.stdout).results;
+    expect(capped.parallel?.workers ?? 1).toBe(cores);
     expect((await run(['check', 'toy', '--workers', '0'])).stderr).toMatch(
       /--workers must be at least 1/,
     );
@@ -104,7 +130,10 @@ describe('mailbox-models CLI (in process, toy model)', () => {
       ['check', 'toy', '--variant', 'nope'],
       /unknown variant 'nope' for toy; valid variants: accept-any-seq, no-timeout/,
     ],
-    [['check', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [
+      ['check', '--frobnicate'],
+      /unknown option '--frobnicate' for check; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report, --help\n$/,
+    ],
     [['explode'], /unknown command 'explode'/],
     [['fuzz'], /name a protocol/],
     [['sweep', 'toy'], /sweep needs at least one --bound/],
@@ -168,14 +197,22 @@ describe('mailbox-models CLI (in process, toy model)', () => {
   });
 
   it('check --deep starts from the deep bounds, and --bound still overrides them', async () => {
+    const runOf = (json: { protocols: Array<{ model: { result: number } }>; results: unknown[] }) =>
+      json.results[json.protocols[0].model.result] as { bounds: Record<string, number> };
     const deep = JSON.parse((await run(['check', 'toy', '--deep', '--json'])).stdout);
-    expect(deep.results[0].bounds.seqMod).toBe(6);
+    expect(deep.results[deep.protocols[0].deep.result].bounds.seqMod).toBe(6);
     const both = JSON.parse(
       (await run(['check', 'toy', '--deep', '--bound', 'seqMod=5', '--json'])).stdout,
     );
-    expect(both.results[0].bounds.seqMod).toBe(5);
+    expect(runOf(both).bounds.seqMod).toBe(5);
+    expect(both.protocols[0].deep.status).toBe('same');
     const plain = JSON.parse((await run(['check', 'toy', '--json'])).stdout);
-    expect(plain.results[0].bounds.seqMod).toBe(4);
+    expect(runOf(plain).bounds.seqMod).toBe(4);
+    // One configuration (--variant): --deep starts it from the deep bounds.
+    const variant = JSON.parse(
+      (await run(['check', 'toy', '--deep', '--variant', 'no-timeout', '--json'])).stdout,
+    );
+    expect(variant.results[0].bounds.seqMod).toBe(6);
   });
 
   it('sweep prints a table and exits 1 where a combination fails', async () => {
@@ -200,6 +237,289 @@ describe('mailbox-models CLI (in process, toy model)', () => {
   });
 });
 
+describe('the main job: findings beside the fixed model', () => {
+  it('check runs the default model and each finding, and says what each fails in how many steps', async () => {
+    const { code, stdout } = await run(['check'], [toyWithFinding]);
+    expect(code).toBe(0); // the fixed model holds and the finding still fails
+    const json = JSON.parse((await run(['check', '--json'], [toyWithFinding])).stdout);
+    const [protocol] = json.protocols;
+    const [finding] = protocol.findings;
+    expect(finding.variant).toBe('accept-any-seq');
+    expect(json.results[finding.result].variants).toEqual(['accept-any-seq']);
+    expect(json.results[protocol.model.result].variants).toEqual([]);
+    // Each reported length is its counterexample's, and the one the variant check prints.
+    const traces = json.results[finding.result].properties.filter(
+      (p: { holds: boolean }) => p.holds === false,
+    );
+    expect(finding.fails.map((f: { property: string }) => f.property).sort()).toEqual(
+      traces.map((p: { name: string }) => p.name).sort(),
+    );
+    for (const fail of finding.fails) {
+      const trace = traces.find((p: { name: string }) => p.name === fail.property).trace;
+      expect(fail.steps).toBe(trace.steps.length);
+      expect(fail.declared).toBe(true);
+    }
+    const reply = finding.fails.find(
+      (f: { property: string }) => f.property === 'reply-matches-request',
+    );
+    expect(reply.steps).toBe(4);
+    expect(stdout).toMatch(/^ {2}seed as written: variant accept-any-seq \(test fixture\)$/m);
+    expect(stdout).toMatch(/^ {4}FAIL reply-matches-request in 4 steps: /m);
+    const lengths = finding.fails.map(
+      (f: { property: string; steps: number }) => `${f.property} (${f.steps} steps)`,
+    );
+    expect(stdout).toContain(`toy  seed as written: fails ${lengths.join(', ')}\n`);
+    expect(stdout).toMatch(
+      /^ {5}default \(fixed\) model: all 5 hold, proven at bounds seqMod=4 requests=3 wire=2; deep bounds seqMod=6 requests=3 wire=2 not run \(check --deep\)$/m,
+    );
+    expect(protocol.deep).toEqual({
+      bounds: { seqMod: 6, requests: 3, wire: 2 },
+      status: 'not-run',
+    });
+  });
+
+  it('check --deep also proves the default model at its deep bounds', async () => {
+    const { code, stdout } = await run(['check', '--deep'], [toyWithFinding]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /default \(fixed\) model: all 5 hold, proven at bounds seqMod=4 requests=3 wire=2 and deep bounds seqMod=6 requests=3 wire=2$/m,
+    );
+    const json = JSON.parse((await run(['check', '--deep', '--json'], [toyWithFinding])).stdout);
+    const [protocol] = json.protocols;
+    expect(protocol.deep.status).toBe('explored');
+    expect(json.results[protocol.deep.result].bounds).toEqual({ seqMod: 6, requests: 3, wire: 2 });
+  });
+
+  it('a finding that no longer fails what it declares is lost: exit 1', async () => {
+    const lost: ModelDefinition = {
+      ...toyModel,
+      variants: [
+        // no-timeout does not break reply-matches-request.
+        { ...toyModel.variants[1], breaks: ['reply-matches-request'], finding: true },
+      ],
+    };
+    const { code, stdout } = await run(['check'], [lost]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /^ {4}LOST reply-matches-request: holds, though the variant declares that it breaks it$/m,
+    );
+    expect(stdout).toMatch(/LOST: reply-matches-request \(no-timeout\)/);
+  });
+
+  it('a default model that fails is a regression: exit 1 with its counterexample', async () => {
+    const broken: ModelDefinition = {
+      ...toyModel,
+      build: (config) =>
+        toyModel.build({ ...config, variants: new Set([...config.variants, 'accept-any-seq']) }),
+    };
+    const { code, stdout } = await run(['check'], [broken]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /model at seqMod=4 requests=3 wire=2: FAILS reply-matches-request \(4 steps\)/,
+    );
+    expect(stdout).toMatch(/^ {7} {3}4\. reply\(seq=1, id=0\)/m);
+  });
+
+  it('the report links each finding to its counterexample, drawn on the variant', async () => {
+    const dir = join(scratch, 'report');
+    const { code, stdout } = await run(['check', '--report', dir, '--json'], [toyWithFinding]);
+    expect(code).toBe(0);
+    const [finding] = JSON.parse(stdout).protocols[0].findings;
+    const index = readFileSync(join(dir, 'index.html'), 'utf8');
+    for (const fail of finding.fails) {
+      const [file, hash] = fail.counterexample.slice(dir.length + 1).split('#');
+      expect(file).toBe('toy--accept-any-seq.html');
+      // The index links it (escaped as HTML), and the page holds that trace on the variant.
+      expect(index).toContain(`href="${file}#${hash.replace(/&/g, '&amp;')}"`);
+      const page = readFileSync(join(dir, file), 'utf8');
+      const data = JSON.parse(/id="inspector-data">(.*?)<\/script>/s.exec(page)![1]);
+      expect(data.config.variants).toEqual(['accept-any-seq']);
+      const trace = data.traces.find((t: { name: string }) => t.name === fail.property);
+      expect(trace.events).toHaveLength(fail.steps);
+      expect(new URLSearchParams(hash).get('trace')).toBe(fail.property);
+    }
+    expect(existsSync(join(dir, 'toy.html'))).toBe(true);
+  });
+});
+
+describe('inspect --trace: a trace is shown where it was recorded', () => {
+  const other: ModelDefinition = { ...toyModel, name: 'other' };
+  const both = [toyModel, other];
+  const checkJson = async (protocol: string, variant: string) => {
+    const file = join(scratch, `${protocol}-${variant}.json`);
+    const { stdout } = await run(['check', protocol, '--variant', variant, '--json'], both);
+    writeFileSync(file, stdout);
+    return file;
+  };
+
+  it('a trace of another protocol is a usage error, never dropped', async () => {
+    const file = await checkJson('other', 'accept-any-seq');
+    const { code, stderr } = await run(
+      ['inspect', 'toy', '--trace', file, '--out', join(scratch, 'x')],
+      both,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `mailbox-models: ${file} holds traces of other, not of toy: name other, or leave the protocol out\n`,
+    );
+    // Without a protocol, the file says which.
+    const out = join(scratch, 'other-report');
+    expect((await run(['inspect', '--trace', file, '--out', out], both)).code).toBe(0);
+    expect(existsSync(join(out, 'other--accept-any-seq.html'))).toBe(true);
+    expect(existsSync(join(out, 'toy.html'))).toBe(false);
+  });
+
+  it('a recorded trace is shown under its own variants; other options for it are refused', async () => {
+    const file = await checkJson('toy', 'accept-any-seq');
+    const out = join(scratch, 'recorded');
+    const { code, stdout } = await run(['inspect', 'toy', '--trace', file, '--out', out], both);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^toy--accept-any-seq\.html: rendered in /m);
+    const page = readFileSync(join(out, 'toy--accept-any-seq.html'), 'utf8');
+    const data = JSON.parse(/id="inspector-data">(.*?)<\/script>/s.exec(page)![1]);
+    expect(data.config.variants).toEqual(['accept-any-seq']);
+    const conflicting = await run(
+      ['inspect', 'toy', '--trace', file, '--variant', 'no-timeout', '--out', out],
+      both,
+    );
+    expect(conflicting.code).toBe(2);
+    expect(conflicting.stderr).toMatch(
+      /was recorded under seqMod=4 requests=3 wire=2 with variant accept-any-seq, and is shown there/,
+    );
+  });
+
+  it('events that do not fit the model are a usage error naming the step', async () => {
+    const file = join(scratch, 'events.json');
+    writeFileSync(file, JSON.stringify([{ type: 'send' }, { type: 'send' }]));
+    const { code, stderr } = await run([
+      'inspect',
+      'toy',
+      '--trace',
+      file,
+      '--out',
+      join(scratch, 'y'),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /trace 'run' does not fit toy at seqMod=4 requests=3 wire=2: event \{"type":"send"\} is not enabled after 1 steps/,
+    );
+  });
+});
+
+describe('CLI papercuts (each was seen on main at 77955f4)', () => {
+  it('list shows every bound with its default, range and deep value, and marks findings', async () => {
+    const { code, stdout } = await run(['list'], [toyWithFinding]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('seqMod=4 (1..16, deep 6)');
+    expect(stdout).toContain('requests=3 (0..8, deep 3)');
+    expect(stdout).toMatch(/variants: accept-any-seq \(seed as written\), no-timeout$/m);
+  });
+
+  it('a negative number is a value, not an option', async () => {
+    const { code, stdout } = await run(['fuzz', 'toy', '--seed', '-5', '--runs', '5']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/seed -5$/m);
+    const negative = await run(['check', 'toy', '--max-states', '-1']);
+    expect(negative.stderr).toBe('mailbox-models: --max-states must be at least 1, got -1\n');
+  });
+
+  it('an option the command does not read is a usage error, naming the ones it does', async () => {
+    const runs = await run(['check', 'toy', '--runs', '5']);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toBe(
+      'mailbox-models: check does not take --runs; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report\n',
+    );
+    const path = await run(['fuzz', 'toy', '--path', '1:2']);
+    expect(path.code).toBe(2);
+    expect(path.stderr).toMatch(/--path replays a failure only with the --seed printed beside it/);
+    const tour = await run(['generate', 'toy', '--suite', 'tour', '--seed', '3']);
+    expect(tour.code).toBe(2);
+    expect(tour.stderr).toMatch(/--seed shapes only --suite random/);
+  });
+
+  it('a repeated bound or option is an error, not the last one silently', async () => {
+    const bound = await run(['check', 'toy', '--bound', 'seqMod=2', '--bound', 'seqMod=3']);
+    expect(bound.code).toBe(2);
+    expect(bound.stderr).toBe(
+      'mailbox-models: --bound seqMod is given twice (seqMod=2, seqMod=3)\n',
+    );
+    const seed = await run(['fuzz', 'toy', '--seed', '1', '--seed', '2']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toBe('mailbox-models: --seed is given 2 times; give it once\n');
+  });
+
+  it('a seed beyond 32 bits is refused, not wrapped to 0', async () => {
+    const { code, stderr } = await run(['fuzz', 'toy', '--seed', '1099511627776']);
+    expect(code).toBe(2);
+    expect(stderr).toBe('mailbox-models: --seed must be at most 2147483647, got 1099511627776\n');
+  });
+
+  it('fuzz --path that is no replay path is a usage error, not an internal error', async () => {
+    const { code, stderr } = await run(['fuzz', 'toy', '--seed', '1', '--path', 'zz:yy']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--path must be a replay path like 12:0:3/);
+  });
+
+  it('an output path that is a file, or under /proc, is a usage error (no hang)', async () => {
+    const file = join(scratch, 'a-file');
+    writeFileSync(file, 'x');
+    const onFile = await run(['inspect', 'toy', '--out', file]);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toBe(
+      `mailbox-models: cannot write ${file}: it is a file, not a directory\n`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    for (const args of [
+      ['inspect', 'toy', '--out', '/proc/mailbox-models-x'],
+      ['check', 'toy', '--report', '/proc/mailbox-models-x'],
+    ]) {
+      const { code, stderr } = await run(args);
+      expect(code).toBe(2);
+      expect(stderr).toBe(
+        'mailbox-models: cannot write /proc/mailbox-models-x: /proc does not take new files\n',
+      );
+    }
+  });
+
+  it('every output path wants its parent to exist: generate --out and inspect --out alike', async () => {
+    const missing = join(scratch, 'no-such-dir');
+    const generate = await run([
+      'generate',
+      'toy',
+      '--suite',
+      'tour',
+      '--out',
+      join(missing, 'x.json'),
+    ]);
+    const inspect = await run(['inspect', 'toy', '--out', join(missing, 'report')]);
+    for (const result of [generate, inspect]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`no such directory ${missing}\\n$`));
+    }
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('fuzz takes --runs 1e3 and reports progress while it runs', async () => {
+    const { code, stdout, stderr } = await run(
+      ['fuzz', 'toy', '--runs', '1e3', '--seed', '7'],
+      [toyModel],
+      0,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/fuzz: 1000 walks of up to 200 steps, seed 7/);
+    expect(stderr).toMatch(/^toy: [\d,]+ walks, [\d,]+ walks\/s$/m);
+  });
+
+  it('generate prints its summary without xstate/graph benchmark lines', async () => {
+    const out = join(scratch, 'tour.json');
+    const { code, stdout } = await run(['generate', 'toy', '--suite', 'tour', '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^toy tour: \d+ vectors/);
+    expect(stdout).not.toMatch(/xstate\/graph/);
+  });
+});
+
 describe('the installed bin', () => {
   const exec = promisify(execFile);
   it('prints one line and exits 2 for an unknown protocol', async () => {
@@ -209,5 +529,17 @@ describe('the installed bin', () => {
     expect(error.code).toBe(2);
     expect(error.stderr.trim().split('\n')).toHaveLength(1);
     expect(error.stderr).toMatch(/^mailbox-models: unknown protocol 'no-such-protocol'/);
+  });
+
+  it('exits quietly when its reader goes away (list | head)', async () => {
+    const child = spawn('node', ['bin/mailbox-models.js', 'list'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

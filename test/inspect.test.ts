@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { resolveConfig } from '../src/model/config.ts';
 import { explore } from '../src/explore/explore.ts';
-import { activeStates, chartOf } from '../src/inspect/chart.ts';
+import { activeStates, chartOf, guardCondition } from '../src/inspect/chart.ts';
 import {
   DIAGRAM_END,
   DIAGRAM_START,
@@ -12,7 +16,10 @@ import {
 import { stopElk } from '../src/inspect/elk-runner.ts';
 import { jsonForScript } from '../src/inspect/escape.ts';
 import { toDot, toMermaid } from '../src/inspect/export.ts';
-import { layoutChart } from '../src/inspect/layout.ts';
+import { labelText, layoutChart } from '../src/inspect/layout.ts';
+import { lanesOf } from '../src/inspect/lanes.ts';
+import { CHECKPOINT, pageTrace } from '../src/inspect/page-data.ts';
+import { citedRanges } from '../src/inspect/sources.ts';
 import { renderProtocolPage } from '../src/inspect/report.ts';
 import { replayEvents } from '../src/inspect/replay.ts';
 import { elementIds, renderSvg } from '../src/inspect/svg.ts';
@@ -23,6 +30,11 @@ import { toyModel } from './fixtures/toy-mailbox.ts';
 afterAll(stopElk);
 
 const toySystem = () => new ModelSystem(toyModel, resolveConfig(toyModel));
+
+/** The JSON a page embeds for its script. */
+function pageData(html: string) {
+  return JSON.parse(/id="inspector-data">(.*?)<\/script>/s.exec(html)![1]);
+}
 
 /** Ids that appear as `id="…"` in markup, unescaped. */
 function idsIn(markup: string): Set<string> {
@@ -120,8 +132,9 @@ describe('SVG', () => {
       // Guarded alternatives of one event are separate elements with separate label text.
       expect(ids).toContain('edge:toy.host.WAITING:reply:0');
       expect(ids).toContain('edge:toy.host.WAITING:reply:1');
-      expect(svg).toContain('reply [seqMatches] #1');
-      expect(svg).toContain('reply #2');
+      // Each reads by its guard; no #n is needed when the texts differ.
+      expect(svg).toContain('>reply [seqMatches]<');
+      expect(svg).toMatch(/>reply</);
       // Initial marker into IDLE, and the user-space arrowheads the issue asks for.
       expect(svg).toContain('data-initial="toy.host"');
       expect(svg).toContain('markerUnits="userSpaceOnUse"');
@@ -226,30 +239,192 @@ describe('Mermaid and DOT export', () => {
 });
 
 describe('page data', () => {
-  it('a replayed trace has the active states and transitions of each step', async () => {
+  it('a replayed trace has the active states, transitions and context changes of each step', async () => {
     const system = toySystem();
     const trace = replayEvents(system, [{ type: 'send' }, { type: 'reply', seq: 1, id: 0 }]);
     const page = await renderProtocolPage({
       model: toyModel,
       traces: [{ name: 'run', description: 'run', trace }],
     });
-    const data = JSON.parse(
-      /id="inspector-data">(.*?)<\/script>/s.exec(page.html)![1].replace(/\\u003c/g, '<'),
+    const data = pageData(page.html);
+    const [run] = data.traces;
+    const active = run.configs.map((c: number) =>
+      run.configurations[c].active.map((i: number) => data.states[i].id),
     );
-    const steps = data.traces[0].steps;
-    expect(steps.map((s: { active: string[] }) => s.active.at(-2))).toEqual([
+    expect(active.map((ids: string[]) => ids.at(-2))).toEqual([
       'toy.host.IDLE',
       'toy.host.WAITING',
       'toy.host.IDLE',
     ]);
-    expect(steps[1].taken).toEqual(['toy.host.IDLE:send:0']);
-    expect(steps[2].taken).toEqual(['toy.host.WAITING:reply:0']);
-    expect(steps[1].changes.map((c: { key: string }) => c.key)).toEqual([
-      'seq',
-      'current',
-      'issued',
-      'wire',
+    const labels = run.taken.map((ts: number[]) => ts.map((t) => data.transitions[t].label));
+    expect(labels).toEqual([['toy.host.IDLE:send:0'], ['toy.host.WAITING:reply:0']]);
+    expect(run.changes[1].map((c: [string]) => c[0])).toEqual(['seq', 'current', 'issued', 'wire']);
+    expect(run.checkpoints[0]).toEqual(trace.initial.context);
+    expect(run.outputs).toEqual({ 2: [{ type: 'complete', id: 0, rc: 0 }] });
+  });
+
+  it('keeps a whole context only every CHECKPOINT steps', () => {
+    const system = toySystem();
+    const chart = chartOf(system.instance.machine);
+    // Page data does not replay: a long trace made of a short one's steps, over and over.
+    const short = replayEvents(system, [{ type: 'send' }, { type: 'timeout' }, { type: 'send' }]);
+    const long = {
+      ...short,
+      steps: Array.from({ length: 2 * CHECKPOINT + 10 }, (_, i) => short.steps[i % 3]),
+    };
+    const page = pageTrace(chart, 'long', 'long', long);
+    expect(Object.keys(page.checkpoints).map(Number)).toEqual([0, CHECKPOINT, 2 * CHECKPOINT]);
+    expect(page.checkpoints[CHECKPOINT]).toEqual(long.steps[CHECKPOINT - 1].context);
+    expect(page.changes).toHaveLength(long.steps.length + 1);
+    // Two distinct configurations (IDLE, WAITING) however long the trace.
+    expect(page.configurations).toHaveLength(2);
+  });
+
+  it('merges a trace that is already on the page (a counterexample saved to a file)', async () => {
+    const model = { ...toyModel };
+    const exploration = explore(model, { variants: ['accept-any-seq'] });
+    const failing = exploration.properties.find((p) => p.name === 'reply-matches-request')!;
+    const page = await renderProtocolPage({
+      model,
+      request: { variants: ['accept-any-seq'] },
+      exploration,
+      traces: [
+        { name: 'reply-matches-request', description: 'from cex.json', trace: failing.trace! },
+      ],
+    });
+    const names = pageData(page.html).traces.map((t: { name: string }) => t.name);
+    expect(names.filter((n: string) => n.startsWith('reply-matches-request'))).toEqual([
+      'reply-matches-request',
     ]);
+    expect(page.file).toBe('toy--accept-any-seq.html');
+  });
+});
+
+describe('readable labels and folded arrows', () => {
+  it('reads an inline guard as its condition', () => {
+    expect(guardCondition("({ context }) => context.mode === 'POLL'")).toBe("mode === 'POLL'");
+    expect(guardCondition('({context})=>context.mode==="EVENTS"&&!context.busy')).toBe(
+      'mode==="EVENTS"&&!busy',
+    );
+    expect(guardCondition('({ context }) => { return context.n > 1; }')).toBe('n > 1');
+    expect(guardCondition('({ context }) => { const a = 1; return a; }')).toBe('');
+    expect(guardCondition('function guard() { return true; }')).toBe('');
+  });
+
+  /** One state with three guarded alternatives of one event to one target, and a description. */
+  const bundleModel = defineModel<{ n: number }, { type: string }>({
+    name: 'bundle',
+    title: 'bundle',
+    seed: 'sources/fixture.txt',
+    bounds: [],
+    variants: [],
+    build() {
+      const machine = setup({
+        types: {} as { context: { n: number }; events: { type: string } },
+      }).createMachine({
+        id: 'b',
+        context: { n: 0 },
+        initial: 'A',
+        states: {
+          A: {
+            on: {
+              go: [0, 1, 2].map((k) => ({
+                guard: ({ context }: { context: { n: number } }) => context.n % 3 === k,
+                target: 'B',
+                actions: assign({ n: ({ context }) => context.n + k }),
+              })),
+              step: {
+                target: 'B',
+                description: 'efx_mcdi_poll reads the response (sources/fixture.txt:3)',
+              },
+            },
+          },
+          B: { on: { back: { target: 'A', meta: { source: 'sources/fixture.txt:5-6' } } } },
+        },
+      });
+      return {
+        machine,
+        properties: [],
+        events: () => [{ type: 'go' }, { type: 'step' }, { type: 'back' }],
+      };
+    },
+  });
+
+  it('folds same-source, same-event, same-target alternatives into one arrow `event ×n`', async () => {
+    const chart = chartOf(bundleModel.build(resolveConfig(bundleModel)).machine);
+    const layout = await layoutChart(chart);
+    const svg = renderSvg(chart, layout);
+    const go = chart.transitions.filter((t) => t.event === 'go').map((t) => t.label);
+    expect(go).toHaveLength(3);
+    expect(layout.edges.filter((e) => e.transition.event === 'go')).toHaveLength(1);
+    expect(svg).toContain('>go ×3<');
+    const folded = /data-edges="([^"]*)"/.exec(svg)![1].replace(/&quot;/g, '"');
+    expect(JSON.parse(folded)).toEqual(go);
+    // A description says what the step does; its citation is shown apart, not on the arrow.
+    expect(svg).toContain('>step: efx_mcdi_poll reads the response<');
+    // Each alternative keeps its own text (condition) for the panel and coverage lists.
+    expect(labelText(chart, chart.transitions[0])).toBe('go [n % 3 === k] #1');
+  });
+
+  it('shows the cited source lines of a property, a transition and a state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sources-'));
+    writeFileSync(
+      join(dir, 'fixture.txt'),
+      [
+        'line one',
+        'line two',
+        'efx_mcdi_poll();',
+        'line four',
+        'spin_lock();',
+        'spin_unlock();',
+        'x',
+      ].join('\n'),
+    );
+    const page = await renderProtocolPage({
+      model: bundleModel,
+      sourcesDir: pathToFileURL(dir + '/'),
+    });
+    const data = pageData(page.html);
+    const step = data.transitions.find((t: { event?: string; label: string }) =>
+      t.label.endsWith(':step:0'),
+    );
+    expect(data.sources[step.cites]).toEqual([
+      {
+        file: 'sources/fixture.txt',
+        from: 3,
+        to: 3,
+        start: 1,
+        lines: ['line one', 'line two', 'efx_mcdi_poll();', 'line four', 'spin_lock();'],
+      },
+    ]);
+    const back = data.transitions.find((t: { label: string }) => t.label.endsWith(':back:0'));
+    expect(data.sources[back.cites][0].lines).toContain('spin_unlock();');
+    expect(citedRanges('sources/a.txt:4 (x) and 7-9, seed:2', 'sources/s.txt')).toEqual([
+      { file: 'sources/a.txt', from: 4, to: 4 },
+      { file: 'sources/a.txt', from: 7, to: 9 },
+      { file: 'sources/s.txt', from: 2, to: 2 },
+    ]);
+  });
+
+  it('puts every transition in a lane: regions by default, or the lanes a model declares', () => {
+    const chart = chartOf(toySystem().instance.machine);
+    const derived = lanesOf(chart);
+    expect(derived.lanes.map((l) => [l.name, l.device])).toEqual([
+      ['host', false],
+      ['device', true],
+    ]);
+    const laneOf = (label: string, lanes = derived) =>
+      lanes.lanes[lanes.ofTransition[chart.transitions.findIndex((t) => t.label === label)]].name;
+    expect(laneOf('toy.host.IDLE:send:0')).toBe('host');
+    expect(laneOf('toy.device:lose:0')).toBe('device');
+    const declared = lanesOf(chart, [
+      { name: 'the wire', events: ['lose', 'repl*'], device: true },
+      { name: 'host', regions: ['host'] },
+    ]);
+    expect(declared.lanes.map((l) => l.name)).toEqual(['host', 'the wire']);
+    expect(laneOf('toy.host.WAITING:reply:0', declared)).toBe('the wire');
+    expect(laneOf('toy.host.IDLE:send:0', declared)).toBe('host');
+    expect(laneOf('toy.device:lose:0', declared)).toBe('the wire');
   });
 });
 

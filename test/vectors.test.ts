@@ -122,7 +122,7 @@ describe('test vectors', () => {
     const generated = await run(['generate', 'toy', '--suite', 'tour', '--out', out]);
     expect(generated.code).toBe(0);
     expect(generated.stdout).toMatch(/transitions covered 6\/6 reachable/);
-    expect(generated.stdout).toMatch(/xstate\/graph getShortestPaths: 25 paths, 106 steps/);
+    expect(generated.stdout).not.toMatch(/xstate\/graph/); // a benchmark line; npm run bench measures it
     const coverage = await run(['coverage', 'toy', '--suite', out]);
     expect(coverage.code).toBe(0);
     expect(coverage.stdout).toMatch(/transitions taken: 6 of 6 reachable/);

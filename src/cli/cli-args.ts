@@ -2,20 +2,44 @@
 import { UsageError } from '../model/config.ts';
 import type { ModelDefinition } from '../model/model.ts';
 
-export function parseInteger(text: string, what: string, min = 0): number {
-  if (!/^-?\d+$/.test(text.trim()))
+/**
+ * An integer option: digits, or an integer in exponent notation (`--runs 1e6`), between `min`
+ * and `max` (default: the largest integer a double holds exactly).
+ */
+export function parseInteger(
+  text: string,
+  what: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  if (!/^-?\d+(?:\.\d+)?(?:e\+?\d+)?$/i.test(trimmed) || !Number.isInteger(value)) {
     throw new UsageError(`${what} must be an integer, got '${text}'`);
-  const value = Number(text);
-  if (value < min) throw new UsageError(`${what} must be at least ${min}, got ${value}`);
+  }
+  if (value < min) throw new UsageError(`${what} must be at least ${min}, got ${trimmed}`);
+  if (value > max || !Number.isSafeInteger(value)) {
+    throw new UsageError(`${what} must be at most ${max}, got ${trimmed}`);
+  }
   return value;
 }
 
-/** `--bound name=value` pairs. */
+/** Seeds are 32-bit integers (fast-check's generator): a larger one would silently wrap. */
+export function parseSeed(text: string): number {
+  return parseInteger(text, '--seed', -(2 ** 31), 2 ** 31 - 1);
+}
+
+/** `--bound name=value` pairs; naming a bound twice is a mistake, not an override. */
 export function parseBounds(pairs: readonly string[] = []): Record<string, number> {
   const bounds: Record<string, number> = {};
   for (const pair of pairs) {
     const match = /^([A-Za-z][\w-]*)=(-?\d+)$/.exec(pair);
     if (!match) throw new UsageError(`--bound takes name=integer, got '${pair}'`);
+    if (match[1] in bounds) {
+      throw new UsageError(
+        `--bound ${match[1]} is given twice (${match[1]}=${bounds[match[1]]}, ${pair})`,
+      );
+    }
     bounds[match[1]] = Number(match[2]);
   }
   return bounds;
@@ -29,6 +53,7 @@ export function parseBoundRanges(pairs: readonly string[] = []): Record<string, 
     if (!match) throw new UsageError(`--bound takes name=a..b or name=value, got '${pair}'`);
     const from = Number(match[2]);
     const to = match[3] === undefined ? from : Number(match[3]);
+    if (match[1] in ranges) throw new UsageError(`--bound ${match[1]} is given twice`);
     if (to < from) throw new UsageError(`--bound ${pair}: the range is empty`);
     if (to - from > 64) throw new UsageError(`--bound ${pair}: at most 65 values per bound`);
     ranges[match[1]] = Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -18,12 +18,29 @@ const defaultIo: CliIo = {
   stderrIsTty: Boolean(process.stderr.isTTY),
 };
 
+/**
+ * A reader that stops early (`list | head`) closes the pipe: the next write fails with EPIPE,
+ * which Node raises as an unhandled 'error' event with a stack trace. Nothing is left to say
+ * to a reader that left, so the process ends quietly, as Unix tools do.
+ */
+let quietOnClosedStdout = false;
+function exitQuietlyOnClosedStdout(): void {
+  if (quietOnClosedStdout) return;
+  quietOnClosedStdout = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 export const USAGE = `usage: mailbox-models <command> [protocol ...] [options]
 
 commands:
   list                          the protocols, with their bounds and variants
-  check [protocol ...]          explore every reachable state and check every property
-                                (--report DIR also writes the HTML report there)
+  check [protocol ...]          the default (fixed) model and the seed-as-written variants:
+                                every reachable state, every property, what each finding
+                                fails (--variant: just that configuration; --report DIR
+                                also writes the HTML report there)
   fuzz <protocol>               random walks with shrinking (fast-check)
   sweep <protocol>              check every combination of bound ranges (--bound name=a..b)
   generate <protocol>           a test suite: --suite tour|states|random [--seed N]
@@ -38,12 +55,13 @@ commands:
   export <protocol>             the statechart as --format mermaid|dot
 
 options:
-  --bound name=value            set a bound (repeatable); sweep takes name=a..b
+  --bound name=value            set a bound (once per bound); sweep takes name=a..b
   --deep                        start from the model's deep bounds instead of its defaults
+                                (check: also prove the default model at its deep bounds)
   --variant name                switch on a bug variant (repeatable)
   --max-states N                stop exploring after N states (exit 3 if nothing failed)
-  --workers N                   check: expand states on N worker threads (same result;
-                                pays on models of 10^5 states and more)
+  --workers N                   check: expand states on N worker threads, at most the
+                                cores (same result; pays on models of 10^5 states and more)
   --runs N, --steps N           fuzz and random suites: number of walks, longest walk
   --seed N, --path P            fuzz: replay a reported failure; generate: the seed
   --impl ts|c                   conform: the TypeScript driver (default) or the seed's C
@@ -52,14 +70,17 @@ options:
   --json                        one JSON document on stdout
   --help                        this text
 
-exit codes: 0 holds / conforms, 1 a property fails or the driver diverges,
-            2 usage error, 3 the state budget ran out first`;
+each command takes only the options it reads; --help lists them with the error.
+
+exit codes: 0 holds / conforms, 1 a property fails, a finding is lost or the driver
+            diverges, 2 usage error, 3 the state budget ran out first`;
 
 export async function main(
   argv: readonly string[],
   models: readonly ModelDefinition[],
   io: CliIo = defaultIo,
 ): Promise<number> {
+  if (io === defaultIo) exitQuietlyOnClosedStdout();
   try {
     const [command, ...rest] = argv;
     if (command === undefined || command === '--help' || command === 'help') {
@@ -72,7 +93,7 @@ export async function main(
         `unknown command '${command}'; commands: ${Object.keys(commands).join(', ')}`,
       );
     }
-    const { values, positionals } = parseOptions(rest);
+    const { values, positionals } = parseOptions(command, rest);
     if (values.help) {
       io.stdout(USAGE + '\n');
       return EXIT.ok;

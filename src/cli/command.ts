@@ -10,6 +10,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Whether stderr is a terminal (progress lines overwrite themselves there). */
   stderrIsTty: boolean;
+  /** Least time between two progress lines of a long fuzz run (default 1000 ms). */
+  progressMs?: number;
 }
 
 export interface CommandContext {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from './output-files.ts';
 import { EXIT, type Command, type CommandContext } from './command.ts';
-import { parseBounds, parseInteger, selectModels } from './cli-args.ts';
+import { parseBounds, parseInteger, parseSeed, selectModels } from './cli-args.ts';
 import { resolveConfig, UsageError } from '../model/config.ts';
 import {
   formatDivergence,
@@ -16,7 +16,7 @@ import {
 import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
 import { modelEnabledSets } from '../testgen/enabled-sets.ts';
 import { formatDisagreement, runDifferential } from '../testgen/differential.ts';
-import { GenerateError, generateSuite, xstateShortestPathsBaseline } from '../testgen/generate.ts';
+import { GenerateError, generateSuite } from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { formatStateValue } from '../model/trace.ts';
 import type { StateValue } from 'xstate';
@@ -35,8 +35,6 @@ import { cDriver, CHarnessError } from '../../harness/c-harness.ts';
 
 /** States beyond which generation refuses (the graph keeps every edge in memory). */
 const DEFAULT_MAX_GRAPH_STATES = 300_000;
-/** xstate/graph runs XState's interpreter: the baseline is only computed on small models. */
-const BASELINE_MAX_STATES = 20_000;
 
 function maxStatesOption(context: CommandContext): number {
   const text = context.values['max-states'];
@@ -66,9 +64,7 @@ function generate(
       bounds: bounds ?? parseBounds(values.bound),
       variants: values.variant ?? [],
       maxStates: maxStatesOption(context),
-      ...(values.seed === undefined
-        ? {}
-        : { seed: parseInteger(values.seed, '--seed', -(2 ** 31)) }),
+      ...(values.seed === undefined ? {} : { seed: parseSeed(values.seed) }),
       ...(values.runs === undefined ? {} : { walks: parseInteger(values.runs, '--runs', 1) }),
       ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
     });
@@ -182,11 +178,21 @@ const generateCommand: Command = (context) => {
   const { models, io, values, positionals } = context;
   const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
   const generator = generatorOption(values.suite);
+  if (generator !== 'random') {
+    const random = (['seed', 'runs', 'steps'] as const).filter(
+      (name) => values[name] !== undefined,
+    );
+    if (random.length > 0) {
+      throw new UsageError(
+        `--${random[0]} shapes only --suite random (seeded walks); ${generator} is deterministic`,
+      );
+    }
+  }
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'vitest') {
     throw new UsageError(`--format must be json or vitest, got '${format}'`);
   }
-  const { suite, graph } = generate(context, model, generator);
+  const { suite } = generate(context, model, generator);
   const text =
     format === 'json' ? serializeSuite(suite) : renderVitest(suite, { outFile: values.out });
   const s = suite.summary;
@@ -195,19 +201,6 @@ const generateCommand: Command = (context) => {
       `transitions covered ${s.coveredTransitions}/${s.reachableTransitions} reachable ` +
       `(lower bound for a tour: ${s.reachableTransitions} steps); ${s.reachableStates} reachable states`,
   ];
-  if (generator === 'tour') {
-    if (graph.states.length <= BASELINE_MAX_STATES) {
-      const baseline = xstateShortestPathsBaseline(model, {
-        bounds: suite.bounds,
-        variants: suite.variants,
-      });
-      summary.push(
-        `xstate/graph getShortestPaths: ${baseline.paths} paths, ${baseline.totalLength} steps`,
-      );
-    } else {
-      summary.push(`xstate/graph baseline skipped: more than ${BASELINE_MAX_STATES} states`);
-    }
-  }
   if (values.out !== undefined) {
     writeFileAtomic(values.out, text);
     io.stdout(summary.join('\n') + `\nwrote ${values.out}\n`);

@@ -1,17 +1,31 @@
 /** The CLI's commands. Each takes the parsed arguments and returns the exit code. */
-import { EXIT, type CliIo, type Command } from './command.ts';
-import { parseBoundRanges, parseBounds, parseInteger, selectModels } from './cli-args.ts';
+import { availableParallelism } from 'node:os';
+import { EXIT, type CliIo, type Command, type CommandContext } from './command.ts';
+import {
+  parseBoundRanges,
+  parseBounds,
+  parseInteger,
+  parseSeed,
+  selectModels,
+} from './cli-args.ts';
 import { resolveConfig, UsageError } from '../model/config.ts';
 import { explore, type ExploreResult } from '../explore/explore.ts';
 import { fuzz } from '../fuzz/fuzz.ts';
 import { inspectCommands, writeHtmlReport } from './commands-inspect.ts';
+import { mainJobExitCode, runProtocol, validateMainJob, type MainJobOptions } from './main-job.ts';
+import { checkResultJson, mainJobIndex, mainJobJson, mainJobPages } from './main-job-report.ts';
+import { makeOutputDirectory } from './output-files.ts';
+import type { ModelDefinition } from '../model/model.ts';
 import { testgenCommands } from './commands-testgen.ts';
 import {
   formatCheckResult,
   formatCheckSummary,
   formatFuzzResult,
+  formatMainJobSummary,
+  formatProtocolOutcome,
   formatSweepTable,
   progressReporter,
+  throttledProgress,
 } from './report-text.ts';
 import { sweep } from '../explore/sweep.ts';
 
@@ -48,36 +62,15 @@ const list: Command = ({ models, io, values }) => {
     const bounds = protocol.bounds
       .map((b) => `${b.name}=${b.default} (${b.min}..${b.max}, deep ${b.deep})`)
       .join(', ');
-    const variants = protocol.variants.map((v) => v.name).join(', ') || '(none)';
+    const variants =
+      protocol.variants
+        .map((v) => (v.finding ? `${v.name} (seed as written)` : v.name))
+        .join(', ') || '(none)';
     io.stdout(`${protocol.name.padEnd(14)} ${protocol.title}\n`);
     io.stdout(`${''.padEnd(14)} bounds: ${bounds}\n${''.padEnd(14)} variants: ${variants}\n`);
   }
   return EXIT.ok;
 };
-
-function checkResultJson(result: ExploreResult) {
-  return {
-    protocol: result.protocol,
-    bounds: result.bounds,
-    variants: result.variants,
-    complete: result.complete,
-    states: result.states,
-    transitions: result.transitions,
-    depth: result.depth,
-    seconds: result.seconds,
-    peakRssBytes: result.peakRssBytes,
-    ...(result.parallel ? { parallel: result.parallel } : {}),
-    properties: result.properties.map((p) => ({
-      name: p.name,
-      kind: p.kind,
-      statement: p.statement,
-      source: p.source,
-      holds: p.holds,
-      ...(p.message === undefined ? {} : { message: p.message }),
-      trace: p.trace ?? null,
-    })),
-  };
-}
 
 /** Exit code of a set of explorations: a failure beats an exhausted budget. */
 export function exitCodeOf(results: readonly ExploreResult[]): number {
@@ -86,13 +79,63 @@ export function exitCodeOf(results: readonly ExploreResult[]): number {
   return EXIT.ok;
 }
 
-const check: Command = ({ models, io, values, positionals }) => {
+/**
+ * `check`: without --variant, the main job (main-job.ts): every protocol's default model and
+ * its seed-as-written variants, findings beside the fixed model; with --variant, exactly the
+ * configuration asked for.
+ */
+const check: Command = (context) => {
+  const { models, values, positionals } = context;
   const selected = selectModels(positionals, models);
   const maxStates =
     values['max-states'] === undefined
       ? undefined
       : parseInteger(values['max-states'], '--max-states', 1);
-  const workers = values.workers === undefined ? 1 : parseInteger(values.workers, '--workers', 1);
+  const workers = workersOption(context);
+  if (values.report !== undefined) makeOutputDirectory(values.report);
+  if (values.variant !== undefined)
+    return checkConfiguration(context, selected, maxStates, workers);
+  const options: MainJobOptions = {
+    bounds: parseBounds(values.bound),
+    deep: values.deep === true,
+    explore: { maxStates, workers },
+  };
+  validateMainJob(selected, options);
+  return mainJob(context, selected, options);
+};
+
+async function mainJob(
+  { io, values }: CommandContext,
+  selected: readonly ModelDefinition[],
+  options: MainJobOptions,
+): Promise<number> {
+  const outcomes = selected.map((model) => {
+    const outcome = runProtocol(model, {
+      ...options,
+      progress: (label) => progressReporter(io, label),
+    });
+    if (!values.json) io.stdout(formatProtocolOutcome(outcome) + '\n\n');
+    return outcome;
+  });
+  if (values.json) printJson(io, mainJobJson(outcomes, values.report));
+  else io.stdout(formatMainJobSummary(outcomes) + '\n');
+  if (values.report !== undefined) {
+    const { index } = await writeHtmlReport(values.report, mainJobPages(outcomes), (pages) =>
+      mainJobIndex(outcomes, pages),
+    );
+    // With --json, stdout is one JSON document: the report's place goes to stderr.
+    (values.json ? io.stderr : io.stdout)(`report: ${index}\n`);
+  }
+  return mainJobExitCode(outcomes);
+}
+
+/** `check --variant …`: one configuration per protocol, as asked. */
+async function checkConfiguration(
+  { io, values }: CommandContext,
+  selected: readonly ModelDefinition[],
+  maxStates: number | undefined,
+  workers: number,
+): Promise<number> {
   const request = {
     deep: values.deep,
     bounds: parseBounds(values.bound),
@@ -114,30 +157,76 @@ const check: Command = ({ models, io, values, positionals }) => {
   });
   if (values.json) printJson(io, { results: results.map(checkResultJson) });
   else if (results.length > 1) io.stdout('\n' + formatCheckSummary(results) + '\n');
-  if (values.report === undefined) return exitCodeOf(results);
-  const report = values.report;
-  return writeHtmlReport(
-    report,
-    results.map((exploration, i) => ({ model: selected[i], exploration })),
-  ).then(({ index }) => {
-    // With --json, stdout is one JSON document: the report's place goes to stderr.
+  if (values.report !== undefined) {
+    const { index } = await writeHtmlReport(
+      values.report,
+      results.map((exploration, i) => ({
+        model: selected[i],
+        request: { bounds: exploration.bounds, variants: exploration.variants },
+        exploration,
+      })),
+    );
     (values.json ? io.stderr : io.stdout)(`report: ${index}\n`);
-    return exitCodeOf(results);
-  });
-};
+  }
+  return exitCodeOf(results);
+}
+
+/** --workers N, capped at the cores of this machine (more threads only wait for each other). */
+function workersOption({ io, values }: CommandContext): number {
+  if (values.workers === undefined) return 1;
+  const asked = parseInteger(values.workers, '--workers', 1);
+  const cores = availableParallelism();
+  if (asked <= cores) return asked;
+  io.stderr(`mailbox-models: --workers ${asked}: using ${cores}, the cores of this machine\n`);
+  return cores;
+}
+
+/** fast-check's replay paths: run indices separated by colons (`12:0:3`). */
+const REPLAY_PATH = /^\d+(?::\d+)*$/;
 
 const fuzzCommand: Command = ({ models, io, values, positionals }) => {
   const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
-  const result = fuzz(model, {
+  if (values.path !== undefined) {
+    if (values.seed === undefined) {
+      throw new UsageError('--path replays a failure only with the --seed printed beside it');
+    }
+    if (!REPLAY_PATH.test(values.path)) {
+      throw new UsageError(
+        `--path must be a replay path like 12:0:3, as fuzz prints it, got '${values.path}'`,
+      );
+    }
+  }
+  const request = {
     deep: values.deep,
     bounds: parseBounds(values.bound),
     variants: values.variant ?? [],
-    ...(values.runs === undefined ? {} : { runs: parseInteger(values.runs, '--runs', 1) }),
-    ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
-    ...(values.seed === undefined ? {} : { seed: parseInteger(values.seed, '--seed', -(2 ** 31)) }),
-    ...(values.path === undefined ? {} : { path: values.path }),
-  });
-  if (values.json) printJson(io, result);
+  };
+  const config = resolveConfig(model, request);
+  const progress = throttledProgress(io, model.name);
+  let result;
+  try {
+    result = fuzz(model, {
+      ...request,
+      ...(values.runs === undefined ? {} : { runs: parseInteger(values.runs, '--runs', 1) }),
+      ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
+      ...(values.seed === undefined ? {} : { seed: parseSeed(values.seed) }),
+      ...(values.path === undefined ? {} : { path: values.path }),
+      onProgress: progress.report,
+    });
+  } catch (error) {
+    // fast-check rejects a path that does not lead to a run of this seed.
+    if (values.path !== undefined && !(error instanceof UsageError)) {
+      throw new UsageError(
+        `--path ${values.path} is not a replay path of seed ${values.seed} here: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+    throw error;
+  } finally {
+    progress.done();
+  }
+  // The JSON records the configuration, so that `inspect --trace` shows the walk on its model.
+  const recorded = { ...result, bounds: { ...config.bounds }, variants: [...config.variants] };
+  if (values.json) printJson(io, recorded);
   else io.stdout(formatFuzzResult(result) + '\n');
   return result.failed ? EXIT.failed : EXIT.ok;
 };

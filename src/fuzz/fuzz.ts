@@ -17,6 +17,8 @@ export interface FuzzOptions extends ConfigRequest {
   seed?: number;
   /** fast-check's replay path, printed with a failure. */
   path?: string;
+  /** Called every 64 walks (shrinking included) with how many ran so far. */
+  onProgress?: (progress: { walks: number; seconds: number }) => void;
 }
 
 export interface FuzzResult {
@@ -76,7 +78,15 @@ export function fuzz(definition: ModelDefinition, options: FuzzOptions = {}): Fu
     maxLength: maxSteps,
     size: 'max',
   });
-  const property = fc.property(choices, (picks) => walk(system, picks) === null);
+  const started = performance.now();
+  let walks = 0;
+  const property = fc.property(choices, (picks) => {
+    walks++;
+    if (options.onProgress && (walks & 0x3f) === 0) {
+      options.onProgress({ walks, seconds: (performance.now() - started) / 1000 });
+    }
+    return walk(system, picks) === null;
+  });
   const details = fc.check(property, {
     numRuns: runs,
     seed,

@@ -18,6 +18,10 @@ export interface ChartState {
   /** For compound states: the id of the initial child. */
   initial?: string;
   depth: number;
+  /** The model's `description` of the state, if it gives one. */
+  description?: string;
+  /** Where the state comes from: its `meta.source` (`sources/<file>:<line>`), if given. */
+  cites?: string;
 }
 
 export interface ChartTransition {
@@ -34,6 +38,10 @@ export interface ChartTransition {
   actions: string[];
   /** Drawn as a row inside the source state instead of an arrow (no target, or itself). */
   internal: boolean;
+  /** The model's `description` of the transition: what the step does in the code. */
+  description?: string;
+  /** Where the step comes from: `meta.source`, or a `sources/…` citation in the description. */
+  cites?: string;
 }
 
 export interface Chart {
@@ -49,6 +57,8 @@ interface XNode {
   id: string;
   key: string;
   type: string;
+  description?: string;
+  meta?: unknown;
   states: Record<string, XNode>;
   transitions: Map<string, XTransition[]>;
   always?: XTransition[];
@@ -59,6 +69,15 @@ interface XTransition {
   target?: XNode[];
   guard?: unknown;
   actions: unknown[];
+  description?: string;
+  meta?: unknown;
+}
+
+/** `meta.source` when it is a string, else a `sources/…` citation in the description. */
+function sourceOf(meta: unknown, description: string | undefined): string | undefined {
+  const source = (meta as { source?: unknown } | undefined)?.source;
+  if (typeof source === 'string') return source;
+  return description !== undefined && /\bsources\//.test(description) ? description : undefined;
 }
 
 export function chartOf(machine: AnyStateMachine): Chart {
@@ -78,6 +97,8 @@ export function chartOf(machine: AnyStateMachine): Chart {
         ? { initial: node.initial.target[0].id }
         : {}),
       depth,
+      ...optional('description', node.description),
+      ...optional('cites', sourceOf(node.meta, node.description)),
     });
     chart.order.push(node.id);
     // Same order and labels as CompiledMachine.compileNode.
@@ -97,21 +118,53 @@ export function chartOf(machine: AnyStateMachine): Chart {
       event,
       targets,
       ...(guard === undefined ? {} : { guard }),
-      ...(typeof transition.guard === 'function'
+      ...(typeof transition.guard === 'function' && !('guards' in transition.guard)
         ? { guardSource: shorten(String(transition.guard)) }
         : {}),
       actions: transition.actions.map(describeAction),
       internal: targets.length === 0 || targets.every((target) => target === source),
+      ...optional('description', transition.description),
+      ...optional('cites', sourceOf(transition.meta, transition.description)),
     });
   };
   visit(root, undefined, 0);
   return chart;
 }
 
-/** The guard as `CompiledMachine` names it. */
+const optional = <K extends string>(key: K, value: string | undefined) =>
+  (value === undefined || value === '' ? {} : { [key]: value }) as Partial<Record<K, string>>;
+
+/** XState's guard combinators, which carry their operands in `guards`. */
+const COMBINATORS: Record<string, (operands: string[]) => string> = {
+  and: (operands) => operands.join(' && '),
+  or: (operands) => operands.join(' || '),
+  not: ([operand]) => `!${/^[\w.$]+$/.test(operand) ? operand : `(${operand})`}`,
+};
+
+/** `and(['a', not('b')])` as `a && !b`; inline operands as their condition. */
+function describeCombinator(guard: { name: string; guards: unknown[] }): string {
+  const operands = guard.guards.map((operand) => {
+    const text =
+      typeof operand === 'function' && !('guards' in operand) && ANONYMOUS.has(operand.name)
+        ? guardCondition(String(operand)) || 'inline'
+        : describeGuard(operand);
+    return needsParentheses(text) ? `(${text})` : text;
+  });
+  return COMBINATORS[guard.name](operands);
+}
+
+const needsParentheses = (text: string) => /&&|\|\|/.test(text);
+
+/** The guard as `CompiledMachine` names it; combinators spelt out. */
 function describeGuard(guard: unknown): string {
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'function') return guard.name || 'inline';
+  if (typeof guard === 'function') {
+    const combinator = guard as unknown as { name: string; guards?: unknown };
+    if (Array.isArray(combinator.guards) && combinator.name in COMBINATORS) {
+      return describeCombinator(combinator as { name: string; guards: unknown[] });
+    }
+    return guard.name || 'inline';
+  }
   const { type, params } = guard as { type: string; params?: unknown };
   return params === undefined || typeof params === 'function'
     ? type
@@ -135,11 +188,55 @@ function shorten(text: string, max = 400): string {
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
-/** The text on a transition: `event [guard]`; guards named only `guard`/`inline` stay short. */
+/** Names a function gets from where it is written, which say nothing about what it checks. */
+const ANONYMOUS = new Set(['guard', 'inline', 'actions', 'anonymous', '']);
+
+/**
+ * What an inline guard checks, from its source: `({ context }) => context.mode === 'POLL'`
+ * reads as `mode === 'POLL'` (the parameter list and `context.` go; a one-line body's
+ * `return` is unwrapped). Empty when the source says nothing readable.
+ */
+export function guardCondition(source: string): string {
+  let text = source.replace(/\s+/g, ' ').trim();
+  const arrow = /^(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>\s*/.exec(text);
+  if (!arrow) return '';
+  text = text.slice(arrow[0].length);
+  const body = /^\{\s*return\s+([^;{}]*?);?\s*\}$/.exec(text);
+  if (body) text = body[1];
+  else if (text.startsWith('{')) return '';
+  return text.replace(/\bcontext\./g, '').trim();
+}
+
+/**
+ * Longest guard condition and description shown on an arrow (the panel and the tooltip show
+ * all of it): longer labels widen the layers they sit in, and the chart no longer fits.
+ */
+export const MAX_CONDITION = 24;
+export const MAX_DESCRIPTION = 36;
+
+function shortened(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1) + '…' : text;
+}
+
+/** A description without its `sources/…` citation (the page shows the cited lines apart). */
+function withoutCitation(description: string): string {
+  return description.replace(/\s*\(?\bsources\/[^\s)]*\)?/g, '').trim();
+}
+
+/**
+ * The text on a transition, saying what the step does in the code: `event: <description>`
+ * when the model describes it, else `event [guard]` with the guard's name or, for an inline
+ * guard, its condition (`process [mode === 'POLL']`).
+ */
 export function transitionText(transition: ChartTransition): string {
   const event = transition.event === 'always' ? '(always)' : transition.event;
+  const described = transition.description && withoutCitation(transition.description);
+  if (described) return `${event}: ${shortened(described, MAX_DESCRIPTION)}`;
   if (transition.guard === undefined) return event;
-  return `${event} [${transition.guard}]`;
+  const condition = ANONYMOUS.has(transition.guard)
+    ? guardCondition(transition.guardSource ?? '')
+    : transition.guard;
+  return condition ? `${event} [${shortened(condition, MAX_CONDITION)}]` : `${event} [guard]`;
 }
 
 /** Ids of the state nodes active in a state value (root included), in document order. */

@@ -1,11 +1,12 @@
 // The inspector page's script: inlined into every page, no network, works from file://.
 // It reads the page data (JSON in #inspector-data) and only ever writes text with
 // textContent, so nothing from a model or a trace is parsed as HTML.
-/* global document, window, history, location, URLSearchParams */
+/* global document, window, history, location, URLSearchParams, ResizeObserver */
 (function () {
   'use strict';
   const data = JSON.parse(document.getElementById('inspector-data').textContent);
   const svg = document.querySelector('#canvas svg');
+  const canvas = document.getElementById('canvas');
   const $ = (id) => document.getElementById(id);
   const el = (tag, text, cls) => {
     const node = document.createElement(tag);
@@ -13,48 +14,84 @@
     if (cls) node.className = cls;
     return node;
   };
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  const svgEl = (tag, attributes, text) => {
+    const node = document.createElementNS(SVGNS, tag);
+    for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  // The header's height decides the room left for the chart.
+  document.body.style.setProperty(
+    '--top',
+    `${document.querySelector('header').offsetHeight + document.querySelector('.toolbar').offsetHeight}px`,
+  );
 
-  // Elements by state id and by transition label (an arrow per target, or a row).
+  // Elements by state id and by transition label. A folded arrow (`event ×n`) stands for
+  // every label in its data-edges.
   const stateEls = new Map();
   for (const node of svg.querySelectorAll('[data-state]')) {
     stateEls.set(node.getAttribute('data-state'), node);
   }
   const edgeEls = new Map();
   for (const node of svg.querySelectorAll('[data-edge]')) {
-    const label = node.getAttribute('data-edge');
-    if (!edgeEls.has(label)) edgeEls.set(label, []);
-    edgeEls.get(label).push(node);
+    const labels = node.hasAttribute('data-edges')
+      ? JSON.parse(node.getAttribute('data-edges'))
+      : [node.getAttribute('data-edge')];
+    for (const label of labels) {
+      if (!edgeEls.has(label)) edgeEls.set(label, []);
+      edgeEls.get(label).push(node);
+    }
   }
-  const transitionText = new Map(data.transitions.map((t) => [t.label, t.text]));
+  const transitionByLabel = new Map(data.transitions.map((t) => [t.label, t]));
+  const stateById = new Map(data.states.map((s) => [s.id, s]));
+  const leafIds = new Set(data.states.map((s) => s.id));
+  for (const s of data.states) if (s.parent) leafIds.delete(s.parent);
 
   const view = { mode: 'structure', coverage: 0, trace: 0, step: 0 };
+
+  /* ---------- cited source lines ---------- */
+  const excerptNodes = (citation, open) => {
+    const nodes = [];
+    for (const excerpt of data.sources[citation] || []) {
+      const details = el('details', undefined, 'cite');
+      if (open) details.open = true;
+      const range =
+        excerpt.from === excerpt.to ? `${excerpt.from}` : `${excerpt.from}-${excerpt.to}`;
+      details.append(el('summary', `${excerpt.file}:${range}`));
+      const pre = el('pre', undefined, 'source');
+      excerpt.lines.forEach((text, i) => {
+        const n = excerpt.start + i;
+        const line = n >= excerpt.from && n <= excerpt.to ? el('mark') : el('span');
+        line.append(el('span', String(n), 'ln'), document.createTextNode(text));
+        pre.append(line, document.createTextNode('\n'));
+      });
+      details.append(pre);
+      nodes.push(details);
+    }
+    return nodes;
+  };
 
   /* ---------- zoom and pan (the viewBox) ---------- */
   const full = svg.viewBox.baseVal;
   const chart = { width: full.width, height: full.height };
   let box = { x: 0, y: 0, w: chart.width, h: chart.height };
+  // While true the chart is refitted whenever the canvas changes size (the sequence chart or
+  // the panel appears); any zoom or pan by the user ends it until "fit".
+  let autoFit = true;
   svg.removeAttribute('width');
   svg.removeAttribute('height');
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   const applyBox = () => svg.setAttribute('viewBox', `${box.x} ${box.y} ${box.w} ${box.h}`);
-  const canvasScale = () => {
-    const rect = svg.getBoundingClientRect();
-    return Math.min(rect.width / chart.width, rect.height / chart.height);
-  };
   // The whole chart, but never magnified beyond 1.5x (a small chart would look bloated).
   const fit = () => {
     const rect = svg.getBoundingClientRect();
-    const scale = Math.min(canvasScale(), 1.5);
+    if (rect.width === 0 || rect.height === 0) return;
+    const scale = Math.min(rect.width / chart.width, rect.height / chart.height, 1.5);
     const w = rect.width / scale;
     const h = rect.height / scale;
     box = { x: (chart.width - w) / 2, y: (chart.height - h) / 2, w, h };
-    applyBox();
-  };
-  // Big charts open at a readable scale on their top-left corner; "fit" shows everything.
-  const initialView = () => {
-    if (canvasScale() >= 0.6) return fit();
-    const rect = svg.getBoundingClientRect();
-    box = { x: 0, y: 0, w: rect.width / 0.85, h: rect.height / 0.85 };
+    autoFit = true;
     applyBox();
   };
   const zoomTo = (element) => {
@@ -64,6 +101,7 @@
     const w = rect.width / scale;
     const h = rect.height / scale;
     box = { x: b.x + b.width / 2 - w / 2, y: b.y + b.height / 2 - h / 2, w, h };
+    autoFit = false;
     applyBox();
   };
   const toSvg = (clientX, clientY) => {
@@ -77,6 +115,7 @@
     const w = Math.min(Math.max(box.w * factor, 40), chart.width * 4);
     const scale = w / box.w;
     box = { x: c.x - (c.x - box.x) * scale, y: c.y - (c.y - box.y) * scale, w, h: box.h * scale };
+    autoFit = false;
     applyBox();
   };
   svg.addEventListener(
@@ -89,30 +128,43 @@
   );
   let drag = null;
   svg.addEventListener('pointerdown', (event) => {
-    drag = { start: toSvg(event.clientX, event.clientY) };
+    drag = {
+      start: toSvg(event.clientX, event.clientY),
+      moved: false,
+      x: event.clientX,
+      y: event.clientY,
+    };
     svg.setPointerCapture(event.pointerId);
     svg.classList.add('dragging');
   });
   svg.addEventListener('pointermove', (event) => {
     if (!drag) return;
+    if (Math.abs(event.clientX - drag.x) + Math.abs(event.clientY - drag.y) > 3) drag.moved = true;
+    if (!drag.moved) return;
     const now = toSvg(event.clientX, event.clientY);
     box.x -= now.x - drag.start.x;
     box.y -= now.y - drag.start.y;
+    autoFit = false;
     applyBox();
   });
-  const endDrag = () => {
+  const endDrag = (event) => {
+    const clicked = drag && !drag.moved;
     drag = null;
     svg.classList.remove('dragging');
+    if (clicked && event.type === 'pointerup') {
+      // Pointer capture retargets the event: find what is under the pointer.
+      const target = document.elementFromPoint(event.clientX, event.clientY);
+      select(target && target.closest ? target.closest('[data-edge], [data-state]') : null);
+    }
   };
   svg.addEventListener('pointerup', endDrag);
   svg.addEventListener('pointercancel', endDrag);
-  // Double-click a state: zoom to it (for big charts, with the states collapsed above it).
+  // Double-click a state: zoom to it; the background: fit.
   svg.addEventListener('dblclick', (event) => {
     const target = event.target.closest('[data-state]');
-    if (!target) return fit();
+    if (!target || target.getAttribute('data-state') === data.states[0].id) return fit();
     zoomTo(target);
   });
-  // "go to state": every state by its path, for charts too big to search by eye.
   const goto = $('goto-state');
   for (const state of data.states) {
     goto.append(new window.Option(state.id.split('.').slice(1).join('.') || state.id, state.id));
@@ -125,10 +177,20 @@
   $('zoom-in').onclick = () => zoom(1 / 1.3);
   $('zoom-out').onclick = () => zoom(1.3);
   $('zoom-fit').onclick = fit;
+  $('toggle-panel').onclick = () => document.body.classList.toggle('panel-hidden');
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => {
+      if (autoFit) fit();
+      drawSequence();
+    }).observe(canvas);
+  }
 
-  /** Pans so that the given elements are in view (trace stepping on a zoomed chart). */
+  /**
+   * Keeps the given elements in view (trace stepping on a zoomed chart): pans to their centre
+   * when any is outside the visible box, and zooms out when they do not fit in it.
+   */
   const reveal = (elements) => {
-    if (elements.length === 0 || (box.w >= chart.width && box.h >= chart.height)) return;
+    if (elements.length === 0) return;
     let x1 = Infinity,
       y1 = Infinity,
       x2 = -Infinity,
@@ -140,10 +202,70 @@
       x2 = Math.max(x2, b.x + b.width);
       y2 = Math.max(y2, b.y + b.height);
     }
-    if (x1 >= box.x && y1 >= box.y && x2 <= box.x + box.w && y2 <= box.y + box.h) return;
-    box.x = (x1 + x2) / 2 - box.w / 2;
-    box.y = (y1 + y2) / 2 - box.h / 2;
+    // The visible part of the viewBox (preserveAspectRatio meet shows more on one side).
+    const rect = svg.getBoundingClientRect();
+    const scale = Math.min(rect.width / box.w, rect.height / box.h);
+    const visible = {
+      w: rect.width / scale,
+      h: rect.height / scale,
+    };
+    visible.x = box.x + (box.w - visible.w) / 2;
+    visible.y = box.y + (box.h - visible.h) / 2;
+    const margin = 10;
+    if (
+      x1 >= visible.x + margin &&
+      y1 >= visible.y + margin &&
+      x2 <= visible.x + visible.w - margin &&
+      y2 <= visible.y + visible.h - margin
+    )
+      return;
+    const need = Math.max(
+      (x2 - x1 + 4 * margin) / visible.w,
+      (y2 - y1 + 4 * margin) / visible.h,
+      1,
+    );
+    const w = box.w * need;
+    const h = box.h * need;
+    box = { x: (x1 + x2) / 2 - w / 2, y: (y1 + y2) / 2 - h / 2, w, h };
     applyBox();
+  };
+
+  /* ---------- selection: what a state or transition is, and the source it cites ---------- */
+  const select = (element) => {
+    for (const node of svg.querySelectorAll('.selected')) node.classList.remove('selected');
+    const panel = $('selection');
+    if (!element) return void (panel.hidden = true);
+    element.classList.add('selected');
+    const body = $('selection-body');
+    body.replaceChildren();
+    if (element.hasAttribute('data-state')) {
+      const state = stateById.get(element.getAttribute('data-state'));
+      $('selection-title').textContent = `state ${state.id}`;
+      body.append(el('p', `${state.kind}${state.description ? ': ' + state.description : ''}`));
+      if (state.cites)
+        body.append(el('p', state.cites, 'help'), ...excerptNodes(state.cites, true));
+    } else {
+      const labels = element.hasAttribute('data-edges')
+        ? JSON.parse(element.getAttribute('data-edges'))
+        : [element.getAttribute('data-edge')];
+      $('selection-title').textContent =
+        labels.length > 1 ? `${labels.length} folded transitions` : 'transition';
+      for (const label of labels) body.append(...transitionDetails(transitionByLabel.get(label)));
+    }
+    panel.hidden = false;
+    document.body.classList.remove('panel-hidden');
+  };
+  const transitionDetails = (t) => {
+    const nodes = [el('h2', t.text)];
+    const lines = [t.label];
+    if (t.description) lines.push(t.description);
+    if (t.guard) lines.push(`guard: ${t.guard}`);
+    if (t.actions.length) lines.push(`actions: ${t.actions.join(', ')}`);
+    if (t.targets.length) lines.push(`→ ${t.targets.join(', ')}`);
+    lines.push(`lane: ${data.lanes[t.lane] ? data.lanes[t.lane].name : '?'}`);
+    nodes.push(el('pre', lines.join('\n')));
+    if (t.cites) nodes.push(...excerptNodes(t.cites, true));
+    return nodes;
   };
 
   /* ---------- highlighting ---------- */
@@ -180,16 +302,20 @@
       node.classList.add(hits === 0 ? 'cov-zero' : 'cov-hit');
       if (hits > 0) node.querySelector('rect').style.fill = colour(hits, maxState).fill;
     }
+    // A folded arrow is hit when any of its transitions is; its colour is their sum.
+    const elementHits = new Map();
     for (const [label, nodes] of edgeEls) {
-      const hits = set.transitions[label] || 0;
       for (const node of nodes) {
-        node.classList.add(hits === 0 ? 'cov-zero' : 'cov-hit');
-        if (hits > 0) {
-          const c = colour(hits, maxEdge).stroke;
-          const line = node.querySelector('path.line');
-          if (line) line.style.stroke = c;
-          else node.style.fill = c;
-        }
+        elementHits.set(node, (elementHits.get(node) || 0) + (set.transitions[label] || 0));
+      }
+    }
+    for (const [node, hits] of elementHits) {
+      node.classList.add(hits === 0 ? 'cov-zero' : 'cov-hit');
+      if (hits > 0) {
+        const c = colour(hits, maxEdge).stroke;
+        const line = node.querySelector('path.line');
+        if (line) line.style.stroke = c;
+        else node.style.fill = c;
       }
     }
     $('coverage-description').textContent = set.description;
@@ -218,21 +344,79 @@
     }
   };
 
+  /* ---------- traces: steps rebuilt from the compact page data ---------- */
+  const eventTitle = (event) => {
+    if (event === null || event === undefined) return 'initial';
+    const fields = Object.entries(event)
+      .filter(([key]) => key !== 'type')
+      .map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    return fields.length ? `${event.type}(${fields.join(', ')})` : String(event.type);
+  };
+  const stepCount = (trace) => trace.events.length + 1;
+  /** The whole context at a step: the nearest checkpoint, then the changes after it. */
+  const contextAt = (trace, step) => {
+    let base = step;
+    while (!(base in trace.checkpoints)) base--;
+    let context = trace.checkpoints[base];
+    for (let i = base + 1; i <= step; i++) {
+      for (const change of trace.changes[i]) {
+        if (change[0] === '') context = change[1];
+        else {
+          context = Object.assign({}, context);
+          if (change.length === 1) delete context[change[0]];
+          else context[change[0]] = change[1];
+        }
+      }
+    }
+    return context;
+  };
+  const takenAt = (trace, step) => (step === 0 ? [] : trace.taken[step - 1]);
+  /**
+   * The lanes a step involves, the one that took the event first: the others follow it
+   * (eventless transitions that react to it, or a second region taking the same event).
+   */
+  const lanesAt = (trace, step) => {
+    const taken = takenAt(trace, step).map((t) => data.transitions[t]);
+    const ordered = [
+      ...taken.filter((t) => t.event !== 'always'),
+      ...taken.filter((t) => t.event === 'always'),
+    ];
+    const lanes = [];
+    for (const t of ordered) if (!lanes.includes(t.lane)) lanes.push(t.lane);
+    return lanes;
+  };
+  const stepCitations = (trace, step) => {
+    const citations = [];
+    for (const t of takenAt(trace, step)) {
+      const transition = data.transitions[t];
+      if (transition.cites) citations.push(transition.cites);
+      for (const target of transition.targets) {
+        const state = stateById.get(target);
+        if (state && state.cites) citations.push(state.cites);
+      }
+    }
+    return [...new Set(citations)];
+  };
+
   const showTrace = () => {
     const trace = data.traces[view.trace];
     if (!trace) return;
-    view.step = Math.min(Math.max(view.step, 0), trace.steps.length - 1);
-    const step = trace.steps[view.step];
+    const count = stepCount(trace);
+    view.step = Math.min(Math.max(view.step, 0), count - 1);
+    const step = view.step;
+    const configuration = trace.configurations[trace.configs[step]];
     const lit = [];
-    for (const id of step.active) {
+    for (const index of configuration.active) {
+      const id = data.states[index].id;
       const node = stateEls.get(id);
       if (node) {
         node.classList.add('active');
-        if (!data.states.some((s) => s.parent === id)) lit.push(node);
+        if (leafIds.has(id)) lit.push(node);
       }
     }
-    for (const label of step.taken) {
-      for (const node of edgeEls.get(label) || []) {
+    const taken = takenAt(trace, step);
+    for (const t of taken) {
+      for (const node of edgeEls.get(data.transitions[t].label) || []) {
         node.classList.add('taken');
         const line = node.querySelector('path.line');
         if (line) line.setAttribute('marker-end', 'url(#arrow-taken)');
@@ -242,48 +426,224 @@
     reveal(lit);
     $('trace-description').textContent = trace.description;
     $('trace-violation').textContent = trace.violation ? `violation: ${trace.violation}` : '';
-    $('step-counter').textContent = `step ${view.step} / ${trace.steps.length - 1}`;
-    $('step-title').textContent = `${view.step}. ${step.title}`;
-    $('step-value').textContent = step.value;
+    const property = trace.property && data.properties.find((p) => p.name === trace.property);
+    $('trace-property-source').replaceChildren(
+      ...(property ? excerptNodes(property.source, false) : []),
+    );
+    $('step-counter').textContent = `step ${step} / ${count - 1}`;
+    const event = step === 0 ? null : trace.events[step - 1];
+    $('step-title').textContent = `${step}. ${eventTitle(event)}`;
+    $('step-value').textContent = configuration.value;
     $('step-event').textContent =
-      step.event === null ? '(initial state)' : JSON.stringify(step.event, null, 1);
-    $('step-outputs').textContent = step.outputs.length
-      ? step.outputs.map((o) => JSON.stringify(o)).join('\n')
+      event === null ? '(initial state)' : JSON.stringify(event, null, 1);
+    const outputs = trace.outputs[step] || [];
+    $('step-outputs').textContent = outputs.length
+      ? outputs.map((o) => JSON.stringify(o)).join('\n')
       : '(none)';
-    $('step-taken').textContent = step.taken.length
-      ? step.taken.map((label) => `${label}  (${transitionText.get(label) || '?'})`).join('\n')
+    $('step-taken').textContent = taken.length
+      ? taken.map((t) => `${data.transitions[t].label}  (${data.transitions[t].text})`).join('\n')
       : '(none)';
+    const sources = stepCitations(trace, step);
+    if (trace.violation && step === count - 1 && property) sources.push(property.source);
+    $('step-source').replaceChildren(...sources.flatMap((c) => excerptNodes(c, true)));
+    const context = contextAt(trace, step);
+    const before = step === 0 ? undefined : contextAt(trace, step - 1);
     const changes = $('step-changes');
     changes.replaceChildren();
-    for (const change of step.changes) {
+    for (const change of trace.changes[step]) {
+      const key = change[0];
+      const from = key === '' ? before : before && before[key];
+      const to = change.length === 1 ? undefined : change[1];
       const row = el('tr');
       row.append(
-        el('td', change.key),
-        el('td', change.from, 'from'),
+        el('td', key || '(context)'),
+        el('td', from === undefined ? '(none)' : JSON.stringify(from), 'from'),
         el('td', '→'),
-        el('td', change.to, 'to'),
+        el('td', to === undefined ? '(none)' : JSON.stringify(to), 'to'),
       );
       changes.append(row);
     }
-    if (step.changes.length === 0) {
+    if (trace.changes[step].length === 0) {
       const row = el('tr');
-      row.append(el('td', view.step === 0 ? '(initial context below)' : '(no change)'));
+      row.append(el('td', step === 0 ? '(initial context below)' : '(no change)'));
       changes.append(row);
     }
-    $('step-context').textContent = JSON.stringify(step.context, null, 1);
-    const list = $('step-list');
-    list.replaceChildren();
-    trace.steps.forEach((s, i) => {
-      const item = el('li', `${i}. ${s.title}`, i === view.step ? 'current' : '');
-      item.dataset.step = String(i);
-      item.onclick = () => go({ step: i });
-      list.append(item);
-    });
-    const current = list.querySelector('.current');
-    if (current && current.scrollIntoView) current.scrollIntoView({ block: 'nearest' });
-    $('prev').disabled = view.step === 0;
-    $('next').disabled = view.step === trace.steps.length - 1;
+    $('step-context').textContent = JSON.stringify(context, null, 1);
+    $('prev').disabled = step === 0;
+    $('next').disabled = step === count - 1;
+    drawSequence(true);
   };
+
+  /* ---------- the sequence chart: one lane per execution context, and the device ---------- */
+  const ROW = 26;
+  const STEP_COLUMN = 48;
+  const seqScroll = $('sequence-scroll');
+  const seqSpacer = $('sequence-spacer');
+  let seqSvg = null;
+  const laneGeometry = () => {
+    const width = Math.max(seqScroll.clientWidth - STEP_COLUMN, 0);
+    const laneWidth = Math.max(150, width / Math.max(data.lanes.length, 1));
+    return { laneWidth, total: STEP_COLUMN + laneWidth * data.lanes.length };
+  };
+  const centre = (lane, g) => STEP_COLUMN + g.laneWidth * lane + g.laneWidth / 2;
+  const truncate = (text, width) => {
+    const max = Math.max(4, Math.floor(width / 6.9));
+    return text.length > max ? text.slice(0, max - 1) + '…' : text;
+  };
+  seqScroll.addEventListener('scroll', () => {
+    $('sequence-head').scrollLeft = seqScroll.scrollLeft;
+    drawSequence(false);
+  });
+  seqScroll.addEventListener('click', (event) => {
+    const row = event.target.closest && event.target.closest('[data-step]');
+    if (row) go({ step: Number(row.getAttribute('data-step')) });
+  });
+
+  /** Draws the rows in view (a 10^5-step trace has 10^5 rows: only ~40 exist at a time). */
+  function drawSequence(follow) {
+    if (view.mode !== 'trace') return;
+    const trace = data.traces[view.trace];
+    if (!trace) return;
+    const count = stepCount(trace) + (trace.violation ? 1 : 0);
+    const g = laneGeometry();
+    seqSpacer.style.height = `${count * ROW + 8}px`;
+    seqSpacer.style.width = `${g.total}px`;
+    const head = $('sequence-head');
+    if (head.dataset.width !== String(g.total) || head.childElementCount !== data.lanes.length) {
+      head.replaceChildren();
+      head.dataset.width = String(g.total);
+      data.lanes.forEach((lane, i) => {
+        const span = el('span', lane.name, lane.device ? 'device' : '');
+        span.style.left = `${STEP_COLUMN + g.laneWidth * i - seqScroll.scrollLeft}px`;
+        span.style.width = `${g.laneWidth}px`;
+        span.title = lane.name;
+        head.append(span);
+      });
+    } else {
+      data.lanes.forEach((lane, i) => {
+        head.children[i].style.left = `${STEP_COLUMN + g.laneWidth * i - seqScroll.scrollLeft}px`;
+      });
+    }
+    if (follow) {
+      const top = view.step * ROW;
+      if (top < seqScroll.scrollTop || top + ROW > seqScroll.scrollTop + seqScroll.clientHeight) {
+        seqScroll.scrollTop = Math.max(0, top - seqScroll.clientHeight / 2);
+      }
+    }
+    const first = Math.max(0, Math.floor(seqScroll.scrollTop / ROW) - 4);
+    const last = Math.min(
+      count - 1,
+      Math.ceil((seqScroll.scrollTop + seqScroll.clientHeight) / ROW) + 4,
+    );
+    const root = svgEl('svg', {
+      width: String(g.total),
+      height: String((last - first + 1) * ROW),
+      style: `top:${first * ROW}px`,
+      role: 'img',
+    });
+    for (let lane = 0; lane < data.lanes.length; lane++) {
+      const x = centre(lane, g);
+      root.append(
+        svgEl('line', { class: 'lifeline', x1: x, x2: x, y1: 0, y2: (last - first + 1) * ROW }),
+      );
+    }
+    for (let step = first; step <= last; step++) {
+      const y = (step - first) * ROW;
+      const row = svgEl('g', { 'data-step': String(Math.min(step, stepCount(trace) - 1)) });
+      row.append(
+        svgEl('rect', {
+          class: `row-band${step === view.step ? ' current' : ''}`,
+          x: 0,
+          y,
+          width: g.total,
+          height: ROW,
+        }),
+      );
+      if (step === stepCount(trace)) {
+        // The row after the last step: the violation.
+        row.append(
+          svgEl(
+            'text',
+            { class: 'violation-text', x: STEP_COLUMN, y: y + 17 },
+            `✗ ${trace.violation}`,
+          ),
+        );
+        root.append(row);
+        continue;
+      }
+      row.append(svgEl('text', { class: 'step-no', x: 6, y: y + 17 }, String(step)));
+      const configuration = trace.configurations[trace.configs[step]];
+      const previous = step === 0 ? null : trace.configurations[trace.configs[step - 1]];
+      const lanes = step === 0 ? [] : lanesAt(trace, step);
+      const isViolation = trace.violation && step === stepCount(trace) - 1;
+      const title = eventTitle(step === 0 ? null : trace.events[step - 1]);
+      const outputs = (trace.outputs[step] || []).map(eventTitle);
+      lanes.forEach((lane, i) => {
+        const x = centre(lane, g);
+        const state = configuration.lanes[lane];
+        const moved =
+          previous && state !== null && previous.lanes[lane] !== state ? ` → ${state}` : '';
+        const text =
+          (i === 0 ? title : '↳ ' + (trace.events[step - 1].type || '')) +
+          moved +
+          (i === 0 && outputs.length ? ` ⇒ ${outputs.join(', ')}` : '');
+        const width = g.laneWidth - 12;
+        const classes = ['box'];
+        if (data.lanes[lane].device) classes.push('device');
+        if (step === view.step) classes.push('current');
+        if (isViolation && i === 0) classes.push('violation');
+        const group = svgEl('g', { class: classes.join(' '), 'data-lane': String(lane) });
+        group.append(
+          svgEl(
+            'title',
+            {},
+            `${step}. ${title}${moved}${outputs.length ? '\noutputs: ' + outputs.join(', ') : ''}\nlane: ${data.lanes[lane].name}`,
+          ),
+          svgEl('rect', { x: x - width / 2, y: y + 3, width, height: ROW - 6, rx: 4 }),
+          svgEl('text', { x: x - width / 2 + 5, y: y + 17 }, truncate(text, width - 8)),
+        );
+        row.append(group);
+        if (i > 0) {
+          // The same step in another lane: an arrow from where it started.
+          const from = centre(lanes[0], g);
+          const towards = x > from ? x - width / 2 : x + width / 2;
+          const start = x > from ? from + width / 2 : from - width / 2;
+          row.append(
+            svgEl('path', {
+              class: 'sync',
+              d: `M${start},${y + ROW / 2} L${towards},${y + ROW / 2}`,
+              'marker-end': 'url(#seq-arrow)',
+            }),
+          );
+        }
+      });
+      if (step === 0) {
+        configuration.lanes.forEach((state, lane) => {
+          if (state === null) return;
+          row.append(
+            svgEl('text', { class: 'lane-state', x: centre(lane, g) + 4, y: y + 17 }, state),
+          );
+        });
+      }
+      root.append(row);
+    }
+    const defs = svgEl('defs');
+    const marker = svgEl('marker', {
+      id: 'seq-arrow',
+      markerWidth: '8',
+      markerHeight: '8',
+      refX: '7',
+      refY: '4',
+      orient: 'auto',
+      markerUnits: 'userSpaceOnUse',
+    });
+    marker.append(svgEl('path', { d: 'M0,0 L8,4 L0,8 z', fill: '#546e7a' }));
+    defs.append(marker);
+    root.prepend(defs);
+    if (seqSvg) seqSvg.remove();
+    seqSvg = root;
+    seqScroll.append(root);
+  }
 
   /* ---------- modes and deep links ---------- */
   const writeHash = () => {
@@ -307,12 +667,15 @@
 
   const render = () => {
     clear();
+    const modeChanged = document.body.dataset.mode !== view.mode;
     document.body.dataset.mode = view.mode;
     for (const button of document.querySelectorAll('[data-mode-button]')) {
       button.classList.toggle('selected', button.dataset.modeButton === view.mode);
     }
     $('coverage-select').value = String(view.coverage);
     $('trace-select').value = String(view.trace);
+    // The sequence chart takes room from the chart: refit before revealing the step.
+    if (modeChanged && autoFit) fit();
     if (view.mode === 'coverage') showCoverage();
     if (view.mode === 'trace') showTrace();
     writeHash();
@@ -378,7 +741,15 @@
     event.preventDefault();
   });
   window.addEventListener('hashchange', readHash);
-  initialView();
+  document.body.dataset.mode = readModeFromHash();
+  fit();
   readHash();
   document.body.dataset.ready = 'true';
+
+  /** The mode the hash asks for, set before the first fit so that it fits the right room. */
+  function readModeFromHash() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const mode = params.get('mode') || (params.get('trace') ? 'trace' : 'structure');
+    return ['structure', 'coverage', 'trace'].includes(mode) ? mode : 'structure';
+  }
 })();

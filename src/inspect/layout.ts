@@ -6,7 +6,10 @@
  * What is an arrow and what is a row: transitions without a target, to their own source, or
  * between a state and its own ancestor or descendant are drawn as text rows inside the source
  * state (UML's internal transitions); every other transition is an arrow per target, with its
- * own label box, so guarded alternatives of one event never share a label.
+ * own label box. Transitions of one state on one event to the same targets (guarded
+ * alternatives that differ only in what they compute, like mic-cosm's five `card.crash`
+ * transitions for zero to four outputs) are folded into one arrow or row, `event ×n`: drawn
+ * apart they are a bundle of parallel lines that makes the chart unreadable at any zoom.
  */
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { transitionText, type Chart, type ChartTransition } from './chart.ts';
@@ -34,11 +37,13 @@ export interface Point {
   y: number;
 }
 
-/** A transition drawn as a row inside its source state. */
+/** A transition (or a folded bundle of them) drawn as a row inside its source state. */
 export interface Row {
-  /** The element id: `edge:<label>`. */
+  /** The element id: `edge:<label>` of the first transition. */
   id: string;
   transition: ChartTransition;
+  /** Every transition the row stands for (more than one when folded). */
+  transitions: ChartTransition[];
   text: string;
 }
 
@@ -46,6 +51,8 @@ export interface EdgeLayout {
   /** `edge:<label>`, and `edge:<label>#<n>` for the n-th extra target of a multi-target transition. */
   id: string;
   transition: ChartTransition;
+  /** Every transition the arrow stands for (more than one when folded). */
+  transitions: ChartTransition[];
   target: string;
   points: Point[];
   label?: Box & { text: string };
@@ -88,17 +95,44 @@ export function isRow(chart: Chart, transition: ChartTransition): boolean {
   );
 }
 
-/** Text of a transition: `event [guard]`, and `#n` when one state has several for that event. */
+/**
+ * Text of a transition (transitionText), with `#n` when another transition of the same state
+ * on the same event reads the same (XState's order of evaluation).
+ */
 export function labelText(chart: Chart, transition: ChartTransition): string {
-  const siblings = chart.transitions.filter(
-    (t) => t.source === transition.source && t.event === transition.event,
-  );
   const base = transitionText(transition);
-  return siblings.length > 1 ? `${base} #${siblings.indexOf(transition) + 1}` : base;
+  const twins = chart.transitions.filter(
+    (t) =>
+      t.source === transition.source && t.event === transition.event && transitionText(t) === base,
+  );
+  return twins.length > 1 ? `${base} #${twins.indexOf(transition) + 1}` : base;
 }
 
-function rowText(chart: Chart, transition: ChartTransition): string {
-  const text = labelText(chart, transition);
+/**
+ * The transitions drawn as one element: those of one state on one event to the same targets,
+ * keyed by the first one's label (document order).
+ */
+export function bundlesOf(chart: Chart): Map<string, ChartTransition[]> {
+  const byKey = new Map<string, ChartTransition[]>();
+  for (const t of chart.transitions) {
+    const key = JSON.stringify([t.source, t.event, t.targets]);
+    const list = byKey.get(key);
+    if (list) list.push(t);
+    else byKey.set(key, [t]);
+  }
+  return new Map([...byKey.values()].map((list) => [list[0].label, list]));
+}
+
+/** The text of a drawn element: the transition's, or `event ×n` for a folded bundle. */
+export function bundleText(chart: Chart, bundle: readonly ChartTransition[]): string {
+  if (bundle.length === 1) return labelText(chart, bundle[0]);
+  const event = bundle[0].event === 'always' ? '(always)' : bundle[0].event;
+  return `${event} ×${bundle.length}`;
+}
+
+function rowText(chart: Chart, bundle: readonly ChartTransition[]): string {
+  const transition = bundle[0];
+  const text = bundleText(chart, bundle);
   if (transition.targets.length === 0) return text;
   const names = transition.targets.map((target) =>
     target === transition.source ? '↻' : `→ ${relativeName(chart, transition.source, target)}`,
@@ -118,13 +152,15 @@ function relativeName(chart: Chart, from: string, to: string): string {
 
 export function rowsOf(chart: Chart): Map<string, Row[]> {
   const rows = new Map<string, Row[]>();
-  for (const transition of chart.transitions) {
+  for (const bundle of bundlesOf(chart).values()) {
+    const transition = bundle[0];
     if (!isRow(chart, transition)) continue;
     const list = rows.get(transition.source) ?? [];
     list.push({
       id: edgeElementId(transition.label),
       transition,
-      text: rowText(chart, transition),
+      transitions: bundle,
+      text: rowText(chart, bundle),
     });
     rows.set(transition.source, list);
   }
@@ -211,8 +247,10 @@ function buildGraph(
       });
     }
   }
-  for (const t of arrows) {
-    const text = labelText(chart, t);
+  for (const bundle of bundlesOf(chart).values()) {
+    const t = bundle[0];
+    if (isRow(chart, t)) continue;
+    const text = bundleText(chart, bundle);
     t.targets.forEach((target, i) => {
       const forward = full && (rank.get(t.source) ?? Infinity) < (rank.get(target) ?? -Infinity);
       edges.push({
@@ -285,7 +323,7 @@ function collect(chart: Chart, graph: ElkNode, rows: Map<string, Row[]>) {
   gather(graph);
   const initials = new Map<string, { dot: Box; points: Point[] }>();
   const edges: EdgeLayout[] = [];
-  const byLabel = new Map(chart.transitions.map((t) => [t.label, t]));
+  const bundles = bundlesOf(chart);
   for (const edge of allEdges) {
     if (edge.id.startsWith('initedge:')) {
       const id = edge.id.slice('initedge:'.length);
@@ -293,12 +331,14 @@ function collect(chart: Chart, graph: ElkNode, rows: Map<string, Row[]>) {
       continue;
     }
     const match = /^edge:(.*?)(?:#(\d+))?$/.exec(edge.id)!;
-    const transition = byLabel.get(match[1])!;
+    const transitions = bundles.get(match[1])!;
+    const transition = transitions[0];
     const index = match[2] === undefined ? 0 : Number(match[2]);
     const label = edge.labels?.[0];
     edges.push({
       id: edge.id,
       transition,
+      transitions,
       target: transition.targets[index],
       points: pointsOf(edge),
       ...(label && label.text
@@ -324,6 +364,25 @@ function collect(chart: Chart, graph: ElkNode, rows: Map<string, Row[]>) {
   };
 }
 
+/**
+ * Layouts already computed in this process, by their elkjs input: a report draws a protocol's
+ * default model and its variants, most of which have the same chart (a variant usually changes
+ * what a guard computes, not the states), and elkjs is deterministic.
+ */
+const layouts = new Map<string, Promise<ElkNode>>();
+
+function runElkOnce(graph: ElkNode, timeoutMs: number): Promise<ElkNode> {
+  const key = JSON.stringify(graph);
+  let layout = layouts.get(key);
+  if (!layout) {
+    layout = runElk(graph, timeoutMs);
+    layouts.set(key, layout);
+    // A failed layout is not remembered: the next caller may retry it.
+    layout.catch(() => layouts.delete(key));
+  }
+  return layout;
+}
+
 export interface LayoutOptions {
   timeoutMs?: number;
   /** Extra root layout options (experiments). */
@@ -338,10 +397,10 @@ export async function layoutChart(chart: Chart, options: LayoutOptions = {}): Pr
   let attempt: Layout['attempt'] = 'full';
   let graph: ElkNode;
   try {
-    graph = await runElk(buildGraph(chart, rows, true, options.rootOptions), timeoutMs);
+    graph = await runElkOnce(buildGraph(chart, rows, true, options.rootOptions), timeoutMs);
   } catch {
     attempt = 'simple';
-    graph = await runElk(buildGraph(chart, rows, false), timeoutMs);
+    graph = await runElkOnce(buildGraph(chart, rows, false), timeoutMs);
   }
   return {
     ...collect(chart, graph, rows),

@@ -1,12 +1,23 @@
 /**
  * What a protocol page knows besides its SVG, as plain JSON for the page's script: the states
- * and transitions, coverage sets (exploration, suites) and traces with, for every step, the
- * active states, the transitions taken, the event, the outputs and the context change.
+ * and transitions (with what the model says they do and the source lines they cite), the lanes
+ * of the sequence chart, coverage sets (exploration, suites) and traces.
+ *
+ * Traces are stored so that a page with a 10^5-step trace stays small and quick: per step only
+ * the event, the transitions taken (by index), the outputs (sparse), the configuration (an
+ * index into the trace's distinct configurations) and what changed in the context; the whole
+ * context is kept every CHECKPOINT steps and rebuilt in between by the script.
  */
 import type { Coverage, PropertyResult } from '../explore/explore.ts';
+import type { LaneSpec } from '../model/model.ts';
 import { formatStateValue, type Trace } from '../model/trace.ts';
 import { activeStates, type Chart } from './chart.ts';
+import { lanesOf, type Lane } from './lanes.ts';
 import { labelText } from './layout.ts';
+import type { SourceExcerpt } from './sources.ts';
+
+/** A whole context is stored every this many steps; the ones between are rebuilt from changes. */
+export const CHECKPOINT = 256;
 
 export interface CoverageSet {
   name: string;
@@ -16,16 +27,16 @@ export interface CoverageSet {
   transitions: Record<string, number>;
 }
 
-export interface PageStep {
-  /** `initial`, or the event as `type(field=value, …)`. */
-  title: string;
-  event: unknown;
-  outputs: unknown[];
+/** A context change: `[key, new value]`, `[key]` when the key went away, `['', value]` for all. */
+export type ContextChange = [string] | [string, unknown];
+
+export interface PageConfiguration {
+  /** The state value as `a.b.X c.Y`. */
   value: string;
-  active: string[];
-  taken: string[];
-  context: unknown;
-  changes: Array<{ key: string; from: string; to: string }>;
+  /** Indices into `PageData.states` of the active state nodes. */
+  active: number[];
+  /** Per lane, its region's active state (path inside the region), or null. */
+  lanes: Array<string | null>;
 }
 
 export interface PageTrace {
@@ -33,7 +44,21 @@ export interface PageTrace {
   name: string;
   description: string;
   violation?: string;
-  steps: PageStep[];
+  /** The property the trace violates, when it is a counterexample. */
+  property?: string;
+  /** Step i + 1 takes events[i]; step 0 is the initial state. */
+  events: unknown[];
+  /** Per event, indices into `PageData.transitions` of the transitions it took. */
+  taken: number[][];
+  /** Outputs by step (absent: none). */
+  outputs: Record<number, unknown[]>;
+  /** Per step (initial included), an index into `configurations`. */
+  configs: number[];
+  configurations: PageConfiguration[];
+  /** The whole context at step 0 and every CHECKPOINT steps. */
+  checkpoints: Record<number, unknown>;
+  /** Per step (initial included: empty), what changed in the context. */
+  changes: ContextChange[][];
 }
 
 export interface PageProperty {
@@ -51,6 +76,8 @@ export interface PageData {
   protocol: string;
   title: string;
   seed: string;
+  /** What this page shows: `default (fixed) model`, `seed as written`. */
+  role?: string;
   config: { bounds: Record<string, number>; variants: string[] };
   exploration?: {
     states: number;
@@ -59,48 +86,83 @@ export interface PageData {
     seconds: number;
     complete: boolean;
   };
-  states: Array<{ id: string; key: string; kind: string; parent?: string }>;
-  transitions: Array<{ label: string; source: string; text: string; targets: string[] }>;
+  states: Array<{
+    id: string;
+    key: string;
+    kind: string;
+    parent?: string;
+    description?: string;
+    cites?: string;
+  }>;
+  transitions: Array<{
+    label: string;
+    /** The event type, or `always` for an eventless transition. */
+    event: string;
+    source: string;
+    text: string;
+    targets: string[];
+    lane: number;
+    guard?: string;
+    actions: string[];
+    description?: string;
+    cites?: string;
+  }>;
+  lanes: Lane[];
   coverage: CoverageSet[];
   traces: PageTrace[];
   properties: PageProperty[];
+  /** Cited source lines by the citing string (a property's source, a state's or transition's). */
+  sources: Record<string, SourceExcerpt[]>;
   renderMilliseconds?: number;
 }
 
-export function chartData(chart: Chart): Pick<PageData, 'states' | 'transitions'> {
+export function chartData(
+  chart: Chart,
+  declaredLanes?: readonly LaneSpec[],
+): Pick<PageData, 'states' | 'transitions' | 'lanes'> {
+  const { lanes, ofTransition } = lanesOf(chart, declaredLanes);
   return {
     states: chart.order.map((id) => {
-      const { key, kind, parent } = chart.states.get(id)!;
-      return { id, key, kind, ...(parent ? { parent } : {}) };
+      const { key, kind, parent, description, cites } = chart.states.get(id)!;
+      return {
+        id,
+        key,
+        kind,
+        ...(parent ? { parent } : {}),
+        ...(description ? { description } : {}),
+        ...(cites ? { cites } : {}),
+      };
     }),
-    transitions: chart.transitions.map((t) => ({
+    transitions: chart.transitions.map((t, i) => ({
       label: t.label,
+      event: t.event,
       source: t.source,
       text: labelText(chart, t),
       targets: t.targets,
+      lane: ofTransition[i],
+      ...(t.guard === undefined ? {} : { guard: t.guardSource ?? t.guard }),
+      actions: t.actions,
+      ...(t.description ? { description: t.description } : {}),
+      ...(t.cites ? { cites: t.cites } : {}),
     })),
+    lanes,
   };
 }
 
-function eventTitle(event: Record<string, unknown>): string {
-  const { type, ...payload } = event;
-  const fields = Object.entries(payload).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
-  return fields.length > 0 ? `${String(type)}(${fields.join(', ')})` : String(type);
-}
-
-function changesOf(before: unknown, after: unknown): PageStep['changes'] {
-  const json = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
-  if (typeof before !== 'object' || typeof after !== 'object' || !before || !after) {
-    return json(before) === json(after)
-      ? []
-      : [{ key: '(context)', from: json(before), to: json(after) }];
+/** What changed from one context to the next, key by key for objects. */
+function changesOf(before: unknown, after: unknown): ContextChange[] {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(before) || !isRecord(after)) {
+    return JSON.stringify(before) === JSON.stringify(after) ? [] : [['', after]];
   }
-  const changes: PageStep['changes'] = [];
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const from = json((before as Record<string, unknown>)[key]);
-    const to = json((after as Record<string, unknown>)[key]);
-    if (from !== to) changes.push({ key, from, to });
+  const changes: ContextChange[] = [];
+  for (const key of Object.keys(after)) {
+    if (before[key] !== after[key] && JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      changes.push([key, after[key]]);
+    }
   }
+  for (const key of Object.keys(before)) if (!(key in after)) changes.push([key]);
   return changes;
 }
 
@@ -109,47 +171,90 @@ export function pageTrace(
   name: string,
   description: string,
   trace: Trace,
+  lanes: readonly Lane[] = [],
+  property?: string,
 ): PageTrace {
-  const steps: PageStep[] = [
-    {
-      title: 'initial',
-      event: null,
-      outputs: trace.initial.outputs,
-      value: formatStateValue(trace.initial.value),
-      active: activeStates(chart, trace.initial.value),
-      taken: [],
-      context: trace.initial.context,
-      changes: [],
-    },
-  ];
+  const stateIndex = new Map(chart.order.map((id, i) => [id, i]));
+  const transitionIndex = new Map(chart.transitions.map((t, i) => [t.label, i]));
+  const configurations: PageConfiguration[] = [];
+  const configurationOf = new Map<string, number>();
+  const configIndex = (value: Trace['initial']['value']): number => {
+    const text = formatStateValue(value);
+    let index = configurationOf.get(text);
+    if (index === undefined) {
+      const active = activeStates(chart, value);
+      index = configurations.length;
+      configurations.push({
+        value: text,
+        active: active.map((id) => stateIndex.get(id)!),
+        lanes: lanes.map((lane) => (lane.region ? laneState(chart, lane.region, active) : null)),
+      });
+      configurationOf.set(text, index);
+    }
+    return index;
+  };
+  const result: PageTrace = {
+    name,
+    description,
+    ...(trace.violation ? { violation: trace.violation } : {}),
+    ...(property ? { property } : {}),
+    events: [],
+    taken: [],
+    outputs: trace.initial.outputs.length > 0 ? { 0: trace.initial.outputs } : {},
+    configs: [configIndex(trace.initial.value)],
+    configurations,
+    checkpoints: { 0: trace.initial.context },
+    changes: [[]],
+  };
   let context = trace.initial.context;
-  for (const step of trace.steps) {
-    steps.push({
-      title: eventTitle(step.event as unknown as Record<string, unknown>),
-      event: step.event,
-      outputs: step.outputs,
-      value: formatStateValue(step.value),
-      active: activeStates(chart, step.value),
-      taken: step.transitions,
-      context: step.context,
-      changes: changesOf(context, step.context),
-    });
+  trace.steps.forEach((step, i) => {
+    const n = i + 1;
+    result.events.push(step.event);
+    result.taken.push(
+      step.transitions.map((label) => transitionIndex.get(label)).filter((t) => t !== undefined),
+    );
+    if (step.outputs.length > 0) result.outputs[n] = step.outputs;
+    result.configs.push(configIndex(step.value));
+    result.changes.push(changesOf(context, step.context));
+    if (n % CHECKPOINT === 0) result.checkpoints[n] = step.context;
     context = step.context;
+  });
+  return result;
+}
+
+/** The active state inside a region, as its path below the region (`POLL`, `UP.WAIT`). */
+function laneState(chart: Chart, region: string, active: readonly string[]): string | null {
+  let deepest: string | undefined;
+  for (const id of active) {
+    let inside = false;
+    for (let node = chart.states.get(id)?.parent; node; node = chart.states.get(node)?.parent) {
+      if (node === region) inside = true;
+    }
+    if (inside && (!deepest || chart.states.get(id)!.depth > chart.states.get(deepest)!.depth)) {
+      deepest = id;
+    }
   }
-  return { name, description, ...(trace.violation ? { violation: trace.violation } : {}), steps };
+  if (!deepest) return null;
+  const keys: string[] = [];
+  for (let node: string | undefined = deepest; node && node !== region;) {
+    keys.unshift(chart.states.get(node)!.key);
+    node = chart.states.get(node)!.parent;
+  }
+  return keys.join('.');
 }
 
 /** A property result with its counterexample turned into a page trace. */
 export function pageProperties(
   chart: Chart,
   results: readonly PropertyResult[],
+  lanes: readonly Lane[] = [],
 ): { properties: PageProperty[]; traces: PageTrace[] } {
   const traces: PageTrace[] = [];
   const properties = results.map((p) => {
     let trace: string | undefined;
     if (p.trace) {
       trace = p.name;
-      traces.push(pageTrace(chart, p.name, `counterexample: ${p.name}`, p.trace));
+      traces.push(pageTrace(chart, p.name, `counterexample: ${p.name}`, p.trace, lanes, p.name));
     }
     return {
       name: p.name,

@@ -22,14 +22,27 @@ function pathOf(points: Point[]): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${r(p.x)},${r(p.y)}`).join(' ');
 }
 
-function tooltip(transition: ChartTransition): string {
+function describe(transition: ChartTransition): string[] {
   const lines = [transition.label];
+  if (transition.description !== undefined) lines.push(transition.description);
   if (transition.guard !== undefined) {
     lines.push(`guard: ${transition.guardSource ?? transition.guard}`);
   }
   if (transition.actions.length > 0) lines.push(`actions: ${transition.actions.join(', ')}`);
   if (transition.targets.length > 0) lines.push(`→ ${transition.targets.join(', ')}`);
-  return `<title>${x(lines.join('\n'))}</title>`;
+  return lines;
+}
+
+function tooltip(transitions: readonly ChartTransition[]): string {
+  const text = transitions.map((t) => describe(t).join('\n')).join('\n\n');
+  return `<title>${x(text)}</title>`;
+}
+
+/** The element's transition label, and for a folded bundle every label it stands for. */
+function edgeData(transitions: readonly ChartTransition[]): string {
+  const first = `data-edge="${x(transitions[0].label)}"`;
+  if (transitions.length === 1) return first;
+  return `${first} data-edges="${x(JSON.stringify(transitions.map((t) => t.label)))}"`;
 }
 
 export function renderSvg(chart: Chart, layout: Layout): string {
@@ -67,7 +80,7 @@ export function renderSvg(chart: Chart, layout: Layout): string {
     }
     (layout.rows.get(id) ?? []).forEach((row, i) => {
       out.push(
-        `<text id="${x(row.id)}" data-edge="${x(row.transition.label)}" class="edge row" x="${r(box.x + 8)}" y="${r(box.y + 22 + (i + 1) * LINE_HEIGHT - 2)}">${tooltip(row.transition)}${x(row.text)}</text>`,
+        `<text id="${x(row.id)}" ${edgeData(row.transitions)} class="edge row" x="${r(box.x + 8)}" y="${r(box.y + 22 + (i + 1) * LINE_HEIGHT - 2)}">${tooltip(row.transitions)}${x(row.text)}</text>`,
       );
     });
     out.push('</g>');
@@ -88,8 +101,8 @@ export function renderSvg(chart: Chart, layout: Layout): string {
   out.push('<g class="edges">');
   for (const edge of layout.edges) {
     out.push(
-      `<g id="${x(edge.id)}" data-edge="${x(edge.transition.label)}" class="edge arrow">`,
-      tooltip(edge.transition),
+      `<g id="${x(edge.id)}" ${edgeData(edge.transitions)} class="edge arrow">`,
+      tooltip(edge.transitions),
       `<path class="line" d="${pathOf(edge.points)}" marker-end="url(#arrow)"/>`,
     );
     if (edge.label) {
@@ -106,7 +119,10 @@ export function renderSvg(chart: Chart, layout: Layout): string {
   return out.join('\n');
 }
 
-/** Every element id the SVG of a chart carries: the contract the tests check. */
+/**
+ * Every element id the SVG of a chart carries: the contract the tests check. A transition
+ * folded into a bundle has no element of its own; the bundle's `data-edges` names it.
+ */
 export function elementIds(chart: Chart, layout: Layout): { states: string[]; edges: string[] } {
   const edges = [
     ...[...layout.rows.values()].flat().map((row) => row.id),

@@ -148,6 +148,27 @@ export interface ModelInstance<TContext = any, TEvent extends EventObject = any>
    * these events.
    */
   time?: { tick: string };
+  /**
+   * The lanes of the inspector's sequence chart, when the machine's regions are not enough.
+   * Omitted: one lane per region of a parallel state (nested parallel regions are split
+   * further), and a "device / environment" lane for transitions on the parallel states
+   * themselves. See docs/inspector.md.
+   */
+  lanes?: LaneSpec[];
+}
+
+/** A lane of the inspector's sequence chart: one execution context, or the device. */
+export interface LaneSpec {
+  name: string;
+  /**
+   * The regions this lane stands for, as dotted paths from the root (`napi`, `card0.scifWork`):
+   * it takes every transition inside them.
+   */
+  regions?: string[];
+  /** Event types it takes wherever they are handled (`mc_respond`; `card.*` matches a prefix). */
+  events?: string[];
+  /** The device (or its firmware): drawn last, and where a step that involves it starts. */
+  device?: boolean;
 }
 
 export interface ModelDefinition<TContext = any, TEvent extends EventObject = any> {

@@ -85,6 +85,8 @@ interface PatchEntry {
 /** harness/c/<protocol>/harness.json */
 export interface CHarnessManifest {
   protocol: string;
+  /** The shim's own test driver (harness/c/selftest/): not a protocol. */
+  selftest?: boolean;
   /** The seed's C file, as written (relative to the protocol's folder). */
   seed: string;
   source: string;
@@ -98,16 +100,17 @@ export interface CHarnessManifest {
 
 export const AS_WRITTEN = 'as-written';
 
-/** The protocols that have a C harness (a folder with harness.json). */
+/** The protocols that have a C harness (a folder with harness.json, not the shim's self-test). */
 export function cHarnessProtocols(): string[] {
   return readdirSync(C_ROOT)
     .filter((name) => existsSync(join(C_ROOT, name, 'harness.json')))
+    .filter((name) => !loadManifest(name).selftest)
     .sort();
 }
 
 export function loadManifest(protocol: string): CHarnessManifest {
   const file = join(C_ROOT, protocol, 'harness.json');
-  if (!existsSync(file)) {
+  if (!existsSync(file) || protocol.includes('/')) {
     const known = cHarnessProtocols().join(', ') || '(none)';
     throw new CHarnessError(`no C harness for '${protocol}'; C harnesses: ${known}`);
   }
@@ -204,7 +207,8 @@ export function buildCHarness(protocol: string, patches: readonly string[]): str
       }
     }
     seedFile = join(dir, manifest.seed);
-    writeFileSync(seedFile, seed);
+    writeFileSync(`${seedFile}.${process.pid}.tmp`, seed);
+    renameSync(`${seedFile}.${process.pid}.tmp`, seedFile); // a parallel build reads it whole
   }
   const tmp = `${binary}.${process.pid}.tmp`;
   const args = [

@@ -119,12 +119,18 @@ describe('suites', () => {
 
   it('every step carries the outputs the model emits there', () => {
     const { suite } = generateSuite(toyModel, { generator: 'tour' });
-    const timeouts = suite.vectors
-      .flatMap((v) => v.steps)
-      .filter((s) => s.event.type === 'timeout');
+    const steps = suite.vectors.flatMap((v) => v.steps);
+    const timeouts = steps.filter((s) => s.event.type === 'timeout' && !s.refused);
     expect(timeouts.length).toBeGreaterThan(0);
     for (const step of timeouts)
       expect(step.outputs).toEqual([expect.objectContaining({ rc: -110 })]);
+    // The toy model declares conformance: refusal steps carry no outputs, every step the
+    // model's enabled set and projection.
+    const refusals = steps.filter((s) => s.refused);
+    expect(refusals.map((s) => s.event.type)).toContain('timeout');
+    for (const step of refusals) expect(step.outputs).toEqual([]);
+    for (const step of steps)
+      expect(step.observed).toEqual({ seq: expect.any(Number), inFlight: expect.any(Number) });
   });
 
   it('suite coverage agrees with the generator: the tour leaves no reachable transition untaken', () => {

@@ -20,7 +20,7 @@ import { GenerateError, generateSuite } from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { formatStateValue } from '../model/trace.ts';
 import type { StateValue } from 'xstate';
-import { buildStateGraph } from '../testgen/state-graph.ts';
+import { buildStateGraph, edgeCount } from '../testgen/state-graph.ts';
 import { ModelSystem } from '../model/system.ts';
 import {
   GENERATORS,
@@ -196,10 +196,15 @@ const generateCommand: Command = (context) => {
   const text =
     format === 'json' ? serializeSuite(suite) : renderVitest(suite, { outFile: values.out });
   const s = suite.summary;
+  const refusals = suite.vectors.reduce((n, v) => n + v.steps.filter((x) => x.refused).length, 0);
   const summary = [
-    `${model.name} ${generator}: ${s.vectors} vectors, ${s.steps} steps; ` +
-      `transitions covered ${s.coveredTransitions}/${s.reachableTransitions} reachable ` +
-      `(lower bound for a tour: ${s.reachableTransitions} steps); ${s.reachableStates} reachable states`,
+    `${model.name} ${generator}: ${s.vectors} vectors, ${s.steps} steps` +
+      (refusals > 0 ? ` (${refusals} of them refusals)` : '') +
+      `; transitions covered ${s.coveredTransitions}/${s.reachableTransitions} reachable ` +
+      `(lower bound for a tour: ${s.reachableTransitions} steps); ${s.reachableStates} reachable states` +
+      (generator === 'edges'
+        ? `; ${edgeCount(graph)} graph edges (lower bound for this suite)`
+        : ''),
   ];
   if (values.out !== undefined) {
     writeFileAtomic(values.out, text);
@@ -251,7 +256,14 @@ function killBoundsOf(
   return first?.killBounds;
 }
 
-/** The three generated suites at `bounds` (default: --bound, else the model's). */
+/**
+ * Suites larger than this many steps are not replayed by `conform` without --suite (a graph
+ * edge cover grows with the state graph); it says so, and `generate --suite edges` still
+ * writes them.
+ */
+const CONFORM_MAX_SUITE_STEPS = 500_000;
+
+/** The generated suites at `bounds` (default: --bound, else the model's), those of a reasonable size. */
 function generateSuites(
   context: CommandContext,
   model: ModelDefinition,
@@ -259,9 +271,18 @@ function generateSuites(
 ): TestSuite[] {
   // Model variants belong to `generate`; here --variant names the driver's bugs.
   const values = { ...context.values, variant: [] };
-  return GENERATORS.map(
-    (generator) => generate({ ...context, values }, model, generator, bounds).suite,
-  );
+  const suites: TestSuite[] = [];
+  for (const generator of GENERATORS) {
+    const { suite } = generate({ ...context, values }, model, generator, bounds);
+    if (suite.summary.steps <= CONFORM_MAX_SUITE_STEPS) suites.push(suite);
+    else {
+      context.io.stderr(
+        `${model.name} ${generator}: not replayed: ${suite.summary.steps} steps, more than ` +
+          `${CONFORM_MAX_SUITE_STEPS} (write it with generate --suite ${generator} and pass --suite)\n`,
+      );
+    }
+  }
+  return suites;
 }
 
 /**

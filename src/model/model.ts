@@ -155,6 +155,11 @@ export interface ModelInstance<TContext = any, TEvent extends EventObject = any>
    * themselves. See docs/inspector.md.
    */
   lanes?: LaneSpec[];
+  /**
+   * Conformance in both directions (src/testgen/conform.ts, docs/test-vectors.md), in the
+   * spirit of ioco: what a driver's adapter can be asked beyond its outputs.
+   */
+  conformance?: ConformanceSpec<TContext>;
 }
 
 /** A lane of the inspector's sequence chart: one execution context, or the device. */
@@ -169,6 +174,24 @@ export interface LaneSpec {
   events?: string[];
   /** The device (or its firmware): drawn last, and where a step that involves it starts. */
   device?: boolean;
+}
+
+export interface ConformanceSpec<TContext> {
+  /**
+   * Event types whose being possible says something about the driver's state: a timer is
+   * armed, a context waits at a preemption point, the device holds a request. After every step
+   * the vectors carry the model's enabled events of these types, an adapter that reports its
+   * own (`enabled()`) is compared with them, and events of these types that the model refuses
+   * are offered to the driver as refusal steps. Calls limited only by the model's budget
+   * (bounds) do not belong here.
+   */
+  enabling: readonly string[];
+  /**
+   * The model's context projected onto fields a driver also keeps (a credit count, a slot's
+   * state), as plain JSON. Vectors carry it after every step; an adapter's `observe()` returns
+   * the same fields from the driver's structs, and the first difference names the field.
+   */
+  observe?(state: ModelState<TContext>): Record<string, unknown>;
 }
 
 export interface ModelDefinition<TContext = any, TEvent extends EventObject = any> {

@@ -5,7 +5,8 @@
  *
  * Replay also checks that the suite fits the model: each event must be in the alphabet and
  * enabled where the vector sends it, and the vector's expected outputs must be what the model
- * emits. A suite that does not fit (other bounds, an edited file) is a SuiteMismatchError.
+ * emits; a refusal step's event must be one the model refuses there. A suite that does not
+ * fit (other bounds, an edited file) is a SuiteMismatchError.
  */
 import type { EventObject } from 'xstate';
 import type { ModelConfig, ModelDefinition } from '../model/model.ts';
@@ -63,6 +64,13 @@ export function suiteCoverage(
       const index = events.findIndex((event: EventObject) => canonicalJson(event) === wanted);
       if (index < 0) throw new SuiteMismatchError(`${where}: not in the model's alphabet here`);
       const successor = system.stepWith(node, system.view(node), events[index], index);
+      if (step.refused) {
+        if (successor) {
+          throw new SuiteMismatchError(`${where}: a refusal step, but the model takes it here`);
+        }
+        steps++;
+        return;
+      }
       if (!successor) throw new SuiteMismatchError(`${where}: not enabled in the model here`);
       if (canonicalJson(successor.result.outputs) !== canonicalJson(step.outputs)) {
         throw new SuiteMismatchError(

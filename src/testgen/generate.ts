@@ -10,6 +10,15 @@
  * - states: the shortest path to every reachable state. BFS-tree paths share prefixes, so one
  *   vector per leaf of the BFS tree reaches every state along a shortest path.
  * - random: fast-check walks, choices drawn from a recorded seed.
+ * - edges: every edge of the explored state graph (each event from each reachable state),
+ *   in as few steps as a greedy walk finds; its lower bound is the number of edges.
+ * - pairs: every feasible pair of consecutive model transitions (an edge taking `a` into a
+ *   state with an edge taking `b`), so behaviour that depends on what came just before is
+ *   exercised, which a tour (each transition once) and a state cover (shortest paths) miss.
+ *
+ * With a model's `conformance` spec, every step also carries the model's enabled events of its
+ * `enabling` types and its `observe()` projection, and the tour, edges and pairs suites offer
+ * the driver refusal steps: events of those types the model refuses in the state at hand.
  *
  * Everything is deterministic: the graph is built in alphabet order, ties break by index, and
  * random choices come from fast-check's seeded generator.
@@ -23,11 +32,14 @@ import { buildStateGraph, shortestPathTo, type GraphEdge, type StateGraph } from
 import { ModelSystem } from '../model/system.ts';
 import { formatStateValue } from '../model/trace.ts';
 import {
+  canonicalJson,
   VECTOR_FORMAT,
   VECTOR_VERSION,
   type GeneratorName,
   type TestSuite,
   type TestVector,
+  type VectorEvent,
+  type VectorStep,
 } from './vectors.ts';
 
 export const DEFAULT_SEED = 1;
@@ -110,11 +122,170 @@ function withoutRedundantPaths(paths: Path[]): Path[] {
   return paths.filter((_, i) => !dropped.has(i));
 }
 
+/**
+ * Every edge of the state graph. A greedy walk: take an untaken edge out of the current state
+ * when there is one, else go by a shortest route to the nearest state that has one, or start a
+ * new vector from reset when that state is no nearer than the nearest one from the initial
+ * state (states are numbered in BFS order, so the first with an untaken edge is that one, and
+ * its BFS-tree path is a shortest route to it).
+ */
+export function edgeCover(graph: StateGraph): Path[] {
+  const taken = graph.edges.map((out) => new Uint8Array(out.length));
+  const left = graph.edges.map((out) => out.length);
+  const depth = bfsDistances(graph, 0);
+  const search = new NearestSearch(graph);
+  let remaining = left.reduce((a, b) => a + b, 0);
+  let firstOpen = 0;
+  const paths: Path[] = [];
+  let path: Path = [];
+  let current = 0;
+  while (remaining > 0) {
+    if (left[current] > 0) {
+      // Prefer an untaken edge that leads on to more untaken edges (fewer detours and resets).
+      let index = -1;
+      graph.edges[current].forEach((edge, e) => {
+        if (taken[current][e]) return;
+        if (index < 0 || left[edge.target] > left[graph.edges[current][index].target]) index = e;
+      });
+      taken[current][index] = 1;
+      left[current] -= 1;
+      remaining -= 1;
+      const edge = graph.edges[current][index];
+      path.push(edge);
+      current = edge.target;
+      continue;
+    }
+    while (left[firstOpen] === 0) firstOpen += 1;
+    const fromHere = search.nearest(current, (state) => left[state] > 0, depth[firstOpen] - 1);
+    if (fromHere) {
+      path.push(...fromHere.route);
+      current = fromHere.state;
+      continue;
+    }
+    if (path.length > 0) paths.push(path);
+    path = shortestPathTo(graph, firstOpen);
+    current = firstOpen;
+  }
+  if (path.length > 0) paths.push(path);
+  return paths;
+}
+
+/** Breadth-first searches over one graph, reusing their buffers (edge cover runs thousands). */
+class NearestSearch {
+  private readonly previous: Int32Array;
+  private readonly previousEdge: Int32Array;
+  private readonly seenAt: Int32Array;
+  private readonly queue: Int32Array;
+  private readonly distance: Int32Array;
+  private generation = 0;
+
+  constructor(private readonly graph: StateGraph) {
+    const count = graph.states.length;
+    this.previous = new Int32Array(count);
+    this.previousEdge = new Int32Array(count);
+    this.seenAt = new Int32Array(count);
+    this.queue = new Int32Array(count);
+    this.distance = new Int32Array(count);
+  }
+
+  /** The nearest state (by edges, then BFS order) satisfying `wanted`, within `maxDistance`. */
+  nearest(
+    from: number,
+    wanted: (state: number) => boolean,
+    maxDistance = Infinity,
+  ): { state: number; route: Path } | null {
+    const stamp = ++this.generation;
+    let tail = 0;
+    this.queue[tail++] = from;
+    this.seenAt[from] = stamp;
+    this.distance[from] = 0;
+    for (let head = 0; head < tail; head++) {
+      const s = this.queue[head];
+      if (wanted(s)) {
+        const route: Path = [];
+        for (let t = s; t !== from; t = this.previous[t]) {
+          route.push(this.graph.edges[this.previous[t]][this.previousEdge[t]]);
+        }
+        return { state: s, route: route.reverse() };
+      }
+      if (this.distance[s] >= maxDistance) continue;
+      const out = this.graph.edges[s];
+      for (let e = 0; e < out.length; e++) {
+        const target = out[e].target;
+        if (this.seenAt[target] === stamp) continue;
+        this.seenAt[target] = stamp;
+        this.previous[target] = s;
+        this.previousEdge[target] = e;
+        this.distance[target] = this.distance[s] + 1;
+        this.queue[tail++] = target;
+      }
+    }
+    return null;
+  }
+}
+
+/** The label of what an edge does in the statechart: its model transitions. */
+function edgeLabel(edge: GraphEdge): string {
+  return edge.transitions.join('+');
+}
+
+/**
+ * Every feasible pair of consecutive edge labels (`a` then `b`): greedy, like edgeCover, over
+ * pairs instead of edges. The pairs out of the initial state count with an empty `a`.
+ */
+export function transitionPairs(graph: StateGraph): Path[] {
+  const pairKey = (into: GraphEdge | null, out: GraphEdge) =>
+    `${into ? edgeLabel(into) : ''}>${edgeLabel(out)}`;
+  const all = new Set<string>();
+  const incoming: Array<GraphEdge[]> = graph.states.map(() => []);
+  graph.edges.forEach((out) => out.forEach((edge) => incoming[edge.target].push(edge)));
+  graph.edges.forEach((out, state) => {
+    const intos: Array<GraphEdge | null> =
+      state === 0 ? [null, ...incoming[state]] : incoming[state];
+    for (const into of intos) for (const edge of out) all.add(pairKey(into, edge));
+  });
+  const covered = new Set<string>();
+  const paths: Path[] = [];
+  let path: Path = [];
+  let current = 0;
+  let last: GraphEdge | null = null;
+  const step = (edge: GraphEdge) => {
+    covered.add(pairKey(last, edge));
+    path.push(edge);
+    last = edge;
+    current = edge.target;
+  };
+  // A state is worth reaching when some edge into it... is the last one taken: so look for a
+  // state with an out-edge whose pair with one of the edges out of it is still open.
+  const opensPair = (edge: GraphEdge) =>
+    graph.edges[edge.target].some((next) => !covered.has(pairKey(edge, next)));
+  while (covered.size < all.size) {
+    const here = graph.edges[current].find((edge) => !covered.has(pairKey(last, edge)));
+    if (here) {
+      step(here);
+      continue;
+    }
+    const near = nearestUncovered(graph, current, (edge) => opensPair(edge));
+    if (near === null) {
+      if (path.length === 0) throw new Error('pairs: uncovered pairs unreachable');
+      paths.push(path);
+      path = [];
+      current = 0;
+      last = null;
+      continue;
+    }
+    for (const edge of near.route) step(edge);
+    step(graph.edges[near.state].find(opensPair)!);
+  }
+  if (path.length > 0) paths.push(path);
+  return paths;
+}
+
 /** BFS from `from` to the nearest state with an edge that `takes`; null when none is reachable. */
 function nearestUncovered(
   graph: StateGraph,
   from: number,
-  takes: (edge: GraphEdge) => boolean,
+  takes: (edge: GraphEdge, index: number, state: number) => boolean,
 ): { state: number; distance: number; route: Path } | null {
   const count = graph.states.length;
   const previous = new Int32Array(count).fill(-1);
@@ -126,7 +297,7 @@ function nearestUncovered(
   seen[from] = 1;
   for (let head = 0; head < tail; head++) {
     const s = queue[head];
-    if (graph.edges[s].some(takes)) {
+    if (graph.edges[s].some((edge, index) => takes(edge, index, s))) {
       const route: Path = [];
       for (let t = s; t !== from; t = previous[t]) {
         route.push(graph.edges[previous[t]][previousEdge[t]]);
@@ -224,20 +395,18 @@ export function generateSuite(
       ? transitionTour(graph)
       : options.generator === 'states'
         ? stateCover(graph)
-        : randomWalks(graph, seed, walks, maxSteps);
-  const labels = system.compiled.transitions.map((t) => t.label);
+        : options.generator === 'edges'
+          ? edgeCover(graph)
+          : options.generator === 'pairs'
+            ? transitionPairs(graph)
+            : randomWalks(graph, seed, walks, maxSteps);
   const covered = new Set<number>();
+  for (const path of paths)
+    for (const edge of path) edge.transitions.forEach((id) => covered.add(id));
+  const steps = new VectorSteps(graph, REFUSALS[options.generator]);
   const vectors: TestVector[] = paths.map((path, i) => ({
     id: `${options.generator}-${i + 1}`,
-    steps: path.map((edge) => {
-      edge.transitions.forEach((id) => covered.add(id));
-      return {
-        event: edge.event as TestVector['steps'][number]['event'],
-        outputs: edge.outputs,
-        state: formatStateValue(system.compiled.stateValue(graph.states[edge.target].config)),
-        transitions: edge.transitions.map((id) => labels[id]),
-      };
-    }),
+    steps: steps.of(path),
   }));
   const suite: TestSuite = {
     format: VECTOR_FORMAT,
@@ -251,15 +420,128 @@ export function generateSuite(
         : { name: options.generator },
     summary: {
       vectors: vectors.length,
-      steps: paths.reduce((sum, path) => sum + path.length, 0),
+      steps: totalLength(vectors),
       reachableStates: graph.states.length,
       reachableTransitions: graph.reachableTransitions.length,
       coveredTransitions: covered.size,
     },
     initialOutputs: graph.initialOutputs,
+    ...steps.initial(),
     vectors,
   };
   return { suite, graph, paths };
+}
+
+/**
+ * Where refusal steps are offered: once per state (tour: few states, each worth it), once per
+ * statechart configuration (edges, pairs: they visit every state, so per state would double
+ * them), never (states, random: their size is their point).
+ */
+const REFUSALS: Record<GeneratorName, 'state' | 'configuration' | 'none'> = {
+  tour: 'state',
+  edges: 'configuration',
+  pairs: 'configuration',
+  states: 'none',
+  random: 'none',
+};
+
+/** Turns paths into vector steps: outputs, state, transitions, and the two-way fields. */
+class VectorSteps {
+  private readonly labels: string[];
+  private readonly conformance;
+  private readonly offered = new Set<string>();
+  private readonly enabledCache = new Map<number, VectorEvent[]>();
+
+  constructor(
+    private readonly graph: StateGraph,
+    private readonly refusals: 'state' | 'configuration' | 'none',
+  ) {
+    this.labels = graph.system.compiled.transitions.map((t) => t.label);
+    this.conformance = graph.system.instance.conformance;
+  }
+
+  /** The two-way fields after reset. */
+  initial(): Pick<TestSuite, 'initialEnabled' | 'initialObserved'> {
+    return this.conformance
+      ? { initialEnabled: this.enabled(0), ...this.observedAt('initialObserved', 0) }
+      : {};
+  }
+
+  of(path: Path): VectorStep[] {
+    const steps: VectorStep[] = [];
+    let state = 0;
+    for (const edge of path) {
+      steps.push(...this.refusalsAt(state));
+      steps.push({
+        event: edge.event as VectorEvent,
+        outputs: edge.outputs,
+        state: this.stateText(edge.target),
+        transitions: edge.transitions.map((id) => this.labels[id]),
+        ...this.twoWay(edge.target),
+      });
+      state = edge.target;
+    }
+    steps.push(...this.refusalsAt(state));
+    return steps;
+  }
+
+  private twoWay(state: number): Pick<VectorStep, 'enabled' | 'observed'> {
+    if (!this.conformance) return {};
+    return { enabled: this.enabled(state), ...this.observedAt('observed', state) };
+  }
+
+  private observedAt<K extends string>(
+    key: K,
+    state: number,
+  ): Partial<Record<K, Record<string, unknown>>> {
+    const observe = this.conformance?.observe;
+    if (!observe) return {};
+    const view = this.graph.system.view({ state: this.graph.states[state], monitors: [] });
+    return { [key]: observe(view) } as Partial<Record<K, Record<string, unknown>>>;
+  }
+
+  /** The events of `enabling` types the model enables in `state`, distinct, in canonical order. */
+  private enabled(state: number): VectorEvent[] {
+    const cached = this.enabledCache.get(state);
+    if (cached) return cached;
+    const types = new Set(this.conformance?.enabling ?? []);
+    const events = distinct(
+      this.graph.edges[state]
+        .filter((e) => types.has(e.event.type))
+        .map((e) => e.event as VectorEvent),
+    );
+    this.enabledCache.set(state, events);
+    return events;
+  }
+
+  private refusalsAt(state: number): VectorStep[] {
+    if (this.refusals === 'none') return [];
+    const where = this.refusals === 'state' ? `s${state}` : `c${this.graph.states[state].config}`;
+    const steps: VectorStep[] = [];
+    for (const event of distinct(this.graph.refused[state] as VectorEvent[])) {
+      const key = `${where}:${canonicalJson(event)}`;
+      if (this.offered.has(key)) continue;
+      this.offered.add(key);
+      steps.push({
+        event,
+        outputs: [],
+        state: this.stateText(state),
+        transitions: [],
+        refused: true,
+        ...this.twoWay(state),
+      });
+    }
+    return steps;
+  }
+
+  private stateText(state: number): string {
+    return formatStateValue(this.graph.system.compiled.stateValue(this.graph.states[state].config));
+  }
+}
+
+function distinct(events: readonly VectorEvent[]): VectorEvent[] {
+  const byKey = new Map(events.map((event) => [canonicalJson(event), event]));
+  return [...byKey.keys()].sort().map((key) => byKey.get(key)!);
 }
 
 /** A generation the user asked for that cannot be done (too many states): exit 2. */

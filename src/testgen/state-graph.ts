@@ -36,6 +36,11 @@ export interface StateGraph {
   complete: boolean;
   /** Ids of the transitions taken by at least one edge: what a tour must cover. */
   reachableTransitions: number[];
+  /**
+   * Per state: the alphabet's events of the model's `enabling` types (ModelInstance.conformance)
+   * that take no transition there: what a driver must refuse in that state.
+   */
+  refused: EventObject[][];
 }
 
 export function stateKey(state: CompiledState): string {
@@ -54,15 +59,21 @@ export function buildStateGraph(system: ModelSystem, maxStates = Infinity): Stat
   const parent: number[] = [-1];
   const parentEdge: number[] = [-1];
   const reachable = new Set<number>();
+  const refused: EventObject[][] = [];
+  const enabling = new Set(system.instance.conformance?.enabling ?? []);
   let complete = true;
 
   for (let index = 0; index < states.length; index++) {
     const state = states[index];
     const events = system.events(asNode(state));
     const out: GraphEdge[] = [];
+    const refusedHere: EventObject[] = [];
     events.forEach((event, eventIndex) => {
       const result = system.compiled.step(state, event);
-      if (!result) return;
+      if (!result) {
+        if (enabling.has(event.type)) refusedHere.push(event);
+        return;
+      }
       const key = stateKey(result.state);
       let target = ids.get(key);
       if (target === undefined) {
@@ -86,6 +97,7 @@ export function buildStateGraph(system: ModelSystem, maxStates = Infinity): Stat
       });
     });
     edges.push(out);
+    refused.push(refusedHere);
   }
   return {
     system,
@@ -96,6 +108,7 @@ export function buildStateGraph(system: ModelSystem, maxStates = Infinity): Stat
     parentEdge: Int32Array.from(parentEdge),
     complete,
     reachableTransitions: [...reachable].sort((a, b) => a - b),
+    refused,
   };
 }
 

@@ -10,10 +10,12 @@ import { UsageError } from '../model/config.ts';
 import type { Output } from '../model/model.ts';
 
 export const VECTOR_FORMAT = 'mailbox-models-test-vectors';
-export const VECTOR_VERSION = 1;
+/** Version 2 added refusal steps and the `enabled` and `observed` fields; version 1 still reads. */
+export const VECTOR_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
-export type GeneratorName = 'tour' | 'states' | 'random';
-export const GENERATORS: readonly GeneratorName[] = ['tour', 'states', 'random'];
+export type GeneratorName = 'tour' | 'states' | 'random' | 'edges' | 'pairs';
+export const GENERATORS: readonly GeneratorName[] = ['tour', 'states', 'random', 'edges', 'pairs'];
 
 export interface VectorEvent {
   type: string;
@@ -28,6 +30,18 @@ export interface VectorStep {
   state: string;
   /** Labels of the model transitions this step takes: for coverage, not for comparison. */
   transitions: string[];
+  /**
+   * A refusal step: the model refuses `event` here, so the driver must refuse it too (its
+   * adapter throws NotEnabledError) and stay where it is; `outputs` is empty.
+   */
+  refused?: true;
+  /**
+   * After the step: the events of the model's `enabling` types that it enables now, in
+   * canonical order. An adapter that reports `enabled()` must report exactly these.
+   */
+  enabled?: VectorEvent[];
+  /** After the step: the model's `observe()` projection, which an adapter's `observe()` must equal. */
+  observed?: Record<string, unknown>;
 }
 
 export interface TestVector {
@@ -53,7 +67,8 @@ export interface SuiteSummary {
 
 export interface TestSuite {
   format: typeof VECTOR_FORMAT;
-  version: typeof VECTOR_VERSION;
+  /** 1: outputs only; 2: also refusal steps, enabled sets and projections. */
+  version: 1 | typeof VECTOR_VERSION;
   protocol: string;
   bounds: Record<string, number>;
   variants: string[];
@@ -61,6 +76,9 @@ export interface TestSuite {
   summary: SuiteSummary;
   /** Outputs the model emits on reset, before any event (usually none). */
   initialOutputs: Output[];
+  /** On reset: the model's enabled events of its `enabling` types, and its projection. */
+  initialEnabled?: VectorEvent[];
+  initialObserved?: Record<string, unknown>;
   vectors: TestVector[];
 }
 
@@ -131,8 +149,11 @@ export function parseSuite(text: string, source = 'suite'): TestSuite {
   if (document.format !== VECTOR_FORMAT) {
     fail('format', `must be "${VECTOR_FORMAT}" (is this a test-vector file?)`);
   }
-  if (document.version !== VECTOR_VERSION) {
-    fail('version', `unsupported version ${JSON.stringify(document.version)}; this tool reads 1`);
+  if (!READABLE_VERSIONS.includes(document.version as number)) {
+    fail(
+      'version',
+      `unsupported version ${JSON.stringify(document.version)}; this tool reads ${READABLE_VERSIONS.join(' and ')}`,
+    );
   }
   if (typeof document.protocol !== 'string' || document.protocol === '') {
     fail('protocol', 'must be a non-empty string');
@@ -153,6 +174,12 @@ export function parseSuite(text: string, source = 'suite'): TestSuite {
     }
   }
   checkOutputs(document.initialOutputs, 'initialOutputs', fail);
+  if (document.initialEnabled !== undefined) {
+    checkOutputs(document.initialEnabled, 'initialEnabled', fail);
+  }
+  if (document.initialObserved !== undefined && !isObject(document.initialObserved)) {
+    fail('initialObserved', 'must be an object');
+  }
   if (!Array.isArray(document.vectors)) return fail('vectors', 'must be an array');
   const ids = new Set<string>();
   document.vectors.forEach((vector: unknown, v: number) => {
@@ -174,6 +201,16 @@ export function parseSuite(text: string, source = 'suite'): TestSuite {
       }
       if (step.transitions !== undefined)
         checkStringArray(step.transitions, `${at}.transitions`, fail);
+      if (step.refused !== undefined && step.refused !== true) {
+        fail(`${at}.refused`, 'must be true when present');
+      }
+      if (step.refused === true && (step.outputs as unknown[]).length > 0) {
+        fail(`${at}.outputs`, 'must be empty on a refusal step');
+      }
+      if (step.enabled !== undefined) checkOutputs(step.enabled, `${at}.enabled`, fail);
+      if (step.observed !== undefined && !isObject(step.observed)) {
+        fail(`${at}.observed`, 'must be an object');
+      }
     });
   });
   const vectors = document.vectors as Json[];
@@ -196,6 +233,9 @@ export function parseSuite(text: string, source = 'suite'): TestSuite {
         outputs: step.outputs as Output[],
         state: (step.state as string | undefined) ?? '',
         transitions: (step.transitions as string[] | undefined) ?? [],
+        ...(step.refused === true ? { refused: true as const } : {}),
+        ...(step.enabled === undefined ? {} : { enabled: step.enabled as VectorEvent[] }),
+        ...(step.observed === undefined ? {} : { observed: step.observed as Json }),
       })),
     })),
   };

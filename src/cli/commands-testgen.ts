@@ -192,7 +192,7 @@ const generateCommand: Command = (context) => {
   if (format !== 'json' && format !== 'vitest') {
     throw new UsageError(`--format must be json or vitest, got '${format}'`);
   }
-  const { suite } = generate(context, model, generator);
+  const { suite, graph } = generate(context, model, generator);
   const text =
     format === 'json' ? serializeSuite(suite) : renderVitest(suite, { outFile: values.out });
   const s = suite.summary;

@@ -1,21 +1,26 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli/cli.ts';
+import { sourceFingerprint } from '../src/cli/deep-proofs.ts';
 import type { ModelDefinition } from '../src/model/model.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
-async function run(args: string[], models: ModelDefinition[] = [toyModel], progressMs?: number) {
+async function run(
+  args: string[],
+  models: ModelDefinition[] = [toyModel],
+  extra: Pick<CliIo, 'progressMs' | 'proofs'> = {},
+) {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     stderrIsTty: false,
-    ...(progressMs === undefined ? {} : { progressMs }),
+    ...extra,
   };
   const code = await main(args, models, io);
   return { code, stdout, stderr };
@@ -290,6 +295,37 @@ describe('the main job: findings beside the fixed model', () => {
     expect(json.results[protocol.deep.result].bounds).toEqual({ seqMod: 6, requests: 3, wire: 2 });
   });
 
+  it('remembers a proof at the deep bounds for later runs on the same sources', async () => {
+    const store = { file: join(scratch, 'proofs', 'deep-proofs.json'), fingerprint: 'a' };
+    const proofs = () => store;
+    expect((await run(['check', '--deep'], [toyWithFinding], { proofs })).code).toBe(0);
+    const { stdout } = await run(['check'], [toyWithFinding], { proofs });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(stdout).toMatch(
+      new RegExp(
+        `proven at bounds seqMod=4 requests=3 wire=2 and deep bounds seqMod=6 requests=3 wire=2 \\(by check --deep on ${today}: 25 states in \\d+\\.\\d s; the sources are unchanged since\\)$`,
+        'm',
+      ),
+    );
+    const json = JSON.parse((await run(['check', '--json'], [toyWithFinding], { proofs })).stdout);
+    expect(json.protocols[0].deep).toMatchObject({ status: 'cached', holds: true, states: 25 });
+    // Other sources: the proof is not theirs.
+    store.fingerprint = 'b';
+    expect((await run(['check'], [toyWithFinding], { proofs })).stdout).toMatch(
+      /deep bounds seqMod=6 requests=3 wire=2 not run \(check --deep\)$/m,
+    );
+  });
+
+  it('fingerprints the sources a proof depends on', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fingerprint-')) + '/';
+    mkdirSync(join(root, 'machines'));
+    writeFileSync(join(root, 'machines', 'a.ts'), 'one');
+    const before = sourceFingerprint(root, ['machines', 'package-lock.json']);
+    expect(sourceFingerprint(root, ['machines', 'package-lock.json'])).toBe(before);
+    writeFileSync(join(root, 'machines', 'a.ts'), 'two');
+    expect(sourceFingerprint(root, ['machines', 'package-lock.json'])).not.toBe(before);
+  });
+
   it('a finding that no longer fails what it declares is lost: exit 1', async () => {
     const lost: ModelDefinition = {
       ...toyModel,
@@ -504,7 +540,7 @@ describe('CLI papercuts (each was seen on main at 77955f4)', () => {
     const { code, stdout, stderr } = await run(
       ['fuzz', 'toy', '--runs', '1e3', '--seed', '7'],
       [toyModel],
-      0,
+      { progressMs: 0 },
     );
     expect(code).toBe(0);
     expect(stdout).toMatch(/fuzz: 1000 walks of up to 200 steps, seed 7/);

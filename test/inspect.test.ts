@@ -25,6 +25,7 @@ import { replayEvents } from '../src/inspect/replay.ts';
 import { elementIds, renderSvg } from '../src/inspect/svg.ts';
 import { defineModel } from '../src/model/model.ts';
 import { ModelSystem } from '../src/model/system.ts';
+import { timedModel } from './fixtures/timed-mailbox.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 afterAll(stopElk);
@@ -261,6 +262,25 @@ describe('page data', () => {
     expect(run.changes[1].map((c: [string]) => c[0])).toEqual(['seq', 'current', 'issued', 'wire']);
     expect(run.checkpoints[0]).toEqual(trace.initial.context);
     expect(run.outputs).toEqual({ 2: [{ type: 'complete', id: 0, rc: 0 }] });
+  });
+
+  it('carries the clock of a timed model per step', () => {
+    const system = new ModelSystem(timedModel, resolveConfig(timedModel));
+    const trace = replayEvents(system, [
+      { type: 'send' },
+      { type: 'tick' },
+      { type: 'tick' },
+      { type: 'device_answer' },
+      { type: 'irq' },
+    ]);
+    expect(trace.steps.map((s) => s.time)).toEqual([0, 1, 2, 2, 2]);
+    const page = pageTrace(chartOf(system.instance.machine), 'timed', 'timed', trace);
+    expect(page.times).toEqual([0, 0, 1, 2, 2, 2]);
+    // An untimed model's trace has no clock.
+    const toy = replayEvents(toySystem(), [{ type: 'send' }]);
+    expect(pageTrace(chartOf(toySystem().instance.machine), 'toy', 'toy', toy).times).toBe(
+      undefined,
+    );
   });
 
   it('keeps a whole context only every CHECKPOINT steps', () => {

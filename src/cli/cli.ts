@@ -7,6 +7,7 @@ import { UsageError } from '../model/config.ts';
 import { ModelCompileError } from '../model/compiled.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { EXIT, type CliIo, type CommandContext } from './command.ts';
+import { defaultProofStore } from './deep-proofs.ts';
 import { commands } from './commands.ts';
 import { parseOptions } from './options.ts';
 
@@ -16,6 +17,7 @@ const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   stderrIsTty: Boolean(process.stderr.isTTY),
+  proofs: defaultProofStore,
 };
 
 /**

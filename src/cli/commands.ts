@@ -99,6 +99,7 @@ const check: Command = (context) => {
     bounds: parseBounds(values.bound),
     deep: values.deep === true,
     explore: { maxStates, workers },
+    ...(context.io.proofs ? { proofs: context.io.proofs() } : {}),
   };
   validateMainJob(selected, options);
   return mainJob(context, selected, options);

@@ -15,6 +15,7 @@ import {
   type ProtocolPageInput,
 } from '../inspect/report.ts';
 import { runsOf, type ProtocolOutcome } from './main-job.ts';
+import { provenBy } from './report-text.ts';
 
 function requestOf(result: ExploreResult): ConfigRequest {
   return { bounds: result.bounds, variants: result.variants };
@@ -78,7 +79,9 @@ export function mainJobIndex(
             bounds: outcome.deep.bounds,
             run: runOf(outcome, outcome.deep.result),
           }
-        : { kind: outcome.deep.kind, bounds: outcome.deep.bounds },
+        : outcome.deep.kind === 'cached'
+          ? { kind: 'cached', bounds: outcome.deep.bounds, proven: provenBy(outcome.deep.proof) }
+          : { kind: outcome.deep.kind, bounds: outcome.deep.bounds },
     findings: outcome.findings.map((finding) => ({
       variant: finding.variant.name,
       description: finding.variant.description,
@@ -153,6 +156,14 @@ export function mainJobJson(outcomes: readonly ProtocolOutcome[], reportDir?: st
       deep: {
         bounds: outcome.deep.bounds,
         status: outcome.deep.kind,
+        ...(outcome.deep.kind === 'cached'
+          ? {
+              holds: true,
+              provenAt: outcome.deep.proof.provenAt,
+              states: outcome.deep.proof.states,
+              seconds: outcome.deep.proof.seconds,
+            }
+          : {}),
         ...(outcome.deep.kind === 'explored'
           ? {
               result: indexOf(outcome.deep.result, 'deep'),

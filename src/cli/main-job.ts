@@ -12,6 +12,7 @@ import { resolveConfig, type ConfigRequest } from '../model/config.ts';
 import type { ModelDefinition, VariantSpec } from '../model/model.ts';
 import { explore, type ExploreOptions, type ExploreResult } from '../explore/explore.ts';
 import { EXIT } from './command.ts';
+import { findProof, recordProof, type DeepProof, type ProofStore } from './deep-proofs.ts';
 
 /** What one finding variant showed. */
 export interface FindingOutcome {
@@ -23,10 +24,14 @@ export interface FindingOutcome {
   missing: string[];
 }
 
-/** The default model at the deep bounds: explored, equal to the default bounds, or not run. */
+/**
+ * The default model at the deep bounds: explored now, equal to the default bounds, proven by
+ * an earlier `--deep` run on the same sources (deep-proofs.ts), or not run.
+ */
 export type DeepOutcome =
   | { kind: 'same'; bounds: Record<string, number> }
   | { kind: 'explored'; bounds: Record<string, number>; result: ExploreResult }
+  | { kind: 'cached'; bounds: Record<string, number>; proof: DeepProof }
   | { kind: 'not-run'; bounds: Record<string, number> };
 
 export interface ProtocolOutcome {
@@ -43,6 +48,8 @@ export interface MainJobOptions {
   /** Also explore the default model at its deep bounds. */
   deep: boolean;
   explore: Omit<ExploreOptions, keyof ConfigRequest | 'onProgress'>;
+  /** Where proofs at the deep bounds are remembered (none: nothing is read or recorded). */
+  proofs?: ProofStore;
   /** Called before each run with a name for progress lines (`mcdi`, `mcdi as-written-release`). */
   progress?: (label: string) => { report: ExploreOptions['onProgress']; done: () => void };
 }
@@ -94,10 +101,24 @@ export function runProtocol(model: ModelDefinition, options: MainJobOptions): Pr
   const deepBounds = { ...resolveConfig(model, { deep: true, bounds: options.bounds }).bounds };
   let deep: DeepOutcome;
   if (sameBounds(deepBounds, fixed.bounds)) deep = { kind: 'same', bounds: deepBounds };
-  else if (!options.deep) deep = { kind: 'not-run', bounds: deepBounds };
-  else {
+  else if (!options.deep) {
+    const proof = options.proofs && findProof(options.proofs, model.name, deepBounds);
+    deep = proof
+      ? { kind: 'cached', bounds: deepBounds, proof }
+      : { kind: 'not-run', bounds: deepBounds };
+  } else {
     const result = run(`${model.name} (deep bounds)`, { deep: true, bounds: options.bounds });
     deep = { kind: 'explored', bounds: deepBounds, result };
+    if (options.proofs && result.complete && result.properties.every((p) => p.holds === true)) {
+      recordProof(options.proofs, {
+        protocol: model.name,
+        bounds: deepBounds,
+        states: result.states,
+        transitions: result.transitions,
+        seconds: result.seconds,
+        provenAt: new Date().toISOString(),
+      });
+    }
   }
   return { model, fixed, deep, findings };
 }

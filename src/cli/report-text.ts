@@ -198,9 +198,19 @@ function deepPhrase(deep: DeepOutcome): string {
       return deep.result.properties.every((p) => p.holds === true)
         ? ` and deep bounds ${formatBounds(deep.bounds)}`
         : `; at deep bounds ${formatBounds(deep.bounds)}: ${verdictOf(deep.result)}`;
+    case 'cached':
+      return ` and deep bounds ${formatBounds(deep.bounds)} (${provenBy(deep.proof)})`;
     case 'not-run':
       return `; deep bounds ${formatBounds(deep.bounds)} not run (check --deep)`;
   }
+}
+
+/** Where a remembered deep proof comes from. */
+export function provenBy(proof: { provenAt: string; states: number; seconds: number }): string {
+  return (
+    `by check --deep on ${proof.provenAt.slice(0, 10)}: ${number.format(proof.states)} states in ` +
+    `${proof.seconds.toFixed(1)} s; the sources are unchanged since`
+  );
 }
 
 /** "seed as written: fails …; default (fixed) model: all 9 hold, proven at bounds … and deep bounds …" */
@@ -273,6 +283,8 @@ export function formatProtocolOutcome(outcome: ProtocolOutcome): string {
     }
   } else if (deep.kind === 'not-run') {
     lines.push(`  deep bounds ${formatBounds(deep.bounds)}: not run (check --deep)`);
+  } else if (deep.kind === 'cached') {
+    lines.push(`  deep bounds ${formatBounds(deep.bounds)}: all hold, ${provenBy(deep.proof)}`);
   }
   for (const finding of findings) lines.push(...findingLines(finding));
   return lines.join('\n');

@@ -104,6 +104,28 @@
     autoFit = false;
     applyBox();
   };
+  /** Zooms to what a step lights up, at a readable scale where it fits (follow mode). */
+  const zoomToAll = (elements) => {
+    if (elements.length === 0) return;
+    let x1 = Infinity,
+      y1 = Infinity,
+      x2 = -Infinity,
+      y2 = -Infinity;
+    for (const element of elements) {
+      const b = element.getBBox();
+      x1 = Math.min(x1, b.x);
+      y1 = Math.min(y1, b.y);
+      x2 = Math.max(x2, b.x + b.width);
+      y2 = Math.max(y2, b.y + b.height);
+    }
+    const rect = svg.getBoundingClientRect();
+    const scale = Math.min(rect.width / (x2 - x1 + 80), rect.height / (y2 - y1 + 80), 1.2);
+    const w = rect.width / scale;
+    const h = rect.height / scale;
+    box = { x: (x1 + x2) / 2 - w / 2, y: (y1 + y2) / 2 - h / 2, w, h };
+    autoFit = false;
+    applyBox();
+  };
   const toSvg = (clientX, clientY) => {
     const point = svg.createSVGPoint();
     point.x = clientX;
@@ -423,7 +445,8 @@
         lit.push(node);
       }
     }
-    reveal(lit);
+    if ($('follow').checked) zoomToAll(lit);
+    else reveal(lit);
     $('trace-description').textContent = trace.description;
     $('trace-violation').textContent = trace.violation ? `violation: ${trace.violation}` : '';
     const property = trace.property && data.properties.find((p) => p.name === trace.property);
@@ -432,7 +455,8 @@
     );
     $('step-counter').textContent = `step ${step} / ${count - 1}`;
     const event = step === 0 ? null : trace.events[step - 1];
-    $('step-title').textContent = `${step}. ${eventTitle(event)}`;
+    const clock = trace.times ? ` (t=${trace.times[step]})` : '';
+    $('step-title').textContent = `${step}. ${eventTitle(event)}${clock}`;
     $('step-value').textContent = configuration.value;
     $('step-event').textContent =
       event === null ? '(initial state)' : JSON.stringify(event, null, 1);
@@ -476,7 +500,7 @@
 
   /* ---------- the sequence chart: one lane per execution context, and the device ---------- */
   const ROW = 26;
-  const STEP_COLUMN = 48;
+  const STEP_COLUMN = 64;
   const seqScroll = $('sequence-scroll');
   const seqSpacer = $('sequence-spacer');
   let seqSvg = null;
@@ -525,9 +549,16 @@
       });
     }
     if (follow) {
+      // The current row in view, and the violation's row with the last step.
       const top = view.step * ROW;
-      if (top < seqScroll.scrollTop || top + ROW > seqScroll.scrollTop + seqScroll.clientHeight) {
-        seqScroll.scrollTop = Math.max(0, top - seqScroll.clientHeight / 2);
+      const bottom = Math.min(view.step + 2, count) * ROW;
+      if (top < seqScroll.scrollTop || bottom > seqScroll.scrollTop + seqScroll.clientHeight) {
+        // Centred, but never so low that the violation's row falls out below.
+        const height = seqScroll.clientHeight;
+        seqScroll.scrollTop = Math.max(
+          0,
+          Math.min(Math.max(top - height / 2, bottom - height), top),
+        );
       }
     }
     const first = Math.max(0, Math.floor(seqScroll.scrollTop / ROW) - 4);
@@ -571,7 +602,14 @@
         root.append(row);
         continue;
       }
-      row.append(svgEl('text', { class: 'step-no', x: 6, y: y + 17 }, String(step)));
+      // The step number, and on timed models the clock after the step.
+      row.append(
+        svgEl(
+          'text',
+          { class: 'step-no', x: 4, y: y + 17 },
+          trace.times ? `${step} t${trace.times[step]}` : String(step),
+        ),
+      );
       const configuration = trace.configurations[trace.configs[step]];
       const previous = step === 0 ? null : trace.configurations[trace.configs[step - 1]];
       const lanes = step === 0 ? [] : lanesAt(trace, step);
@@ -717,6 +755,11 @@
   }
   $('coverage-select').onchange = (event) => go({ coverage: Number(event.target.value) });
   $('trace-select').onchange = (event) => go({ trace: Number(event.target.value), step: 0 });
+  $('follow').onchange = (event) => {
+    event.target.blur(); // the arrow keys step again
+    if (event.target.checked) render();
+    else fit();
+  };
   $('prev').onclick = () => go({ step: view.step - 1 });
   $('next').onclick = () => go({ step: view.step + 1 });
   for (const link of document.querySelectorAll('[data-trace-link]')) {

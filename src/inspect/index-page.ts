@@ -40,8 +40,16 @@ export interface IndexProtocol {
   seed: string;
   /** The default (fixed) model, or the only configuration shown. */
   model: IndexRun;
-  /** The default model at its deep bounds: explored (with a page), the same bounds, or not run. */
-  deep?: { kind: 'same' | 'explored' | 'not-run'; bounds: Record<string, number>; run?: IndexRun };
+  /**
+   * The default model at its deep bounds: explored (with a page), the same bounds, proven by an
+   * earlier run on the same sources (`proven` says by what), or not run.
+   */
+  deep?: {
+    kind: 'same' | 'explored' | 'cached' | 'not-run';
+    bounds: Record<string, number>;
+    run?: IndexRun;
+    proven?: string;
+  };
   findings: IndexFinding[];
   /** Other configurations on their own pages (a trace recorded under other variants or bounds). */
   others: IndexRun[];
@@ -108,7 +116,9 @@ function modelLine(entry: IndexProtocol): string {
     return `${link(model.href, name)}: ${runVerdict(model)} at bounds ${x(bounds(model.bounds))}`;
   let deepText = '';
   if (deep?.kind === 'same') deepText = ' (these are also its deep bounds)';
-  else if (deep?.kind === 'not-run') {
+  else if (deep?.kind === 'cached') {
+    deepText = ` and deep bounds ${x(bounds(deep.bounds))} (${x(deep.proven ?? '')})`;
+  } else if (deep?.kind === 'not-run') {
     deepText = `; deep bounds ${x(bounds(deep.bounds))} not run (<code>check --deep</code>)`;
   } else if (deep?.kind === 'explored' && deep.run) {
     deepText = allHold(deep.run)

@@ -59,6 +59,8 @@ export interface PageTrace {
   checkpoints: Record<number, unknown>;
   /** Per step (initial included: empty), what changed in the context. */
   changes: ContextChange[][];
+  /** Timed models: the clock (ticks since the initial state) per step, initial included. */
+  times?: number[];
 }
 
 export interface PageProperty {
@@ -206,6 +208,9 @@ export function pageTrace(
     checkpoints: { 0: trace.initial.context },
     changes: [[]],
   };
+  if (trace.steps.some((step) => step.time !== undefined)) {
+    result.times = [0, ...trace.steps.map((step) => step.time ?? 0)];
+  }
   let context = trace.initial.context;
   trace.steps.forEach((step, i) => {
     const n = i + 1;

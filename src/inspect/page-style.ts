@@ -64,7 +64,7 @@ div.property { border-bottom: 1px solid #e5e5e5; padding: 4px 0; }
 /* cited source lines */
 details.cite { margin: 2px 0; }
 details.cite summary { cursor: pointer; color: #455a64; font-family: var(--mono); font-size: 12px; }
-pre.source { white-space: pre; overflow: auto; max-height: 260px; background: #f5f5f0; border-left: 3px solid #b0bec5; padding: 2px 6px; margin: 2px 0 6px; font-family: var(--mono); font-size: 11.5px; line-height: 1.35; }
+pre.source, #panel pre.source { white-space: pre; word-break: normal; overflow: auto; max-height: 260px; background: #f5f5f0; border-left: 3px solid #b0bec5; padding: 2px 6px; margin: 2px 0 6px; font-family: var(--mono); font-size: 11.5px; line-height: 1.35; }
 pre.source .ln { color: #999; user-select: none; display: inline-block; min-width: 3.5em; }
 pre.source mark { background: #fff3c4; display: inline-block; min-width: 100%; }
 /* the sequence chart */

@@ -86,6 +86,7 @@ ${options.indexHref ? `<a href="${x(options.indexHref)}">← report</a> · ` : '
 <button id="prev" class="for-trace" title="previous step (←)">◀ prev</button>
 <span id="step-counter" class="for-trace"></span>
 <button id="next" class="for-trace" title="next step (→)">next ▶</button>
+<label class="for-trace" title="zoom to the active states and the step's transitions at every step"><input type="checkbox" id="follow"> follow</label>
 <span class="sep"></span>
 <select id="goto-state" title="zoom to a state"><option value="">go to state…</option></select>
 <button id="zoom-out" title="zoom out">−</button><button id="zoom-in" title="zoom in">+</button><button id="zoom-fit" title="fit the whole chart (double-click the background)">fit</button>

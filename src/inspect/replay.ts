@@ -30,6 +30,8 @@ export function replayEvents(
     },
     steps: [],
   };
+  const tick = system.instance.time?.tick;
+  let time = 0;
   let state = start.state;
   for (const event of events) {
     const result = system.compiled.step(state, event);
@@ -44,6 +46,8 @@ export function replayEvents(
       value: system.compiled.stateValue(result.state.config),
       context: result.state.context,
       transitions: result.transitions.map((id) => system.compiled.transitions[id].label),
+      // Timed models: the clock after the step, as the explorer's traces carry it.
+      ...(tick === undefined ? {} : { time: (time += event.type === tick ? 1 : 0) }),
     });
     state = result.state;
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli/cli.ts';
+import { suiteFromTraces } from '../src/cli/commands-testgen.ts';
 import { sourceFingerprint } from '../src/cli/deep-proofs.ts';
 import type { ModelDefinition } from '../src/model/model.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
@@ -421,6 +422,41 @@ describe('inspect --trace: a trace is shown where it was recorded', () => {
     expect(conflicting.code).toBe(2);
     expect(conflicting.stderr).toMatch(
       /was recorded under seqMod=4 requests=3 wire=2 with variant accept-any-seq, and is shown there/,
+    );
+  });
+
+  it('a fuzz result records its variants, and is shown on them', async () => {
+    const file = join(scratch, 'fuzz.json');
+    const fuzzed = await run([
+      'fuzz',
+      'toy',
+      '--variant',
+      'accept-any-seq',
+      '--seed',
+      '3',
+      '--runs',
+      '300',
+      '--json',
+    ]);
+    expect(fuzzed.code).toBe(1);
+    writeFileSync(file, fuzzed.stdout);
+    expect(JSON.parse(fuzzed.stdout)).toMatchObject({
+      variants: ['accept-any-seq'],
+      bounds: { seqMod: 4, requests: 3, wire: 2 },
+    });
+    const out = join(scratch, 'fuzz-report');
+    expect((await run(['inspect', '--trace', file, '--out', out])).code).toBe(0);
+    const page = readFileSync(join(out, 'toy--accept-any-seq.html'), 'utf8');
+    const data = JSON.parse(/id="inspector-data">(.*?)<\/script>/s.exec(page)![1]);
+    const property = JSON.parse(fuzzed.stdout).property;
+    expect(data.traces.some((t: { name: string }) => t.name.startsWith(property))).toBe(true);
+  });
+
+  it('conform --trace refuses the main job’s document of several configurations', async () => {
+    const file = join(scratch, 'main-job.json');
+    writeFileSync(file, (await run(['check', '--json'], [toyWithFinding])).stdout);
+    expect(() => suiteFromTraces(toyWithFinding, file)).toThrow(
+      /holds toy runs of 2 configurations \(the main job's\)/,
     );
   });
 

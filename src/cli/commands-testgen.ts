@@ -128,7 +128,17 @@ export function suiteFromTraces(model: ModelDefinition, file: string): TestSuite
     trace?: unknown;
   };
   if (Array.isArray(doc.results)) {
-    for (const result of doc.results.filter((r) => r.protocol === model.name)) {
+    const runs = doc.results.filter((r) => r.protocol === model.name);
+    // The main job's document holds the default model and each finding variant: one suite
+    // replays one configuration.
+    const configs = new Set(runs.map((r) => JSON.stringify([r.bounds, r.variants])));
+    if (configs.size > 1) {
+      throw new UsageError(
+        `${file} holds ${model.name} runs of ${configs.size} configurations (the main job's); ` +
+          `give the output of check ${model.name} --variant <name> --json`,
+      );
+    }
+    for (const result of runs) {
       bounds = result.bounds ?? {};
       variants = result.variants ?? [];
       for (const property of result.properties ?? []) {

@@ -26,34 +26,32 @@ export function pageOf(outcome: ProtocolOutcome, result: ExploreResult): string 
   return pageFileName(outcome.model, resolveConfig(outcome.model, requestOf(result)));
 }
 
-function roleOf(outcome: ProtocolOutcome, role: 'model' | 'deep' | 'finding'): string {
+/** What a run's page shows, under its title and in its siblings' links. */
+function roleOf(
+  outcome: ProtocolOutcome,
+  role: 'model' | 'deep' | 'finding',
+  result: ExploreResult,
+): string {
   const model = outcome.findings.length > 0 ? 'default (fixed) model' : 'model';
   if (role === 'model') return model;
   if (role === 'deep') return `${model} at its deep bounds`;
-  return 'seed as written';
+  return `seed as written: variant ${result.variants.join(', ')}`;
 }
 
 /** The pages to render for the outcomes, each linking its protocol's other pages. */
 export function mainJobPages(outcomes: readonly ProtocolOutcome[]): ProtocolPageInput[] {
   return outcomes.flatMap((outcome) => {
-    const runs = runsOf(outcome);
-    const label = (role: string, result: ExploreResult) =>
-      role === 'finding'
-        ? `seed as written: ${result.variants.join(', ')}`
-        : roleOf(outcome, role as 'model');
-    const links = runs.map(({ role, result }) => ({
-      href: pageOf(outcome, result),
-      label: label(role, result),
+    const runs = runsOf(outcome).map(({ role, result }) => ({
+      result,
+      file: pageOf(outcome, result),
+      role: roleOf(outcome, role, result),
     }));
-    return runs.map(({ role, result }, i) => ({
+    return runs.map(({ result, role }, i) => ({
       model: outcome.model,
       request: requestOf(result),
       exploration: result,
-      role:
-        role === 'finding'
-          ? `seed as written: variant ${result.variants.join(', ')}`
-          : roleOf(outcome, role),
-      links: links.filter((_, j) => j !== i),
+      role,
+      links: runs.filter((_, j) => j !== i).map((run) => ({ href: run.file, label: run.role })),
     }));
   });
 }

@@ -292,6 +292,9 @@ export function sanitizerReport(stderr: string): string {
   return [...body, ...(summary ? [summary] : [])].join('\n').trim();
 }
 
+const isEpipe = (error: Error | undefined) =>
+  (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+
 /** One process over `vectors`: the replies it gave, and its report if it died. */
 function runProcess(
   binary: string,
@@ -311,8 +314,12 @@ function runProcess(
     maxBuffer: 1 << 30,
     env: { ...process.env, ...SANITIZER_ENV },
   });
-  if (result.error) throw new CHarnessError(`cannot run ${binary}: ${result.error.message}`);
-  const out = result.stdout.split('\n').filter((line) => line !== '');
+  // EPIPE: the process died (a sanitizer report) before it read all its input.
+  const died = result.status !== 0 || result.signal !== null || isEpipe(result.error);
+  if (result.error && !isEpipe(result.error)) {
+    throw new CHarnessError(`cannot run ${binary}: ${result.error.message}`);
+  }
+  const out = (result.stdout ?? '').split('\n').filter((line) => line !== '');
   const hello = out.length > 0 ? (JSON.parse(out[0]) as { protocol?: string }) : {};
   if (hello.protocol !== protocol) {
     throw new CHarnessError(
@@ -328,8 +335,7 @@ function runProcess(
     }
     replies.push(mine);
   }
-  const died = result.status !== 0 || result.signal !== null;
-  return { replies, ...(died ? { crash: sanitizerReport(result.stderr) } : {}) };
+  return { replies, ...(died ? { crash: sanitizerReport(result.stderr ?? '') } : {}) };
 }
 
 /**

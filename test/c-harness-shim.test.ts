@@ -91,6 +91,14 @@ describe('the kernel shim', () => {
     expect(steps[5].outputs).toEqual([{ type: 'returned', result: 1 }]);
   });
 
+  it('a process that dies before it read all its input is a crash, not a failure to run', () => {
+    // More input than a pipe holds: the writer meets a closed pipe (EPIPE) after the crash.
+    const ticks = Array.from({ length: 20_000 }, () => ev('tick'));
+    const { replies, crashes } = run([ev('spin_sleep'), ...ticks]);
+    expect(replies[0]).toEqual([]);
+    expect(crashes[0]).toMatch(/^BUG: sleeping function called from invalid context/);
+  });
+
   it("reports a sleep under a spinlock as the kernel's BUG and dies there", () => {
     const { replies, crashes } = run([ev('spin_sleep')], [ev('tick')]);
     expect(replies[0]).toEqual([]);

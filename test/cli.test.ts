@@ -294,6 +294,15 @@ describe('the main job: findings beside the fixed model', () => {
     const [protocol] = json.protocols;
     expect(protocol.deep.status).toBe('explored');
     expect(json.results[protocol.deep.result].bounds).toEqual({ seqMod: 6, requests: 3, wire: 2 });
+    // Its page is the deep bounds' own, linked from the index.
+    const dir = join(scratch, 'deep-report');
+    await run(['check', '--deep', '--report', dir], [toyWithFinding]);
+    const index = readFileSync(join(dir, 'index.html'), 'utf8');
+    expect(index).toContain(
+      '<a href="toy--seqMod-6.html">deep bounds seqMod=6 requests=3 wire=2</a>',
+    );
+    const page = readFileSync(join(dir, 'toy--seqMod-6.html'), 'utf8');
+    expect(page).toContain('default (fixed) model at its deep bounds');
   });
 
   it('remembers a proof at the deep bounds for later runs on the same sources', async () => {

@@ -1214,14 +1214,17 @@ interface Region {
 }
 
 /**
- * How one event moves the regions: the owner carries the assign and the emits and may move to
- * `to` (or `stay`); each of `moves` follows to one of its targets when the effect says so.
+ * How one event moves the regions. The owner carries the assign and the emits: from each state
+ * of `from` it may move to one of `to` (a transition on that state), or stay where it is (`stay`:
+ * one transition on the region, for steps that move no program counter of the owner). Each of
+ * `moves` follows from its `from` states to its target when the effect says so.
  */
 interface Wiring {
   owner: (regions: Regions) => Region;
+  from?: readonly string[];
   to?: readonly string[];
   stay?: boolean;
-  moves?: (regions: Regions) => Array<[Region, readonly string[]]>;
+  moves?: (regions: Regions) => Array<{ region: Region; from: readonly string[]; to: string }>;
   /** The most outputs one step of this event emits. */
   outputs: number;
 }
@@ -1256,55 +1259,114 @@ const USER_STATES: readonly UserPc[] = ['IDLE', 'SHUTDOWN_SENDING'];
 const SERVER_STATES: readonly ServerPc[] = ['ACCEPT', 'FOUND', 'EXITED'];
 const EXIT_STATES: readonly ExitPc[] = ['RUNNING', 'KILLING', 'CLOSED'];
 
+const CARD_ALIVE: readonly CardPc[] = ['CONNECTING', 'UP', 'NOTIFY', 'CLOSING', 'UNLOADED'];
+
 const WIRING: Record<EventType, Wiring> = {
-  start: { owner: (r) => r.of.card, to: ['CONNECTING'], outputs: 2 },
-  shutdown: { owner: (r) => r.of.sysfs, to: ['SHUTDOWN_SENDING'], stay: true, outputs: 1 },
-  'shutdown.sent': { owner: (r) => r.of.sysfs, to: ['IDLE'], outputs: 1 },
-  'shutdown.interrupted': { owner: (r) => r.of.sysfs, to: ['IDLE'], outputs: 0 },
-  reset: { owner: (r) => r.of.sysfs, stay: true, outputs: 1 },
-  'stop.run': { owner: (r) => r.of.card, to: ['OFF'], stay: true, outputs: 4 },
-  'stop.flushed': { owner: (r) => r.of.sysfs, stay: true, outputs: 0 },
-  'work.dequeue': { owner: (r) => r.of.work, to: ['STARTING'], outputs: 0 },
-  'work.online': { owner: (r) => r.of.work, to: ['POLL', 'SENDING', 'EXITING'], outputs: 2 },
-  'work.sent': { owner: (r) => r.of.work, to: ['POLL'], outputs: 1 },
-  'work.exit': { owner: (r) => r.of.work, to: ['IDLE'], outputs: 0 },
-  'work.poll': { owner: (r) => r.of.work, to: ['POLLED'], outputs: 0 },
-  'work.timeout': { owner: (r) => r.of.work, to: ['POLLED'], outputs: 0 },
-  'work.pollError': { owner: (r) => r.of.work, to: ['POLLED'], outputs: 0 },
-  'work.process': { owner: (r) => r.of.work, to: ['POLL', 'IDLE'], outputs: 3 },
-  'card.heartbeat': { owner: (r) => r.of.card, stay: true, outputs: 0 },
-  'card.recv': { owner: (r) => r.of.card, to: ['NOTIFY'], stay: true, outputs: 0 },
-  'card.reboot': { owner: (r) => r.of.card, to: ['NOTIFY'], outputs: 0 },
-  'card.notify': { owner: (r) => r.of.card, to: ['CLOSING'], outputs: 0 },
-  'card.crash': { owner: (r) => r.of.card, to: ['CRASHED'], outputs: 0 },
-  'card.unload': { owner: (r) => r.of.card, to: ['UNLOADED'], outputs: 0 },
-  'card.load': { owner: (r) => r.of.card, to: ['CONNECTING'], outputs: 0 },
-  'card.close': { owner: (r) => r.of.card, to: ['DOWN'], outputs: 0 },
-  'server.accept': {
-    owner: (r) => r.server,
-    to: ['FOUND', 'EXITED'],
+  start: { owner: (r) => r.of.card, from: ['OFF'], to: ['CONNECTING'], outputs: 2 },
+  shutdown: {
+    owner: (r) => r.of.sysfs,
+    from: ['IDLE'],
+    to: ['SHUTDOWN_SENDING'],
     stay: true,
-    moves: (r) => [[r.of.card, ['UP']]],
     outputs: 1,
   },
-  'server.schedule': { owner: (r) => r.server, to: ['ACCEPT', 'EXITED'], outputs: 2 },
-  'server.exit': { owner: (r) => r.server, to: ['EXITED'], outputs: 0 },
-  'server.acceptStranger': { owner: (r) => r.server, to: ['EXITED'], stay: true, outputs: 1 },
-  'stranger.connect': { owner: (r) => r.server, stay: true, outputs: 0 },
-  'remove.begin': { owner: (r) => r.of.removal, to: ['BEGUN'], outputs: 0 },
-  'remove.stop': {
-    owner: (r) => r.of.removal,
-    to: ['STOPPED'],
-    moves: (r) => [[r.of.card, ['OFF']]],
+  'shutdown.sent': {
+    owner: (r) => r.of.sysfs,
+    from: ['SHUTDOWN_SENDING'],
+    to: ['IDLE'],
+    outputs: 1,
+  },
+  'shutdown.interrupted': {
+    owner: (r) => r.of.sysfs,
+    from: ['SHUTDOWN_SENDING'],
+    to: ['IDLE'],
+    outputs: 0,
+  },
+  reset: { owner: (r) => r.of.sysfs, stay: true, outputs: 1 },
+  'stop.run': {
+    owner: (r) => r.of.card,
+    from: [...CARD_ALIVE, 'DOWN', 'CRASHED'],
+    to: ['OFF'],
+    stay: true,
     outputs: 4,
   },
-  'remove.flushed': { owner: (r) => r.of.removal, to: ['FLUSHED'], outputs: 0 },
-  'remove.done': { owner: (r) => r.of.removal, to: ['DONE'], outputs: 1 },
-  'exit.kill': { owner: (r) => r.exit, to: ['KILLING'], outputs: 0 },
+  'stop.flushed': { owner: (r) => r.of.sysfs, stay: true, outputs: 0 },
+  'work.dequeue': { owner: (r) => r.of.work, from: ['IDLE'], to: ['STARTING'], outputs: 0 },
+  'work.online': {
+    owner: (r) => r.of.work,
+    from: ['STARTING'],
+    to: ['POLL', 'SENDING', 'EXITING'],
+    outputs: 2,
+  },
+  'work.sent': { owner: (r) => r.of.work, from: ['SENDING'], to: ['POLL'], outputs: 1 },
+  'work.exit': { owner: (r) => r.of.work, from: ['EXITING'], to: ['IDLE'], outputs: 0 },
+  'work.poll': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.timeout': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.pollError': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.process': {
+    owner: (r) => r.of.work,
+    from: ['POLLED'],
+    to: ['POLL', 'IDLE'],
+    outputs: 3,
+  },
+  'card.heartbeat': { owner: (r) => r.of.card, stay: true, outputs: 0 },
+  'card.recv': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], stay: true, outputs: 0 },
+  'card.reboot': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], outputs: 0 },
+  'card.notify': { owner: (r) => r.of.card, from: ['NOTIFY'], to: ['CLOSING'], outputs: 0 },
+  'card.crash': { owner: (r) => r.of.card, from: CARD_ALIVE, to: ['CRASHED'], outputs: 0 },
+  'card.unload': { owner: (r) => r.of.card, from: ['UP'], to: ['UNLOADED'], outputs: 0 },
+  'card.load': { owner: (r) => r.of.card, from: ['UNLOADED'], to: ['CONNECTING'], outputs: 0 },
+  'card.close': { owner: (r) => r.of.card, from: ['CLOSING'], to: ['DOWN'], outputs: 0 },
+  'server.accept': {
+    owner: (r) => r.server,
+    from: ['ACCEPT'],
+    to: ['FOUND', 'EXITED'],
+    stay: true,
+    moves: (r) => [{ region: r.of.card, from: ['CONNECTING'], to: 'UP' }],
+    outputs: 1,
+  },
+  'server.schedule': {
+    owner: (r) => r.server,
+    from: ['FOUND'],
+    to: ['ACCEPT', 'EXITED'],
+    outputs: 2,
+  },
+  'server.exit': { owner: (r) => r.server, from: ['ACCEPT'], to: ['EXITED'], outputs: 0 },
+  'server.acceptStranger': {
+    owner: (r) => r.server,
+    from: ['ACCEPT'],
+    to: ['EXITED'],
+    stay: true,
+    outputs: 1,
+  },
+  'stranger.connect': { owner: (r) => r.server, stay: true, outputs: 0 },
+  'remove.begin': { owner: (r) => r.of.removal, from: ['NONE'], to: ['BEGUN'], outputs: 0 },
+  'remove.stop': {
+    owner: (r) => r.of.removal,
+    from: ['BEGUN'],
+    to: ['STOPPED'],
+    moves: (r) => [
+      ...[...CARD_ALIVE, 'DOWN', 'CRASHED'].map((from) => ({
+        region: r.of.card,
+        from: [from],
+        to: 'OFF',
+      })),
+    ],
+    outputs: 4,
+  },
+  'remove.flushed': {
+    owner: (r) => r.of.removal,
+    from: ['STOPPED'],
+    to: ['FLUSHED'],
+    outputs: 0,
+  },
+  'remove.done': { owner: (r) => r.of.removal, from: ['FLUSHED'], to: ['DONE'], outputs: 1 },
+  'exit.kill': { owner: (r) => r.exit, from: ['RUNNING'], to: ['KILLING'], outputs: 0 },
   'exit.close': {
     owner: (r) => r.exit,
+    from: ['KILLING'],
     to: ['CLOSED'],
-    moves: (r) => [[r.of.card, ['UNLOADED']]],
+    moves: (r) => [{ region: r.of.card, from: ['CONNECTING'], to: 'UNLOADED' }],
     outputs: 0,
   },
   tick: { owner: (r) => r.server, stay: true, outputs: 0 },
@@ -1357,11 +1419,12 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
   const server: Region = { path: 'server', states: SERVER_STATES, pc: (ctx) => ctx.server };
   const exit: Region = { path: 'exit', states: EXIT_STATES, pc: (ctx) => ctx.exit };
 
+  /** The transitions of each node (a region or one of its states), by event type. */
   const on = new Map<string, Record<string, Guarded[]>>();
-  const add = (region: Region, type: string, transitions: Guarded[]) => {
-    const table = on.get(region.path) ?? {};
-    table[type] = [...(table[type] ?? []), ...transitions];
-    on.set(region.path, table);
+  const add = (node: string, type: string, transition: Guarded) => {
+    const table = on.get(node) ?? {};
+    table[type] = [...(table[type] ?? []), transition];
+    on.set(node, table);
   };
   const mine = (region: Region, event: MicEvent) =>
     region.card === undefined || ('card' in event && event.card === region.card);
@@ -1372,50 +1435,67 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
     // A card event is owned by a region of each card (its guard takes only its card's events);
     // a global one by one region.
     const owners = new Set(perCard.map((r) => wiring.owner(r)));
+    const actions = (n: number) => [
+      ...Array.from({ length: n }, (_unused, i) =>
+        emit(({ context, event }: { context: MicContext; event: MicEvent }) => {
+          return run(context, event)!.outputs[i];
+        }),
+      ),
+      assign(
+        ({ context, event }: { context: MicContext; event: MicEvent }) =>
+          run(context, event)!.context,
+      ),
+    ];
     for (const owner of owners) {
-      const targets: Array<string | null> = [...(wiring.stay ? [null] : []), ...(wiring.to ?? [])];
-      for (const to of targets) {
-        const taken = (context: MicContext, event: MicEvent) => {
-          const r = run(context, event);
-          if (r === null || !mine(owner, event)) return null;
-          const before = owner.pc(context);
-          const after = owner.pc(r.context);
-          return (to === null ? after === before : after === to && after !== before) ? r : null;
-        };
+      // Staying: one transition per output count on the region, in whatever state it is.
+      if (wiring.stay) {
         for (let n = 0; n <= wiring.outputs; n++) {
-          add(owner, type, [
-            {
-              guard: ({ context, event }) => taken(context, event)?.outputs.length === n,
-              ...(to === null ? {} : { target: `.${to}` }),
-              actions: [
-                ...Array.from({ length: n }, (_unused, i) =>
-                  emit(({ context, event }: { context: MicContext; event: MicEvent }) => {
-                    return run(context, event)!.outputs[i];
-                  }),
-                ),
-                assign(
-                  ({ context, event }: { context: MicContext; event: MicEvent }) =>
-                    run(context, event)!.context,
-                ),
-              ],
+          add(owner.path, type, {
+            guard: ({ context, event }) => {
+              const r = run(context, event);
+              return (
+                r !== null &&
+                mine(owner, event) &&
+                owner.pc(r.context) === owner.pc(context) &&
+                r.outputs.length === n
+              );
             },
-          ]);
+            actions: actions(n),
+          });
+        }
+      }
+      // Moving: from each source state to each target, per output count.
+      for (const from of wiring.from ?? []) {
+        for (const to of wiring.to ?? []) {
+          for (let n = 0; n <= wiring.outputs; n++) {
+            add(`${owner.path}.${from}`, type, {
+              guard: ({ context, event }) => {
+                const r = run(context, event);
+                return (
+                  r !== null &&
+                  mine(owner, event) &&
+                  owner.pc(r.context) === to &&
+                  r.outputs.length === n
+                );
+              },
+              target: to,
+              actions: actions(n),
+            });
+          }
         }
       }
     }
     for (const r of perCard) {
-      for (const [follower, targets] of wiring.moves?.(r) ?? []) {
-        add(
-          follower,
-          type,
-          targets.map((to) => ({
+      for (const move of wiring.moves?.(r) ?? []) {
+        for (const from of move.from) {
+          add(`${move.region.path}.${from}`, type, {
             guard: ({ context, event }) => {
               const res = run(context, event);
-              return res !== null && follower.pc(context) !== to && follower.pc(res.context) === to;
+              return res !== null && move.region.pc(res.context) === move.to;
             },
-            target: `.${to}`,
-          })),
-        );
+            target: move.to,
+          });
+        }
       }
     }
   }
@@ -1423,7 +1503,9 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
   const region = (r: Region, initial: string) => ({
     initial,
     on: on.get(r.path) ?? {},
-    states: Object.fromEntries(r.states.map((s) => [s, {}])),
+    states: Object.fromEntries(
+      r.states.map((state) => [state, { on: on.get(`${r.path}.${state}`) ?? {} }]),
+    ),
   });
   const cardNodes: Record<string, unknown> = {};
   cardRegions.forEach((of, c) => {

@@ -11,6 +11,7 @@
  */
 import { initialTransition, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
 import type { ModelState, Output } from './model.ts';
+import { checkingByDefault, deepFreeze, ModelError, ModelRuntimeError } from './model-error.ts';
 
 /* XState's StateNode and TransitionDefinition as far as we read them. */
 interface XNode {
@@ -37,10 +38,19 @@ interface XTransition {
   eventType: string;
 }
 
-export class ModelCompileError extends Error {}
+/** The machine uses something outside the subset the engine runs (docs/writing-models.md). */
+export class ModelCompileError extends ModelError {}
 
 type Guard = (context: unknown, event: EventObject) => boolean;
 type Action = (context: unknown, event: EventObject, outputs: Output[]) => unknown;
+
+export interface CompileOptions {
+  /**
+   * Called with every guard's result, by transition id (the model lint counts guards that are
+   * never true or never false). Guards are wrapped only when it is given.
+   */
+  guardProbe?: (transitionId: number, result: boolean) => void;
+}
 
 /** One transition of the model: the unit of coverage and of the transition tour. */
 export interface TransitionInfo {
@@ -68,6 +78,8 @@ export interface StepResult<C = unknown> {
 
 interface Plan {
   actions: Action[];
+  /** What each action is, for errors: `action 'send' of transition toy.host.IDLE:send:0`. */
+  culprits: string[];
   nextConfig: number;
 }
 
@@ -100,6 +112,8 @@ interface Selector {
   children: Selector[];
   candidates: XTransition[];
   guards: Array<Guard | undefined>;
+  /** What each guard is, for errors: `guard 'canSend' of transition toy.host.IDLE:send:0`. */
+  culprits: string[];
 }
 
 const MAX_EVENTLESS_MICROSTEPS = 1000;
@@ -110,14 +124,23 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
   readonly transitions: TransitionInfo[] = [];
   private readonly root: XNode;
   private readonly transitionIds = new Map<XTransition, number>();
+  private readonly transitionMetas: unknown[] = [];
   private readonly nodesByOrder = new Map<number, XNode>();
   private readonly guards = new Map<XTransition, Guard | undefined>();
   private readonly actionCache = new Map<unknown, Action>();
   private readonly configs: Configuration[] = [];
   private readonly configIds = new Map<string, number>();
   private readonly candidates = new Map<XNode, Map<string, XTransition[]>>();
+  /**
+   * Checking mode (src/model/model-error.ts): every context and event a step is given, and the
+   * context it returns, are deep-frozen, so that a guard or action writing to them throws.
+   */
+  checking = checkingByDefault();
 
-  constructor(machine: AnyStateMachine) {
+  constructor(
+    machine: AnyStateMachine,
+    private readonly options: CompileOptions = {},
+  ) {
     this.machine = machine;
     this.root = machine.root as unknown as XNode;
     this.compileNode(this.root);
@@ -125,21 +148,45 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
 
   /** The initial state, computed by XState itself (it runs once). */
   initial(): StepResult<C> {
-    const [snapshot, actions] = initialTransition(this.machine);
+    const [snapshot, actions] = this.running(
+      'the initial state (its context and entry actions)',
+      () => initialTransition(this.machine),
+    );
     const nodes = (snapshot as unknown as { _nodes: XNode[] })._nodes;
     // XState's types do not list emit among executable actions, but transition() returns them.
     const outputs = (actions as Array<{ type: string; params?: unknown }>)
       .filter((action) => action.type === 'xstate.emit')
       .map((action) => (action.params as { event: Output }).event);
-    return {
+    const result = {
       state: { config: this.configId(new Set(nodes)), context: snapshot.context as C },
       outputs,
       transitions: [],
     };
+    return this.checking ? deepFreeze(result) : result;
+  }
+
+  /** Runs model code, naming it in the error when it throws. */
+  private running<T>(culprit: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw error instanceof ModelError ? error : new ModelRuntimeError(culprit, error);
+    }
   }
 
   /** The result of `event` in `state`, or `null` when no transition is enabled. */
   step(state: CompiledState<C>, event: E): StepResult<C> | null {
+    if (this.checking) {
+      deepFreeze(state.context);
+      deepFreeze(event);
+      const result = this.stepUnchecked(state, event);
+      if (result) deepFreeze(result);
+      return result;
+    }
+    return this.stepUnchecked(state, event);
+  }
+
+  private stepUnchecked(state: CompiledState<C>, event: E): StepResult<C> | null {
     const configuration = this.configs[state.config];
     let selector = configuration.selectors.get(event.type);
     if (selector === undefined) {
@@ -175,6 +222,11 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
   view(state: CompiledState<C>): ModelState<C> {
     const configuration = this.configs[state.config];
     return { value: configuration.value, context: state.context, matches: configuration.matches };
+  }
+
+  /** The `meta` of the transition with this id, as the machine's config gives it. */
+  transitionMeta(id: number): unknown {
+    return this.transitionMetas[id];
   }
 
   stateValue(config: number): StateValue {
@@ -234,14 +286,31 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       ...(guard === undefined ? {} : { guard }),
     });
     this.transitionIds.set(transition, id);
-    this.guards.set(
-      transition,
-      transition.guard === undefined ? undefined : this.compileGuard(transition.guard),
-    );
+    this.transitionMetas.push((transition as { meta?: unknown }).meta);
+    let compiled: Guard | undefined;
+    if (transition.guard !== undefined) {
+      compiled = this.compileGuard(transition.guard, `transition ${this.transitions[id].label}`);
+      const probe = this.options.guardProbe;
+      if (probe) {
+        const unprobed = compiled;
+        compiled = (context, event) => {
+          const result = unprobed(context, event);
+          probe(id, result);
+          return result;
+        };
+      }
+    }
+    this.guards.set(transition, compiled);
     for (const action of transition.actions) this.compileAction(action, `transition ${source}`);
   }
 
-  private compileGuard(guard: unknown): Guard {
+  /** What a guard is called in errors. */
+  private guardCulprit(transition: XTransition): string {
+    const info = this.transitions[this.transitionIds.get(transition)!];
+    return `guard '${info.guard}' of transition ${info.label}`;
+  }
+
+  private compileGuard(guard: unknown, where: string): Guard {
     const machine = this.machine;
     const implementations = machine.implementations.guards as Record<string, unknown>;
     const resolve = (ref: unknown): { fn: unknown; params?: unknown } => {
@@ -252,21 +321,52 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     };
     const { fn, params } = resolve(guard);
     if (fn === undefined)
-      throw new ModelCompileError(`guard '${describeGuard(guard)}' is not implemented`);
-    if (typeof fn !== 'function') return this.compileGuard(fn);
-    if ('check' in fn) {
-      // XState's and/or/not: their check only reads `machine` from the snapshot.
-      const builtin = fn as unknown as {
-        check: (snapshot: unknown, args: unknown, self: unknown) => boolean;
-      };
-      const snapshot = { machine };
-      return (context, event) => builtin.check(snapshot, { context, event }, builtin);
-    }
+      throw new ModelCompileError(`${where}: guard '${describeGuard(guard)}' is not implemented`);
+    if (typeof fn !== 'function') return this.compileGuard(fn, where);
+    if ('check' in fn) return this.compileBuiltinGuard(fn, where);
     const check = fn as (args: unknown, params: unknown) => boolean;
     if (typeof params === 'function') {
       return (context, event) => check({ context, event }, params({ context, event }));
     }
     return (context, event) => check({ context, event }, params);
+  }
+
+  /**
+   * XState's built-in guards: `and`, `or` and `not` are composed here from their compiled parts
+   * (so that every guard inside them is checked against the subset too); `stateIn` and any
+   * other built-in read the interpreter's snapshot, which the engine does not have.
+   */
+  private compileBuiltinGuard(fn: Function, where: string): Guard {
+    const builtin = fn as Function & { guards?: unknown[]; stateValue?: unknown };
+    if ('stateValue' in builtin) {
+      throw new ModelCompileError(
+        `${where}: stateIn(${JSON.stringify(builtin.stateValue)}) is not supported: guards see the ` +
+          'context and the event only; keep where the other region is as a flag in the context, ' +
+          'set by the transitions that move it (docs/writing-models.md)',
+      );
+    }
+    const parts = Array.isArray(builtin.guards)
+      ? builtin.guards.map((part) => this.compileGuard(part, where))
+      : undefined;
+    if (parts && builtin.name === 'and') {
+      return (context, event) => {
+        for (let i = 0; i < parts.length; i++) if (!parts[i](context, event)) return false;
+        return true;
+      };
+    }
+    if (parts && builtin.name === 'or') {
+      return (context, event) => {
+        for (let i = 0; i < parts.length; i++) if (parts[i](context, event)) return true;
+        return false;
+      };
+    }
+    if (parts?.length === 1 && builtin.name === 'not') {
+      const [part] = parts;
+      return (context, event) => !part(context, event);
+    }
+    throw new ModelCompileError(
+      `${where}: the built-in guard '${builtin.name}' is not supported (and, or, not are)`,
+    );
   }
 
   private compileAction(action: unknown, where: string): Action {
@@ -416,6 +516,7 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       children,
       candidates,
       guards: candidates.map((candidate) => this.guards.get(candidate)),
+      culprits: candidates.map((candidate) => this.guardCulprit(candidate)),
     };
   }
 
@@ -429,7 +530,15 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
       search: for (let node: XNode | undefined = atomic; node; node = node.parent) {
         for (const transition of node.always ?? []) {
           const guard = this.guards.get(transition);
-          if (guard === undefined || guard(context, event)) {
+          let holds = guard === undefined;
+          if (!holds) {
+            try {
+              holds = guard!(context, event);
+            } catch (error) {
+              throw new ModelRuntimeError(this.guardCulprit(transition), error);
+            }
+          }
+          if (holds) {
             enabled.add(transition);
             break search;
           }
@@ -468,7 +577,13 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     }
     let next = context;
     const actions = plan.actions;
-    for (let i = 0; i < actions.length; i++) next = actions[i](next, event, outputs);
+    for (let i = 0; i < actions.length; i++) {
+      try {
+        next = actions[i](next, event, outputs);
+      } catch (error) {
+        throw new ModelRuntimeError(plan.culprits[i], error);
+      }
+    }
     return { config: plan.nextConfig, context: next };
   }
 
@@ -478,21 +593,35 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     const filtered = removeConflictingTransitions(selected, active);
     const exiting = computeExitSet(filtered, active).sort((a, b) => b.order - a.order);
     const actions: unknown[] = [];
+    const culprits: string[] = [];
+    const add = (list: readonly unknown[], of: string) => {
+      for (const action of list) {
+        actions.push(action);
+        culprits.push(`action '${describeAction(action)}' ${of}`);
+      }
+    };
     for (const node of exiting) {
-      actions.push(...node.exit);
+      add(node.exit, `(exit) of state ${node.id}`);
       active.delete(node);
     }
-    for (const transition of filtered) actions.push(...transition.actions);
+    for (const transition of filtered) {
+      add(
+        transition.actions,
+        `of transition ${this.transitions[this.transitionIds.get(transition)!].label}`,
+      );
+    }
     const statesToEnter = new Set<XNode>();
     const statesForDefaultEntry = new Set<XNode>();
     computeEntrySet(filtered, statesForDefaultEntry, statesToEnter);
     for (const node of [...statesToEnter].sort((a, b) => a.order - b.order)) {
       active.add(node);
-      actions.push(...node.entry);
-      if (statesForDefaultEntry.has(node)) actions.push(...(node.initial?.actions ?? []));
+      add(node.entry, `(entry) of state ${node.id}`);
+      if (statesForDefaultEntry.has(node))
+        add(node.initial?.actions ?? [], `(initial) of state ${node.id}`);
     }
     return {
       actions: actions.map((action) => this.compileAction(action, 'microstep')),
+      culprits,
       nextConfig: this.configId(active),
     };
   }
@@ -510,12 +639,30 @@ function selectWith(selector: Selector, context: unknown, event: EventObject): X
   const { candidates, guards } = selector;
   for (let i = 0; i < candidates.length; i++) {
     const guard = guards[i];
-    if (guard === undefined || guard(context, event)) return [candidates[i]];
+    if (guard === undefined) return [candidates[i]];
+    let enabled: boolean;
+    try {
+      enabled = guard(context, event);
+    } catch (error) {
+      throw new ModelRuntimeError(selector.culprits[i], error);
+    }
+    if (enabled) return [candidates[i]];
   }
   return inner;
 }
 
 const EMPTY: XTransition[] = [];
+
+/** An action as the model names it: its name in `setup({ actions })`, or what kind it is. */
+function describeAction(action: unknown): string {
+  if (typeof action === 'string') return action;
+  if (typeof action === 'function') {
+    const type = (action as { type?: string }).type;
+    if (type?.startsWith('xstate.')) return type.slice('xstate.'.length);
+    return action.name || 'inline';
+  }
+  return (action as { type?: string }).type ?? String(action);
+}
 
 function describeGuard(guard: unknown): string {
   if (typeof guard === 'string') return guard;

@@ -73,6 +73,16 @@ export interface Step<TContext, TEvent extends EventObject> {
 /** `true` (or `undefined`) means the property holds here; `false` or a message means it does not. */
 export type Verdict = boolean | string | undefined;
 
+/**
+ * Model-lint warnings that do not apply here, each with the reason, as eslint-disable comments
+ * do: `{ 'guard-never-false': 'false only when requests > wire (--bound requests=4)' }`. On a
+ * property (`lint`), a state node or a transition (`meta: { lint }`); at the machine's root a
+ * rule about the alphabet or a context field takes a map from the event type or field to the
+ * reason. `mailbox-models lint` lists the rules (src/lint/rules.ts) and reports a suppression
+ * that suppresses nothing.
+ */
+export type LintAllow = Readonly<Record<string, string | Readonly<Record<string, string>>>>;
+
 interface PropertyBase {
   /** kebab-case, unique within the model: `completer-once`, `no-stale-accept`. */
   name: string;
@@ -80,17 +90,29 @@ interface PropertyBase {
   statement: string;
   /** The seed line it comes from: `sources/sfc-mcdi-async.txt:283` or a quote. */
   source: string;
+  /** Lint warnings about this property that do not apply, with the reason. */
+  lint?: LintAllow;
 }
 
 /** Holds on every reachable state. */
 export interface Invariant<TContext> extends PropertyBase {
   kind: 'invariant';
+  /**
+   * The states the invariant is about (its antecedent); `check` is asked only there. A `when`
+   * that holds in no reachable state makes the invariant vacuous, and the lint says so.
+   */
+  when?(state: ModelState<TContext>): boolean;
   check(state: ModelState<TContext>): Verdict;
 }
 
 /** Holds on every reachable transition (a stateless monitor of inputs and outputs). */
 export interface StepProperty<TContext, TEvent extends EventObject> extends PropertyBase {
   kind: 'step';
+  /**
+   * The steps the property is about (its antecedent, as in `when |-> check`); `check` is asked
+   * only on those. A `when` that holds on no reachable step makes the property vacuous.
+   */
+  when?(step: Step<TContext, TEvent>): boolean;
   check(step: Step<TContext, TEvent>): Verdict;
 }
 

@@ -4,7 +4,13 @@
  * what a violation is.
  */
 import type { EventObject } from 'xstate';
-import { CompiledMachine, type CompiledState, type StepResult } from './compiled.ts';
+import {
+  CompiledMachine,
+  type CompileOptions,
+  type CompiledState,
+  type StepResult,
+} from './compiled.ts';
+import { deepFreeze, ModelError, ModelRuntimeError } from './model-error.ts';
 import type {
   Invariant,
   Monitor,
@@ -53,11 +59,11 @@ export class ModelSystem {
   readonly monitors: Monitor<unknown, EventObject>[];
   readonly recoverables: Recoverable<unknown>[];
 
-  constructor(definition: ModelDefinition, config: ModelConfig) {
+  constructor(definition: ModelDefinition, config: ModelConfig, options: CompileOptions = {}) {
     this.definition = definition;
     this.config = config;
-    this.instance = definition.build(config);
-    this.compiled = new CompiledMachine(this.instance.machine);
+    this.instance = named(`${definition.name}: build`, () => definition.build(config));
+    this.compiled = new CompiledMachine(this.instance.machine, options);
     const properties = this.instance.properties;
     this.invariants = properties.filter((p): p is Invariant<unknown> => p.kind === 'invariant');
     this.stepProperties = properties.filter(
@@ -71,18 +77,39 @@ export class ModelSystem {
     );
   }
 
+  /**
+   * Checking mode (src/model/model-error.ts): contexts, events, outputs and monitor states are
+   * deep-frozen before model code sees them, so an in-place change throws and names its author.
+   */
+  get checking(): boolean {
+    return this.compiled.checking;
+  }
+
+  set checking(on: boolean) {
+    this.compiled.checking = on;
+  }
+
   initial(): { node: SystemNode; outputs: Output[] } {
     const { state, outputs } = this.compiled.initial();
     const view = this.compiled.view(state);
-    return { node: { state, monitors: this.monitors.map((m) => m.initial(view)) }, outputs };
+    const monitors = this.monitors.map((m) =>
+      this.frozen(named(`monitor '${m.name}' (initial)`, () => m.initial(view))),
+    );
+    return { node: { state, monitors }, outputs };
   }
 
   view(node: SystemNode): ModelState<unknown> {
+    if (this.checking) deepFreeze(node.state.context);
     return this.compiled.view(node.state);
   }
 
   events(node: SystemNode): EventObject[] {
-    return this.instance.events(this.view(node));
+    const view = this.view(node);
+    try {
+      return this.frozen(this.instance.events(view));
+    } catch (error) {
+      throw culpritError('the event alphabet (events)', error);
+    }
   }
 
   /** Invariants violated in this state. */
@@ -90,14 +117,28 @@ export class ModelSystem {
     const view = this.view(node);
     const violations: Violation[] = [];
     for (const invariant of this.invariants) {
-      const message = failure(invariant.check(view));
+      let verdict: Verdict;
+      try {
+        verdict = invariant.when && !invariant.when(view) ? true : invariant.check(view);
+      } catch (error) {
+        throw culpritError(`invariant '${invariant.name}'`, error);
+      }
+      const message = failure(verdict);
       if (message !== undefined) violations.push({ property: invariant.name, message });
     }
     return violations;
   }
 
   isTerminal(node: SystemNode): boolean {
-    return this.instance.terminal?.(this.view(node)) ?? false;
+    const terminal = this.instance.terminal;
+    if (!terminal) return false;
+    const view = this.view(node);
+    return named('terminal', () => terminal(view));
+  }
+
+  /** `value`, deep-frozen in checking mode. */
+  private frozen<T>(value: T): T {
+    return this.checking ? deepFreeze(value) : value;
   }
 
   /** Every enabled successor of `node`, in alphabet order. */
@@ -137,13 +178,24 @@ export class ModelSystem {
       to: this.compiled.view(result.state),
     };
     for (const property of this.stepProperties) {
-      const message = failure(property.check(step));
+      let verdict: Verdict;
+      try {
+        verdict = property.when && !property.when(step) ? true : property.check(step);
+      } catch (error) {
+        throw culpritError(`step property '${property.name}'`, error);
+      }
+      const message = failure(verdict);
       if (message !== undefined) violations.push({ property: property.name, message });
     }
     let monitors = node.monitors;
     if (this.monitors.length > 0) {
       monitors = this.monitors.map((monitor, i) => {
-        const next = monitor.step(node.monitors[i], step);
+        let next: unknown;
+        try {
+          next = this.frozen(monitor.step(node.monitors[i], step));
+        } catch (error) {
+          throw culpritError(`monitor '${monitor.name}'`, error);
+        }
         if (isMonitorViolation(next)) {
           violations.push({ property: monitor.name, message: next.violation });
           return node.monitors[i]; // keep exploring past the violation without reporting it again
@@ -164,6 +216,19 @@ export class ModelSystem {
   propertyNames(): string[] {
     return [...this.instance.properties.map((p) => p.name), DEADLOCK_PROPERTY];
   }
+}
+
+/** Runs model code, naming it in the error when it throws (not for hot loops: a closure). */
+function named<T>(culprit: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw culpritError(culprit, error);
+  }
+}
+
+function culpritError(culprit: string, error: unknown): ModelError {
+  return error instanceof ModelError ? error : new ModelRuntimeError(culprit, error);
 }
 
 function failure(verdict: Verdict): string | undefined {

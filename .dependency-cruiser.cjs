@@ -3,7 +3,7 @@
  * Each rule says why it exists; `npx depcruise --config .dependency-cruiser.cjs <paths>` lists
  * the violations with the offending import.
  */
-const STAGES_INSIDE = '^src/(model|explore|fuzz|testgen)/';
+const STAGES_INSIDE = '^src/(model|explore|fuzz|testgen|lint)/';
 module.exports = {
   forbidden: [
     {
@@ -66,7 +66,7 @@ module.exports = {
       name: 'inner-stages-do-not-see-outer',
       severity: 'error',
       comment:
-        'model, explore, fuzz and testgen are libraries: the CLI and the inspector use them, ' +
+        'model, explore, fuzz, testgen and lint are libraries: the CLI and the inspector use them, ' +
         'never the other way, so that each stage runs without a terminal or a browser.',
       from: { path: STAGES_INSIDE },
       to: { path: '^src/(cli|inspect)/' },
@@ -78,6 +78,16 @@ module.exports = {
         'src/model/ is the contract and the stepper that every other stage builds on; it ' +
         'imports no other stage.',
       from: { path: '^src/model/' },
+      to: { path: '^src/(explore|fuzz|testgen|lint|inspect|cli)/' },
+    },
+    {
+      name: 'lint-sees-only-the-model',
+      severity: 'error',
+      comment:
+        'The model lint runs its own checking exploration on the model stage alone, so that ' +
+        'the explorer can change its search (stores, workers, symmetry) without moving what ' +
+        'the lint judges, and check can run the lint before the explorer.',
+      from: { path: '^src/lint/' },
       to: { path: '^src/(explore|fuzz|testgen|inspect|cli)/' },
     },
     {

@@ -78,6 +78,13 @@ describe('dependency rules', () => {
         'src/cli/c.ts': 'export const c = 1;\n',
       },
     ],
+    [
+      'lint-sees-only-the-model',
+      {
+        'src/lint/l.ts': "import { e } from '../explore/e.ts';\nexport const l = e;\n",
+        'src/explore/e.ts': 'export const e = 1;\n',
+      },
+    ],
   ])('reject a tree that breaks %s', (rule, files) => {
     const dir = tree(files);
     const result = cruise(

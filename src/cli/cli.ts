@@ -4,7 +4,7 @@
  * 2 a usage error (one line on stderr), 3 the state budget ran out before anything failed.
  */
 import { UsageError } from '../model/config.ts';
-import { ModelCompileError } from '../model/compiled.ts';
+import { ModelError } from '../model/model-error.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { EXIT, type CliIo, type CommandContext } from './command.ts';
 import { defaultProofStore } from './deep-proofs.ts';
@@ -43,6 +43,9 @@ commands:
                                 every reachable state, every property, what each finding
                                 fails (--variant: just that configuration; --report DIR
                                 also writes the HTML report there)
+  lint [protocol ...]           the model lint: mistakes that would give a wrong verdict
+                                (--strict: warnings are errors; --rules: what it checks);
+                                check runs it first
   fuzz <protocol>               random walks with shrinking (fast-check)
   sweep <protocol>              check every combination of bound ranges (--bound name=a..b)
   generate <protocol>           a test suite: --suite tour|states|random [--seed N]
@@ -69,13 +72,15 @@ options:
   --impl ts|c                   conform: the TypeScript driver (default) or the seed's C
   --timers model|kernel         conform --impl c: timers as the model abstracts them (default)
                                 or as the kernel fires them (expiry + 1 at the earliest)
+  --strict                      lint, check: lint warnings are errors
   --json                        one JSON document on stdout
   --help                        this text
 
 each command takes only the options it reads; --help lists them with the error.
 
 exit codes: 0 holds / conforms, 1 a property fails, a finding is lost or the driver
-            diverges, 2 usage error, 3 the state budget ran out first`;
+            diverges, 2 usage error or an error in a model (lint), 3 the state
+            budget ran out first`;
 
 export async function main(
   argv: readonly string[],
@@ -107,8 +112,8 @@ export async function main(
       io.stderr(`mailbox-models: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof ModelCompileError) {
-      io.stderr(`mailbox-models: model error: ${error.message}\n`);
+    if (error instanceof ModelError) {
+      io.stderr(`mailbox-models: ${error.kind}: ${error.message}\n`);
       return EXIT.usage;
     }
     throw error;

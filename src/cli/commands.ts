@@ -17,6 +17,7 @@ import { checkResultJson, mainJobIndex, mainJobJson, mainJobPages } from './main
 import { makeOutputDirectory } from './output-files.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { testgenCommands } from './commands-testgen.ts';
+import { lintBeforeCheck, lintCommands, lintJson, withVacuity } from './commands-lint.ts';
 import {
   formatCheckResult,
   formatCheckSummary,
@@ -106,20 +107,29 @@ const check: Command = (context) => {
 };
 
 async function mainJob(
-  { io, values }: CommandContext,
+  context: CommandContext,
   selected: readonly ModelDefinition[],
   options: MainJobOptions,
 ): Promise<number> {
-  const outcomes = selected.map((model) => {
-    const outcome = runProtocol(model, {
+  const { io, values } = context;
+  // The lint of each default model, whose verdicts it judges (vacuity), before any exploring.
+  const lints = lintBeforeCheck(context, selected, { bounds: options.bounds });
+  const outcomes = selected.map((model, i) => {
+    const run = runProtocol(model, {
       ...options,
       progress: (label) => progressReporter(io, label),
     });
+    const outcome = { ...run, fixed: withVacuity(run.fixed, lints[i]) };
     if (!values.json) io.stdout(formatProtocolOutcome(outcome) + '\n\n');
     return outcome;
   });
-  if (values.json) printJson(io, mainJobJson(outcomes, values.report));
-  else io.stdout(formatMainJobSummary(outcomes) + '\n');
+  if (values.json) {
+    const document = mainJobJson(outcomes, values.report);
+    printJson(io, {
+      ...document,
+      protocols: document.protocols.map((p, i) => ({ ...p, lint: lintJson(lints[i]) })),
+    });
+  } else io.stdout(formatMainJobSummary(outcomes) + '\n');
   if (values.report !== undefined) {
     const { index } = await writeHtmlReport(values.report, mainJobPages(outcomes), (pages) =>
       mainJobIndex(outcomes, pages),
@@ -132,11 +142,12 @@ async function mainJob(
 
 /** `check --variant …`: one configuration per protocol, as asked. */
 async function checkConfiguration(
-  { io, values }: CommandContext,
+  context: CommandContext,
   selected: readonly ModelDefinition[],
   maxStates: number | undefined,
   workers: number,
 ): Promise<number> {
+  const { io, values } = context;
   const request = {
     deep: values.deep,
     bounds: parseBounds(values.bound),
@@ -144,7 +155,8 @@ async function checkConfiguration(
   };
   // Validate every protocol's bounds and variants before spending time on any of them.
   for (const model of selected) resolveConfig(model, request);
-  const results = selected.map((model) => {
+  const lints = lintBeforeCheck(context, selected, request);
+  const results = selected.map((model, i) => {
     const progress = progressReporter(io, model.name);
     const result = explore(model, {
       ...request,
@@ -153,11 +165,15 @@ async function checkConfiguration(
       onProgress: progress.report,
     });
     progress.done();
-    if (!values.json) io.stdout(formatCheckResult(result) + '\n');
-    return result;
+    const judged = withVacuity(result, lints[i]);
+    if (!values.json) io.stdout(formatCheckResult(judged) + '\n');
+    return judged;
   });
-  if (values.json) printJson(io, { results: results.map(checkResultJson) });
-  else if (results.length > 1) io.stdout('\n' + formatCheckSummary(results) + '\n');
+  if (values.json) {
+    printJson(io, {
+      results: results.map((r, i) => ({ ...checkResultJson(r), lint: lintJson(lints[i]) })),
+    });
+  } else if (results.length > 1) io.stdout('\n' + formatCheckSummary(results) + '\n');
   if (values.report !== undefined) {
     const { index } = await writeHtmlReport(
       values.report,
@@ -259,4 +275,5 @@ export const commands: Record<string, Command> = {
   sweep: sweepCommand,
   ...inspectCommands,
   ...testgenCommands,
+  ...lintCommands,
 };

@@ -109,6 +109,7 @@ function resultJson(result: ExploreResult) {
       statement: p.statement,
       source: p.source,
       holds: p.holds,
+      ...(p.vacuous === undefined ? {} : { vacuous: p.vacuous }),
       ...(p.message === undefined ? {} : { message: p.message }),
       trace: p.trace ?? null,
     })),

@@ -26,6 +26,8 @@ const OPTIONS = {
   timers: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean' },
+  strict: { type: 'boolean' },
+  rules: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -33,7 +35,8 @@ export type OptionName = keyof typeof OPTIONS;
 /** Which options each command reads; anything else on its command line is a mistake. */
 export const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   list: ['json'],
-  check: ['bound', 'deep', 'variant', 'max-states', 'workers', 'json', 'report'],
+  check: ['bound', 'deep', 'variant', 'max-states', 'workers', 'json', 'report', 'strict'],
+  lint: ['bound', 'deep', 'variant', 'max-states', 'json', 'strict', 'rules'],
   fuzz: ['bound', 'deep', 'variant', 'runs', 'steps', 'seed', 'path', 'json'],
   sweep: ['bound', 'variant', 'max-states', 'json'],
   generate: [

@@ -40,6 +40,7 @@ export function formatCheckResult(result: ExploreResult): string {
   for (const property of result.properties) {
     const verdict = property.holds === true ? 'ok  ' : property.holds === false ? 'FAIL' : '??  ';
     lines.push(`  ${verdict} ${property.name}: ${property.statement}`);
+    if (property.vacuous !== undefined) lines.push(`       VACUOUS: ${property.vacuous}`);
     if (property.holds === false && property.trace) {
       lines.push(
         `       ${property.message ?? 'violated'} (source: ${property.source})`,
@@ -57,12 +58,14 @@ export function formatCheckSummary(results: readonly ExploreResult[]): string {
   const rows = results.map((result) => {
     const failed = result.properties.filter((p) => p.holds === false).map((p) => p.name);
     const undecided = result.properties.filter((p) => p.holds === null).length;
+    const vacuous = result.properties.filter((p) => p.vacuous !== undefined).map((p) => p.name);
     const verdict =
-      failed.length > 0
+      (failed.length > 0
         ? `FAIL ${failed.join(', ')}`
         : undecided > 0
           ? `${undecided} undecided (budget)`
-          : `all ${result.properties.length} hold`;
+          : `all ${result.properties.length} hold`) +
+      (vacuous.length > 0 ? `; vacuous: ${vacuous.join(', ')}` : '');
     return [
       result.protocol,
       number.format(result.states),
@@ -172,7 +175,13 @@ function verdictOf(result: ExploreResult): string {
   }
   const undecided = result.properties.filter((p) => p.holds === null).length;
   if (undecided > 0) return `${undecided} undecided (the state budget ran out)`;
-  return `all ${result.properties.length} hold`;
+  return `all ${result.properties.length} hold${vacuityNote(result)}`;
+}
+
+/** `; vacuous: a, b` when the lint found properties that hold only vacuously. */
+function vacuityNote(result: ExploreResult): string {
+  const vacuous = result.properties.filter((p) => p.vacuous !== undefined).map((p) => p.name);
+  return vacuous.length > 0 ? `; vacuous: ${vacuous.join(', ')}` : '';
 }
 
 /** `a (5 steps), b (16, 17 steps)`: each failing property once, with its counterexamples' lengths. */
@@ -227,7 +236,7 @@ export function formatOutcomeVerdict(outcome: ProtocolOutcome): { seed?: string;
         : `seed as written: no property fails (LOST: ${findings.map((f) => f.variant.name).join(', ')})`;
   const holds = fixed.properties.every((p) => p.holds === true);
   const model = holds
-    ? `${seed ? 'default (fixed) model' : 'model'}: all ${fixed.properties.length} hold, proven at bounds ${formatBounds(fixed.bounds)}${deepPhrase(outcome.deep)}`
+    ? `${seed ? 'default (fixed) model' : 'model'}: all ${fixed.properties.length} hold, proven at bounds ${formatBounds(fixed.bounds)}${deepPhrase(outcome.deep)}${vacuityNote(fixed)}`
     : `${seed ? 'default (fixed) model' : 'model'}: ${verdictOf(fixed)} at bounds ${formatBounds(fixed.bounds)}`;
   return { ...(seed ? { seed } : {}), model };
 }
@@ -261,6 +270,10 @@ export function formatProtocolOutcome(outcome: ProtocolOutcome): string {
   const modelName = findings.length > 0 ? 'default (fixed) model' : 'model';
   lines.push(`  ${modelName} at ${formatBounds(fixed.bounds)}: ${verdictOf(fixed)}`);
   lines.push(`    ${statistics(fixed)}`);
+  for (const property of fixed.properties) {
+    if (property.vacuous !== undefined)
+      lines.push(`    VACUOUS ${property.name}: ${property.vacuous}`);
+  }
   if (fixed.parallel) lines.push(`    ${parallelLine(fixed.parallel)}`);
   // A failing default model is a regression: print its counterexamples in full.
   for (const property of fixed.properties) {

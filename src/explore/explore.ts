@@ -29,6 +29,7 @@ export type {
 export function explore(definition: ModelDefinition, options: ExploreOptions = {}): ExploreResult {
   const config = resolveConfig(definition, options);
   const system = new ModelSystem(definition, config);
+  if (options.checking !== undefined) system.checking = options.checking;
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) {
     throw new UsageError(`workers must be a whole number of at least 1, not ${workers}`);

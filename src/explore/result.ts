@@ -24,6 +24,12 @@ export interface ExploreOptions extends ConfigRequest {
    * (tests use it so that every state goes through a worker).
    */
   workersOnly?: boolean;
+  /**
+   * Checking mode (src/model/model-error.ts): every context frozen, so that a model changing
+   * one in place fails at once, naming the culprit. Default: on in the test suite
+   * (MAILBOX_MODELS_CHECKING=1), off otherwise. Worker threads follow the default.
+   */
+  checking?: boolean;
   /** Called about once a second with the progress so far. */
   onProgress?: (progress: { states: number; transitions: number; seconds: number }) => void;
 }
@@ -37,6 +43,11 @@ export interface PropertyResult {
   source: string;
   /** `null` when the run stopped before the property could be decided. */
   holds: boolean | null;
+  /**
+   * Why the property holds only vacuously (never put to the test), when the model lint found so
+   * (src/lint/): `check` fills it in from the lint of the same configuration.
+   */
+  vacuous?: string;
   message?: string;
   trace?: Trace;
 }

@@ -224,13 +224,7 @@ function exploreFor(
     const node = queue[index]!;
     queue[index] = undefined;
     evidence.states++;
-    if (
-      !evidence.plain(
-        node.state.context,
-        'context',
-        () => `in state ${describeState(system, node)}`,
-      )
-    ) {
+    if (!evidence.plain(node.state.context, 'context', () => `in ${describeState(system, node)}`)) {
       return { states: index + 1, transitions, complete: false };
     }
     if (!plainMonitors(system, node, evidence))
@@ -271,7 +265,7 @@ function exploreFor(
         !evidence.plain(
           event,
           'event',
-          () => `produced by events() in state ${describeState(system, node)}`,
+          () => `produced by events() in ${describeState(system, node)}`,
         )
       ) {
         return { states: index + 1, transitions, complete: false };
@@ -286,7 +280,7 @@ function exploreFor(
         !evidence.plain(
           outputs,
           'outputs',
-          () => `emitted on '${successor.event.type}' in state ${describeState(system, node)}`,
+          () => `emitted on '${successor.event.type}' in ${describeState(system, node)}`,
         )
       ) {
         return { states: index + 1, transitions, complete: false };
@@ -333,7 +327,7 @@ function plainMonitors(system: ModelSystem, node: SystemNode, evidence: Evidence
     evidence.plain(
       node.monitors[i],
       `monitor '${monitor.name}'`,
-      () => `in state ${describeState(system, node)}`,
+      () => `in ${describeState(system, node)}`,
     ),
   );
 }
@@ -345,7 +339,8 @@ function plainMonitors(system: ModelSystem, node: SystemNode, evidence: Evidence
  */
 
 function describeState(system: ModelSystem, node: SystemNode): string {
-  return JSON.stringify(system.compiled.stateValue(node.state.config));
+  const value = JSON.stringify(system.compiled.stateValue(node.state.config));
+  return value === '{}' ? 'a reachable state' : `state ${value}`;
 }
 
 /* ---------- the rules on the evidence ---------- */
@@ -395,7 +390,10 @@ function machineFindings(system: ModelSystem, evidence: Evidence): Finding[] {
     const at = { kind: 'transition' as const, id: transition.label };
     if (!entered.has(transition.source)) continue; // state-never-entered says it
     const { eventType } = transition;
-    const guard = transition.guard === 'guard' ? 'its inline guard' : `guard '${transition.guard}'`;
+    const guard =
+      transition.guard === 'guard' || transition.guard === 'inline'
+        ? 'its inline guard'
+        : `guard '${transition.guard}'`;
     if (eventType !== '' && !evidence.eventTypes.has(eventType)) {
       const near = unaccepted.filter((type) => closeSpelling(type, eventType));
       findings.push(

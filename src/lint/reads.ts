@@ -51,7 +51,9 @@ export class ReadRecorder {
           this.reads.add(this.childPath(info(target), 'length'));
           return read;
         }
-        if (!Object.prototype.hasOwnProperty.call(value, key)) return read; // methods
+        // Methods come from the prototype; a key that is not there is read all the same (a
+        // misspelt field is a field that never changes). JSON.stringify asks for toJSON.
+        if (typeof read === 'function' || key === 'toJSON') return read;
         return this.child(info(target), key, read);
       },
       has: (target, key) => {

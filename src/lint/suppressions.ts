@@ -68,7 +68,8 @@ export class Suppressions {
 
   private collectStates(node: StateNodeLike, rootId: string): void {
     const placement = node.id === rootId ? 'root' : 'state';
-    this.collect(node.meta?.lint, placement, node.id, `state ${node.id}`);
+    const where = placement === 'root' ? `the machine's root (${node.id})` : `state ${node.id}`;
+    this.collect(node.meta?.lint, placement, node.id, where);
     for (const child of Object.values(node.states)) this.collectStates(child, rootId);
   }
 

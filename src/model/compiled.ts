@@ -336,8 +336,8 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
    * (so that every guard inside them is checked against the subset too); `stateIn` and any
    * other built-in read the interpreter's snapshot, which the engine does not have.
    */
-  private compileBuiltinGuard(fn: Function, where: string): Guard {
-    const builtin = fn as Function & { guards?: unknown[]; stateValue?: unknown };
+  private compileBuiltinGuard(fn: object, where: string): Guard {
+    const builtin = fn as { name: string; guards?: unknown[]; stateValue?: unknown };
     if ('stateValue' in builtin) {
       throw new ModelCompileError(
         `${where}: stateIn(${JSON.stringify(builtin.stateValue)}) is not supported: guards see the ` +

@@ -11,7 +11,10 @@
  * word. In checking mode everything handed to model code is deep-frozen first, so that such a
  * write throws at once, and the error names the guard, action or property that made it.
  */
-export class ModelError extends Error {}
+export class ModelError extends Error {
+  /** What the CLI's one line calls it: `mailbox-models: model error: ...`. */
+  readonly kind: string = 'model error';
+}
 
 /** Model code (a guard, an action, a property, the event alphabet) threw while it was run. */
 export class ModelRuntimeError extends ModelError {
@@ -52,7 +55,7 @@ const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
 /**
  * `file:line:column` of the innermost stack frame in the model's own code: the first frame
- * inside the project but outside the engine (src/) and node_modules, relative to the project.
+ * inside the project but outside the engine (src/, bin/) and node_modules, relative to it.
  */
 export function modelFrame(error: unknown): string | undefined {
   if (!(error instanceof Error) || error.stack === undefined) return undefined;
@@ -60,7 +63,7 @@ export function modelFrame(error: unknown): string | undefined {
     const [, path, line, column] = match;
     if (!path.startsWith(ROOT + '/')) continue;
     const relative = path.slice(ROOT.length + 1);
-    if (relative.startsWith('src/') || relative.includes('node_modules/')) continue;
+    if (/^(src|bin)\//.test(relative) || relative.includes('node_modules/')) continue;
     return `${relative}:${line}:${column}`;
   }
   return undefined;
@@ -90,4 +93,27 @@ export function deepFreeze<T>(value: T): T {
  */
 export function checkingByDefault(): boolean {
   return typeof process !== 'undefined' && process.env.MAILBOX_MODELS_CHECKING === '1';
+}
+
+/**
+ * One line for an error thrown while a model's modules load (`import` of the registry): the file
+ * and the reason. esbuild (through tsx) names the place of a TypeScript syntax error in its
+ * message, Node the place of a bad import at the top of the stack; anything else thrown at load
+ * time is placed by its innermost frame in the project.
+ */
+export function loadErrorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const esbuild = /(?:file:\/\/)?(\/[^\s:]+):(\d+):(\d+): ERROR: (.*)/.exec(message);
+  if (esbuild) return `${relativeToRoot(esbuild[1])}:${esbuild[2]}:${esbuild[3]}: ${esbuild[4]}`;
+  const reason = message.split('\n')[0];
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const node = /^(?:file:\/\/)?(\/[^\s:]+):(\d+)\n/.exec(stack);
+  if (node) return `${relativeToRoot(node[1])}:${node[2]}: ${reason}`;
+  const where = modelFrame(error);
+  return where ? `${where}: ${reason}` : reason;
+}
+
+function relativeToRoot(file: string): string {
+  const path = file.startsWith('file://') ? new URL(file).pathname : file;
+  return path.startsWith(ROOT + '/') ? path.slice(ROOT.length + 1) : path;
 }

@@ -230,25 +230,37 @@ describe('vacuity', () => {
     expect(lintModel(singleSlotModel).vacuous).toEqual({});
   });
 
-  it('is shown in check: beside the verdict, in the summary and in --json', async () => {
+  it('is shown by check: under the verdict, in the summary and in --json', async () => {
+    const vacuousList =
+      'no-answer-after-timeout, idle-host-waits-for-nothing, timeout-completes-with-etimedout, waiting-is-posted, can-post-again';
     const text = await run(['check', 'vacuous', 'single-slot'], [vacuousModel, singleSlotModel]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(
-      /ok {3}can-post-again: .*\n {7}VACUOUS: its goal holds in every one of 28 explored states/,
+    expect(text.stdout).toContain(`  model at requests=3: all 8 hold; vacuous: ${vacuousList}\n`);
+    expect(text.stdout).toContain(
+      '    VACUOUS can-post-again: its goal holds in every one of 28 explored states\n',
     );
     expect(text.stdout).toMatch(
-      /^vacuous .* all 8 hold; vacuous: no-answer-after-timeout, idle-host-waits-for-nothing, timeout-completes-with-etimedout, waiting-is-posted, can-post-again$/m,
+      new RegExp(`^vacuous +model: all 8 hold, .*; vacuous: ${vacuousList}$`, 'm'),
     );
-    expect(text.stdout).toMatch(/^single-slot .* all 3 hold$/m);
+    expect(text.stdout).toMatch(
+      /^single-slot +model: all 3 hold, proven at bounds requests=3 [^;]*$/m,
+    );
+
     const json = JSON.parse((await run(['check', 'vacuous', '--json'], [vacuousModel])).stdout);
-    const [result] = json.results;
+    const [protocol] = json.protocols;
+    const result = json.results[protocol.model.result];
     const vacuous = Object.fromEntries(
       result.properties
         .filter((p: { vacuous?: string }) => p.vacuous)
         .map((p: { name: string; vacuous: string }) => [p.name, p.vacuous]),
     );
     expect(vacuous).toEqual(report.vacuous);
-    expect(result.lint).toMatchObject({ complete: true, errors: 0, vacuous: report.vacuous });
+    expect(protocol.lint).toMatchObject({ complete: true, errors: 0, vacuous: report.vacuous });
+
+    const one = await run(['check', 'vacuous', '--variant', 'accept-stale'], [vacuousModel]);
+    expect(one.stdout).toMatch(
+      /ok {3}can-post-again: .*\n {7}VACUOUS: its goal holds in every one of 28 explored states/,
+    );
   });
 });
 
@@ -332,7 +344,7 @@ describe('check lints before exploring', () => {
       expect.stringMatching(/^lint: dead-parts: events\(\) produces 'reset'/),
       expect.stringMatching(/^lint: dead-parts: context\.retries is 0/),
     ]);
-    expect(stdout.indexOf('lint: ')).toBeLessThan(stdout.indexOf('dead-parts  requests=3'));
+    expect(stdout.indexOf('lint: ')).toBeLessThan(stdout.indexOf('model at requests=3'));
     const many = await run(['check', 'vacuous'], [vacuousModel]);
     expect(many.stdout).toContain('lint: vacuous: 5 more warnings (mailbox-models lint vacuous)');
   });

@@ -217,7 +217,7 @@ describe('vacuity', () => {
   it('reports each kind: a monitor that never moves, a when never met, a field never there, a goal that always holds', () => {
     expect(report.vacuous).toEqual({
       'no-answer-after-timeout':
-        'its state never leaves the initial one ([]) in 28 explored states',
+        'its state never leaves the initial one ([]) in 28 explored states: what it remembers across steps is never put to the test (it judges each step alone, as a step property would)',
       'idle-host-waits-for-nothing': 'its `when` holds in no explored state',
       'timeout-completes-with-etimedout': 'its `when` holds in no explored step',
       'waiting-is-posted':

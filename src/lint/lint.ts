@@ -508,7 +508,7 @@ function vacuity(system: ModelSystem, evidence: Evidence): Record<string, string
   system.monitors.forEach((monitor, i) => {
     if (!evidence.monitorsMoved.has(i)) {
       vacuous[monitor.name] =
-        `its state never leaves the initial one (${JSON.stringify(system.initial().node.monitors[i])}) in ${total} explored states`;
+        `its state never leaves the initial one (${JSON.stringify(system.initial().node.monitors[i])}) in ${total} explored states: what it remembers across steps is never put to the test (it judges each step alone, as a step property would)`;
     }
   });
   for (const property of system.instance.properties) {

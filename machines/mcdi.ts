@@ -1,110 +1,106 @@
 /**
  * The sfc MCDI interface (drivers/net/ethernet/sfc/mcdi.c, Linux 3.12-3.14, after "sfc:
- * Implement asynchronous MCDI requests"), as an XState machine. See docs/mcdi.md.
+ * Implement asynchronous MCDI requests"), as a timed XState machine. See docs/mcdi.md.
  *
- * Four contexts of the driver run as parallel regions, each at the grain of its locks:
- *   process  the sleeping caller: efx_mcdi_rpc (start + finish), efx_mcdi_mode_event,
- *            efx_mcdi_flush_async;
+ * Five contexts of the driver run as parallel regions, each at the grain of its locks:
+ *   process  a sleeping caller of efx_mcdi_rpc (acquire, send, poll or await, finish, release);
  *   caller   efx_mcdi_rpc_async from atomic context on another CPU (the data path);
  *   napi     the event queue: efx_mcdi_ev_cpl and efx_mcdi_ev_death, then
  *            efx_mcdi_complete_async(mcdi, false);
- *   timer    efx_mcdi_timeout_async = efx_mcdi_complete_async(mcdi, true).
- * The MC and efx_mcdi_mode_poll ("lockless", callable from anywhere) are single atomic events
- * at the root.
+ *   timer    efx_mcdi_timeout_async = efx_mcdi_complete_async(mcdi, true);
+ *   reset    bringing the channel down (efx_mcdi_mode_poll, stopping the event queues,
+ *            efx_mcdi_flush_async) and up (restarting them, efx_mcdi_mode_event): ifdown,
+ *            ifup, and the reset work that efx_schedule_reset queues.
+ * The MC (answers, losses, delays, duplicates, reboots) and `tick` are events at the root.
  *
- * Shared driver state keeps the seed's names (state, mode, seqno, credits, resprc, async_list).
- * Fields named ghost* are never read by driver logic: they record which request a response
- * belongs to, so that properties can tell a right completion from a wrong one.
+ * Time is discrete (src/model/time.ts): MCDI_RPC_TIMEOUT is `timeout` ticks, the MC answers its
+ * oldest request within `latency` ticks unless it is late or loses it, and code that runs
+ * without sleeping (every step not waiting on mcdi->wq, a poll, a sleep or the MC) runs before
+ * the next tick.
  */
 import { assign, emit, setup } from 'xstate';
+import { faultBounds, faultOn, replyLengths, replyLengthValue } from '../src/model/device.ts';
+import {
+  answer,
+  complete as ledgerComplete,
+  deliver,
+  duplicate,
+  EMPTY_LEDGER,
+  find,
+  issue as ledgerIssue,
+  lose,
+  type Ledger,
+} from '../src/model/ghosts.ts';
 import { defineMachine, type ModelState } from '../src/model/model.ts';
+import {
+  arm,
+  canTick,
+  due,
+  elapse,
+  elapseDue,
+  TICK,
+  timeAfter,
+  timeAfterEq,
+  timerDue,
+  type Deadline,
+} from '../src/model/time.ts';
+import {
+  asyncBufferSize,
+  EIO,
+  EINVAL,
+  ENETDOWN,
+  ENOMEM,
+  ETIMEDOUT,
+  INLEN_FITS,
+  INLEN_OVER,
+  MC_CMD_ERR_EINVAL,
+  OUTLEN,
+  readResponseHeader,
+  SDU_LEN_MAX,
+  efxMcdiErrno,
+  type Answer,
+  type AsyncParam,
+  type McdiContext,
+  type McdiEvent,
+  type McRequest,
+  type Wait,
+} from './mcdi-context.ts';
 
-export const EIO = -5;
-export const ENETDOWN = -100;
-export const ETIMEDOUT = -110;
+export * from './mcdi-context.ts';
 
-export type IfaceState = 'QUIESCENT' | 'RUNNING_SYNC' | 'RUNNING_ASYNC' | 'COMPLETED';
-export type Mode = 'POLL' | 'EVENTS';
-
-/** A request the MC has been given and has not answered yet. */
-export interface McRequest {
-  seq: number;
-  /** Ghost: the request's id. */
-  id: number;
-  /** MCDI_HEADER_XFLAGS_EVREQ: the request was sent in EVENTS mode, so the MC posts CMDDONE. */
-  evreq: boolean;
-  /** Ghost: the driver gave up on this answer (a timeout, or an MC failure reported as -EIO). */
-  abandoned: boolean;
-}
-
-/** An MCDI event on the event queue, not yet processed by NAPI. */
-export type McdiEvent = { code: 'CMDDONE'; seq: number; id: number } | { code: 'REBOOT' };
-
-/** The response header in the shared-memory buffer: a response, the reboot status, or none. */
-export type SharedMemory = { seq: number; id: number } | 'REBOOT' | null;
-
-export interface McdiContext {
-  state: IfaceState;
-  mode: Mode;
-  /** mcdi->seqno & SEQ_MASK: the width is the seqBits bound. */
-  seqno: number;
-  credits: number;
-  /** mcdi->resprc: the return code of the last response read. */
-  resprc: number;
-  /** Ghost: the request whose response resprc came from (null: none, e.g. reboot). */
-  ghostResp: number | null;
-  /** Fix (see docs/mcdi.md): a response is still awaited for mcdi->seqno. */
-  awaiting: boolean;
-  /** mcdi->async_list as the ghost ids of its entries, head first. */
-  asyncList: number[];
-  /** mcdi->async_lock is held across steps (by caller or a release); otherwise it is free. */
-  asyncLocked: boolean;
-  /** mcdi->async_timer is pending. */
-  timerArmed: boolean;
-  /** Derived from the configuration: the timer handler is running (del_timer_sync waits). */
-  timerRunning: boolean;
-  /** Derived: NAPI is inside an MCDI event handler. */
-  napiBusy: boolean;
-  /** Derived: efx_mcdi_rpc_async is inside its async_lock section. */
-  callerBusy: boolean;
-  /** Event queues are stopped (before flush_async, until mode_event restarts them). */
-  eventsStopped: boolean;
-  /** The process's sync request (its stack frame), as a ghost id. */
-  syncId: number | null;
-  /** NAPI's locals in efx_mcdi_complete_async: rc and the response's ghost. */
-  napiRc: number;
-  napiResp: number | null;
-  /* The environment. */
-  issued: number;
-  mc: McRequest[];
-  shmem: SharedMemory;
-  evq: McdiEvent[];
-  dupsLeft: number;
-  rebootsLeft: number;
-}
-
-export type McdiEventType =
-  | 'rpc'
-  | 'rpc_async'
-  | 'mode_poll'
-  | 'mode_event'
-  | 'flush_async'
-  | 'process'
-  | 'caller'
-  | 'napi'
-  | 'timer'
-  | 'rpc_timeout'
-  | 'poll_timeout'
-  | 'timer_expire'
-  | 'mc_respond'
-  | 'mc_respond_dup'
-  | 'mc_reboot';
-export type McdiInput = { type: McdiEventType };
+export type McdiInput =
+  | { type: 'rpc' }
+  | { type: 'rpc_async'; inlen: number }
+  | { type: 'rpc_async_unsupported' }
+  | { type: 'rpc_async_nomem' }
+  | { type: 'ifup' }
+  | { type: 'ifdown' }
+  | { type: 'process' }
+  | { type: 'caller' }
+  | { type: 'napi' }
+  | { type: 'timer' }
+  | { type: 'reset' }
+  | { type: 'rpc_timeout' }
+  | { type: 'poll_timeout' }
+  | { type: 'timer_expire' }
+  | { type: 'mc_respond'; len: number; err: boolean }
+  | { type: 'mc_respond_dup' }
+  | { type: 'mc_lose' }
+  | { type: 'mc_stall' }
+  | { type: 'mc_reboot' }
+  | { type: 'tick' };
 
 /** What the driver hands back: a completer call, a sync return, rpc_async's return code. */
 export type McdiOutput =
-  | { type: 'complete'; id: number; rc: number; resp: number | null }
-  | { type: 'rpc_done'; id: number; rc: number; resp: number | null }
+  | { type: 'complete'; id: number; rc: number; resp: Answer | null; len: number; copied: number }
+  | {
+      type: 'rpc_done';
+      id: number;
+      rc: number;
+      resp: Answer | null;
+      outlenActual: number | null;
+      copied: number;
+    }
   | { type: 'rpc_async_rc'; id: number; rc: number };
 
 export const VARIANTS = {
@@ -113,38 +109,59 @@ export const VARIANTS = {
   flushNoWait: 'flush-no-wait',
   queueBeforeModeCheck: 'rpc-async-queue-before-mode-check',
   listAddHead: 'rpc-async-list-add-head',
+  flushSkipsRunning: 'flush-skips-running',
+  evDeathCompletesAsync: 'ev-death-completes-async',
   asWrittenRelease: 'as-written-release',
   asWrittenSendWindow: 'as-written-send-window',
   asWrittenCheckThenCmpxchg: 'as-written-check-then-cmpxchg',
-  flushSkipsRunning: 'flush-skips-running',
-  evDeathCompletesAsync: 'ev-death-completes-async',
+  asWrittenCompleterLength: 'as-written-completer-length',
+  asWrittenFlushNoWake: 'as-written-flush-no-wake',
+  asWrittenFlushUnlocked: 'as-written-flush-unlocked',
+  syncCopyUnclamped: 'sync-copy-unclamped',
+  asyncBufferOutlenOnly: 'async-buffer-outlen-only',
+  evCplV1KeepsDatalen: 'ev-cpl-v1-keeps-datalen',
+  evCplV1IgnoresErrno: 'ev-cpl-v1-ignores-errno',
+  evDeathKeepsStatus: 'ev-death-keeps-status',
+  evDeathNoReset: 'ev-death-no-reset',
+  nomemReportsSuccess: 'rpc-async-nomem-reports-success',
+  pollTimeAfterEq: 'poll-time-after-eq',
+  completeSyncNoWake: 'complete-sync-no-wake',
 } as const;
 
 type Ctx = McdiContext;
-type Args = { context: Ctx };
 
-const ALL_EVENTS: McdiEventType[] = [
-  'rpc',
-  'rpc_async',
-  'mode_poll',
-  'mode_event',
-  'flush_async',
-  'process',
-  'caller',
-  'napi',
-  'timer',
-  'rpc_timeout',
-  'poll_timeout',
-  'timer_expire',
-  'mc_respond',
-  'mc_respond_dup',
-  'mc_reboot',
-];
+/**
+ * Device-side ghost updates. A request sent from a buffer the flush already freed is garbage
+ * (id -1): it has no ghost, and the MC's answer to it none either. A buggy driver (a variant)
+ * may send one request twice: the ledger keeps one record per request, so the second copy's
+ * answer counts as another reply while the record lives, and as nothing once it is gone.
+ */
+const onDevice =
+  (op: (ledger: Ledger, id: number) => Ledger) =>
+  (ledger: Ledger, id: number): Ledger =>
+    id < 0 ? ledger : op(ledger, id);
+const ledgerAnswer = onDevice((ledger, id) => {
+  const device = find(ledger, id)?.device;
+  if (device === 'holds') return answer(ledger, id);
+  return device === 'answered' ? duplicate(ledger, id) : ledger;
+});
+const ledgerDuplicate = onDevice((ledger, id) =>
+  find(ledger, id)?.device === 'answered' ? duplicate(ledger, id) : ledger,
+);
+const ledgerLose = onDevice((ledger, id) => (find(ledger, id) ? lose(ledger, id) : ledger));
+const ledgerDeliver = onDevice((ledger, id) =>
+  (find(ledger, id)?.replies ?? 0) > 0 ? deliver(ledger, id) : ledger,
+);
 
 /** Marks request `id` at the MC as given up on (ghost only). */
-function abandon(mc: McRequest[], id: number | null): McRequest[] {
+function abandon(mc: McRequest[], id: number | null | undefined): McRequest[] {
   return mc.map((r) => (r.id === id ? { ...r, abandoned: true } : r));
 }
+type Args = { context: Ctx; event: McdiInput };
+type Region = 'process' | 'napi' | 'timer' | 'reset';
+
+/** wake_up(&mcdi->wq): every sleeper on it becomes runnable and re-checks its condition. */
+const WAKE_UP = { procAsleep: false, resetAsleep: false } as const;
 
 export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
   name: 'mcdi',
@@ -155,8 +172,15 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: 'requests',
       default: 2,
       min: 1,
-      max: 8,
-      description: 'requests issued in total (efx_mcdi_rpc and efx_mcdi_rpc_async together)',
+      max: 16,
+      description: 'calls in total (efx_mcdi_rpc and efx_mcdi_rpc_async together)',
+    },
+    {
+      name: 'asyncCalls',
+      default: 2,
+      min: 0,
+      max: 16,
+      description: 'of those, calls of efx_mcdi_rpc_async (0: synchronous callers only)',
     },
     {
       name: 'queueLen',
@@ -173,48 +197,104 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description: 'width of MCDI_HEADER_SEQ (4 in hardware): seqno wraps at 2^seqBits',
     },
     {
-      name: 'duplicates',
-      default: 0,
-      min: 0,
-      max: 3,
-      description: 'CMDDONE events the MC may post twice',
+      name: 'timeout',
+      default: 2,
+      min: 1,
+      max: 6,
+      description: 'MCDI_RPC_TIMEOUT (10 s) in ticks: the async timer, wait_event_timeout, poll',
     },
     {
-      name: 'reboots',
+      name: 'latency',
+      default: 2,
+      min: 0,
+      max: 6,
+      description:
+        'the MC answers its oldest request within this many ticks unless it is late or loses it (0: unbounded)',
+    },
+    {
+      name: 'resetLatency',
       default: 1,
       min: 0,
-      max: 2,
-      description: 'MC reboots (REBOOT event, status word set, requests in progress lost)',
+      max: 4,
+      description:
+        'the reset work starts within this many ticks of efx_schedule_reset (0: unbounded)',
     },
+    {
+      name: 'ifdowns',
+      default: 1,
+      min: 0,
+      max: 4,
+      description:
+        'times a user brings the interface down (efx_soft_disable_interrupts: mode_poll, stop the event queues, flush_async); ifup is free',
+    },
+    {
+      name: 'mcdiVersion',
+      default: 1,
+      min: 1,
+      max: 2,
+      description:
+        'MCDI version of the NIC: 1 (Siena) takes rc and length from the CMDDONE event, 2 (EF10) reads the header',
+    },
+    {
+      name: 'inlen',
+      default: 1,
+      deep: 2,
+      min: 1,
+      max: 2,
+      description: 'async inlen: 1 no longer than outlen, 2 also longer (the buffer is their max)',
+    },
+    {
+      name: 'asyncFailures',
+      default: 1,
+      min: 0,
+      max: 1,
+      description:
+        'efx_mcdi_rpc_async may fail before queueing (unsupported command, GFP_ATOMIC allocation failure)',
+    },
+    ...faultBounds({
+      lost: { default: 0, deep: 1, note: 'the MC drops its oldest request' },
+      duplicate: { default: 0, deep: 1, note: 'a CMDDONE event posted twice' },
+      late: {
+        default: 1,
+        note: 'the MC answers its oldest request whenever it likes, also after the timeout',
+      },
+      error: { default: 1, note: 'MC_CMD_ERR_EINVAL in the header and in CMDDONE.ERRNO' },
+      reset: {
+        default: 0,
+        deep: 1,
+        note: 'the MC reboots: requests it holds are lost, the status word is set, a REBOOT event is posted',
+      },
+      lengths: { default: 1, deep: 3, note: 'DATALEN of an answer against an outlen of 2 dwords' },
+    }),
   ],
   variants: [
     {
       name: VARIANTS.timeoutNoSeqno,
       description:
         'efx_mcdi_complete_async(timeout) without ++mcdi->seqno: a late completion of the timed-out request is taken for the next one',
-      source: 'sources/sfc-mcdi-async.txt:152 (++mcdi->seqno in efx_mcdi_complete_async)',
+      source: 'sources/sfc-mcdi-async.txt:148 (++mcdi->seqno in efx_mcdi_complete_async)',
       breaks: ['completion-for-request-in-flight'],
     },
     {
       name: VARIANTS.completeAsyncNoCmpxchg,
       description:
         'efx_mcdi_complete_async tests state == RUNNING_ASYNC without the cmpxchg to COMPLETED: the timer and a completion both complete the request',
-      source: 'sources/sfc-mcdi-async.txt:144 (cmpxchg RUNNING_ASYNC -> COMPLETED)',
-      breaks: ['completer-once', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
+      source: 'sources/sfc-mcdi-async.txt:138 (cmpxchg RUNNING_ASYNC -> COMPLETED)',
+      breaks: ['completer-once', 'completed-at-most-once', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
     },
     {
       name: VARIANTS.flushNoWait,
       description:
         'efx_mcdi_flush_async sets QUIESCENT without efx_mcdi_poll: the next request is written while the MC still works on the running one',
-      source: 'sources/sfc-mcdi-async.txt:345 (efx_mcdi_poll before state = QUIESCENT)',
+      source: 'sources/sfc-mcdi-async.txt:342-345 (efx_mcdi_poll before state = QUIESCENT)',
       breaks: ['one-outstanding-at-mc'],
     },
     {
       name: VARIANTS.queueBeforeModeCheck,
       description:
         'efx_mcdi_rpc_async adds the request to async_list before checking the mode, and still returns -ENETDOWN: flush_async later calls its completer',
-      source: 'sources/sfc-mcdi-async.txt:284 (list_add_tail only in MCDI_MODE_EVENTS)',
-      breaks: ['completer-once', 'no-completer-after-enetdown'],
+      source: 'sources/sfc-mcdi-async.txt:271-286 (list_add_tail only in MCDI_MODE_EVENTS)',
+      breaks: ['completer-once', 'completed-at-most-once', 'no-completer-after-error-return'],
     },
     {
       name: VARIANTS.listAddHead,
@@ -228,30 +308,30 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description:
         'efx_mcdi_flush_async takes the running request off async_list once efx_mcdi_poll has seen its response, without calling its completer',
       source:
-        'sources/sfc-mcdi-async.txt:341-353 (the running request stays on the list and gets -ENETDOWN)',
+        'sources/sfc-mcdi-async.txt:342-356 (the running request stays on the list and gets -ENETDOWN)',
       breaks: ['completer-once', 'completer-fifo', 'flush-completes-queued'],
     },
     {
       name: VARIANTS.evDeathCompletesAsync,
       description:
         'efx_mcdi_ev_death completes an outstanding async request under iface_lock: efx_mcdi_complete_async takes iface_lock again and spins forever',
-      source: 'sources/sfc-mcdi-async.txt:381 ("efx_mcdi_complete() would deadlock")',
-      breaks: ['completer-once', 'can-return-to-quiescent', 'no-deadlock'],
+      source: 'sources/sfc-mcdi-async.txt:380-382 ("efx_mcdi_complete() would deadlock")',
+      breaks: ['completer-once', 'no-wait-for-lost-request', 'can-return-to-quiescent', 'no-deadlock'],
+      bounds: { reset: 1, late: 0, error: 0 },
     },
     {
       name: VARIANTS.asWrittenRelease,
       description:
         'the seed as written: efx_mcdi_release drops async_lock before setting QUIESCENT, so a request queued in between is never started',
-      source: 'sources/sfc-mcdi-async.txt:118 (spin_unlock_bh, then mcdi->state = QUIESCENT)',
-      breaks: ['no-stranded-request'],
+      source: 'sources/sfc-mcdi-async.txt:115-121 (spin_unlock_bh, then mcdi->state = QUIESCENT)',
+      breaks: ['no-stranded-request', 'completer-once'],
       finding: true,
     },
     {
       name: VARIANTS.asWrittenSendWindow,
       description:
-        'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request (a duplicate, an answer after ev_death or after a polled completion) that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
-      source:
-        'sources/sfc-mcdi-async.txt:196-201 ("A subsequent invocation would increment seqno")',
+        'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
+      source: 'sources/sfc-mcdi-async.txt:197-202 ("A subsequent invocation would increment seqno")',
       breaks: ['completion-for-request-in-flight'],
       finding: true,
     },
@@ -259,13 +339,108 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.asWrittenCheckThenCmpxchg,
       description:
         'the seed as written: efx_mcdi_ev_cpl checks the seqno under iface_lock, drops the lock, then efx_mcdi_complete_async does the cmpxchg; a timeout in between completes the request and starts the next one, whose RUNNING_ASYNC the late cmpxchg then takes',
-      source: 'sources/sfc-mcdi-async.txt:184-196 (spin_unlock(&mcdi->iface_lock); if (wake) ...)',
+      source: 'sources/sfc-mcdi-async.txt:189-195 (spin_unlock(&mcdi->iface_lock); if (wake) ...)',
       breaks: ['completion-for-request-in-flight'],
       finding: true,
+    },
+    {
+      name: VARIANTS.asWrittenCompleterLength,
+      description:
+        'the seed as written: the completer is told data_len, the length the MC sent, although only min(outlen, data_len) bytes were read into its buffer (upstream later passes the min)',
+      source: 'sources/sfc-mcdi-async.txt:174-176 (read min(async->outlen, data_len); complete(..., data_len))',
+      breaks: ['completer-length-is-copied'],
+      bounds: { lengths: 3, late: 0, error: 0 },
+      finding: true,
+    },
+    {
+      name: VARIANTS.asWrittenFlushNoWake,
+      description:
+        'the seed as written: efx_mcdi_flush_async sets QUIESCENT without wake_up(&mcdi->wq), so a caller asleep in efx_mcdi_acquire_sync sleeps on until some other context releases the interface',
+      source: 'sources/sfc-mcdi-async.txt:342-345 (mcdi->state = MCDI_STATE_QUIESCENT; no wake_up)',
+      breaks: ['no-lost-wakeup'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.asWrittenFlushUnlocked,
+      description:
+        'the seed as written: efx_mcdi_flush_async stops the timer and walks async_list without async_lock ("Nothing else will access the async list now"), while a synchronous caller\'s efx_mcdi_release, which read EVENTS before efx_mcdi_mode_poll, starts the head: the flush frees the request the release is sending, and the release arms the timer after del_timer_sync',
+      source:
+        'sources/sfc-mcdi-async.txt:99-115 (release: mode test, then spin_lock_bh) and 336-356 (flush: del_timer_sync, list walk without the lock)',
+      breaks: ['flush-frees-unused', 'completer-once', 'completed-at-most-once', 'flush-completes-queued'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.syncCopyUnclamped,
+      description:
+        'efx_mcdi_rpc_finish copies data_len bytes into the caller\'s outbuf instead of min(outlen, data_len)',
+      source: 'efx_mcdi_rpc_finish (3.12): mcdi_read_response(outbuf, hdr_len, min(outlen, data_len))',
+      breaks: ['copy-within-buffer'],
+      bounds: { lengths: 3, late: 0, error: 0 },
+    },
+    {
+      name: VARIANTS.asyncBufferOutlenOnly,
+      description:
+        'efx_mcdi_rpc_async allocates ALIGN(outlen, 4) for the request and response buffer: memcpy(async + 1, inbuf, inlen) overflows it when inlen > outlen',
+      source: 'sources/sfc-mcdi-async.txt:257 (ALIGN(max(inlen, outlen), 4)) and :267',
+      breaks: ['copy-within-buffer'],
+      bounds: { inlen: 2, late: 0, error: 0 },
+    },
+    {
+      name: VARIANTS.evCplV1KeepsDatalen,
+      description:
+        'efx_mcdi_ev_cpl on an MCDI v1 NIC does not set resp_data_len from the event: the length of the previous response is reported',
+      source: 'efx_mcdi_ev_cpl (3.12): mcdi->resp_data_len = datalen',
+      breaks: ['result-matches-answer'],
+    },
+    {
+      name: VARIANTS.evCplV1IgnoresErrno,
+      description:
+        'efx_mcdi_ev_cpl on an MCDI v1 NIC sets resprc = 0 instead of efx_mcdi_errno(mcdi_err): an error the poll path reports is success by event',
+      source: 'efx_mcdi_ev_cpl (3.12): mcdi->resprc = efx_mcdi_errno(mcdi_err)',
+      breaks: ['result-matches-answer'],
+    },
+    {
+      name: VARIANTS.evDeathKeepsStatus,
+      description:
+        'efx_mcdi_ev_death does not consume the status word when no request waits: the next polled request reads "MC rebooted" for a reboot already handled',
+      source: 'efx_mcdi_ev_death (3.12): "Consume the status word since efx_mcdi_rpc_finish() won\'t"',
+      breaks: ['stale-reboot-not-reported'],
+      bounds: { reset: 1, late: 0, error: 0 },
+    },
+    {
+      name: VARIANTS.evDeathNoReset,
+      description:
+        'efx_mcdi_ev_death does not call efx_schedule_reset when no sync request waits: the async request the MC lost is left to its timer',
+      source:
+        'sources/sfc-mcdi-async.txt:380-382 ("The reset process will take care of this") and efx_mcdi_ev_death\'s efx_schedule_reset',
+      breaks: ['no-wait-for-lost-request'],
+      bounds: { reset: 1, late: 0, error: 0 },
+    },
+    {
+      name: VARIANTS.nomemReportsSuccess,
+      description:
+        'efx_mcdi_rpc_async returns 0 when kmalloc fails (rc still holds check_supported\'s 0): the caller waits for a completer that never runs',
+      source: 'sources/sfc-mcdi-async.txt:257-260 (if (!async) return -ENOMEM)',
+      breaks: ['completer-once', 'completer-fifo'],
+    },
+    {
+      name: VARIANTS.pollTimeAfterEq,
+      description:
+        'efx_mcdi_poll gives up at time_after_eq(time, finish): one tick early, while the MC may still answer within MCDI_RPC_TIMEOUT',
+      source: 'efx_mcdi_poll (3.12): if (time_after(time, finish)) return -ETIMEDOUT',
+      breaks: ['no-timeout-while-answer-due'],
+    },
+    {
+      name: VARIANTS.completeSyncNoWake,
+      description:
+        'efx_mcdi_complete_sync moves to COMPLETED without wake_up(&mcdi->wq): the waiter sleeps its whole timeout although its answer came',
+      source: 'sources/sfc-mcdi-async.txt:89-93 (cmpxchg, then wake_up(&mcdi->wq))',
+      breaks: ['no-lost-wakeup'],
     },
   ],
   build({ bounds, variants }) {
     const SEQ_MOD = 2 ** bounds.seqBits;
+    const T = bounds.timeout;
     const has = (name: string) => variants.has(name);
     const timeoutBumpsSeqno = !has(VARIANTS.timeoutNoSeqno);
     const asyncCmpxchg = !has(VARIANTS.completeAsyncNoCmpxchg);
@@ -277,28 +452,230 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     const cmpxchgUnderLock = !has(VARIANTS.asWrittenCheckThenCmpxchg);
     const flushSkipsRunning = has(VARIANTS.flushSkipsRunning);
     const deathCompletesAsync = has(VARIANTS.evDeathCompletesAsync);
+    const completerGetsDataLen = has(VARIANTS.asWrittenCompleterLength);
+    /* As written, efx_mcdi_release reads the mode before async_lock and the flush walks the
+       list without it; fixed, the release reads the mode under the lock and the flush takes
+       the lock once (waiting for a release inside it) before it stops the timer. */
+    const modeCheckedUnlocked = has(VARIANTS.asWrittenFlushUnlocked);
+    const flushSyncsWithRelease = !modeCheckedUnlocked;
+    const flushWakes = !has(VARIANTS.asWrittenFlushNoWake);
+    const completeSyncWakes = !has(VARIANTS.completeSyncNoWake);
+    const deathConsumesStatus = !has(VARIANTS.evDeathKeepsStatus);
+    const deathSchedulesReset = !has(VARIANTS.evDeathNoReset);
+    /** time_after(time, finish) in efx_mcdi_poll, or the variant's time_after_eq. */
+    const pollGivesUp = has(VARIANTS.pollTimeAfterEq) ? timeAfterEq : timeAfter;
 
-    /** efx_mcdi_send_request: ++seqno under iface_lock, write the request to the MC. */
-    const sendRequest = (context: Ctx, id: number): Partial<Ctx> => {
-      const seq = (context.seqno + 1) % SEQ_MOD;
+    /** efx_mcdi_complete_sync's effect when its cmpxchg wins: COMPLETED, and wake the waiter. */
+    const completeSync = completeSyncWakes
+      ? ({ state: 'COMPLETED', ...WAKE_UP } as const)
+      : ({ state: 'COMPLETED' } as const);
+
+    /**
+     * resprc, resp_data_len and the ghost of their answer once read for good: the next reader
+     * always finds them written anew, so the model forgets them (fewer states; the driver
+     * keeps them). Not in the variant that reports the previous response's length.
+     */
+    const consumed: Partial<Ctx> = has(VARIANTS.evCplV1KeepsDatalen)
+      ? {}
+      : { resprc: 0, respLen: 0, ghostResp: null };
+
+    /**
+     * Entering efx_mcdi_poll from a step that also does `before` (the send, the wake-up):
+     * efx_mcdi_poll_reboot first ("MC rebooted" when the status word is set, which it reads
+     * and clears), else finish = jiffies + MCDI_RPC_TIMEOUT and the poll loop. Merged with the
+     * step before: no lock is held across it, and a reboot just after it is seen by the loop
+     * (the header then says "MC rebooted") with the same result.
+     */
+    const startPoll = (when: (args: Args) => boolean, before: (context: Ctx) => Partial<Ctx>) => [
+      {
+        guard: (args: Args) => when(args) && args.context.statusWord,
+        target: 'FINISH',
+        actions: assign<Ctx, McdiInput, undefined, McdiInput, never>(({ context }) => ({
+          ...before(context),
+          statusWord: false,
+          resprc: EIO,
+          respLen: 0,
+          ghostResp: null,
+          awaiting: false,
+        })),
+      },
+      {
+        guard: when,
+        target: 'POLL',
+        actions: assign<Ctx, McdiInput, undefined, McdiInput, never>(({ context }) => ({
+          ...before(context),
+          procDeadline: arm(T),
+        })),
+      },
+    ];
+
+    /** efx_schedule_reset: the reset work is queued (it must start within resetLatency). */
+    const scheduleReset = (context: Ctx): Partial<Ctx> => ({
+      resetPending: true,
+      resetDue: context.resetWaits === 'idle' ? (context.resetDue ?? due(bounds.resetLatency)) : null,
+    });
+
+    /** The MC's header is overwritten: the answer it held is gone for good (ghost). */
+    const overwriteHeader = (context: Ctx, ghosts: Ledger): Ledger =>
+      context.shmem !== null && context.shmem !== 'REBOOT'
+        ? ledgerDeliver(ghosts, context.shmem.id)
+        : ghosts;
+
+    /** efx_mcdi_send_request, first half: ++seqno under iface_lock (and the fix's token). */
+    const sendSeqno = (context: Ctx): Partial<Ctx> => ({
+      seqno: (context.seqno + 1) % SEQ_MOD,
+      // Not for a request an MC reboot or mode_poll already completed (state COMPLETED).
+      awaiting:
+        checkAwaiting && (context.state === 'RUNNING_SYNC' || context.state === 'RUNNING_ASYNC'),
+    });
+
+    /**
+     * efx_mcdi_send_request, second half: EVREQ from the mode, the header and the request
+     * written, the doorbell rung. The MC owes an answer from when the request is its oldest.
+     */
+    const sendWrite = (context: Ctx, id: number): Partial<Ctx> => ({
+      mc: [
+        ...context.mc,
+        {
+          seq: context.seqno,
+          id,
+          evreq: context.mode === 'EVENTS',
+          abandoned: false,
+          behind: context.mc.length > 0,
+        },
+      ],
+      mcDue: context.mc.length === 0 ? due(bounds.latency) : context.mcDue,
+      shmem: null,
+      ghosts: overwriteHeader(context, context.ghosts),
+    });
+
+    /** The timeout paths' fence: ++seqno; ++credits under iface_lock. */
+    const fence = (context: Ctx, owner: number, bumpSeqno: boolean): Partial<Ctx> => ({
+      seqno: bumpSeqno ? (context.seqno + 1) % SEQ_MOD : context.seqno,
+      credits: [...context.credits, owner],
+      mc: abandon(context.mc, owner),
+    });
+
+    /** efx_mcdi_ev_cpl's test: the event's seqno is mcdi->seqno (and, fixed, still awaited). */
+    const accepts = (context: Ctx): boolean => {
+      const ev = context.evq[0];
+      return (
+        ev?.code === 'CMDDONE' && ev.seq === context.seqno && (!checkAwaiting || context.awaiting)
+      );
+    };
+
+    /**
+     * efx_mcdi_ev_cpl accepting the head CMDDONE: a v1 NIC takes rc and length from the event,
+     * a v2 NIC reads the header (efx_mcdi_read_response_header).
+     */
+    const acceptCompletion = (context: Ctx): Partial<Ctx> => {
+      const ev = context.evq[0] as { code: 'CMDDONE' } & Answer;
+      const rest = {
+        evq: context.evq.slice(1),
+        awaiting: false,
+        ghosts: ledgerDeliver(context.ghosts, ev.id),
+      };
+      if (bounds.mcdiVersion >= 2) return { ...rest, ...readResponseHeader(context.shmem, context.seqno) };
+      const answer: Answer = { seq: ev.seq, id: ev.id, rc: ev.rc, len: ev.len };
       return {
-        seqno: seq,
-        // Not for a request an MC reboot or mode_poll already completed (state COMPLETED).
-        awaiting:
-          checkAwaiting && (context.state === 'RUNNING_SYNC' || context.state === 'RUNNING_ASYNC'),
-        mc: [...context.mc, { seq, id, evreq: context.mode === 'EVENTS', abandoned: false }],
-        shmem: null,
+        ...rest,
+        resprc: has(VARIANTS.evCplV1IgnoresErrno) ? 0 : efxMcdiErrno(ev.rc),
+        respLen: has(VARIANTS.evCplV1KeepsDatalen) ? context.respLen : ev.len,
+        ghostResp: answer,
       };
     };
 
-    /** The timeout paths' fence: ++seqno; ++credits under iface_lock. */
-    const fence = (context: Ctx, bumpSeqno: boolean): Partial<Ctx> => ({
-      seqno: bumpSeqno ? (context.seqno + 1) % SEQ_MOD : context.seqno,
-      credits: context.credits + 1,
+    /** A CMDDONE that fails the check: "The request has been cancelled" takes a credit. */
+    const dropCompletion = (context: Ctx): Partial<Ctx> => {
+      const ev = context.evq[0] as { code: 'CMDDONE' } & Answer;
+      const stale = ev.seq !== context.seqno && context.credits.length > 0;
+      const own = context.credits.indexOf(ev.id);
+      const taken = own >= 0 ? own : 0;
+      return {
+        evq: context.evq.slice(1),
+        credits: stale ? context.credits.filter((_, i) => i !== taken) : context.credits,
+        ghosts: ledgerDeliver(context.ghosts, ev.id),
+      };
+    };
+
+    const canCallAsync = (context: Ctx): boolean =>
+      context.issued < bounds.requests &&
+      context.asyncIssued < bounds.asyncCalls &&
+      !context.asyncLocked &&
+      context.asyncList.length < bounds.queueLen;
+
+    /** A call of efx_mcdi_rpc_async gets a ghost id whatever it returns. */
+    const newAsyncCall = (context: Ctx) => {
+      const { ledger, id } = ledgerIssue(context.ghosts, bounds.requests);
+      return {
+        id,
+        ledger,
+        counts: { issued: context.issued + 1, asyncIssued: context.asyncIssued + 1 },
+      };
+    };
+
+    /**
+     * Whether the context in this step may be kept waiting across a tick: it is idle, asleep
+     * on mcdi->wq (and not at its deadline), polling with no response yet (and not past its
+     * deadline), or sleeping before its deadline. Any other code runs before the next tick.
+     */
+    const mayWait = (wait: Wait, asleep: boolean, deadline: Deadline, responded: boolean) => {
+      switch (wait) {
+        case 'idle':
+          return true;
+        case 'run':
+          return false;
+        case 'wq':
+          return asleep && !timerDue(deadline);
+        case 'poll':
+          return !responded && !pollGivesUp(deadline);
+        case 'sleep':
+          return !timerDue(deadline);
+      }
+    };
+
+    const urgent = (context: Ctx): boolean =>
+      context.callerBusy ||
+      context.napiBusy ||
+      context.evq.length > 0 ||
+      context.timerRunning ||
+      timerDue(context.asyncTimer) ||
+      !mayWait(context.procWaits, context.procAsleep, context.procDeadline, context.shmem !== null) ||
+      !mayWait(context.resetWaits, context.resetAsleep, context.resetDeadline, context.shmem !== null);
+
+    /** Entry action of a step: what the region waits for there (derived, adds no states). */
+    const waits = (region: 'process' | 'reset', wait: Wait) => ({
+      type: 'waits' as const,
+      params: { region, wait },
     });
+    const run = (region: 'process' | 'reset') => waits(region, 'run');
 
     const machine = setup({
       types: {} as { context: McdiContext; events: McdiInput; emitted: McdiOutput },
+      actions: {
+        waits: assign((_, params: { region: 'process' | 'reset'; wait: Wait }) =>
+          params.region === 'process' ? { procWaits: params.wait } : { resetWaits: params.wait },
+        ),
+        /* UP and DOWN of the reset region: idle, and the reset work's clock starts. */
+        idleReset: assign(({ context }) => ({
+          resetWaits: 'idle' as const,
+          resetDue: context.resetPending ? (context.resetDue ?? due(bounds.resetLatency)) : null,
+        })),
+        /* efx_mcdi_rpc_async returned an error: the request never reached the MC, and its
+           caller knows (a call gets a ghost id whatever it returns). */
+        returnRejected: emit(({ context }, params: { rc: number }) => ({
+          type: 'rpc_async_rc' as const,
+          id: newAsyncCall(context).id,
+          rc: params.rc,
+        })),
+        forgetRejected: assign(({ context }) => {
+          const call = newAsyncCall(context);
+          return {
+            ...call.counts,
+            ghosts: ledgerComplete(ledgerLose(call.ledger, call.id), call.id),
+          };
+        }),
+      },
     }).createMachine({
       id: 'mcdi',
       type: 'parallel',
@@ -306,65 +683,106 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         state: 'QUIESCENT',
         mode: 'POLL',
         seqno: 0,
-        credits: 0,
+        credits: [],
         resprc: 0,
+        respLen: 0,
         ghostResp: null,
         awaiting: false,
         asyncList: [],
         asyncLocked: false,
-        timerArmed: false,
+        releasing: null,
+        asyncTimer: null,
         timerRunning: false,
         napiBusy: false,
         callerBusy: false,
-        eventsStopped: false,
+        statusWord: false,
+        ghostRebootHandled: false,
+        resetPending: false,
         syncId: null,
+        procDeadline: null,
+        procAsleep: false,
+        procWaits: 'idle',
+        resetDeadline: null,
+        resetAsleep: false,
+        resetWaits: 'idle',
+        resetDue: null,
+        eventsStopped: true,
         napiRc: 0,
+        napiLen: 0,
         napiResp: null,
         issued: 0,
+        asyncIssued: 0,
+        rebootsLeft: bounds.reset,
+        ifdownsLeft: bounds.ifdowns,
         mc: [],
+        mcDue: null,
         shmem: null,
         evq: [],
-        dupsLeft: bounds.duplicates,
-        rebootsLeft: bounds.reboots,
+        ghosts: EMPTY_LEDGER,
       },
       on: {
-        /* efx_mcdi_mode_poll: lockless; mode = POLL, then efx_mcdi_complete_sync. */
-        mode_poll: {
-          guard: ({ context }) => context.mode === 'EVENTS',
-          actions: assign(({ context }) => ({
-            mode: 'POLL' as const,
-            state: context.state === 'RUNNING_SYNC' ? ('COMPLETED' as const) : context.state,
-          })),
-        },
-        /* The MC answers the oldest request it holds: response in shared memory, and a
-           CMDDONE event if the request asked for one and the event queues are running. */
+        /* The MC answers its oldest request: the header in shared memory and, if the request
+           asked for it and the event queues run, a CMDDONE event with SEQ, ERRNO, DATALEN. */
         mc_respond: {
-          guard: ({ context }) => context.mc.length > 0,
-          actions: assign(({ context }) => respond(context, 1)),
+          guard: ({ context, event }) =>
+            context.mc.length > 0 && answerAllowed(event.len, event.err),
+          actions: assign(({ context, event }) => respond(context, event.len, event.err, 1)),
         },
         mc_respond_dup: {
           guard: ({ context }) =>
-            context.dupsLeft > 0 &&
+            faultOn(bounds, 'duplicate') &&
             context.mc.length > 0 &&
             context.mc[0].evreq &&
             !context.eventsStopped,
+          actions: assign(({ context }) => respond(context, OUTLEN, false, 2)),
+        },
+        /* The MC drops its oldest request: no answer will ever come. */
+        mc_lose: {
+          guard: ({ context }) => faultOn(bounds, 'lost') && context.mc.length > 0,
           actions: assign(({ context }) => ({
-            ...respond(context, 2),
-            dupsLeft: context.dupsLeft - 1,
+            mc: context.mc.slice(1),
+            mcDue: context.mc.length > 1 ? due(bounds.latency) : null,
+            ghosts: ledgerLose(context.ghosts, context.mc[0].id),
           })),
         },
-        /* MC reboot: requests in progress are lost, the status word reads as a reboot, and
-           a REBOOT event is posted. */
+        /* The MC is late with its oldest request: it may answer at any time from now on. */
+        mc_stall: {
+          guard: ({ context }) => faultOn(bounds, 'late') && context.mcDue !== null,
+          actions: assign({ mcDue: null }),
+        },
+        /* MC reboot: requests it holds are lost, the header and the status word say so, and a
+           REBOOT event is posted (the MC sets the status word within MCDI_STATUS_DELAY_COUNT
+           polls of the event; modelled as set with it). */
         mc_reboot: {
-          // Only while a request is in progress: a reboot at rest just schedules a reset.
-          guard: ({ context }) => context.rebootsLeft > 0 && context.state !== 'QUIESCENT',
+          guard: ({ context }) =>
+            context.rebootsLeft > 0 && (context.state !== 'QUIESCENT' || context.mc.length > 0),
           actions: assign(({ context }) => ({
             mc: [],
-            shmem: 'REBOOT' as const,
-            evq: context.eventsStopped
-              ? context.evq
-              : [...context.evq, { code: 'REBOOT' as const }],
+            mcDue: null,
             rebootsLeft: context.rebootsLeft - 1,
+            shmem: 'REBOOT' as const,
+            statusWord: true,
+            ghostRebootHandled: false,
+            evq: context.eventsStopped ? context.evq : [...context.evq, { code: 'REBOOT' as const }],
+            ghosts: context.mc.reduce(
+              (ledger, r) => ledgerLose(ledger, r.id),
+              overwriteHeader(context, context.ghosts),
+            ),
+          })),
+        },
+        [TICK]: {
+          guard: ({ context }) =>
+            canTick({
+              deadlines: [context.asyncTimer, context.procDeadline, context.resetDeadline],
+              dues: [context.mcDue, context.resetDue],
+              urgent: urgent(context),
+            }),
+          actions: assign(({ context }) => ({
+            asyncTimer: elapse(context.asyncTimer),
+            procDeadline: elapse(context.procDeadline),
+            resetDeadline: elapse(context.resetDeadline),
+            mcDue: elapseDue(context.mcDue),
+            resetDue: elapseDue(context.resetDue),
           })),
         },
       },
@@ -373,224 +791,187 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
           initial: 'IDLE',
           states: {
             IDLE: {
-              entry: assign({ syncId: null }),
+              entry: [assign({ syncId: null }), waits('process', 'idle')],
               on: {
                 rpc: {
                   guard: ({ context }) => context.issued < bounds.requests,
                   target: 'ACQUIRE_SYNC',
-                  actions: assign(({ context }) => ({
-                    syncId: context.issued,
-                    issued: context.issued + 1,
-                  })),
-                },
-                mode_event: {
-                  guard: ({ context }) => context.mode === 'POLL',
-                  target: 'MODE_EVENT',
-                },
-                /* "after event processing is stopped": no NAPI handler and no data-path
-                   caller is running, and queued events are gone with the event queues
-                   (docs/mcdi.md, assumptions). BUG_ON(mode != POLL). */
-                flush_async: {
-                  guard: ({ context }) =>
-                    context.mode === 'POLL' && !context.napiBusy && !context.callerBusy,
-                  target: 'FLUSH_DEL_TIMER',
-                  actions: assign({ eventsStopped: true, evq: [] }),
+                  actions: assign(({ context }) => {
+                    const { ledger, id } = ledgerIssue(context.ghosts, bounds.requests);
+                    return { syncId: id, issued: context.issued + 1, ghosts: ledger };
+                  }),
                 },
               },
             },
             /* efx_mcdi_acquire_sync: wait_event(cmpxchg(QUIESCENT -> RUNNING_SYNC)). */
             ACQUIRE_SYNC: {
-              on: {
-                process: {
-                  guard: ({ context }) => context.state === 'QUIESCENT',
-                  target: 'SEND_REQUEST',
-                  actions: assign({ state: 'RUNNING_SYNC' }),
-                },
-              },
-            },
-            /* efx_mcdi_send_request, then efx_mcdi_rpc_finish picks poll or await by mode. */
-            SEND_REQUEST: {
+              entry: waits('process', 'wq'),
               on: {
                 process: [
                   {
-                    guard: ({ context }) => context.mode === 'POLL',
-                    target: 'POLL',
-                    actions: assign(({ context }) => sendRequest(context, context.syncId!)),
+                    guard: ({ context }) => !context.procAsleep && context.state === 'QUIESCENT',
+                    target: 'SEND_SEQNO',
+                    actions: assign({ state: 'RUNNING_SYNC' }),
                   },
+                  { guard: ({ context }) => !context.procAsleep, actions: assign({ procAsleep: true }) },
+                ],
+              },
+            },
+            SEND_SEQNO: {
+              entry: run('process'),
+              on: { process: { target: 'SEND_WRITE', actions: assign(({ context }) => sendSeqno(context)) } },
+            },
+            /* The request reaches the MC; efx_mcdi_rpc_finish then polls or awaits by mode. */
+            SEND_WRITE: {
+              entry: run('process'),
+              on: {
+                process: [
+                  ...startPoll(
+                    ({ context }) => context.mode === 'POLL',
+                    (context) => sendWrite(context, context.syncId!),
+                  ),
                   {
                     target: 'AWAIT_COMPLETION',
-                    actions: assign(({ context }) => sendRequest(context, context.syncId!)),
+                    actions: assign(({ context }) => ({
+                      ...sendWrite(context, context.syncId!),
+                      procDeadline: arm(T),
+                    })),
                   },
                 ],
               },
             },
-            /* efx_mcdi_await_completion: wait_event_timeout(state == COMPLETED); then, if
+            /* efx_mcdi_await_completion: wait_event_timeout(state == COMPLETED, T); then, if
                mode_poll switched us to POLL meanwhile, efx_mcdi_poll. */
             AWAIT_COMPLETION: {
+              entry: waits('process', 'wq'),
               on: {
                 process: [
+                  ...startPoll(
+                    ({ context }) =>
+                      !context.procAsleep && context.state === 'COMPLETED' && context.mode === 'POLL',
+                    () => ({ procDeadline: null }),
+                  ),
+                  {
+                    guard: ({ context }) => !context.procAsleep && context.state === 'COMPLETED',
+                    target: 'FINISH',
+                    actions: assign({ procDeadline: null }),
+                  },
+                  { guard: ({ context }) => !context.procAsleep, actions: assign({ procAsleep: true }) },
+                ],
+                /* The timeout wakes the waiter, which checks the condition once more. */
+                rpc_timeout: [
+                  ...startPoll(
+                    ({ context }) =>
+                      timerDue(context.procDeadline) &&
+                      context.state === 'COMPLETED' &&
+                      context.mode === 'POLL',
+                    () => ({ procDeadline: null, procAsleep: false }),
+                  ),
                   {
                     guard: ({ context }) =>
-                      context.state === 'COMPLETED' && context.mode === 'POLL',
-                    target: 'POLL',
+                      timerDue(context.procDeadline) && context.state === 'COMPLETED',
+                    target: 'FINISH',
+                    actions: assign({ procDeadline: null, procAsleep: false }),
                   },
-                  { guard: ({ context }) => context.state === 'COMPLETED', target: 'FINISH' },
+                  {
+                    guard: ({ context }) => timerDue(context.procDeadline),
+                    target: 'TIMED_OUT',
+                    actions: assign({ procDeadline: null, procAsleep: false }),
+                  },
                 ],
-                rpc_timeout: {
-                  guard: ({ context }) => context.state !== 'COMPLETED',
-                  target: 'TIMED_OUT',
-                },
               },
             },
-            /* efx_mcdi_poll -> efx_mcdi_poll_once: the response is read under iface_lock
-               by efx_mcdi_read_response_header; or time_after(time, finish). */
+            /* The poll loop: time = jiffies; efx_mcdi_poll_once reads the header under
+               iface_lock when the MC has written it; else time_after(time, finish). */
             POLL: {
+              entry: waits('process', 'poll'),
               on: {
                 process: {
                   guard: ({ context }) => context.shmem !== null,
                   target: 'FINISH',
-                  actions: assign(({ context }) => readResponseHeader(context)),
+                  actions: assign(({ context }) => ({
+                    ...readResponseHeader(context.shmem, context.seqno),
+                    awaiting: false,
+                    procDeadline: null,
+                  })),
                 },
                 poll_timeout: {
-                  guard: ({ context }) => context.shmem === null,
+                  guard: ({ context }) => context.shmem === null && pollGivesUp(context.procDeadline),
                   target: 'TIMED_OUT',
+                  actions: assign({ procDeadline: null }),
                 },
               },
             },
             /* efx_mcdi_rpc_finish, rc != 0: "Close the race with efx_mcdi_ev_cpl() executing
                just too late": ++seqno; ++credits under iface_lock. */
             TIMED_OUT: {
+              entry: run('process'),
               on: {
                 process: {
                   target: 'RELEASE',
                   actions: [
-                    assign(({ context }) => ({
-                      ...fence(context, true),
-                      mc: abandon(context.mc, context.syncId),
-                    })),
                     emit(({ context }) => ({
                       type: 'rpc_done' as const,
                       id: context.syncId!,
                       rc: ETIMEDOUT,
                       resp: null,
+                      outlenActual: null,
+                      copied: 0,
+                    })),
+                    assign(({ context }) => ({
+                      ...fence(context, context.syncId!, true),
+                      ghosts: ledgerComplete(context.ghosts, context.syncId!),
                     })),
                   ],
                 },
               },
             },
-            /* efx_mcdi_rpc_finish, rc == 0: rc = mcdi->resprc under iface_lock. */
-            /* -EIO ("MC fatal error"): efx_schedule_reset, msleep, poll_reboot; the driver
-               has given up on this request's answer (ghost). */
+            /* efx_mcdi_rpc_finish, rc == 0: rc = resprc, hdr_len, data_len under iface_lock;
+               on success copy min(outlen, data_len) and report data_len; on -EIO ("MC fatal
+               error") efx_schedule_reset, then msleep and efx_mcdi_poll_reboot. */
             FINISH: {
+              entry: run('process'),
+              on: {
+                process: [
+                  {
+                    guard: ({ context }) => context.resprc === EIO,
+                    target: 'MSLEEP',
+                    actions: [
+                      emit(({ context }) => syncReturn(context)),
+                      assign(({ context }) => ({
+                        ...scheduleReset(context),
+                        ...consumed,
+                        procDeadline: arm(0),
+                        mc: abandon(context.mc, context.syncId),
+                        ghosts: ledgerComplete(context.ghosts, context.syncId!),
+                      })),
+                    ],
+                  },
+                  {
+                    target: 'RELEASE',
+                    actions: [
+                      emit(({ context }) => syncReturn(context)),
+                      assign(({ context }) => ({
+                        ...consumed,
+                        ghosts: ledgerComplete(context.ghosts, context.syncId!),
+                      })),
+                    ],
+                  },
+                ],
+              },
+            },
+            /* msleep(MCDI_STATUS_SLEEP_MS), at least one tick; then efx_mcdi_poll_reboot. */
+            MSLEEP: {
+              entry: waits('process', 'sleep'),
               on: {
                 process: {
+                  guard: ({ context }) => timerDue(context.procDeadline),
                   target: 'RELEASE',
-                  actions: [
-                    emit(({ context }) => ({
-                      type: 'rpc_done' as const,
-                      id: context.syncId!,
-                      rc: context.resprc,
-                      resp: context.ghostResp,
-                    })),
-                    assign(({ context }) => ({
-                      mc: context.resprc === EIO ? abandon(context.mc, context.syncId) : context.mc,
-                    })),
-                  ],
+                  actions: assign({ statusWord: false, procDeadline: null }),
                 },
               },
             },
             ...releaseStates('process', 'IDLE'),
-            /* efx_mcdi_mode_event: acquire_sync; mode = EVENTS; release. The event queues
-               were restarted before this call. */
-            MODE_EVENT: {
-              on: {
-                process: {
-                  guard: ({ context }) => context.state === 'QUIESCENT',
-                  target: 'RELEASE',
-                  actions: assign({ state: 'RUNNING_SYNC', mode: 'EVENTS', eventsStopped: false }),
-                },
-              },
-            },
-            /* efx_mcdi_flush_async: del_timer_sync (waits for a running handler). */
-            FLUSH_DEL_TIMER: {
-              on: {
-                process: [
-                  {
-                    guard: ({ context }) =>
-                      !context.timerRunning && context.state === 'RUNNING_ASYNC' && flushWaits,
-                    target: 'FLUSH_POLL',
-                    actions: assign({ timerArmed: false }),
-                  },
-                  {
-                    guard: ({ context }) =>
-                      !context.timerRunning && context.state === 'RUNNING_ASYNC',
-                    target: 'FLUSH_LIST',
-                    actions: assign({ timerArmed: false, state: 'QUIESCENT', awaiting: false }),
-                  },
-                  {
-                    guard: ({ context }) => !context.timerRunning,
-                    target: 'FLUSH_LIST',
-                    actions: assign({ timerArmed: false }),
-                  },
-                ],
-              },
-            },
-            /* "make sure we give the MC time to complete it": efx_mcdi_poll, whose result
-               is ignored; then state = QUIESCENT. */
-            FLUSH_POLL: {
-              on: {
-                process: {
-                  guard: ({ context }) => context.shmem !== null,
-                  target: 'FLUSH_LIST',
-                  actions: assign(({ context }) => {
-                    const read = readResponseHeader(context);
-                    return {
-                      ...read,
-                      state: 'QUIESCENT' as const,
-                      asyncList: flushSkipsRunning ? context.asyncList.slice(1) : context.asyncList,
-                      // A stale response (-EIO, "MC response mismatch") also ends the wait:
-                      // the driver has given up on the running request (ghost).
-                      mc:
-                        read.resprc === EIO
-                          ? abandon(context.mc, context.asyncList[0] ?? null)
-                          : context.mc,
-                    };
-                  }),
-                },
-                poll_timeout: {
-                  guard: ({ context }) => context.shmem === null,
-                  target: 'FLUSH_LIST',
-                  actions: assign(({ context }) => ({
-                    state: 'QUIESCENT' as const,
-                    awaiting: false,
-                    mc: abandon(context.mc, context.asyncList[0] ?? null),
-                  })),
-                },
-              },
-            },
-            /* list_for_each_entry_safe: each queued request's completer with -ENETDOWN,
-               then list_del; without async_lock ("Nothing else will access the async list
-               now"). One step per entry. */
-            FLUSH_LIST: {
-              on: {
-                process: [
-                  {
-                    guard: ({ context }) => context.asyncList.length > 0,
-                    target: 'FLUSH_LIST',
-                    actions: [
-                      emit(({ context }) => ({
-                        type: 'complete' as const,
-                        id: context.asyncList[0],
-                        rc: ENETDOWN,
-                        resp: null,
-                      })),
-                      assign(({ context }) => ({ asyncList: context.asyncList.slice(1) })),
-                    ],
-                  },
-                  { target: 'IDLE' },
-                ],
-              },
-            },
           },
         },
 
@@ -601,73 +982,127 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
               entry: assign({ callerBusy: false }),
               exit: assign({ callerBusy: true }),
               on: {
+                /* efx_mcdi_check_supported fails: an unsupported command (-EINVAL), or inlen
+                   beyond MCDI_CTL_SDU_LEN_MAX (-EMSGSIZE, the same path). Nothing allocated. */
+                rpc_async_unsupported: {
+                  guard: ({ context }) => bounds.asyncFailures > 0 && canCallAsync(context),
+                  actions: [
+                    { type: 'returnRejected', params: { rc: EINVAL } },
+                    'forgetRejected',
+                  ],
+                },
+                /* kmalloc(..., GFP_ATOMIC) fails: -ENOMEM. */
+                rpc_async_nomem: {
+                  guard: ({ context }) => bounds.asyncFailures > 0 && canCallAsync(context),
+                  actions: has(VARIANTS.nomemReportsSuccess)
+                    ? [
+                        emit(({ context }) => ({
+                          type: 'rpc_async_rc' as const,
+                          id: newAsyncCall(context).id,
+                          rc: 0,
+                        })),
+                        assign(({ context }) => {
+                          const call = newAsyncCall(context);
+                          return { ...call.counts, ghosts: ledgerLose(call.ledger, call.id) };
+                        }),
+                      ]
+                    : [{ type: 'returnRejected', params: { rc: ENOMEM } }, 'forgetRejected'],
+                },
                 /* efx_mcdi_rpc_async: spin_lock_bh(async_lock); in EVENTS mode add to the
                    tail, and if at the head try efx_mcdi_acquire_async. */
                 rpc_async: [
                   {
-                    guard: ({ context }) =>
+                    guard: ({ context, event }) =>
                       canCallAsync(context) &&
+                      inlenAllowed(event.inlen) &&
                       context.mode === 'EVENTS' &&
                       (context.asyncList.length === 0 || addAtHead) &&
                       context.state === 'QUIESCENT',
-                    target: 'SEND_REQUEST',
+                    target: 'SEND_SEQNO',
                     actions: [
                       emit(({ context }) => ({
                         type: 'rpc_async_rc' as const,
-                        id: context.issued,
+                        id: newAsyncCall(context).id,
                         rc: 0,
                       })),
-                      assign(({ context }) => ({
-                        asyncList: [context.issued, ...context.asyncList],
-                        issued: context.issued + 1,
-                        state: 'RUNNING_ASYNC' as const,
-                        asyncLocked: true,
-                      })),
+                      assign(({ context, event }) => {
+                        const call = newAsyncCall(context);
+                        return {
+                          ...call.counts,
+                          ghosts: call.ledger,
+                          asyncList: [asyncParam(call.id, event.inlen), ...context.asyncList],
+                          state: 'RUNNING_ASYNC' as const,
+                          asyncLocked: true,
+                        };
+                      }),
                     ],
                   },
                   {
-                    guard: ({ context }) => canCallAsync(context) && context.mode === 'EVENTS',
+                    guard: ({ context, event }) =>
+                      canCallAsync(context) &&
+                      inlenAllowed(event.inlen) &&
+                      context.mode === 'EVENTS',
                     actions: [
                       emit(({ context }) => ({
                         type: 'rpc_async_rc' as const,
-                        id: context.issued,
+                        id: newAsyncCall(context).id,
                         rc: 0,
                       })),
-                      assign(({ context }) => ({
-                        asyncList: addAtHead
-                          ? [context.issued, ...context.asyncList]
-                          : [...context.asyncList, context.issued],
-                        issued: context.issued + 1,
-                      })),
+                      assign(({ context, event }) => {
+                        const call = newAsyncCall(context);
+                        const param = asyncParam(call.id, event.inlen);
+                        return {
+                          ...call.counts,
+                          ghosts: call.ledger,
+                          asyncList: addAtHead
+                            ? [param, ...context.asyncList]
+                            : [...context.asyncList, param],
+                        };
+                      }),
                     ],
                   },
+                  /* Not in EVENTS mode: kfree(async); -ENETDOWN. */
                   {
-                    guard: ({ context }) => canCallAsync(context),
+                    guard: ({ context, event }) =>
+                      canCallAsync(context) && inlenAllowed(event.inlen),
                     actions: [
                       emit(({ context }) => ({
                         type: 'rpc_async_rc' as const,
-                        id: context.issued,
+                        id: newAsyncCall(context).id,
                         rc: ENETDOWN,
                       })),
-                      assign(({ context }) => ({
-                        asyncList: queueBeforeModeCheck
-                          ? [...context.asyncList, context.issued]
-                          : context.asyncList,
-                        issued: context.issued + 1,
-                      })),
+                      assign(({ context, event }) => {
+                        const call = newAsyncCall(context);
+                        return {
+                          ...call.counts,
+                          ghosts: ledgerComplete(ledgerLose(call.ledger, call.id), call.id),
+                          asyncList: queueBeforeModeCheck
+                            ? [...context.asyncList, asyncParam(call.id, event.inlen)]
+                            : context.asyncList,
+                        };
+                      }),
                     ],
                   },
                 ],
               },
             },
-            /* Still under async_lock: efx_mcdi_send_request, mod_timer, unlock. */
-            SEND_REQUEST: {
+            /* Still under async_lock: efx_mcdi_send_request's ++seqno ... */
+            SEND_SEQNO: {
+              on: {
+                caller: {
+                  target: 'SEND_WRITE',
+                  actions: assign(({ context }) => sendSeqno(context)),
+                },
+              },
+            },
+            /* ... its write, mod_timer(jiffies + MCDI_RPC_TIMEOUT), unlock. */
+            SEND_WRITE: {
               on: {
                 caller: {
                   target: 'IDLE',
                   actions: assign(({ context }) => ({
-                    ...sendRequest(context, context.asyncList[0]),
-                    timerArmed: true,
+                    ...sendWrite(context, context.asyncList[0].id),
+                    asyncTimer: arm(T),
                     asyncLocked: false,
                   })),
                 },
@@ -680,12 +1115,11 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
           initial: 'IDLE',
           states: {
             IDLE: {
-              entry: assign({ napiBusy: false, napiRc: 0, napiResp: null }),
+              entry: assign({ napiBusy: false, napiRc: 0, napiLen: 0, napiResp: null }),
               exit: assign({ napiBusy: true }),
               on: {
                 napi: [
-                  /* efx_mcdi_ev_death, all under iface_lock. An async request is left to
-                     the timer ("The reset process will take care of this"). */
+                  /* The variant: efx_mcdi_complete_async inside ev_death's iface_lock section. */
                   {
                     guard: ({ context }) =>
                       deathCompletesAsync &&
@@ -697,12 +1131,13 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       state: 'COMPLETED' as const,
                     })),
                   },
+                  /* efx_mcdi_ev_death, all under iface_lock. */
                   {
                     guard: ({ context }) => context.evq[0]?.code === 'REBOOT',
                     actions: assign(({ context }) => evDeath(context)),
                   },
                   /* efx_mcdi_ev_cpl under iface_lock: the seqno check. As written, the lock
-                     is dropped before the cmpxchg in efx_mcdi_complete_async (next state). */
+                     is dropped before efx_mcdi_complete_async's cmpxchg (napi.COMPLETE). */
                   {
                     guard: ({ context }) => !cmpxchgUnderLock && accepts(context),
                     target: 'COMPLETE',
@@ -717,9 +1152,11 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       const accepted = acceptCompletion(context);
                       return {
                         ...accepted,
+                        ...consumed,
                         state: asyncCmpxchg ? ('COMPLETED' as const) : context.state,
-                        napiRc: accepted.resprc,
-                        napiResp: accepted.ghostResp,
+                        napiRc: accepted.resprc!,
+                        napiLen: accepted.respLen!,
+                        napiResp: accepted.ghostResp!,
                       };
                     }),
                   },
@@ -727,22 +1164,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     guard: ({ context }) => accepts(context),
                     actions: assign(({ context }) => ({
                       ...acceptCompletion(context),
-                      state:
-                        context.state === 'RUNNING_SYNC' ? ('COMPLETED' as const) : context.state,
+                      ...(context.state === 'RUNNING_SYNC' ? completeSync : {}),
                     })),
                   },
                   {
-                    guard: ({ context }) => context.evq.length > 0,
-                    actions: assign(({ context }) => ({
-                      evq: context.evq.slice(1),
-                      // "The request has been cancelled"; else netif_err mismatch.
-                      credits:
-                        context.evq[0].code === 'CMDDONE' &&
-                        context.evq[0].seq !== context.seqno &&
-                        context.credits > 0
-                          ? context.credits - 1
-                          : context.credits,
-                    })),
+                    guard: ({ context }) => context.evq[0]?.code === 'CMDDONE',
+                    actions: assign(({ context }) => dropCompletion(context)),
                   },
                 ],
               },
@@ -750,8 +1177,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             /* The variant: efx_mcdi_complete_async inside ev_death's iface_lock section won
                the cmpxchg and now spins on iface_lock, which this CPU already holds. */
             DEATH_DEADLOCK: {},
-            /* if (!efx_mcdi_complete_async(mcdi, false)) efx_mcdi_complete_sync(mcdi):
-               the two cmpxchgs, merged into one step. */
+            /* As written: if (!efx_mcdi_complete_async(mcdi, false)) efx_mcdi_complete_sync:
+               the cmpxchg, then resprc, hdr_len, data_len under iface_lock. */
             COMPLETE: {
               on: {
                 napi: [
@@ -759,15 +1186,17 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     guard: ({ context }) => context.state === 'RUNNING_ASYNC',
                     target: 'DEL_TIMER',
                     actions: assign(({ context }) => ({
+                      ...consumed,
                       state: asyncCmpxchg ? ('COMPLETED' as const) : context.state,
                       napiRc: context.resprc,
+                      napiLen: context.respLen,
                       napiResp: context.ghostResp,
                     })),
                   },
                   {
                     guard: ({ context }) => context.state === 'RUNNING_SYNC',
                     target: 'IDLE',
-                    actions: assign({ state: 'COMPLETED' }),
+                    actions: assign(completeSync),
                   },
                   { target: 'IDLE' },
                 ],
@@ -779,12 +1208,13 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                 napi: {
                   guard: ({ context }) => !context.timerRunning,
                   target: 'LIST_DEL',
-                  actions: assign({ timerArmed: false }),
+                  actions: assign({ asyncTimer: null }),
                 },
               },
             },
             LIST_DEL: listDelAndComplete('napi', ({ context }) => ({
               rc: context.napiRc,
+              dataLen: context.napiLen,
               resp: context.napiResp,
             })),
             ...releaseStates('napi', 'IDLE'),
@@ -798,63 +1228,330 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
               entry: assign({ timerRunning: false }),
               on: {
                 timer_expire: {
-                  guard: ({ context }) => context.timerArmed,
+                  guard: ({ context }) => timerDue(context.asyncTimer),
                   target: 'COMPLETE_ASYNC',
-                  actions: assign({ timerArmed: false, timerRunning: true }),
+                  actions: assign({ asyncTimer: null, timerRunning: true }),
                 },
               },
             },
-            /* efx_mcdi_complete_async(mcdi, true): the cmpxchg, then under iface_lock
-               "++mcdi->seqno; ++mcdi->credits" so that a late completion fails the check. */
+            /* efx_mcdi_complete_async(mcdi, true): the cmpxchg. */
             COMPLETE_ASYNC: {
               on: {
                 timer: [
                   {
                     guard: ({ context }) => context.state === 'RUNNING_ASYNC',
-                    target: 'LIST_DEL',
+                    target: 'FENCE',
                     actions: assign(({ context }) => ({
                       state: asyncCmpxchg ? ('COMPLETED' as const) : context.state,
-                      ...fence(context, timeoutBumpsSeqno),
-                      mc: abandon(context.mc, context.asyncList[0] ?? null),
                     })),
                   },
                   { target: 'IDLE' },
                 ],
               },
             },
-            LIST_DEL: listDelAndComplete('timer', () => ({ rc: ETIMEDOUT, resp: null })),
+            /* Then, under iface_lock, "++mcdi->seqno; ++mcdi->credits" so that a late
+               completion fails the seqno check. No lock is held between the two: NAPI's
+               whole efx_mcdi_ev_cpl can run here. */
+            FENCE: {
+              on: {
+                timer: {
+                  target: 'LIST_DEL',
+                  actions: assign(({ context }) =>
+                    fence(context, context.asyncList[0]?.id ?? -1, timeoutBumpsSeqno),
+                  ),
+                },
+              },
+            },
+            LIST_DEL: listDelAndComplete('timer', () => ({
+              rc: ETIMEDOUT,
+              dataLen: 0,
+              resp: null,
+            })),
             ...releaseStates('timer', 'IDLE'),
+          },
+        },
+
+        reset: {
+          initial: 'DOWN',
+          states: {
+            /* Event queues stopped, MCDI in POLL mode: before the first ifup, after ifdown. */
+            DOWN: {
+              entry: 'idleReset',
+              on: {
+                /* efx_start_interrupts: the event queues start, then efx_mcdi_mode_event. */
+                ifup: {
+                  target: 'MODE_EVENT',
+                  actions: assign({ eventsStopped: false, resetPending: false, resetDue: null }),
+                },
+                /* The reset work with nothing running to take down and bring up. */
+                reset: {
+                  guard: ({ context }) => context.resetPending,
+                  target: 'DOWN',
+                  reenter: true,
+                  actions: assign({ resetPending: false, resetDue: null }),
+                },
+              },
+            },
+            /* efx_mcdi_mode_event: acquire_sync; mode = EVENTS; release. */
+            MODE_EVENT: {
+              entry: waits('reset', 'wq'),
+              on: {
+                reset: [
+                  {
+                    guard: ({ context }) => !context.resetAsleep && context.state === 'QUIESCENT',
+                    target: 'RELEASE',
+                    actions: assign({ state: 'RUNNING_SYNC', mode: 'EVENTS' }),
+                  },
+                  {
+                    guard: ({ context }) => !context.resetAsleep,
+                    actions: assign({ resetAsleep: true }),
+                  },
+                ],
+              },
+            },
+            ...releaseStates('reset', 'UP'),
+            UP: {
+              entry: 'idleReset',
+              on: {
+                ifdown: {
+                  guard: ({ context }) => context.ifdownsLeft > 0,
+                  target: 'MODE_POLL_STORE',
+                  // A reset work queued meanwhile is done by this down (and the up after it).
+                  actions: assign(({ context }) => ({
+                    ifdownsLeft: context.ifdownsLeft - 1,
+                    resetDue: null,
+                  })),
+                },
+                /* The reset work: down, then up again (efx_reset_down, efx_reset_up). */
+                reset: {
+                  guard: ({ context }) => context.resetPending,
+                  target: 'MODE_POLL_STORE',
+                  actions: assign({ resetDue: null }),
+                },
+              },
+            },
+            /* efx_mcdi_mode_poll, "lockless": mode = POLL ... */
+            MODE_POLL_STORE: {
+              entry: run('reset'),
+              on: { reset: { target: 'MODE_POLL_COMPLETE', actions: assign({ mode: 'POLL' }) } },
+            },
+            /* ... then efx_mcdi_complete_sync. */
+            MODE_POLL_COMPLETE: {
+              entry: run('reset'),
+              on: {
+                reset: {
+                  target: 'STOP_EVQ',
+                  actions: assign(({ context }) =>
+                    context.state === 'RUNNING_SYNC' ? completeSync : {},
+                  ),
+                },
+              },
+            },
+            /* The event queues stop ("after event processing is stopped"): NAPI and the data
+               path (which runs from NAPI's receive path) finish, queued events are gone. */
+            STOP_EVQ: {
+              entry: run('reset'),
+              on: {
+                reset: {
+                  guard: ({ context }) => !context.napiBusy && !context.callerBusy,
+                  target: 'FLUSH_DEL_TIMER',
+                  actions: assign(({ context }) => ({
+                    eventsStopped: true,
+                    evq: [],
+                    ghosts: context.evq.reduce(
+                      (ledger, ev) => (ev.code === 'CMDDONE' ? ledgerDeliver(ledger, ev.id) : ledger),
+                      context.ghosts,
+                    ),
+                  })),
+                },
+              },
+            },
+            /* efx_mcdi_flush_async: BUG_ON(mode != POLL); del_timer_sync; if a request still
+               runs, efx_mcdi_poll (its efx_mcdi_poll_reboot first) and state = QUIESCENT. */
+            FLUSH_DEL_TIMER: {
+              entry: run('reset'),
+              on: {
+                reset: [
+                  {
+                    guard: ({ context }) =>
+                      stopsTimer(context) &&
+                      context.state === 'RUNNING_ASYNC' &&
+                      flushWaits &&
+                      context.statusWord,
+                    target: 'FLUSH_LIST',
+                    actions: assign(({ context }) => ({
+                      asyncTimer: null,
+                      statusWord: false,
+                      ...flushQuiesce(context, true, true),
+                    })),
+                  },
+                  {
+                    guard: ({ context }) =>
+                      stopsTimer(context) && context.state === 'RUNNING_ASYNC' && flushWaits,
+                    target: 'FLUSH_POLL',
+                    actions: assign({ asyncTimer: null, resetDeadline: arm(T) }),
+                  },
+                  {
+                    guard: ({ context }) =>
+                      stopsTimer(context) && context.state === 'RUNNING_ASYNC',
+                    target: 'FLUSH_LIST',
+                    actions: assign(({ context }) => ({
+                      asyncTimer: null,
+                      ...flushQuiesce(context, false, false),
+                    })),
+                  },
+                  {
+                    guard: ({ context }) => stopsTimer(context),
+                    target: 'FLUSH_LIST',
+                    actions: assign({ asyncTimer: null }),
+                  },
+                ],
+              },
+            },
+            /* "make sure we give the MC time to complete it": the poll loop (its result is
+               ignored), then state = QUIESCENT. */
+            FLUSH_POLL: {
+              entry: waits('reset', 'poll'),
+              on: {
+                reset: {
+                  guard: ({ context }) => context.shmem !== null,
+                  target: 'FLUSH_LIST',
+                  actions: assign(({ context }) => {
+                    // The flush ignores efx_mcdi_poll's result (dead values are not kept).
+                    const read = readResponseHeader(context.shmem, context.seqno);
+                    return {
+                      resetDeadline: null,
+                      // A stale response (-EIO, "MC response mismatch") also ends the wait.
+                      ...flushQuiesce(context, true, read.resprc === EIO),
+                    };
+                  }),
+                },
+                poll_timeout: {
+                  guard: ({ context }) =>
+                    context.shmem === null && pollGivesUp(context.resetDeadline),
+                  target: 'FLUSH_LIST',
+                  actions: assign(({ context }) => ({
+                    resetDeadline: null,
+                    ...flushQuiesce(context, false, true),
+                  })),
+                },
+              },
+            },
+            /* list_for_each_entry_safe: each queued request's completer with -ENETDOWN,
+               then list_del, without async_lock ("Nothing else will access the async list
+               now"). One step per entry. Then, for the reset work, up again. */
+            FLUSH_LIST: {
+              entry: run('reset'),
+              on: {
+                reset: [
+                  {
+                    guard: ({ context }) => context.asyncList.length > 0,
+                    target: 'FLUSH_LIST',
+                    reenter: true,
+                    actions: [
+                      emit(({ context }) => ({
+                        type: 'complete' as const,
+                        id: context.asyncList[0].id,
+                        rc: ENETDOWN,
+                        resp: null,
+                        len: 0,
+                        copied: 0,
+                      })),
+                      assign(({ context }) => {
+                        const { id } = context.asyncList[0];
+                        // A request still queued never reached the MC: no answer can come.
+                        const unsent =
+                          find(context.ghosts, id)?.device === 'holds' &&
+                          !context.mc.some((r) => r.id === id);
+                        return {
+                          asyncList: context.asyncList.slice(1),
+                          ghosts: ledgerComplete(
+                            unsent ? ledgerLose(context.ghosts, id) : context.ghosts,
+                            id,
+                          ),
+                        };
+                      }),
+                    ],
+                  },
+                  {
+                    guard: ({ context }) => context.resetPending,
+                    target: 'MODE_EVENT',
+                    actions: assign({ eventsStopped: false, resetPending: false }),
+                  },
+                  { target: 'DOWN' },
+                ],
+              },
+            },
           },
         },
       },
     });
 
-    /** efx_mcdi_ev_cpl's test: the event's seqno is mcdi->seqno (and, fixed, still awaited). */
-    function accepts(context: Ctx): boolean {
-      const ev = context.evq[0];
-      return (
-        ev?.code === 'CMDDONE' && ev.seq === context.seqno && (!checkAwaiting || context.awaiting)
-      );
+    /** The flush's del_timer_sync (after, fixed, taking and dropping async_lock) can go on. */
+    function stopsTimer(context: Ctx): boolean {
+      return !context.timerRunning && !(flushSyncsWithRelease && context.asyncLocked);
     }
 
-    /** The accepted event's response becomes mcdi->resprc (the MC's rc is always 0 here). */
-    function acceptCompletion(context: Ctx) {
-      const ev = context.evq[0] as { seq: number; id: number };
-      return { evq: context.evq.slice(1), resprc: 0, ghostResp: ev.id, awaiting: false };
+    function inlenAllowed(inlen: number): boolean {
+      return inlen === INLEN_FITS || (bounds.inlen >= 2 && inlen === INLEN_OVER);
     }
 
-    function canCallAsync(context: Ctx): boolean {
-      return (
-        context.issued < bounds.requests &&
-        context.asyncList.length < bounds.queueLen &&
-        !context.asyncLocked
-      );
+    /** The efx_mcdi_async_param kmalloc'd for a call, as async_list holds it. */
+    function asyncParam(id: number, inlen: number): AsyncParam {
+      const buf = has(VARIANTS.asyncBufferOutlenOnly) ? OUTLEN : asyncBufferSize(inlen, OUTLEN);
+      return { id, inlen, buf };
     }
 
-    /** list_del of the head under async_lock, then async->complete(rc), then release. */
+    /**
+     * efx_mcdi_ev_death under iface_lock: a sync request is completed (in EVENTS mode with
+     * the reboot's rc, no data, and a credit for the CMDDONE that may still come); otherwise
+     * the status word is consumed ("efx_mcdi_rpc_finish() won't") and a reset scheduled.
+     */
+    function evDeath(context: Ctx): Partial<Ctx> {
+      const evq = context.evq.slice(1);
+      if (context.state === 'RUNNING_SYNC') {
+        const events =
+          context.mode === 'EVENTS'
+            ? {
+                resprc: EIO,
+                respLen: 0,
+                ghostResp: null,
+                credits: [...context.credits, context.syncId ?? -1],
+              }
+            : {};
+        return { evq, ...completeSync, ...events, awaiting: false };
+      }
+      return {
+        evq,
+        ghostRebootHandled: true,
+        statusWord: deathConsumesStatus ? false : context.statusWord,
+        ...(deathSchedulesReset ? scheduleReset(context) : {}),
+      };
+    }
+
+    /**
+     * efx_mcdi_flush_async's state = QUIESCENT once its poll is over (or skipped); a poll that
+     * ended without the running request's answer (timeout, -EIO) gave up on it (ghost).
+     */
+    function flushQuiesce(context: Ctx, sawResponse: boolean, gaveUp: boolean): Partial<Ctx> {
+      return {
+        state: 'QUIESCENT',
+        awaiting: false,
+        ...(flushWakes ? WAKE_UP : {}),
+        asyncList:
+          sawResponse && flushSkipsRunning ? context.asyncList.slice(1) : context.asyncList,
+        mc: gaveUp ? abandon(context.mc, context.asyncList[0]?.id) : context.mc,
+      };
+    }
+
+    /**
+     * efx_mcdi_complete_async's tail in `region`: list_del of the head under async_lock, the
+     * response read into the async buffer (min(outlen, data_len)), the completer called, the
+     * buffer freed; then efx_mcdi_release.
+     */
     function listDelAndComplete(
       region: 'napi' | 'timer',
-      result: (args: Args) => { rc: number; resp: number | null },
+      result: (args: Args) => { rc: number; dataLen: number; resp: Answer | null },
     ) {
       return {
         on: {
@@ -862,122 +1559,223 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             guard: ({ context }: Args) => !context.asyncLocked,
             target: 'RELEASE',
             actions: [
-              emit((args: Args) => ({
-                type: 'complete' as const,
-                // list_first_entry on an empty list: a garbage entry, shown as id -1.
-                id: args.context.asyncList[0] ?? -1,
-                ...result(args),
+              emit((args: Args) => {
+                const { rc, dataLen, resp } = result(args);
+                const copied = Math.min(OUTLEN, dataLen);
+                return {
+                  type: 'complete' as const,
+                  // list_first_entry on an empty list: a garbage entry, shown as id -1.
+                  id: args.context.asyncList[0]?.id ?? -1,
+                  rc,
+                  resp,
+                  len: completerGetsDataLen ? dataLen : copied,
+                  copied,
+                };
+              }),
+              assign(({ context }: Args) => ({
+                asyncList: context.asyncList.slice(1),
+                ghosts: ledgerComplete(context.ghosts, context.asyncList[0]?.id ?? -1),
               })),
-              assign(({ context }: Args) => ({ asyncList: context.asyncList.slice(1) })),
             ],
           },
         },
+      };
+    }
+
+    /** Which answers the MC may send under the bounds: an error always carries its code. */
+    function answerAllowed(len: number, err: boolean): boolean {
+      const lens = replyLengths(bounds.lengths).map((kind) =>
+        replyLengthValue(kind, OUTLEN, SDU_LEN_MAX),
+      );
+      if (!lens.includes(len)) return false;
+      if (err) return faultOn(bounds, 'error') && len > 0;
+      return true;
+    }
+
+    /** The MC answers its oldest request; `copies` CMDDONE events (2: a duplicate). */
+    function respond(context: Ctx, len: number, err: boolean, copies: number): Partial<Ctx> {
+      const [head, ...rest] = context.mc;
+      const answer: Answer = { seq: head.seq, id: head.id, rc: err ? MC_CMD_ERR_EINVAL : 0, len };
+      const post = head.evreq && !context.eventsStopped ? copies : 0;
+      let ghosts = ledgerAnswer(overwriteHeader(context, context.ghosts), head.id);
+      for (let i = 0; i < post; i++) ghosts = ledgerDuplicate(ghosts, head.id);
+      const events: McdiEvent[] = Array.from({ length: post }, () => ({
+        code: 'CMDDONE' as const,
+        ...answer,
+      }));
+      return {
+        mc: rest,
+        mcDue: rest.length > 0 ? due(bounds.latency) : null,
+        shmem: answer,
+        evq: [...context.evq, ...events],
+        ghosts,
+      };
+    }
+
+    /** efx_mcdi_rpc's return: rc; on success min(outlen, data_len) copied, data_len reported. */
+    function syncReturn(context: Ctx): McdiOutput {
+      const ok = context.resprc === 0;
+      const copied = has(VARIANTS.syncCopyUnclamped)
+        ? context.respLen
+        : Math.min(OUTLEN, context.respLen);
+      return {
+        type: 'rpc_done',
+        id: context.syncId!,
+        rc: context.resprc,
+        resp: context.ghostResp,
+        outlenActual: ok ? context.respLen : null,
+        copied: ok ? copied : 0,
       };
     }
 
     /**
      * efx_mcdi_release in `region`: in EVENTS mode, under async_lock, start the head of
-     * async_list (state = RUNNING_ASYNC, send, mod_timer); otherwise state = QUIESCENT.
+     * async_list (state = RUNNING_ASYNC, send, mod_timer); otherwise state = QUIESCENT and
+     * wake_up(&mcdi->wq).
      */
-    function releaseStates(region: 'process' | 'napi' | 'timer', done: string) {
+    function releaseStates(region: Region, done: string) {
+      const entry = region === 'process' || region === 'reset' ? [run(region)] : [];
+      /* Under async_lock: start the head, or (fixed) set QUIESCENT before the unlock. */
+      const underLock = [
+        {
+          guard: ({ context }: Args) => !context.asyncLocked && context.asyncList.length > 0,
+          target: 'RELEASE_SEQNO',
+          actions: assign(({ context }: Args) => ({
+            state: 'RUNNING_ASYNC' as const,
+            asyncLocked: true,
+            releasing: context.asyncList[0].id,
+          })),
+        },
+        {
+          guard: ({ context }: Args) => !context.asyncLocked && !quiesceUnderLock,
+          target: 'RELEASE_QUIESCE',
+        },
+        {
+          guard: ({ context }: Args) => !context.asyncLocked,
+          target: done,
+          actions: assign({ state: 'QUIESCENT' as const, ...WAKE_UP }),
+        },
+      ];
+      const quiesce = {
+        target: done,
+        actions: assign({ state: 'QUIESCENT' as const, ...WAKE_UP }),
+      };
       return {
+        /* if (mcdi->mode == MCDI_MODE_EVENTS) { spin_lock_bh(&mcdi->async_lock); ... */
         RELEASE: {
+          entry,
           on: {
-            [region]: [
-              {
-                guard: ({ context }: Args) =>
-                  context.mode === 'EVENTS' && !context.asyncLocked && context.asyncList.length > 0,
-                target: 'RELEASE_SEND',
-                actions: assign({ state: 'RUNNING_ASYNC' as const, asyncLocked: true }),
-              },
-              {
-                guard: ({ context }: Args) =>
-                  context.mode === 'EVENTS' && !context.asyncLocked && !quiesceUnderLock,
-                target: 'RELEASE_QUIESCE',
-              },
-              {
-                guard: ({ context }: Args) => context.mode === 'POLL' || !context.asyncLocked,
-                target: done,
-                actions: assign({ state: 'QUIESCENT' as const }),
-              },
-            ],
+            [region]: modeCheckedUnlocked
+              ? [
+                  {
+                    guard: ({ context }: Args) => context.mode === 'EVENTS',
+                    target: 'RELEASE_LOCK',
+                  },
+                  quiesce,
+                ]
+              : [
+                  ...underLock.map((t) => ({
+                    ...t,
+                    guard: (args: Args) => args.context.mode === 'EVENTS' && t.guard(args),
+                  })),
+                  { ...quiesce, guard: ({ context }: Args) => context.mode === 'POLL' },
+                ],
           },
         },
-        /* Still under async_lock: efx_mcdi_send_request, mod_timer, unlock. */
+        /* As written: the mode was read before spin_lock_bh; mode_poll may store POLL since. */
+        RELEASE_LOCK: { entry, on: { [region]: underLock } },
+        /* Still under async_lock: efx_mcdi_send_request's ++seqno ... */
+        RELEASE_SEQNO: {
+          entry,
+          on: {
+            [region]: {
+              target: 'RELEASE_SEND',
+              actions: assign(({ context }: Args) => sendSeqno(context)),
+            },
+          },
+        },
+        /* ... its write, mod_timer, unlock. */
         RELEASE_SEND: {
+          entry,
           on: {
             [region]: {
               target: done,
               actions: assign(({ context }: Args) => ({
-                ...sendRequest(context, context.asyncList[0]),
-                timerArmed: true,
+                // A param the flush freed meanwhile is read anyway: garbage, shown as id -1.
+                ...sendWrite(
+                  context,
+                  context.asyncList.some((param) => param.id === context.releasing)
+                    ? context.releasing!
+                    : -1,
+                ),
+                asyncTimer: arm(T),
                 asyncLocked: false,
+                releasing: null,
               })),
             },
           },
         },
-        /* The seed: spin_unlock_bh(async_lock); then mcdi->state = QUIESCENT. */
+        /* The seed: spin_unlock_bh(async_lock); then mcdi->state = QUIESCENT; wake_up. */
         RELEASE_QUIESCE: {
+          entry,
           on: {
-            [region]: { target: done, actions: assign({ state: 'QUIESCENT' as const }) },
+            [region]: {
+              target: done,
+              actions: assign({ state: 'QUIESCENT' as const, ...WAKE_UP }),
+            },
           },
         },
       };
     }
 
+
+    const alphabet: McdiInput[] = [
+      { type: 'rpc' },
+      { type: 'rpc_async', inlen: INLEN_FITS },
+      ...(bounds.inlen >= 2 ? [{ type: 'rpc_async' as const, inlen: INLEN_OVER }] : []),
+      { type: 'rpc_async_unsupported' },
+      { type: 'rpc_async_nomem' },
+      { type: 'ifup' },
+      { type: 'ifdown' },
+      { type: 'process' },
+      { type: 'caller' },
+      { type: 'napi' },
+      { type: 'timer' },
+      { type: 'reset' },
+      { type: 'rpc_timeout' },
+      { type: 'poll_timeout' },
+      { type: 'timer_expire' },
+      ...replyLengths(bounds.lengths).flatMap((kind) => {
+        const len = replyLengthValue(kind, OUTLEN, SDU_LEN_MAX);
+        return [false, true]
+          .filter((err) => answerAllowed(len, err))
+          .map((err) => ({ type: 'mc_respond' as const, len, err }));
+      }),
+      { type: 'mc_respond_dup' },
+      { type: 'mc_lose' },
+      { type: 'mc_stall' },
+      { type: 'mc_reboot' },
+      { type: TICK },
+    ];
+
     return {
       machine,
       // Over-approximates: guards decide which of these are enabled.
-      events: () => ALL_EVENTS.map((type) => ({ type })),
-      // Nothing is in progress in any context: having nothing to do is fine there.
-      terminal: (state: ModelState<McdiContext>) =>
-        state.matches('process.IDLE') &&
-        state.matches('caller.IDLE') &&
-        state.matches('napi.IDLE') &&
-        state.matches('timer.IDLE'),
+      events: () => alphabet,
+      time: { tick: TICK },
+      terminal: (state: ModelState<McdiContext>) => allIdle(state),
     };
   },
 });
 
-/** The MC answers its oldest request; `copies` CMDDONE events (2: a duplicate). */
-function respond(context: McdiContext, copies: number): Partial<McdiContext> {
-  const [head, ...rest] = context.mc;
-  const post = head.evreq && !context.eventsStopped;
-  const event: McdiEvent = { code: 'CMDDONE', seq: head.seq, id: head.id };
-  return {
-    mc: rest,
-    shmem: { seq: head.seq, id: head.id },
-    evq: post ? [...context.evq, ...Array.from({ length: copies }, () => event)] : context.evq,
-  };
+/** Every context is idle (the reset work too): having nothing to do is fine there. */
+export function allIdle(state: ModelState<McdiContext>): boolean {
+  return (
+    state.matches('process.IDLE') &&
+    state.matches('caller.IDLE') &&
+    state.matches('napi.IDLE') &&
+    state.matches('timer.IDLE') &&
+    (state.matches('reset.UP') || state.matches('reset.DOWN'))
+  );
 }
 
-/**
- * efx_mcdi_read_response_header under iface_lock (efx_mcdi_poll_once): a reboot reads as
- * "MC rebooted" (-EIO), a header whose seq differs from mcdi->seqno as "MC response
- * mismatch" (-EIO); otherwise the MC's rc (always 0 here) and its data.
- */
-function readResponseHeader(context: McdiContext): Partial<McdiContext> {
-  const shmem = context.shmem;
-  if (shmem === 'REBOOT' || shmem === null)
-    return { resprc: EIO, ghostResp: null, awaiting: false };
-  if (shmem.seq !== context.seqno) return { resprc: EIO, ghostResp: null, awaiting: false };
-  return { resprc: 0, ghostResp: shmem.id, awaiting: false };
-}
-
-/**
- * efx_mcdi_ev_death: complete a sync request with the reboot's rc; else schedule a reset.
- * Completing it ends the wait for its answer (the fix's awaiting token).
- */
-function evDeath(context: McdiContext): Partial<McdiContext> {
-  const evq = context.evq.slice(1);
-  if (context.state !== 'RUNNING_SYNC') return { evq };
-  if (context.mode !== 'EVENTS') return { evq, state: 'COMPLETED', awaiting: false };
-  return {
-    evq,
-    state: 'COMPLETED',
-    awaiting: false,
-    resprc: EIO,
-    ghostResp: null,
-    credits: context.credits + 1,
-  };
-}

@@ -66,6 +66,12 @@ export type McdiEvent = ({ code: 'CMDDONE' } & Answer) | { code: 'REBOOT' };
 /** The response buffer the driver polls: an answer, the header an MC reboot leaves, or none yet. */
 export type SharedMemory = Answer | 'REBOOT' | null;
 
+/** One credit: the request it stands for (ghost) and that request's seqno. */
+export interface Credit {
+  id: number;
+  seq: number;
+}
+
 /** An entry of mcdi->async_list: the request's ghost id, its inlen and the buffer it was given. */
 export interface AsyncParam {
   id: number;
@@ -81,10 +87,11 @@ export interface McdiContext {
   /** mcdi->seqno & SEQ_MASK: the width is the seqBits bound. */
   seqno: number;
   /**
-   * mcdi->credits as the ghost ids of the requests each credit was taken for (the driver reads
-   * only the count): which abandoned request a credit stands for.
+   * mcdi->credits, one entry per credit: the ghost id of the request it was taken for (which
+   * abandoned request it stands for) and the seqno that request was sent with. As written the
+   * driver reads only the count; the fix (docs/mcdi.md, finding 6) matches the seqno.
    */
-  credits: number[];
+  credits: Credit[];
   /** mcdi->resprc and mcdi->resp_data_len: the last response read (hdr_len is 0 iff len is). */
   resprc: number;
   respLen: number;

@@ -117,6 +117,7 @@ export const VARIANTS = {
   asWrittenCompleterLength: 'as-written-completer-length',
   asWrittenFlushNoWake: 'as-written-flush-no-wake',
   asWrittenFlushUnlocked: 'as-written-flush-unlocked',
+  asWrittenCredits: 'as-written-credits',
   syncCopyUnclamped: 'sync-copy-unclamped',
   asyncBufferOutlenOnly: 'async-buffer-outlen-only',
   evCplV1KeepsDatalen: 'ev-cpl-v1-keeps-datalen',
@@ -370,6 +371,15 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       finding: true,
     },
     {
+      name: VARIANTS.asWrittenCredits,
+      description:
+        'the seed as written: a timeout or efx_mcdi_ev_death takes a credit whether or not a CMDDONE can still come (a polled request asked for none; NAPI may have taken the answer between the timer\'s cmpxchg and its fence), and a stale CMDDONE takes any credit: credits drift, silencing a real "MC response mismatch" or logging a false one',
+      source:
+        'sources/sfc-mcdi-async.txt:145-149 (++mcdi->credits on timeout), efx_mcdi_rpc_finish and efx_mcdi_ev_death (3.12), efx_mcdi_ev_cpl ("The request has been cancelled")',
+      breaks: ['credit-for-awaited-event', 'credit-absorbs-own-event'],
+      finding: true,
+    },
+    {
       name: VARIANTS.syncCopyUnclamped,
       description:
         'efx_mcdi_rpc_finish copies data_len bytes into the caller\'s outbuf instead of min(outlen, data_len)',
@@ -458,6 +468,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
        the lock once (waiting for a release inside it) before it stops the timer. */
     const modeCheckedUnlocked = has(VARIANTS.asWrittenFlushUnlocked);
     const flushSyncsWithRelease = !modeCheckedUnlocked;
+    const creditsAsWritten = has(VARIANTS.asWrittenCredits);
     const flushWakes = !has(VARIANTS.asWrittenFlushNoWake);
     const completeSyncWakes = !has(VARIANTS.completeSyncNoWake);
     const deathConsumesStatus = !has(VARIANTS.evDeathKeepsStatus);
@@ -549,10 +560,22 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       ghosts: overwriteHeader(context, context.ghosts),
     });
 
+    /**
+     * ++credits for the request `owner`, cancelled with seqno mcdi->seqno. As written always;
+     * fixed only while its CMDDONE can still come as far as the driver knows: a response is
+     * still awaited and completions come by event.
+     */
+    const takeCredit = (context: Ctx, owner: number): Partial<Ctx> =>
+      creditsAsWritten || (context.awaiting && context.mode === 'EVENTS')
+        ? { credits: [...context.credits, { id: owner, seq: context.seqno }] }
+        : {};
+
     /** The timeout paths' fence: ++seqno; ++credits under iface_lock. */
     const fence = (context: Ctx, owner: number, bumpSeqno: boolean): Partial<Ctx> => ({
+      ...takeCredit(context, owner),
       seqno: bumpSeqno ? (context.seqno + 1) % SEQ_MOD : context.seqno,
-      credits: [...context.credits, owner],
+      // Nothing is awaited for the new seqno.
+      awaiting: false,
       mc: abandon(context.mc, owner),
     });
 
@@ -585,12 +608,19 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       };
     };
 
-    /** A CMDDONE that fails the check: "The request has been cancelled" takes a credit. */
+    /**
+     * A CMDDONE that fails the check: if its seqno is not mcdi->seqno and a credit is left,
+     * "The request has been cancelled" takes one (else "MC response mismatch" is logged). As
+     * written any credit (the model takes the event's own if it has one, so that a theft is a
+     * theft); fixed, only the credit of the seqno the event carries.
+     */
     const dropCompletion = (context: Ctx): Partial<Ctx> => {
       const ev = context.evq[0] as { code: 'CMDDONE' } & Answer;
-      const stale = ev.seq !== context.seqno && context.credits.length > 0;
-      const own = context.credits.indexOf(ev.id);
-      const taken = own >= 0 ? own : 0;
+      const own = context.credits.findIndex((c) =>
+        creditsAsWritten ? c.id === ev.id : c.seq === ev.seq,
+      );
+      const taken = own >= 0 ? own : creditsAsWritten ? 0 : -1;
+      const stale = ev.seq !== context.seqno && taken < context.credits.length;
       return {
         evq: context.evq.slice(1),
         credits: stale ? context.credits.filter((_, i) => i !== taken) : context.credits,
@@ -1516,7 +1546,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                 resprc: EIO,
                 respLen: 0,
                 ghostResp: null,
-                credits: [...context.credits, context.syncId ?? -1],
+                ...takeCredit(context, context.syncId ?? -1),
               }
             : {};
         return { evq, ...completeSync, ...events, awaiting: false };

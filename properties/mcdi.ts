@@ -166,6 +166,45 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
       },
     },
     {
+      kind: 'step',
+      name: 'credit-for-awaited-event',
+      statement:
+        'A credit is taken only for a request whose CMDDONE can still come as far as the driver knows: it asked for one (EVREQ) and the driver has not taken it.',
+      source:
+        'sources/sfc-mcdi-async.txt:145-149 ("Ensure that if the completion event arrives later, the seqno check ... will fail"), efx_mcdi_rpc_finish and efx_mcdi_ev_death (3.12)',
+      check: ({ from, to }) => {
+        for (const credit of to.context.credits.slice(from.context.credits.length)) {
+          const request = from.context.mc.find((r) => r.id === credit.id);
+          const queued = from.context.evq.some((ev) => ev.code === 'CMDDONE' && ev.id === credit.id);
+          // Answered, and no CMDDONE of it on its way: nothing can come any more.
+          const answered = find(from.context.ghosts, credit.id)?.device === 'answered';
+          if (request ? !request.evreq : !queued && answered) {
+            return `a credit is taken for request ${credit.id}, whose CMDDONE ${
+              request ? 'was never asked for' : 'has already been taken'
+            }`;
+          }
+        }
+        return true;
+      },
+    },
+    {
+      kind: 'step',
+      name: 'credit-absorbs-own-event',
+      statement:
+        'A stale CMDDONE is absorbed only by the credit of its own request, never by one that stands for another request.',
+      source: 'efx_mcdi_ev_cpl (3.12): if (mcdi->credits) /* The request has been cancelled */ --mcdi->credits',
+      check: ({ from, to }) => {
+        const ev = from.context.evq[0];
+        if (ev?.code !== 'CMDDONE' || to.context.credits.length >= from.context.credits.length) {
+          return true;
+        }
+        return (
+          from.context.credits.some((credit) => credit.id === ev.id) ||
+          `the CMDDONE of request ${ev.id} took a credit of request ${from.context.credits[0].id}`
+        );
+      },
+    },
+    {
       kind: 'invariant',
       name: 'one-outstanding-at-mc',
       statement:

@@ -1,32 +1,44 @@
 /**
  * The sfc MCDI interface (drivers/net/ethernet/sfc/mcdi.c after "sfc: Implement asynchronous
- * MCDI requests", sources/sfc-mcdi-async.txt) as imperative TypeScript: the system
- * under test for `mailbox-models conform mcdi`. It does not import the model.
+ * MCDI requests", sources/sfc-mcdi-async.txt, with the 3.12-3.14 functions the diff does not
+ * show) as imperative TypeScript: the system under test for `mailbox-models conform mcdi`. It
+ * does not import the model.
  *
  * Each execution context is a generator function that runs C-like code and `yield`s where the
  * C code can be preempted at lock grain (a lock is dropped, a wait begins, another CPU may run
- * in between): the process (efx_mcdi_rpc, efx_mcdi_mode_event, efx_mcdi_flush_async), the data
- * path caller (efx_mcdi_rpc_async), NAPI (efx_mcdi_process_event -> efx_mcdi_ev_cpl /
- * efx_mcdi_ev_death) and the timer (efx_mcdi_timeout_async). A wait that cannot proceed yields
- * BLOCKED and retries on the next step. The MC, the event queue and the timers are the seams
- * the adapter at the bottom drives.
+ * in between): the process (efx_mcdi_rpc), the data-path caller (efx_mcdi_rpc_async), NAPI
+ * (efx_mcdi_process_event -> efx_mcdi_ev_cpl / efx_mcdi_ev_death), the timer
+ * (efx_mcdi_timeout_async) and the interface going down and up (efx_soft_disable_interrupts /
+ * efx_soft_enable_interrupts, also run by the reset work). A wait that cannot proceed yields
+ * BLOCKED and retries on the next step. Time is jiffies; timers and timeouts compare them with
+ * time_after(), as the kernel does.
  *
- * Outputs: `complete` (the async completer: cookie, rc, the response's cookie), `rpc_done`
- * (efx_mcdi_rpc's return) and `rpc_async_rc` (efx_mcdi_rpc_async's return). A request's
- * cookie is the harness's request number; the MC echoes it as the response payload, so `resp`
- * says whose response the driver handed over.
+ * The adapter at the bottom is the harness: the MC (a FIFO of requests it answers, loses,
+ * or forgets in a reboot), the event queue, jiffies, and the callers' cookies. A request's
+ * cookie is the harness's request number (the lowest one no request still in flight uses); the
+ * MC echoes it as the response payload, so `resp` says whose answer the driver handed over.
+ *
+ * Outputs: `complete` (the async completer: cookie, rc, the answer, the length it is told and
+ * the length read into its buffer), `rpc_done` (efx_mcdi_rpc's return, outlen_actual and the
+ * bytes copied), `rpc_async_rc` (efx_mcdi_rpc_async's return) and `mc_mismatch` (the "MC
+ * response mismatch" error log). Lengths are in dwords; every caller asks for OUTLEN.
  */
 import {
   NotEnabledError,
   type DriverAdapter,
   type DriverDefinition,
+  type DriverVariant,
 } from '../src/testgen/conform.ts';
 import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
 import type { Output } from '../src/model/model.ts';
 
 const EIO = 5;
+const ENOMEM = 12;
+const EINVAL = 22;
 const ENETDOWN = 100;
 const ETIMEDOUT = 110;
+const MC_CMD_ERR_EINVAL = 22;
+const OUTLEN = 2;
 
 type mcdi_state =
   | 'MCDI_STATE_QUIESCENT'
@@ -35,59 +47,65 @@ type mcdi_state =
   | 'MCDI_STATE_COMPLETED';
 type mcdi_mode = 'MCDI_MODE_POLL' | 'MCDI_MODE_EVENTS';
 
-interface efx_mcdi_async_param {
-  cmd: number;
+/** What the MC wrote: header SEQ, ERROR (its own numbering), DATALEN, and the payload cookie. */
+interface mc_answer {
+  seq: number;
   cookie: number;
+  rc: number;
+  len: number;
 }
+type mc_shmem = mc_answer | 'REBOOT' | null;
+type mcdi_event = ({ code: 'CMDDONE' } & mc_answer) | { code: 'REBOOT' };
 
-/** The response buffer in shared memory: a header with seq and payload, or the reboot word. */
-type mc_shmem = { seq: number; cookie: number } | 'REBOOT' | null;
-type mcdi_event = { code: 'CMDDONE'; seqno: number; cookie: number } | { code: 'REBOOT' };
+interface efx_mcdi_async_param {
+  cookie: number;
+  inlen: number;
+  outlen: number;
+  /** The dwords kmalloc gave for the request and the response. */
+  bufsize: number;
+}
 
 interface efx_mcdi_iface {
   state: mcdi_state;
   mode: mcdi_mode;
   seqno: number;
-  credits: number;
+  /** As written a count (its length); fixed, the seqnos of the cancelled requests. */
+  credits: number[];
   resprc: number;
-  /** The payload (cookie) of the response that resprc came from; -1: none. */
-  resp_cookie: number;
+  resp_data_len: number;
+  /** The answer resprc and resp_data_len were read from (null: none). */
+  resp: mc_answer | null;
   /** The fix shared with the model: a response to mcdi->seqno is still awaited. */
   awaiting: boolean;
   async_list: efx_mcdi_async_param[];
   /** Which context holds async_lock across a preemption point (null: free). */
   async_lock: string | null;
-  async_timer: { pending: boolean; running: boolean };
+  async_timer: { pending: boolean; expires: number; running: boolean };
 }
 
 type Step = Preemptible;
 
-export const MCDI_DRIVER_VARIANTS = [
+export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'timeout-no-seqno',
     description: 'efx_mcdi_complete_async(timeout) does not ++mcdi->seqno',
-    source: 'sources/sfc-mcdi-async.txt:152',
+    source: 'sources/sfc-mcdi-async.txt:148',
   },
   {
     name: 'complete-async-no-cmpxchg',
     description: 'efx_mcdi_complete_async tests the state without the cmpxchg to COMPLETED',
-    source: 'sources/sfc-mcdi-async.txt:144',
+    source: 'sources/sfc-mcdi-async.txt:138',
   },
   {
     name: 'flush-no-wait',
     description: 'efx_mcdi_flush_async sets QUIESCENT without efx_mcdi_poll',
-    source: 'sources/sfc-mcdi-async.txt:345',
+    source: 'sources/sfc-mcdi-async.txt:342-345',
   },
   {
     name: 'rpc-async-queue-before-mode-check',
     description:
       'efx_mcdi_rpc_async queues the request before checking the mode (and still returns -ENETDOWN)',
-    source: 'sources/sfc-mcdi-async.txt:284',
-  },
-  {
-    name: 'as-written-release',
-    description: 'efx_mcdi_release drops async_lock before setting QUIESCENT (the seed as written)',
-    source: 'sources/sfc-mcdi-async.txt:118',
+    source: 'sources/sfc-mcdi-async.txt:271-286',
   },
   {
     name: 'rpc-async-list-add-head',
@@ -97,25 +115,99 @@ export const MCDI_DRIVER_VARIANTS = [
   {
     name: 'flush-skips-running',
     description: 'efx_mcdi_flush_async drops the running request without calling its completer',
-    source: 'sources/sfc-mcdi-async.txt:345-353',
+    source: 'sources/sfc-mcdi-async.txt:342-356',
   },
   {
     name: 'ev-death-completes-async',
     description: 'efx_mcdi_ev_death completes an async request under iface_lock and deadlocks',
-    source: 'sources/sfc-mcdi-async.txt:381',
+    source: 'sources/sfc-mcdi-async.txt:380-382',
+    killBounds: { reset: 1 },
+  },
+  {
+    name: 'as-written-release',
+    description: 'efx_mcdi_release drops async_lock before setting QUIESCENT (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:115-121',
   },
   {
     name: 'as-written-send-window',
     description:
-      'efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno (the seed as written); the suites kill it once duplicate completions are in play',
-    source: 'sources/sfc-mcdi-async.txt:196-201',
-    killBounds: { duplicates: 1 },
+      'efx_mcdi_ev_cpl accepts any event whose seqno is mcdi->seqno (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:197-202',
   },
   {
     name: 'as-written-check-then-cmpxchg',
     description:
       'efx_mcdi_ev_cpl drops iface_lock between the seqno check and the cmpxchg (the seed as written)',
-    source: 'sources/sfc-mcdi-async.txt:184-196',
+    source: 'sources/sfc-mcdi-async.txt:189-195',
+  },
+  {
+    name: 'as-written-completer-length',
+    description:
+      'the completer is told data_len, not the min(outlen, data_len) read into its buffer (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:174-176',
+    killBounds: { lengths: 3 },
+  },
+  {
+    name: 'as-written-flush-no-wake',
+    description: 'efx_mcdi_flush_async sets QUIESCENT without wake_up (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:342-345',
+  },
+  {
+    name: 'as-written-flush-unlocked',
+    description:
+      'efx_mcdi_release reads the mode before async_lock and efx_mcdi_flush_async stops the timer and walks the list without it (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:99-115, 336-356',
+  },
+  {
+    name: 'as-written-credits',
+    description:
+      'credits are taken on every timeout and ev_death, and a stale CMDDONE takes any credit (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:145-149, efx_mcdi_ev_cpl',
+  },
+  {
+    name: 'sync-copy-unclamped',
+    description: 'efx_mcdi_rpc_finish copies data_len bytes into outbuf',
+    source: 'efx_mcdi_rpc_finish (3.12)',
+    killBounds: { lengths: 3 },
+  },
+  {
+    name: 'async-buffer-outlen-only',
+    description:
+      'efx_mcdi_rpc_async allocates ALIGN(outlen, 4): memcpy of a longer inlen overflows',
+    source: 'sources/sfc-mcdi-async.txt:257, 267',
+    killBounds: { inlen: 2 },
+  },
+  {
+    name: 'ev-cpl-v1-keeps-datalen',
+    description: 'efx_mcdi_ev_cpl (v1) does not set resp_data_len from the event',
+    source: 'efx_mcdi_ev_cpl (3.12)',
+  },
+  {
+    name: 'ev-cpl-v1-ignores-errno',
+    description: 'efx_mcdi_ev_cpl (v1) sets resprc = 0 instead of efx_mcdi_errno(mcdi_err)',
+    source: 'efx_mcdi_ev_cpl (3.12)',
+  },
+  {
+    name: 'ev-death-keeps-status',
+    description: 'efx_mcdi_ev_death does not consume the status word when no request waits',
+    source: 'efx_mcdi_ev_death (3.12)',
+    killBounds: { reset: 1 },
+  },
+  {
+    name: 'ev-death-no-reset',
+    description: 'efx_mcdi_ev_death does not schedule a reset when no sync request waits',
+    source: 'efx_mcdi_ev_death (3.12)',
+    killBounds: { reset: 1 },
+  },
+  {
+    name: 'rpc-async-nomem-reports-success',
+    description: 'efx_mcdi_rpc_async returns 0 when kmalloc fails',
+    source: 'sources/sfc-mcdi-async.txt:257-260',
+  },
+  {
+    name: 'complete-sync-no-wake',
+    description: 'efx_mcdi_complete_sync does not wake_up(&mcdi->wq)',
+    source: 'sources/sfc-mcdi-async.txt:89-93',
   },
   {
     name: 'timeout-wrong-rc',
@@ -132,47 +224,106 @@ export const MCDI_DRIVER_VARIANTS = [
 
 function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   const has = (name: string) => variants.has(name);
-  let bounds: Readonly<Record<string, number>> = {};
   let SEQ_MASK = 15;
+  let MCDI_RPC_TIMEOUT = 2;
+  let mcdi_max_ver = 1;
   let mcdi!: efx_mcdi_iface;
-  /* The MC and the event queue (the environment). */
+  let jiffies = 0;
+  /** The MC's status word: set when it rebooted; efx_mcdi_poll_reboot reads and clears it. */
+  let mc_status_rebooted = false;
+  let reset_pending = false;
+  /* The harness: the MC, the event queue, the interface's up/down state, the callers. */
   let mc_requests: Array<{ seq: number; cookie: number; evreq: boolean }> = [];
   let shmem: mc_shmem = null;
   let evq: mcdi_event[] = [];
-  let evq_stopped = false;
-  let next_cookie = 0;
-  /* Execution contexts: process, caller (another CPU), napi and timer. */
+  let evq_stopped = true;
+  let interface_up = false;
+  /** Callers not completed yet (their cookies are in use). */
+  let waiting = new Set<number>();
   const contexts = new ExecutionContexts();
   let outputs: Output[] = [];
-  /* Flags set by environment events a wait observes. */
+  /* What a sleeper waits for, and the flags its wake-ups set. */
+  let proc_asleep = false;
+  let reset_asleep = false;
   let rpc_timed_out = false;
   let poll_timed_out = false;
+  let proc_deadline = 0;
+  let reset_deadline = 0;
 
-  const complete = (cookie: number, rc: number, resp: number) =>
-    outputs.push({ type: 'complete', id: cookie, rc, resp: resp < 0 ? null : resp });
+  const time_after = (a: number, b: number) => a - b > 0;
 
   /* ---------- the driver ---------- */
 
-  function efx_mcdi_send_request(cookie: number): void {
-    // ++seqno and the copy into the MC's buffer, under iface_lock.
+  function wake_up_wq(): void {
+    proc_asleep = false;
+    reset_asleep = false;
+  }
+
+  function efx_mcdi_errno(mcdi_err: number): number {
+    if (mcdi_err === 0) return 0;
+    if (mcdi_err === MC_CMD_ERR_EINVAL) return -EINVAL;
+    return -71;
+  }
+
+  /** efx_mcdi_send_request, first half: ++seqno under iface_lock (and the fix's token). */
+  function send_request_seqno(): void {
     mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
-    // Not for a request that an MC reboot or mode_poll already completed.
+    // Not for a request an MC reboot or mode_poll already completed.
     mcdi.awaiting =
-      mcdi.state === 'MCDI_STATE_RUNNING_SYNC' || mcdi.state === 'MCDI_STATE_RUNNING_ASYNC';
+      !has('as-written-send-window') &&
+      (mcdi.state === 'MCDI_STATE_RUNNING_SYNC' || mcdi.state === 'MCDI_STATE_RUNNING_ASYNC');
+  }
+
+  /** efx_mcdi_send_request, second half: EVREQ from the mode, the request written. */
+  function send_request_write(cookie: number): void {
     shmem = null;
     mc_requests.push({ seq: mcdi.seqno, cookie, evreq: mcdi.mode === 'MCDI_MODE_EVENTS' });
   }
 
-  /** efx_mcdi_poll_once: the response header, read under iface_lock. */
+  /** efx_mcdi_read_response_header (under iface_lock). */
   function efx_mcdi_read_response_header(): void {
-    mcdi.awaiting = false; // the poll has read whatever answer there is
-    if (shmem === 'REBOOT' || shmem === null || shmem.seq !== mcdi.seqno) {
-      mcdi.resprc = -EIO; // "MC rebooted" / "MC response mismatch"
-      mcdi.resp_cookie = -1;
-      return;
+    if (shmem === null) {
+      mcdi.resprc = 0;
+      mcdi.resp_data_len = 0;
+      mcdi.resp = null;
+    } else if (shmem === 'REBOOT') {
+      mcdi.resprc = -EIO; // "MC rebooted"
+      mcdi.resp_data_len = 0;
+      mcdi.resp = null;
+    } else if (shmem.seq !== mcdi.seqno) {
+      mcdi.resp_data_len = shmem.len;
+      mcdi.resprc = -EIO; // "MC response mismatch"
+      mcdi.resp = null;
+    } else {
+      mcdi.resp_data_len = shmem.len;
+      mcdi.resprc = efx_mcdi_errno(shmem.rc);
+      mcdi.resp = shmem;
     }
-    mcdi.resprc = 0;
-    mcdi.resp_cookie = shmem.cookie;
+  }
+
+  /** efx_mcdi_poll_reboot: reads and clears the status word. */
+  function efx_mcdi_poll_reboot(): boolean {
+    const rebooted = mc_status_rebooted;
+    mc_status_rebooted = false;
+    return rebooted;
+  }
+
+  function efx_schedule_reset(): void {
+    reset_pending = true;
+  }
+
+  /** ++credits for the cancelled request; the fix takes one only while a CMDDONE can come. */
+  function take_credit(): void {
+    if (has('as-written-credits') || (mcdi.awaiting && mcdi.mode === 'MCDI_MODE_EVENTS')) {
+      mcdi.credits.push(mcdi.seqno);
+    }
+  }
+
+  /** The timeout paths: ++seqno; ++credits under iface_lock. */
+  function timeout_fence(bump_seqno: boolean): void {
+    take_credit();
+    if (bump_seqno) mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
+    mcdi.awaiting = false;
   }
 
   function* spin_lock_async(owner: string): Generator<typeof BLOCKED, void, void> {
@@ -183,13 +334,25 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** efx_mcdi_release, run by `owner`. */
   function* efx_mcdi_release(owner: string): Step {
     if (mcdi.mode === 'MCDI_MODE_EVENTS') {
+      if (has('as-written-flush-unlocked')) yield 'RELEASE_LOCK'; // the mode was read unlocked
       yield* spin_lock_async(owner);
+      // Fixed: the mode is read under async_lock (mode_poll may have stored POLL meanwhile).
+      if ((mcdi.mode as mcdi_mode) !== 'MCDI_MODE_EVENTS' && !has('as-written-flush-unlocked')) {
+        mcdi.async_lock = null;
+        mcdi.state = 'MCDI_STATE_QUIESCENT';
+        wake_up_wq();
+        return;
+      }
       const async = mcdi.async_list[0];
       if (async) {
         mcdi.state = 'MCDI_STATE_RUNNING_ASYNC';
+        yield 'RELEASE_SEQNO';
+        send_request_seqno();
         yield 'RELEASE_SEND';
-        efx_mcdi_send_request(async.cookie);
-        mcdi.async_timer.pending = true; // mod_timer
+        // A param the flush freed meanwhile is read anyway: garbage.
+        send_request_write(mcdi.async_list.includes(async) ? async.cookie : -1);
+        mcdi.async_timer.pending = true; // mod_timer(jiffies + MCDI_RPC_TIMEOUT)
+        mcdi.async_timer.expires = jiffies + MCDI_RPC_TIMEOUT;
         mcdi.async_lock = null;
         return;
       }
@@ -197,130 +360,248 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         mcdi.async_lock = null; // spin_unlock_bh, then ...
         yield 'RELEASE_QUIESCE';
         mcdi.state = 'MCDI_STATE_QUIESCENT';
+        wake_up_wq();
         return;
       }
       mcdi.state = 'MCDI_STATE_QUIESCENT'; // the fix: still under async_lock
+      wake_up_wq();
       mcdi.async_lock = null;
       return;
     }
     mcdi.state = 'MCDI_STATE_QUIESCENT';
+    wake_up_wq();
   }
 
-  /** The list_del and completer call of efx_mcdi_complete_async, then release. */
-  function* efx_mcdi_complete_async_tail(owner: string, rc: number, resp: number): Step {
+  /** efx_mcdi_complete_sync: cmpxchg RUNNING_SYNC -> COMPLETED, and wake the waiter. */
+  function efx_mcdi_complete_sync(): boolean {
+    if (mcdi.state !== 'MCDI_STATE_RUNNING_SYNC') return false;
+    mcdi.state = 'MCDI_STATE_COMPLETED';
+    if (!has('complete-sync-no-wake')) wake_up_wq();
+    return true;
+  }
+
+  /** The list_del, response read and completer call of efx_mcdi_complete_async, then release. */
+  function* efx_mcdi_complete_async_tail(
+    owner: string,
+    rc: number,
+    data_len: number,
+    resp: mc_answer | null,
+  ): Step {
     yield 'LIST_DEL';
     yield* spin_lock_async(owner);
     const async = mcdi.async_list.shift();
     mcdi.async_lock = null;
-    complete(async ? async.cookie : -1, rc, resp);
+    const copied = Math.min(async ? async.outlen : OUTLEN, data_len);
+    const len = has('as-written-completer-length') ? data_len : copied;
+    complete(async ? async.cookie : -1, rc, resp, len, copied);
     yield 'RELEASE';
     yield* efx_mcdi_release(owner);
   }
 
   function* efx_mcdi_rpc(cookie: number): Step {
     yield 'ACQUIRE_SYNC';
-    // efx_mcdi_acquire_sync: wait_event(cmpxchg(QUIESCENT -> RUNNING_SYNC))
-    while (mcdi.state !== 'MCDI_STATE_QUIESCENT') yield BLOCKED;
-    mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
-    yield 'SEND_REQUEST';
-    efx_mcdi_send_request(cookie);
-    // efx_mcdi_rpc_finish: efx_mcdi_await_completion in EVENTS mode, else efx_mcdi_poll.
+    // efx_mcdi_acquire_sync: wait_event(mcdi->wq, cmpxchg(QUIESCENT -> RUNNING_SYNC))
+    for (;;) {
+      if (mcdi.state === 'MCDI_STATE_QUIESCENT') {
+        mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
+        break;
+      }
+      proc_asleep = true;
+      yield 'ACQUIRE_SYNC';
+      while (proc_asleep) yield BLOCKED;
+    }
+    yield 'SEND_SEQNO';
+    send_request_seqno();
+    yield 'SEND_WRITE';
+    send_request_write(cookie);
+    // efx_mcdi_rpc_finish: efx_mcdi_poll in POLL mode, else efx_mcdi_await_completion.
     let timed_out = false;
-    let polling = mcdi.mode === 'MCDI_MODE_POLL';
-    if (!polling) {
+    let polled = false;
+    if (mcdi.mode === 'MCDI_MODE_POLL') {
+      timed_out = yield* efx_mcdi_poll();
+      polled = true;
+    } else {
+      proc_deadline = jiffies + MCDI_RPC_TIMEOUT;
       rpc_timed_out = false;
       yield 'AWAIT_COMPLETION';
       // wait_event_timeout(mcdi->wq, state == COMPLETED, MCDI_RPC_TIMEOUT)
-      while ((mcdi.state as mcdi_state) !== 'MCDI_STATE_COMPLETED' && !rpc_timed_out) {
-        yield BLOCKED;
+      for (;;) {
+        if ((mcdi.state as mcdi_state) === 'MCDI_STATE_COMPLETED') break;
+        if (rpc_timed_out) break;
+        proc_asleep = true;
+        yield 'AWAIT_COMPLETION';
+        while (proc_asleep && !rpc_timed_out) yield BLOCKED;
       }
-      timed_out = rpc_timed_out;
-      // mode_poll raced us: "efx_mcdi_await_completion() will then call efx_mcdi_poll()"
-      polling = !timed_out && mcdi.mode === 'MCDI_MODE_POLL';
-      if (!timed_out && !polling) yield 'FINISH';
-    }
-    if (polling) {
-      poll_timed_out = false;
-      yield 'POLL';
-      // efx_mcdi_poll: until a response is there or time_after(time, finish)
-      while (shmem === null && !poll_timed_out) yield BLOCKED;
-      timed_out = poll_timed_out;
-      if (!timed_out) {
-        efx_mcdi_read_response_header();
-        yield 'FINISH';
+      proc_asleep = false;
+      timed_out = (mcdi.state as mcdi_state) !== 'MCDI_STATE_COMPLETED';
+      // "Check if efx_mcdi_set_mode() switched us back to polled completions."
+      if (!timed_out && (mcdi.mode as mcdi_mode) === 'MCDI_MODE_POLL') {
+        timed_out = yield* efx_mcdi_poll();
+        polled = true;
       }
+      if (!polled) yield timed_out ? 'TIMED_OUT' : 'FINISH';
     }
     if (timed_out) {
       // "Close the race with efx_mcdi_ev_cpl() executing just too late"
-      mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
-      ++mcdi.credits;
-      outputs.push({ type: 'rpc_done', id: cookie, rc: -ETIMEDOUT, resp: null });
+      timeout_fence(true);
+      outputs.push({
+        type: 'rpc_done',
+        id: cookie,
+        rc: -ETIMEDOUT,
+        resp: null,
+        outlenActual: null,
+        copied: 0,
+      });
+      waiting.delete(cookie);
     } else {
+      // rc = resprc, hdr_len, data_len under iface_lock; copy min(outlen, data_len).
       const rc = mcdi.resprc;
+      const copied = has('sync-copy-unclamped')
+        ? mcdi.resp_data_len
+        : Math.min(OUTLEN, mcdi.resp_data_len);
       outputs.push({
         type: 'rpc_done',
         id: cookie,
         rc,
-        resp: mcdi.resp_cookie < 0 ? null : mcdi.resp_cookie,
+        resp: toResp(mcdi.resp),
+        outlenActual: rc === 0 ? mcdi.resp_data_len : null,
+        copied: rc === 0 ? copied : 0,
       });
+      waiting.delete(cookie);
+      if (rc === -EIO) {
+        // "MC fatal error": efx_schedule_reset; msleep(MCDI_STATUS_SLEEP_MS); poll_reboot.
+        efx_schedule_reset();
+        proc_deadline = jiffies;
+        yield 'MSLEEP';
+        while (!time_after(jiffies, proc_deadline)) yield BLOCKED;
+        efx_mcdi_poll_reboot();
+      }
     }
     yield 'RELEASE';
     yield* efx_mcdi_release('process');
   }
 
-  function* efx_mcdi_mode_event(): Step {
-    yield 'MODE_EVENT';
-    while (mcdi.state !== 'MCDI_STATE_QUIESCENT') yield BLOCKED;
-    mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
-    mcdi.mode = 'MCDI_MODE_EVENTS';
-    evq_stopped = false; // the event queues were restarted before this call
-    yield 'RELEASE';
-    yield* efx_mcdi_release('process');
+  /**
+   * efx_mcdi_poll for the process: efx_mcdi_poll_reboot first, then the loop until a response
+   * is there or time_after(time, finish). Returns whether it timed out; it has yielded the
+   * label of the step that follows (FINISH or TIMED_OUT).
+   */
+  function* efx_mcdi_poll(): Generator<string | typeof BLOCKED, boolean, void> {
+    if (efx_mcdi_poll_reboot()) {
+      mcdi.resprc = -EIO;
+      mcdi.resp_data_len = 0;
+      mcdi.resp = null;
+      mcdi.awaiting = false;
+      yield 'FINISH';
+      return false;
+    }
+    proc_deadline = jiffies + MCDI_RPC_TIMEOUT;
+    poll_timed_out = false;
+    yield 'POLL';
+    while (shmem === null && !poll_timed_out) yield BLOCKED;
+    if (poll_timed_out) {
+      yield 'TIMED_OUT';
+      return true;
+    }
+    efx_mcdi_read_response_header(); // efx_mcdi_poll_once, under iface_lock
+    mcdi.awaiting = false;
+    yield 'FINISH';
+    return false;
   }
 
-  function* efx_mcdi_flush_async(): Step {
-    // Event processing is stopped: queued events are gone with the queues.
+  /** efx_soft_enable_interrupts: the event queues start, then efx_mcdi_mode_event. */
+  function* interface_up_path(): Step {
+    evq_stopped = false;
+    reset_pending = false;
+    yield 'MODE_EVENT';
+    for (;;) {
+      if (mcdi.state === 'MCDI_STATE_QUIESCENT') {
+        mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
+        break;
+      }
+      reset_asleep = true;
+      yield 'MODE_EVENT';
+      while (reset_asleep) yield BLOCKED;
+    }
+    mcdi.mode = 'MCDI_MODE_EVENTS';
+    yield 'RELEASE';
+    yield* efx_mcdi_release('reset');
+    interface_up = true;
+  }
+
+  /** efx_soft_disable_interrupts: efx_mcdi_mode_poll, stop the event queues, flush. */
+  function* interface_down_path(): Step {
+    interface_up = false;
+    yield 'MODE_POLL_STORE';
+    mcdi.mode = 'MCDI_MODE_POLL'; // "lockless"
+    yield 'MODE_POLL_COMPLETE';
+    efx_mcdi_complete_sync();
+    yield 'STOP_EVQ';
+    // synchronize_irq, efx_stop_eventq: NAPI and the data path finish, queued events go.
+    while (contexts.isRunning('napi') || contexts.isRunning('caller')) yield BLOCKED;
     evq_stopped = true;
     evq = [];
     yield 'FLUSH_DEL_TIMER';
+    yield* efx_mcdi_flush_async();
+    if (reset_pending) {
+      yield* interface_up_path();
+      return;
+    }
+  }
+
+  function* efx_mcdi_flush_async(): Step {
+    // Fixed: take and drop async_lock first, so that a release inside it has finished.
+    if (!has('as-written-flush-unlocked')) while (mcdi.async_lock !== null) yield BLOCKED;
     while (mcdi.async_timer.running) yield BLOCKED; // del_timer_sync
     mcdi.async_timer.pending = false;
     if (mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
       if (has('flush-no-wait')) {
-        mcdi.state = 'MCDI_STATE_QUIESCENT';
-        mcdi.awaiting = false;
+        flush_quiesce(false);
+      } else if (efx_mcdi_poll_reboot()) {
+        mcdi.resprc = -EIO;
+        mcdi.resp_data_len = 0;
+        mcdi.resp = null;
+        flush_quiesce(true);
       } else {
+        reset_deadline = jiffies + MCDI_RPC_TIMEOUT;
         poll_timed_out = false;
         yield 'FLUSH_POLL';
         while (shmem === null && !poll_timed_out) yield BLOCKED;
-        if (poll_timed_out) {
-          mcdi.awaiting = false;
-        } else {
-          efx_mcdi_read_response_header();
-          if (has('flush-skips-running')) mcdi.async_list.shift(); // freed, no completer
-        }
-        mcdi.state = 'MCDI_STATE_QUIESCENT';
+        if (!poll_timed_out) efx_mcdi_read_response_header();
+        flush_quiesce(!poll_timed_out);
       }
     }
-    // list_for_each_entry_safe: one completer per step.
+    // list_for_each_entry_safe, without async_lock: one completer per step.
     for (;;) {
       yield 'FLUSH_LIST';
       const async = mcdi.async_list.shift();
       if (!async) return;
-      if (!has('flush-forgets-completer')) complete(async.cookie, -ENETDOWN, -1);
+      if (!has('flush-forgets-completer')) complete(async.cookie, -ENETDOWN, null, 0, 0);
     }
   }
 
-  function* efx_mcdi_rpc_async(cookie: number): Step {
+  function flush_quiesce(saw_response: boolean): void {
+    mcdi.state = 'MCDI_STATE_QUIESCENT';
+    mcdi.awaiting = false;
+    if (!has('as-written-flush-no-wake')) wake_up_wq();
+    if (saw_response && has('flush-skips-running')) mcdi.async_list.shift(); // freed, no completer
+  }
+
+  function* efx_mcdi_rpc_async(cookie: number, inlen: number): Step {
     // spin_lock_bh(async_lock): the adapter only calls it with the lock free.
     mcdi.async_lock = 'caller';
-    const async: efx_mcdi_async_param = { cmd: 0, cookie };
+    const bufsize = has('async-buffer-outlen-only') ? OUTLEN : Math.max(inlen, OUTLEN);
+    if (inlen > bufsize) {
+      throw new Error(`memcpy(async + 1, inbuf, ${inlen}) overflows a ${bufsize}-dword buffer`);
+    }
+    const async: efx_mcdi_async_param = { cookie, inlen, outlen: OUTLEN, bufsize };
     if (mcdi.mode === 'MCDI_MODE_EVENTS' || has('rpc-async-queue-before-mode-check')) {
       if (has('rpc-async-list-add-head')) mcdi.async_list.unshift(async);
       else mcdi.async_list.push(async);
     }
     if (mcdi.mode !== 'MCDI_MODE_EVENTS') {
       outputs.push({ type: 'rpc_async_rc', id: cookie, rc: -ENETDOWN });
+      waiting.delete(cookie);
       mcdi.async_lock = null;
       return;
     }
@@ -328,20 +609,44 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     // At the head of the queue: efx_mcdi_acquire_async's cmpxchg(QUIESCENT -> RUNNING_ASYNC).
     if (mcdi.async_list[0] === async && mcdi.state === 'MCDI_STATE_QUIESCENT') {
       mcdi.state = 'MCDI_STATE_RUNNING_ASYNC';
-      yield 'SEND_REQUEST';
-      efx_mcdi_send_request(cookie);
+      yield 'SEND_SEQNO';
+      send_request_seqno();
+      yield 'SEND_WRITE';
+      send_request_write(cookie);
       mcdi.async_timer.pending = true;
+      mcdi.async_timer.expires = jiffies + MCDI_RPC_TIMEOUT;
     }
     mcdi.async_lock = null;
   }
 
-  /** efx_mcdi_ev_cpl's seqno test. */
-  function ev_cpl_accepts(event: mcdi_event): boolean {
-    return (
-      event.code === 'CMDDONE' &&
-      event.seqno === mcdi.seqno &&
-      (mcdi.awaiting || has('as-written-send-window'))
-    );
+  /** efx_mcdi_ev_cpl's test: the event's seqno is mcdi->seqno (and, fixed, still awaited). */
+  function ev_cpl_accepts(event: mc_answer): boolean {
+    return event.seq === mcdi.seqno && (mcdi.awaiting || has('as-written-send-window'));
+  }
+
+  /** efx_mcdi_ev_cpl accepting: v1 takes rc and length from the event, v2 reads the header. */
+  function ev_cpl_accept(event: mc_answer): void {
+    mcdi.awaiting = false;
+    if (mcdi_max_ver >= 2) {
+      efx_mcdi_read_response_header();
+      return;
+    }
+    mcdi.resprc = has('ev-cpl-v1-ignores-errno') ? 0 : efx_mcdi_errno(event.rc);
+    if (!has('ev-cpl-v1-keeps-datalen')) mcdi.resp_data_len = event.len;
+    mcdi.resp = event;
+  }
+
+  /** A stale CMDDONE: a credit takes it ("The request has been cancelled"), or it is logged. */
+  function ev_cpl_stale(event: mc_answer): void {
+    if (event.seq === mcdi.seqno) return; // fixed: our seqno but not awaited: a duplicate
+    const credit = has('as-written-credits')
+      ? mcdi.credits.length - 1
+      : mcdi.credits.indexOf(event.seq);
+    if (credit >= 0) {
+      mcdi.credits.splice(credit, 1);
+      return;
+    }
+    outputs.push({ type: 'mc_mismatch', seq: event.seq, seqno: mcdi.seqno });
   }
 
   function* efx_mcdi_process_event(event: mcdi_event): Step {
@@ -352,124 +657,189 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         yield 'DEATH_DEADLOCK';
         for (;;) yield BLOCKED;
       }
-      // efx_mcdi_ev_death, under iface_lock: complete a sync request only.
+      // efx_mcdi_ev_death, under iface_lock.
       if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') {
-        mcdi.state = 'MCDI_STATE_COMPLETED';
-        mcdi.awaiting = false;
+        efx_mcdi_complete_sync();
         if (mcdi.mode === 'MCDI_MODE_EVENTS') {
           mcdi.resprc = -EIO;
-          mcdi.resp_cookie = -1;
-          ++mcdi.credits;
+          mcdi.resp_data_len = 0;
+          mcdi.resp = null;
+          take_credit();
         }
+        mcdi.awaiting = false;
+        return;
       }
+      // "Consume the status word since efx_mcdi_rpc_finish() won't"; schedule a reset.
+      if (!has('ev-death-keeps-status')) efx_mcdi_poll_reboot();
+      if (!has('ev-death-no-reset')) efx_schedule_reset();
       return;
     }
     // efx_mcdi_ev_cpl, under iface_lock.
     if (!ev_cpl_accepts(event)) {
-      if (event.seqno !== mcdi.seqno && mcdi.credits > 0) --mcdi.credits; // cancelled request
+      ev_cpl_stale(event);
       return;
     }
-    mcdi.resprc = 0;
-    mcdi.resp_cookie = event.cookie;
-    mcdi.awaiting = false;
+    ev_cpl_accept(event);
     if (has('as-written-check-then-cmpxchg')) yield 'COMPLETE'; // spin_unlock(iface_lock)
     if (mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
       // efx_mcdi_complete_async(mcdi, false), its cmpxchg in the same lock section
       if (!has('complete-async-no-cmpxchg')) mcdi.state = 'MCDI_STATE_COMPLETED';
       const rc = mcdi.resprc;
-      const resp = mcdi.resp_cookie;
+      const data_len = mcdi.resp_data_len;
+      const resp = mcdi.resp;
       yield 'DEL_TIMER';
       while (mcdi.async_timer.running) yield BLOCKED; // del_timer_sync
       mcdi.async_timer.pending = false;
-      yield* efx_mcdi_complete_async_tail('napi', rc, resp);
+      yield* efx_mcdi_complete_async_tail('napi', rc, data_len, resp);
       return;
     }
-    // efx_mcdi_complete_sync
-    if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') mcdi.state = 'MCDI_STATE_COMPLETED';
+    efx_mcdi_complete_sync();
   }
 
   function* efx_mcdi_timeout_async(): Step {
-    // efx_mcdi_complete_async(mcdi, true)
+    // efx_mcdi_complete_async(mcdi, true): the cmpxchg ...
     if (mcdi.state !== 'MCDI_STATE_RUNNING_ASYNC') return;
     if (!has('complete-async-no-cmpxchg')) mcdi.state = 'MCDI_STATE_COMPLETED';
-    // "Ensure that if the completion event arrives later, the seqno check ... will fail"
-    if (!has('timeout-no-seqno')) mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
-    ++mcdi.credits;
-    yield* efx_mcdi_complete_async_tail('timer', has('timeout-wrong-rc') ? -EIO : -ETIMEDOUT, -1);
+    yield 'FENCE';
+    // ... then under iface_lock "Ensure that if the completion event arrives later, the seqno
+    // check in efx_mcdi_ev_cpl() will fail"
+    timeout_fence(!has('timeout-no-seqno'));
+    yield* efx_mcdi_complete_async_tail(
+      'timer',
+      has('timeout-wrong-rc') ? -EIO : -ETIMEDOUT,
+      0,
+      null,
+    );
   }
 
-  /* ---------- the adapter ---------- */
+  /* ---------- the harness ---------- */
 
-  function contextAt(name: string): string | null {
-    return contexts.at(name);
+  function complete(
+    cookie: number,
+    rc: number,
+    resp: mc_answer | null,
+    len: number,
+    copied: number,
+  ) {
+    outputs.push({ type: 'complete', id: cookie, rc, resp: toResp(resp), len, copied });
+    waiting.delete(cookie);
   }
 
-  /** Runs `name`'s code up to its next preemption point; finished contexts become idle. */
+  /** The answer as the outputs show it: the MC's SEQ, the request it answers, ERROR, DATALEN. */
+  function toResp(answer: mc_answer | null) {
+    return answer === null
+      ? null
+      : { seq: answer.seq, id: answer.cookie, rc: answer.rc, len: answer.len };
+  }
+
+  /** The lowest cookie no request in flight uses (a caller waits, the MC or a reply has it). */
+  function newCookie(): number {
+    const used = new Set<number>([
+      ...waiting,
+      ...mc_requests.map((r) => r.cookie),
+      ...evq.flatMap((ev) => (ev.code === 'CMDDONE' ? [ev.cookie] : [])),
+      ...(shmem !== null && shmem !== 'REBOOT' ? [shmem.cookie] : []),
+    ]);
+    let cookie = 0;
+    while (used.has(cookie)) cookie++;
+    return cookie;
+  }
+
   function advance(name: string): void {
     const result = contexts.advance(name);
     if (result.done && name === 'timer') mcdi.async_timer.running = false;
   }
 
-  /** Starts `step` in context `name` and runs it to its first preemption point. */
-  function start(name: string, step: Step): void {
-    contexts.start(name, step);
-  }
-
-  function mc_respond(copies: number): void {
+  function mc_respond(len: number, rc: number, copies: number): void {
     const request = mc_requests.shift();
     if (!request) throw new NotEnabledError('the MC holds no request');
-    shmem = { seq: request.seq, cookie: request.cookie };
+    const answer: mc_answer = { seq: request.seq, cookie: request.cookie, rc, len };
+    shmem = answer;
     if (request.evreq && !evq_stopped) {
-      for (let i = 0; i < copies; i++) {
-        evq.push({ code: 'CMDDONE', seqno: request.seq, cookie: request.cookie });
-      }
+      for (let i = 0; i < copies; i++) evq.push({ code: 'CMDDONE', ...answer });
     }
   }
 
   return {
-    reset(next) {
-      bounds = next;
+    reset(bounds) {
       SEQ_MASK = 2 ** bounds.seqBits - 1;
+      MCDI_RPC_TIMEOUT = bounds.timeout;
+      mcdi_max_ver = bounds.mcdiVersion;
       mcdi = {
         state: 'MCDI_STATE_QUIESCENT',
         mode: 'MCDI_MODE_POLL',
         seqno: 0,
-        credits: 0,
+        credits: [],
         resprc: 0,
-        resp_cookie: -1,
+        resp_data_len: 0,
+        resp: null,
         awaiting: false,
         async_list: [],
         async_lock: null,
-        async_timer: { pending: false, running: false },
+        async_timer: { pending: false, expires: 0, running: false },
       };
+      jiffies = 0;
+      mc_status_rebooted = false;
+      reset_pending = false;
       mc_requests = [];
       shmem = null;
       evq = [];
-      evq_stopped = false;
-      next_cookie = 0;
+      evq_stopped = true;
+      interface_up = false;
+      waiting = new Set();
+      proc_asleep = false;
+      reset_asleep = false;
       contexts.clear();
       return [];
     },
     apply(event) {
       outputs = [];
       switch (event.type) {
-        case 'rpc':
-          start('process', efx_mcdi_rpc(next_cookie++));
+        case 'rpc': {
+          const cookie = newCookie();
+          waiting.add(cookie);
+          contexts.start('process', efx_mcdi_rpc(cookie));
           break;
-        case 'mode_event':
-          start('process', efx_mcdi_mode_event());
-          break;
-        case 'flush_async':
-          start('process', efx_mcdi_flush_async());
-          break;
-        case 'rpc_async':
+        }
+        case 'rpc_async': {
           if (mcdi.async_lock !== null) throw new NotEnabledError('async_lock is held');
-          start('caller', efx_mcdi_rpc_async(next_cookie++));
+          const cookie = newCookie();
+          waiting.add(cookie);
+          contexts.start('caller', efx_mcdi_rpc_async(cookie, event.inlen as number));
           break;
-        case 'mode_poll':
-          // efx_mcdi_mode_poll: lockless; then efx_mcdi_complete_sync.
-          mcdi.mode = 'MCDI_MODE_POLL';
-          if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') mcdi.state = 'MCDI_STATE_COMPLETED';
+        }
+        case 'rpc_async_unsupported':
+          // efx_mcdi_check_supported fails: -EINVAL, nothing allocated.
+          outputs.push({ type: 'rpc_async_rc', id: newCookie(), rc: -EINVAL });
+          break;
+        case 'rpc_async_nomem': {
+          const cookie = newCookie();
+          if (has('rpc-async-nomem-reports-success')) {
+            waiting.add(cookie); // the caller waits for a completer that never runs
+            outputs.push({ type: 'rpc_async_rc', id: cookie, rc: 0 });
+          } else {
+            outputs.push({ type: 'rpc_async_rc', id: cookie, rc: -ENOMEM });
+          }
+          break;
+        }
+        case 'ifup':
+          if (interface_up || contexts.isRunning('reset')) throw new NotEnabledError('not down');
+          contexts.start('reset', interface_up_path());
+          break;
+        case 'ifdown':
+          if (!interface_up || contexts.isRunning('reset')) throw new NotEnabledError('not up');
+          contexts.start('reset', interface_down_path());
+          break;
+        case 'reset':
+          if (contexts.isRunning('reset')) {
+            contexts.advance('reset');
+          } else if (!reset_pending) {
+            throw new NotEnabledError('no reset work queued');
+          } else if (interface_up) {
+            contexts.start('reset', interface_down_path()); // the reset work: down, then up
+          } else {
+            reset_pending = false; // nothing running to take down and bring up
+          }
           break;
         case 'napi': {
           if (contexts.isRunning('napi')) {
@@ -478,48 +848,67 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
           }
           const ev = evq.shift();
           if (!ev) throw new NotEnabledError('the event queue is empty');
-          start('napi', efx_mcdi_process_event(ev));
+          contexts.start('napi', efx_mcdi_process_event(ev));
           break;
         }
         case 'process':
         case 'caller':
+        case 'timer':
           advance(event.type);
           break;
-        case 'timer':
-          advance('timer');
-          break;
         case 'timer_expire':
-          if (!mcdi.async_timer.pending || contexts.isRunning('timer')) {
-            throw new NotEnabledError('no timer pending');
+          if (
+            !mcdi.async_timer.pending ||
+            !time_after(jiffies, mcdi.async_timer.expires) ||
+            contexts.isRunning('timer')
+          ) {
+            throw new NotEnabledError('no timer due');
           }
           mcdi.async_timer.pending = false;
           mcdi.async_timer.running = true;
           contexts.enter('timer', efx_mcdi_timeout_async(), 'COMPLETE_ASYNC');
           break;
         case 'rpc_timeout':
-          if (contextAt('process') !== 'AWAIT_COMPLETION') throw new NotEnabledError('not waiting');
+          if (
+            contexts.at('process') !== 'AWAIT_COMPLETION' ||
+            !time_after(jiffies, proc_deadline)
+          ) {
+            throw new NotEnabledError('no wait timed out');
+          }
           rpc_timed_out = true;
+          proc_asleep = false;
+          advance('process');
           break;
         case 'poll_timeout': {
-          const at = contextAt('process');
-          if ((at !== 'POLL' && at !== 'FLUSH_POLL') || shmem !== null) {
-            throw new NotEnabledError('not polling');
+          const proc = contexts.at('process') === 'POLL';
+          const flush = contexts.at('reset') === 'FLUSH_POLL';
+          const deadline = proc ? proc_deadline : reset_deadline;
+          if ((!proc && !flush) || shmem !== null || !time_after(jiffies, deadline)) {
+            throw new NotEnabledError('not polling past its deadline');
           }
           poll_timed_out = true;
-          // The flush ignores the poll's result: its wait ends here, in the same step.
-          if (at === 'FLUSH_POLL') advance('process');
+          advance(proc ? 'process' : 'reset');
           break;
         }
         case 'mc_respond':
-          mc_respond(1);
+          mc_respond(event.len as number, event.err ? MC_CMD_ERR_EINVAL : 0, 1);
           break;
         case 'mc_respond_dup':
-          mc_respond(2);
+          mc_respond(OUTLEN, 0, 2);
           break;
+        case 'mc_lose':
+          if (!mc_requests.shift()) throw new NotEnabledError('the MC holds no request');
+          break;
+        case 'mc_stall':
+          break; // the MC is late: nothing the driver sees
         case 'mc_reboot':
           mc_requests = [];
           shmem = 'REBOOT';
+          mc_status_rebooted = true;
           if (!evq_stopped) evq.push({ code: 'REBOOT' });
+          break;
+        case 'tick':
+          jiffies += 1;
           break;
         default:
           throw new NotEnabledError(`unknown event '${event.type}'`);

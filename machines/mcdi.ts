@@ -101,7 +101,9 @@ export type McdiOutput =
       outlenActual: number | null;
       copied: number;
     }
-  | { type: 'rpc_async_rc'; id: number; rc: number };
+  | { type: 'rpc_async_rc'; id: number; rc: number }
+  /* netif_err "MC response mismatch tx seq 0x%x rx seq 0x%x": a stale CMDDONE no credit took. */
+  | { type: 'mc_mismatch'; seq: number; seqno: number };
 
 export const VARIANTS = {
   timeoutNoSeqno: 'timeout-no-seqno',
@@ -281,7 +283,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description:
         'efx_mcdi_complete_async tests state == RUNNING_ASYNC without the cmpxchg to COMPLETED: the timer and a completion both complete the request',
       source: 'sources/sfc-mcdi-async.txt:138 (cmpxchg RUNNING_ASYNC -> COMPLETED)',
-      breaks: ['completer-once', 'completed-at-most-once', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
+      breaks: [
+        'completer-once',
+        'completed-at-most-once',
+        'completion-for-request-in-flight',
+        'one-outstanding-at-mc',
+      ],
     },
     {
       name: VARIANTS.flushNoWait,
@@ -317,7 +324,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description:
         'efx_mcdi_ev_death completes an outstanding async request under iface_lock: efx_mcdi_complete_async takes iface_lock again and spins forever',
       source: 'sources/sfc-mcdi-async.txt:380-382 ("efx_mcdi_complete() would deadlock")',
-      breaks: ['completer-once', 'no-wait-for-lost-request', 'can-return-to-quiescent', 'no-deadlock'],
+      breaks: [
+        'completer-once',
+        'no-wait-for-lost-request',
+        'can-return-to-quiescent',
+        'no-deadlock',
+      ],
       bounds: { reset: 1, late: 0, error: 0 },
     },
     {
@@ -332,7 +344,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.asWrittenSendWindow,
       description:
         'the seed as written: efx_mcdi_ev_cpl accepts any CMDDONE whose seqno is mcdi->seqno, also one for the previous request that arrives after the next request took the interface and before efx_mcdi_send_request incremented seqno',
-      source: 'sources/sfc-mcdi-async.txt:197-202 ("A subsequent invocation would increment seqno")',
+      source:
+        'sources/sfc-mcdi-async.txt:197-202 ("A subsequent invocation would increment seqno")',
       breaks: ['completion-for-request-in-flight'],
       finding: true,
     },
@@ -348,7 +361,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.asWrittenCompleterLength,
       description:
         'the seed as written: the completer is told data_len, the length the MC sent, although only min(outlen, data_len) bytes were read into its buffer (upstream later passes the min)',
-      source: 'sources/sfc-mcdi-async.txt:174-176 (read min(async->outlen, data_len); complete(..., data_len))',
+      source:
+        'sources/sfc-mcdi-async.txt:174-176 (read min(async->outlen, data_len); complete(..., data_len))',
       breaks: ['completer-length-is-copied'],
       bounds: { lengths: 3, late: 0, error: 0 },
       finding: true,
@@ -367,7 +381,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'the seed as written: efx_mcdi_flush_async stops the timer and walks async_list without async_lock ("Nothing else will access the async list now"), while a synchronous caller\'s efx_mcdi_release, which read EVENTS before efx_mcdi_mode_poll, starts the head: the flush frees the request the release is sending, and the release arms the timer after del_timer_sync',
       source:
         'sources/sfc-mcdi-async.txt:99-115 (release: mode test, then spin_lock_bh) and 336-356 (flush: del_timer_sync, list walk without the lock)',
-      breaks: ['flush-frees-unused', 'completer-once', 'completed-at-most-once', 'flush-completes-queued'],
+      breaks: [
+        'flush-frees-unused',
+        'completer-once',
+        'completed-at-most-once',
+        'flush-completes-queued',
+      ],
       finding: true,
     },
     {
@@ -382,8 +401,9 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     {
       name: VARIANTS.syncCopyUnclamped,
       description:
-        'efx_mcdi_rpc_finish copies data_len bytes into the caller\'s outbuf instead of min(outlen, data_len)',
-      source: 'efx_mcdi_rpc_finish (3.12): mcdi_read_response(outbuf, hdr_len, min(outlen, data_len))',
+        "efx_mcdi_rpc_finish copies data_len bytes into the caller's outbuf instead of min(outlen, data_len)",
+      source:
+        'efx_mcdi_rpc_finish (3.12): mcdi_read_response(outbuf, hdr_len, min(outlen, data_len))',
       breaks: ['copy-within-buffer'],
       bounds: { lengths: 3, late: 0, error: 0 },
     },
@@ -413,7 +433,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       name: VARIANTS.evDeathKeepsStatus,
       description:
         'efx_mcdi_ev_death does not consume the status word when no request waits: the next polled request reads "MC rebooted" for a reboot already handled',
-      source: 'efx_mcdi_ev_death (3.12): "Consume the status word since efx_mcdi_rpc_finish() won\'t"',
+      source:
+        'efx_mcdi_ev_death (3.12): "Consume the status word since efx_mcdi_rpc_finish() won\'t"',
       breaks: ['stale-reboot-not-reported'],
       bounds: { reset: 1, late: 0, error: 0 },
     },
@@ -429,7 +450,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     {
       name: VARIANTS.nomemReportsSuccess,
       description:
-        'efx_mcdi_rpc_async returns 0 when kmalloc fails (rc still holds check_supported\'s 0): the caller waits for a completer that never runs',
+        "efx_mcdi_rpc_async returns 0 when kmalloc fails (rc still holds check_supported's 0): the caller waits for a completer that never runs",
       source: 'sources/sfc-mcdi-async.txt:257-260 (if (!async) return -ENOMEM)',
       breaks: ['completer-once', 'completer-fifo'],
     },
@@ -486,7 +507,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
      * always finds them written anew, so the model forgets them (fewer states; the driver
      * keeps them). Not in the variant that reports the previous response's length.
      */
-    const consumed: Partial<Ctx> = has(VARIANTS.evCplV1KeepsDatalen)
+    const keepsDeadValues = has(VARIANTS.evCplV1KeepsDatalen);
+    const consumed: Partial<Ctx> = keepsDeadValues
       ? {}
       : { resprc: 0, respLen: 0, ghostResp: null };
 
@@ -523,7 +545,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     /** efx_schedule_reset: the reset work is queued (it must start within resetLatency). */
     const scheduleReset = (context: Ctx): Partial<Ctx> => ({
       resetPending: true,
-      resetDue: context.resetWaits === 'idle' ? (context.resetDue ?? due(bounds.resetLatency)) : null,
+      resetDue:
+        context.resetWaits === 'idle' ? (context.resetDue ?? due(bounds.resetLatency)) : null,
     });
 
     /** The MC's header is overwritten: the answer it held is gone for good (ghost). */
@@ -598,7 +621,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         awaiting: false,
         ghosts: ledgerDeliver(context.ghosts, ev.id),
       };
-      if (bounds.mcdiVersion >= 2) return { ...rest, ...readResponseHeader(context.shmem, context.seqno) };
+      if (bounds.mcdiVersion >= 2)
+        return { ...rest, ...readResponseHeader(context.shmem, context.seqno) };
       const answer: Answer = { seq: ev.seq, id: ev.id, rc: ev.rc, len: ev.len };
       return {
         ...rest,
@@ -614,13 +638,23 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
      * written any credit (the model takes the event's own if it has one, so that a theft is a
      * theft); fixed, only the credit of the seqno the event carries.
      */
-    const dropCompletion = (context: Ctx): Partial<Ctx> => {
+    /** The credit a stale CMDDONE takes (an index of `credits`), or -1 when none. */
+    const creditTaken = (context: Ctx): number => {
       const ev = context.evq[0] as { code: 'CMDDONE' } & Answer;
+      if (ev.seq === context.seqno) return -1;
       const own = context.credits.findIndex((c) =>
         creditsAsWritten ? c.id === ev.id : c.seq === ev.seq,
       );
-      const taken = own >= 0 ? own : creditsAsWritten ? 0 : -1;
-      const stale = ev.seq !== context.seqno && taken < context.credits.length;
+      return own >= 0 ? own : creditsAsWritten && context.credits.length > 0 ? 0 : -1;
+    };
+    /** A stale CMDDONE with no credit to take: "MC response mismatch" is logged. */
+    const logsMismatch = (context: Ctx): boolean =>
+      (context.evq[0] as Answer).seq !== context.seqno && creditTaken(context) < 0;
+
+    const dropCompletion = (context: Ctx): Partial<Ctx> => {
+      const ev = context.evq[0] as { code: 'CMDDONE' } & Answer;
+      const taken = creditTaken(context);
+      const stale = taken >= 0;
       return {
         evq: context.evq.slice(1),
         credits: stale ? context.credits.filter((_, i) => i !== taken) : context.credits,
@@ -670,8 +704,18 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       context.evq.length > 0 ||
       context.timerRunning ||
       timerDue(context.asyncTimer) ||
-      !mayWait(context.procWaits, context.procAsleep, context.procDeadline, context.shmem !== null) ||
-      !mayWait(context.resetWaits, context.resetAsleep, context.resetDeadline, context.shmem !== null);
+      !mayWait(
+        context.procWaits,
+        context.procAsleep,
+        context.procDeadline,
+        context.shmem !== null,
+      ) ||
+      !mayWait(
+        context.resetWaits,
+        context.resetAsleep,
+        context.resetDeadline,
+        context.shmem !== null,
+      );
 
     /** Entry action of a step: what the region waits for there (derived, adds no states). */
     const waits = (region: 'process' | 'reset', wait: Wait) => ({
@@ -793,7 +837,9 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             shmem: 'REBOOT' as const,
             statusWord: true,
             ghostRebootHandled: false,
-            evq: context.eventsStopped ? context.evq : [...context.evq, { code: 'REBOOT' as const }],
+            evq: context.eventsStopped
+              ? context.evq
+              : [...context.evq, { code: 'REBOOT' as const }],
             ghosts: context.mc.reduce(
               (ledger, r) => ledgerLose(ledger, r.id),
               overwriteHeader(context, context.ghosts),
@@ -843,13 +889,21 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     target: 'SEND_SEQNO',
                     actions: assign({ state: 'RUNNING_SYNC' }),
                   },
-                  { guard: ({ context }) => !context.procAsleep, actions: assign({ procAsleep: true }) },
+                  {
+                    guard: ({ context }) => !context.procAsleep,
+                    actions: assign({ procAsleep: true }),
+                  },
                 ],
               },
             },
             SEND_SEQNO: {
               entry: run('process'),
-              on: { process: { target: 'SEND_WRITE', actions: assign(({ context }) => sendSeqno(context)) } },
+              on: {
+                process: {
+                  target: 'SEND_WRITE',
+                  actions: assign(({ context }) => sendSeqno(context)),
+                },
+              },
             },
             /* The request reaches the MC; efx_mcdi_rpc_finish then polls or awaits by mode. */
             SEND_WRITE: {
@@ -878,7 +932,9 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                 process: [
                   ...startPoll(
                     ({ context }) =>
-                      !context.procAsleep && context.state === 'COMPLETED' && context.mode === 'POLL',
+                      !context.procAsleep &&
+                      context.state === 'COMPLETED' &&
+                      context.mode === 'POLL',
                     () => ({ procDeadline: null }),
                   ),
                   {
@@ -886,7 +942,10 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     target: 'FINISH',
                     actions: assign({ procDeadline: null }),
                   },
-                  { guard: ({ context }) => !context.procAsleep, actions: assign({ procAsleep: true }) },
+                  {
+                    guard: ({ context }) => !context.procAsleep,
+                    actions: assign({ procAsleep: true }),
+                  },
                 ],
                 /* The timeout wakes the waiter, which checks the condition once more. */
                 rpc_timeout: [
@@ -926,7 +985,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   })),
                 },
                 poll_timeout: {
-                  guard: ({ context }) => context.shmem === null && pollGivesUp(context.procDeadline),
+                  guard: ({ context }) =>
+                    context.shmem === null && pollGivesUp(context.procDeadline),
                   target: 'TIMED_OUT',
                   actions: assign({ procDeadline: null }),
                 },
@@ -1016,10 +1076,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                    beyond MCDI_CTL_SDU_LEN_MAX (-EMSGSIZE, the same path). Nothing allocated. */
                 rpc_async_unsupported: {
                   guard: ({ context }) => bounds.asyncFailures > 0 && canCallAsync(context),
-                  actions: [
-                    { type: 'returnRejected', params: { rc: EINVAL } },
-                    'forgetRejected',
-                  ],
+                  actions: [{ type: 'returnRejected', params: { rc: EINVAL } }, 'forgetRejected'],
                 },
                 /* kmalloc(..., GFP_ATOMIC) fails: -ENOMEM. */
                 rpc_async_nomem: {
@@ -1196,6 +1253,18 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       ...acceptCompletion(context),
                       ...(context.state === 'RUNNING_SYNC' ? completeSync : {}),
                     })),
+                  },
+                  {
+                    guard: ({ context }) =>
+                      context.evq[0]?.code === 'CMDDONE' && logsMismatch(context),
+                    actions: [
+                      emit(({ context }) => ({
+                        type: 'mc_mismatch' as const,
+                        seq: (context.evq[0] as Answer).seq,
+                        seqno: context.seqno,
+                      })),
+                      assign(({ context }) => dropCompletion(context)),
+                    ],
                   },
                   {
                     guard: ({ context }) => context.evq[0]?.code === 'CMDDONE',
@@ -1389,7 +1458,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     eventsStopped: true,
                     evq: [],
                     ghosts: context.evq.reduce(
-                      (ledger, ev) => (ev.code === 'CMDDONE' ? ledgerDeliver(ledger, ev.id) : ledger),
+                      (ledger, ev) =>
+                        ev.code === 'CMDDONE' ? ledgerDeliver(ledger, ev.id) : ledger,
                       context.ghosts,
                     ),
                   })),
@@ -1410,6 +1480,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       context.statusWord,
                     target: 'FLUSH_LIST',
                     actions: assign(({ context }) => ({
+                      ...(keepsDeadValues ? { resprc: EIO, respLen: 0, ghostResp: null } : {}),
                       asyncTimer: null,
                       statusWord: false,
                       ...flushQuiesce(context, true, true),
@@ -1450,6 +1521,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                     // The flush ignores efx_mcdi_poll's result (dead values are not kept).
                     const read = readResponseHeader(context.shmem, context.seqno);
                     return {
+                      ...(keepsDeadValues ? read : {}),
                       resetDeadline: null,
                       // A stale response (-EIO, "MC response mismatch") also ends the wait.
                       ...flushQuiesce(context, true, read.resprc === EIO),
@@ -1758,7 +1830,6 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       };
     }
 
-
     const alphabet: McdiInput[] = [
       { type: 'rpc' },
       { type: 'rpc_async', inlen: INLEN_FITS },
@@ -1808,4 +1879,3 @@ export function allIdle(state: ModelState<McdiContext>): boolean {
     (state.matches('reset.UP') || state.matches('reset.DOWN'))
   );
 }
-

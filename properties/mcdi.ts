@@ -29,12 +29,16 @@ const asyncReturns = (outputs: readonly Output[], rc: (value: number) => boolean
   outputs.filter((o) => o.type === 'rpc_async_rc' && rc(o.rc as number)).map((o) => o.id as number);
 
 /** The request the MC holds that a sleeper waits for: in these steps, for these conditions. */
-const SLEEPERS: Array<{ region: string; step: string; asleep: keyof McdiContext; waitsFor: string }> =
-  [
-    { region: 'process', step: 'ACQUIRE_SYNC', asleep: 'procAsleep', waitsFor: 'QUIESCENT' },
-    { region: 'process', step: 'AWAIT_COMPLETION', asleep: 'procAsleep', waitsFor: 'COMPLETED' },
-    { region: 'reset', step: 'MODE_EVENT', asleep: 'resetAsleep', waitsFor: 'QUIESCENT' },
-  ];
+const SLEEPERS: Array<{
+  region: string;
+  step: string;
+  asleep: keyof McdiContext;
+  waitsFor: string;
+}> = [
+  { region: 'process', step: 'ACQUIRE_SYNC', asleep: 'procAsleep', waitsFor: 'QUIESCENT' },
+  { region: 'process', step: 'AWAIT_COMPLETION', asleep: 'procAsleep', waitsFor: 'COMPLETED' },
+  { region: 'reset', step: 'MODE_EVENT', asleep: 'resetAsleep', waitsFor: 'QUIESCENT' },
+];
 
 export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
   return [
@@ -43,7 +47,8 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
       name: 'completer-once',
       statement:
         'Every async request that efx_mcdi_rpc_async accepted has its completer called exactly once, and no completer is called for anything else.',
-      source: 'sources/sfc-mcdi-async.txt:238 ("the @complete function will be called exactly once")',
+      source:
+        'sources/sfc-mcdi-async.txt:238 ("the @complete function will be called exactly once")',
       // The accepted requests whose completer has not run yet.
       initial: (): number[] => [],
       step: (open: number[], { outputs }) => {
@@ -123,7 +128,11 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
             return `request ${o.id} got rc ${o.rc} for an answer whose error code means ${rc}`;
           }
           const length = isComplete(o) ? o.copied : o.outlenActual;
-          const expected = isComplete(o) ? Math.min(OUTLEN, o.resp.len) : rc === 0 ? o.resp.len : null;
+          const expected = isComplete(o)
+            ? Math.min(OUTLEN, o.resp.len)
+            : rc === 0
+              ? o.resp.len
+              : null;
           if (length !== expected) {
             return `request ${o.id} was told ${length} dwords of an answer of ${o.resp.len}`;
           }
@@ -175,7 +184,9 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
       check: ({ from, to }) => {
         for (const credit of to.context.credits.slice(from.context.credits.length)) {
           const request = from.context.mc.find((r) => r.id === credit.id);
-          const queued = from.context.evq.some((ev) => ev.code === 'CMDDONE' && ev.id === credit.id);
+          const queued = from.context.evq.some(
+            (ev) => ev.code === 'CMDDONE' && ev.id === credit.id,
+          );
           // Answered, and no CMDDONE of it on its way: nothing can come any more.
           const answered = find(from.context.ghosts, credit.id)?.device === 'answered';
           if (request ? !request.evreq : !queued && answered) {
@@ -192,7 +203,8 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
       name: 'credit-absorbs-own-event',
       statement:
         'A stale CMDDONE is absorbed only by the credit of its own request, never by one that stands for another request.',
-      source: 'efx_mcdi_ev_cpl (3.12): if (mcdi->credits) /* The request has been cancelled */ --mcdi->credits',
+      source:
+        'efx_mcdi_ev_cpl (3.12): if (mcdi->credits) /* The request has been cancelled */ --mcdi->credits',
       check: ({ from, to }) => {
         const ev = from.context.evq[0];
         if (ev?.code !== 'CMDDONE' || to.context.credits.length >= from.context.credits.length) {
@@ -229,9 +241,7 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
         const queued = asyncReturns(outputs, (rc) => rc !== 0).filter((id) =>
           to.context.asyncList.some((param) => param.id === id),
         );
-        return (
-          queued.length === 0 || `request ${queued[0]} was rejected but is on async_list`
-        );
+        return queued.length === 0 || `request ${queued[0]} was rejected but is on async_list`;
       },
     },
     {

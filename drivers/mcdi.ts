@@ -121,7 +121,7 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'ev-death-completes-async',
     description: 'efx_mcdi_ev_death completes an async request under iface_lock and deadlocks',
     source: 'sources/sfc-mcdi-async.txt:380-382',
-    killBounds: { reset: 1 },
+    killBounds: { reset: 1, late: 0, error: 0 },
   },
   {
     name: 'as-written-release',
@@ -145,7 +145,7 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     description:
       'the completer is told data_len, not the min(outlen, data_len) read into its buffer (the seed as written)',
     source: 'sources/sfc-mcdi-async.txt:174-176',
-    killBounds: { lengths: 3 },
+    killBounds: { lengths: 3, late: 0, error: 0 },
   },
   {
     name: 'as-written-flush-no-wake',
@@ -168,14 +168,14 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'sync-copy-unclamped',
     description: 'efx_mcdi_rpc_finish copies data_len bytes into outbuf',
     source: 'efx_mcdi_rpc_finish (3.12)',
-    killBounds: { lengths: 3 },
+    killBounds: { lengths: 3, late: 0, error: 0 },
   },
   {
     name: 'async-buffer-outlen-only',
     description:
       'efx_mcdi_rpc_async allocates ALIGN(outlen, 4): memcpy of a longer inlen overflows',
     source: 'sources/sfc-mcdi-async.txt:257, 267',
-    killBounds: { inlen: 2 },
+    killBounds: { inlen: 2, late: 0, error: 0 },
   },
   {
     name: 'ev-cpl-v1-keeps-datalen',
@@ -191,13 +191,13 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'ev-death-keeps-status',
     description: 'efx_mcdi_ev_death does not consume the status word when no request waits',
     source: 'efx_mcdi_ev_death (3.12)',
-    killBounds: { reset: 1 },
+    killBounds: { reset: 1, late: 0, error: 0 },
   },
   {
     name: 'ev-death-no-reset',
     description: 'efx_mcdi_ev_death does not schedule a reset when no sync request waits',
     source: 'efx_mcdi_ev_death (3.12)',
-    killBounds: { reset: 1 },
+    killBounds: { reset: 1, late: 0, error: 0 },
   },
   {
     name: 'rpc-async-nomem-reports-success',

@@ -1,13 +1,13 @@
 /**
  * MCDI-specific checks. The registry suite already proves the default bounds and that every
  * variant breaks exactly what it declares; here: the counterexamples tell the right story
- * (length, the events that make the race), the races the issue names are really explored,
- * and the seqBits bound does what it says.
+ * (the events that make each race, the clock where time matters), the steps the issue asked to
+ * split are really interleaved, and the bounds do what they say.
  */
 import { describe, expect, it } from 'vitest';
 import { explore, type ExploreResult } from '../src/explore/explore.ts';
 import type { TraceStep } from '../src/model/trace.ts';
-import { VARIANTS } from '../machines/mcdi.ts';
+import { OUTLEN, VARIANTS, type McdiContext } from '../machines/mcdi.ts';
 import { mcdiModel } from '../machines/registry.ts';
 
 const failing = (result: ExploreResult) =>
@@ -21,145 +21,171 @@ function traceOf(result: ExploreResult, property: string): TraceStep[] {
 
 const types = (steps: TraceStep[]) => steps.map((s) => s.event.type);
 const outputsOf = (steps: TraceStep[]) => steps.flatMap((s) => s.outputs);
-const inState = (step: TraceStep, region: string, node: string) =>
-  (step.value as Record<string, string>)[region] === node;
+const at = (step: TraceStep, region: string) => (step.value as Record<string, string>)[region];
+const context = (step: TraceStep) => step.context as McdiContext;
 
-describe('mcdi model', () => {
-  it('proves every property at the default bounds, in a space small enough for CI', () => {
-    const result = explore(mcdiModel);
+/** Variants explored at the bounds they declare (check --variant does the same). */
+const exploreVariant = (name: string, bounds: Record<string, number> = {}) =>
+  explore(mcdiModel, { variants: [name], bounds });
+
+describe('mcdi model at the default bounds', () => {
+  const result = explore(mcdiModel);
+
+  it('proves every property, in a space small enough for CI', () => {
     expect(result.complete).toBe(true);
     expect(failing(result)).toEqual([]);
-    // Every state node the default model can use is used (the rest belong to variants).
-    const variantOnly = ['mcdi.napi.COMPLETE', 'mcdi.napi.DEATH_DEADLOCK'];
-    const unused = Object.entries(result.coverage.stateNodes)
-      .filter(([id, hits]) => hits === 0 && !variantOnly.includes(id) && !id.endsWith('_QUIESCE'))
-      .map(([id]) => id);
-    expect(unused).toEqual([]);
     expect(result.states).toBeLessThan(60_000);
   });
 
-  it('explores a timeout that loses the cmpxchg to a completion, and one that wins', () => {
-    const { coverage } = explore(mcdiModel);
-    // COMPLETE_ASYNC's first transition: the timer won (RUNNING_ASYNC -> COMPLETED);
-    // its second: the completion path had already taken the request.
-    expect(coverage.transitions['mcdi.timer.COMPLETE_ASYNC:timer:0']).toBeGreaterThan(0);
-    expect(coverage.transitions['mcdi.timer.COMPLETE_ASYNC:timer:1']).toBeGreaterThan(0);
-    // A completion that fails the check (stale, or no longer awaited) is dropped.
-    expect(coverage.transitions['mcdi.napi.IDLE:napi:5']).toBeGreaterThan(0);
+  it('uses every state node the default model has (the rest belong to variants)', () => {
+    const variantOnly = ['COMPLETE', 'DEATH_DEADLOCK', 'RELEASE_LOCK', 'RELEASE_QUIESCE'];
+    const unused = Object.entries(result.coverage.stateNodes)
+      .filter(([id, hits]) => hits === 0 && !variantOnly.some((node) => id.endsWith(`.${node}`)))
+      .map(([id]) => id);
+    expect(unused).toEqual([]);
   });
 
-  describe('as-written findings', () => {
-    it('a timer firing between the seqno check and the cmpxchg hands the response to the next request', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenCheckThenCmpxchg] });
-      expect(failing(result)).toEqual(['completion-for-request-in-flight']);
-      const steps = traceOf(result, 'completion-for-request-in-flight');
-      // NAPI passed the check (napi.COMPLETE) and, before its cmpxchg, the timer completed
-      // the request and released the interface to the next one.
-      const checked = steps.findIndex((s) => inState(s, 'napi', 'COMPLETE'));
-      const cmpxchg = steps.findIndex((s, i) => i > checked && !inState(s, 'napi', 'COMPLETE'));
-      expect(checked).toBeGreaterThan(0);
-      const between = steps.slice(checked + 1, cmpxchg);
-      expect(between.some((s) => s.outputs.some((o) => o.rc === -110))).toBe(true);
-      expect(between.some((s) => inState(s, 'timer', 'RELEASE_SEND'))).toBe(true);
-      const last = steps[steps.length - 1].outputs[0];
-      expect(last).toMatchObject({ type: 'complete', rc: 0 });
-      expect(last.resp).not.toBe(last.id);
-    });
+  it('explores a timer that loses its cmpxchg to a completion, and one that wins', () => {
+    const taken = result.coverage.transitions;
+    expect(taken['mcdi.timer.COMPLETE_ASYNC:timer:0']).toBeGreaterThan(0); // timer won
+    expect(taken['mcdi.timer.COMPLETE_ASYNC:timer:1']).toBeGreaterThan(0); // NAPI had it
+  });
+});
 
-    it('release drops async_lock before QUIESCENT: a request queued in between is stranded (5 steps)', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenRelease] });
-      const steps = traceOf(result, 'no-stranded-request');
-      // mode_event takes 2 steps, release 2 (unlock, then QUIESCENT), rpc_async 1 in between.
-      expect(types(steps)).toEqual(['mode_event', 'process', 'process', 'rpc_async', 'process']);
-      expect(steps[steps.length - 1].context).toMatchObject({
-        state: 'QUIESCENT',
-        mode: 'EVENTS',
-        asyncList: [0],
-      });
-    });
-
-    it("without the awaiting token a late answer lands in the next request's window", () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenSendWindow] });
-      expect(failing(result)).toEqual(['completion-for-request-in-flight']);
-      const steps = traceOf(result, 'completion-for-request-in-flight');
-      // No timeout is involved: the seed's ++seqno on timeout cannot be what saves it.
-      expect(types(steps)).not.toContain('timer_expire');
-      expect(types(steps)).not.toContain('rpc_timeout');
-      expect(types(steps)).not.toContain('poll_timeout');
-    });
+describe('as-written findings', () => {
+  it('release drops async_lock before QUIESCENT: a request queued in between is stranded (5 steps)', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.asWrittenRelease), 'no-stranded-request');
+    // ifup, mode_event's acquire, its release up to the unlock; rpc_async; QUIESCENT.
+    expect(types(steps)).toEqual(['ifup', 'reset', 'reset', 'rpc_async', 'reset']);
+    expect(context(steps[4])).toMatchObject({ state: 'QUIESCENT', mode: 'EVENTS' });
+    expect(context(steps[4]).asyncList).toHaveLength(1);
   });
 
-  describe('variants', () => {
-    it("timeout-no-seqno: the timed-out request's late answer completes the next request", () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.timeoutNoSeqno] });
-      const steps = traceOf(result, 'completion-for-request-in-flight');
-      const expire = types(steps).indexOf('timer_expire');
-      const answer = types(steps).lastIndexOf('mc_respond');
-      expect(expire).toBeGreaterThanOrEqual(0);
-      expect(answer).toBeGreaterThan(expire);
-      const timedOut = outputsOf(steps).find((o) => o.rc === -110)!;
-      const wrong = steps[steps.length - 1].outputs[0];
-      expect(wrong).toMatchObject({ type: 'complete', rc: 0, resp: timedOut.id });
-      expect(wrong.id).not.toBe(timedOut.id);
-    });
-
-    it('complete-async-no-cmpxchg: timer and completion both run the completer', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.completeAsyncNoCmpxchg] });
-      const steps = traceOf(result, 'completer-once');
-      const completes = outputsOf(steps).filter((o) => o.type === 'complete');
-      expect(completes.length).toBe(2);
-      expect(types(steps)).toContain('timer_expire');
-    });
-
-    it('flush-no-wait: the next request is written while the MC works on the running one (13 steps)', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.flushNoWait] });
-      const steps = traceOf(result, 'one-outstanding-at-mc');
-      // EVENTS (2 steps), release (1), an async request started and sent (2), mode_poll,
-      // flush_async (4 steps: call, del_timer + QUIESCENT, one completer, return), then a
-      // sync rpc in POLL mode: call, acquire, send. The order of the first five varies.
-      expect(steps.length).toBe(13);
-      const order = types(steps);
-      expect(order.indexOf('mode_poll')).toBeLessThan(order.indexOf('flush_async'));
-      expect(order.slice(-3)).toEqual(['rpc', 'process', 'process']);
-      const mc = (steps[12].context as { mc: Array<{ abandoned: boolean }> }).mc;
-      expect(mc.filter((r) => !r.abandoned).length).toBe(2);
-    });
-
-    it('rpc-async-queue-before-mode-check: a rejected request is on the list after one call', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.queueBeforeModeCheck] });
-      const steps = traceOf(result, 'no-completer-after-enetdown');
-      expect(types(steps)).toEqual(['rpc_async']);
-      expect(steps[0].outputs).toEqual([{ type: 'rpc_async_rc', id: 0, rc: -100 }]);
-    });
-
-    it('ev-death-completes-async: NAPI spins on iface_lock forever (6 steps)', () => {
-      const result = explore(mcdiModel, { variants: [VARIANTS.evDeathCompletesAsync] });
-      const steps = traceOf(result, 'can-return-to-quiescent');
-      // EVENTS (2), release (1), rpc_async (1; it may queue during the release instead),
-      // a reboot while the request runs, and NAPI's ev_death.
-      expect(steps.length).toBe(6);
-      expect(types(steps)).toContain('rpc_async');
-      expect(types(steps).slice(-2)).toEqual(['mc_reboot', 'napi']);
-      expect(inState(steps[5], 'napi', 'DEATH_DEADLOCK')).toBe(true);
-    });
+  it('a timeout between the seqno check and the cmpxchg hands the answer to the next request', () => {
+    const result = exploreVariant(VARIANTS.asWrittenCheckThenCmpxchg);
+    expect(failing(result)).toEqual(['completion-for-request-in-flight']);
+    const steps = traceOf(result, 'completion-for-request-in-flight');
+    // NAPI passed the check (napi.COMPLETE) and, before its cmpxchg, the waiter gave up and
+    // its release started the next request.
+    const checked = steps.findIndex((s) => at(s, 'napi') === 'COMPLETE');
+    const cmpxchg = steps.findIndex((s, i) => i > checked && at(s, 'napi') !== 'COMPLETE');
+    expect(checked).toBeGreaterThan(0);
+    const between = steps.slice(checked + 1, cmpxchg);
+    expect(between.some((s) => s.outputs.some((o) => o.rc === -110))).toBe(true);
+    expect(between.some((s) => context(s).state === 'RUNNING_ASYNC')).toBe(true);
+    // The MC answered late: the timeout and the answer fall in the same tick, after T + 1.
+    const timeout = steps.findIndex((s) => s.event.type === 'rpc_timeout');
+    const answer = steps.findIndex((s) => s.event.type === 'mc_respond');
+    expect(steps[timeout].time).toBe(3);
+    expect(steps[answer].time).toBe(steps[timeout].time);
+    const last = steps[steps.length - 1].outputs[0];
+    expect(last).toMatchObject({ type: 'complete', rc: 0 });
+    expect((last.resp as { id: number }).id).not.toBe(last.id);
   });
 
-  describe('bounds', () => {
-    it('seqBits=1: seqno wraps and a late answer aliases the next request', () => {
-      const result = explore(mcdiModel, { bounds: { seqBits: 1 } });
-      expect(failing(result)).toEqual(['completion-for-request-in-flight']);
-    });
+  it("without the awaiting token a late CMDDONE lands in the next request's window, no timeout needed", () => {
+    const result = exploreVariant(VARIANTS.asWrittenSendWindow);
+    expect(failing(result)).toEqual(['completion-for-request-in-flight']);
+    const steps = traceOf(result, 'completion-for-request-in-flight');
+    for (const timeout of ['timer_expire', 'rpc_timeout', 'poll_timeout']) {
+      expect(types(steps)).not.toContain(timeout);
+    }
+  });
 
-    it('seqBits=2 is wide enough for two requests and their timeouts', () => {
-      const result = explore(mcdiModel, { bounds: { seqBits: 2 } });
-      expect(failing(result)).toEqual([]);
-    });
+  it('the completer is told data_len although min(outlen, data_len) was read (long answer)', () => {
+    const steps = traceOf(
+      exploreVariant(VARIANTS.asWrittenCompleterLength),
+      'completer-length-is-copied',
+    );
+    const wrong = steps[steps.length - 1].outputs.find((o) => o.type === 'complete')!;
+    expect(wrong).toMatchObject({ len: OUTLEN + 1, copied: OUTLEN });
+    expect(types(steps)).toContainEqual('mc_respond');
+  });
 
-    it('a duplicate CMDDONE is explored and harmless in the default model', () => {
-      const fixed = explore(mcdiModel, { bounds: { duplicates: 1, reboots: 0 } });
-      expect(fixed.complete).toBe(true);
-      expect(failing(fixed)).toEqual([]);
-      expect(fixed.coverage.transitions['mcdi:mc_respond_dup:0']).toBeGreaterThan(0);
-    });
+  it('flush_async sets QUIESCENT without a wake-up while a sync caller sleeps in acquire_sync', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.asWrittenFlushNoWake), 'no-lost-wakeup');
+    const last = steps[steps.length - 1];
+    expect(at(last, 'process')).toBe('ACQUIRE_SYNC');
+    expect(context(last)).toMatchObject({ procAsleep: true, state: 'QUIESCENT' });
+    expect(at(steps[steps.length - 2], 'reset')).toMatch(/^FLUSH_/);
+  });
+
+  it('flush_async frees the request a concurrent release is starting', () => {
+    const result = exploreVariant(VARIANTS.asWrittenFlushUnlocked);
+    const steps = traceOf(result, 'flush-frees-unused');
+    const last = steps[steps.length - 1];
+    const freed = context(steps[steps.length - 2]).releasing;
+    // The flush's list walk completed it (-ENETDOWN) while the process was still starting it.
+    expect(last.outputs).toContainEqual(expect.objectContaining({ id: freed, rc: -100 }));
+    expect(at(last, 'process')).toMatch(/^RELEASE_(SEQNO|SEND)$/);
+    // The release read EVENTS before mode_poll's store, then the whole down path ran.
+    expect(types(steps)).toContain('ifdown');
+  });
+
+  it('a polled timeout takes a credit for a CMDDONE nobody asked for', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.asWrittenCredits), 'credit-for-awaited-event');
+    const last = steps[steps.length - 1];
+    expect(last.outputs).toContainEqual(expect.objectContaining({ type: 'rpc_done', rc: -110 }));
+    expect(context(last).mode).toBe('POLL');
+    expect(context(last).mc[0].evreq).toBe(false);
+  });
+});
+
+describe('time', () => {
+  it('poll-time-after-eq gives up at jiffies == finish, while the MC may still answer', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.pollTimeAfterEq), 'no-timeout-while-answer-due');
+    const timeout = steps.find((s) => s.event.type === 'poll_timeout')!;
+    // finish = jiffies + T: time_after_eq is true at t = T, time_after only at T + 1.
+    expect(timeout.time).toBe(2);
+    expect(context(timeout).mcDue).toBe(0);
+  });
+
+  it('an MC that keeps its latency never makes a request time out', () => {
+    const result = explore(mcdiModel, { bounds: { late: 0 } });
+    expect(failing(result)).toEqual([]);
+    const taken = result.coverage.transitions;
+    const timeouts = Object.entries(taken).filter(
+      ([label, hits]) => /:(rpc_timeout|poll_timeout|timer_expire):/.test(label) && hits > 0,
+    );
+    expect(timeouts).toEqual([]);
+  });
+
+  it('complete-sync-no-wake leaves the waiter asleep although its answer came', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.completeSyncNoWake), 'no-lost-wakeup');
+    const last = steps[steps.length - 1];
+    expect(at(last, 'process')).toBe('AWAIT_COMPLETION');
+    expect(context(last)).toMatchObject({ procAsleep: true, state: 'COMPLETED' });
+  });
+
+  it('without the reset, a request the MC lost in a reboot waits for its timer', () => {
+    const steps = traceOf(exploreVariant(VARIANTS.evDeathNoReset), 'no-wait-for-lost-request');
+    expect(types(steps)).toContain('mc_reboot');
+    expect(steps[steps.length - 1].event.type).toBe('tick');
+    expect(outputsOf(steps).filter((o) => o.type === 'complete')).toEqual([]);
+  });
+});
+
+describe('bounds', () => {
+  it('seqBits=1: seqno wraps and a late answer aliases the next request', () => {
+    const result = explore(mcdiModel, { bounds: { seqBits: 1 } });
+    expect(failing(result)).toContain('completion-for-request-in-flight');
+  });
+
+  it('seqBits=2 is wide enough for two requests and their timeouts', () => {
+    expect(failing(explore(mcdiModel, { bounds: { seqBits: 2 } }))).toEqual([]);
+  });
+
+  it('an MCDI v2 NIC (the header read in ev_cpl) keeps every property', () => {
+    const result = explore(mcdiModel, { bounds: { mcdiVersion: 2 } });
+    expect(result.complete).toBe(true);
+    expect(failing(result)).toEqual([]);
+  });
+
+  it('a reboot and the reset it schedules are explored and keep every property', () => {
+    const result = explore(mcdiModel, { bounds: { reset: 1, late: 0, error: 0 } });
+    expect(failing(result)).toEqual([]);
+    const taken = result.coverage.transitions;
+    expect(taken['mcdi:mc_reboot:0']).toBeGreaterThan(0);
+    expect(taken['mcdi.reset.UP:reset:0']).toBeGreaterThan(0); // the reset work ran
   });
 });

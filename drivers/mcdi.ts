@@ -323,7 +323,6 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   function timeout_fence(bump_seqno: boolean): void {
     take_credit();
     if (bump_seqno) mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
-    mcdi.awaiting = false;
   }
 
   function* spin_lock_async(owner: string): Generator<typeof BLOCKED, void, void> {

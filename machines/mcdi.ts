@@ -287,6 +287,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'completer-once',
         'completed-at-most-once',
         'completion-for-request-in-flight',
+        'credit-for-awaited-event',
         'one-outstanding-at-mc',
       ],
     },
@@ -302,14 +303,24 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       description:
         'efx_mcdi_rpc_async adds the request to async_list before checking the mode, and still returns -ENETDOWN: flush_async later calls its completer',
       source: 'sources/sfc-mcdi-async.txt:271-286 (list_add_tail only in MCDI_MODE_EVENTS)',
-      breaks: ['completer-once', 'completed-at-most-once', 'no-completer-after-error-return'],
+      breaks: [
+        'completer-once',
+        'completed-at-most-once',
+        'credit-for-awaited-event',
+        'no-completer-after-error-return',
+      ],
     },
     {
       name: VARIANTS.listAddHead,
       description:
         'efx_mcdi_rpc_async uses list_add instead of list_add_tail: a new request jumps the queue, and complete_async then takes it for the running one',
       source: 'sources/sfc-mcdi-async.txt:272 (list_add_tail(&async->list, &mcdi->async_list))',
-      breaks: ['completer-fifo', 'completion-for-request-in-flight', 'one-outstanding-at-mc'],
+      breaks: [
+        'completer-fifo',
+        'completion-for-request-in-flight',
+        'credit-absorbs-own-event',
+        'one-outstanding-at-mc',
+      ],
     },
     {
       name: VARIANTS.flushSkipsRunning,
@@ -597,8 +608,6 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     const fence = (context: Ctx, owner: number, bumpSeqno: boolean): Partial<Ctx> => ({
       ...takeCredit(context, owner),
       seqno: bumpSeqno ? (context.seqno + 1) % SEQ_MOD : context.seqno,
-      // Nothing is awaited for the new seqno.
-      awaiting: false,
       mc: abandon(context.mc, owner),
     });
 

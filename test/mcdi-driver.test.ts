@@ -28,11 +28,12 @@ describe('mcdi driver: the correct driver conforms', () => {
   });
 
   it('with an MC that reboots, answers long, or an MCDI v2 NIC', () => {
-    for (const bounds of [
+    const others: Record<string, number>[] = [
       { reset: 1, late: 0, error: 0 },
       { lengths: 3, late: 0 },
       { mcdiVersion: 2 },
-    ]) {
+    ];
+    for (const bounds of others) {
       for (const generator of ['tour', 'random'] as const) {
         const result = runSuite(mcdiDriver, suite(generator, bounds));
         expect(result.conforms, `${generator} ${JSON.stringify(bounds)}`).toBe(true);

@@ -90,7 +90,10 @@ export function lintModel(definition: ModelDefinition, options: LintOptions = {}
     }
   }
   const judged = suppressions.apply(findings);
-  const atDefaults = definition.bounds.every((b) => config.bounds[b.name] === b.default);
+  // A suppression is for the default model: a variant or other bounds may well not need it.
+  const atDefaults =
+    config.variants.size === 0 &&
+    definition.bounds.every((b) => config.bounds[b.name] === b.default);
   if (explored.complete && atDefaults) judged.push(...suppressions.unused());
   return {
     protocol: definition.name,
@@ -105,6 +108,9 @@ export function lintModel(definition: ModelDefinition, options: LintOptions = {}
 }
 
 /* ---------- the evidence ---------- */
+
+/** Evaluations of each property recorded whether or not it is settled (see Evidence.recording). */
+const RECORDED_AT_LEAST = 1000;
 
 class Evidence {
   readonly guardTrue: number[] = [];
@@ -127,7 +133,29 @@ class Evidence {
    * to change): they need not run on recording proxies any more.
    */
   readonly settled = new Set<string>();
+  /** Evaluations on recording proxies so far, per property. */
+  private readonly recordings = new Map<string, number>();
   states = 0;
+
+  /**
+   * Whether to run `property` on recording proxies now: an invariant or step property until it
+   * is settled (its vacuity is judged on its reads), and every property for its first
+   * RECORDED_AT_LEAST evaluations (the fields rule asks whether some property reads a field
+   * that never changes). Counts the evaluation.
+   */
+  recording(property: string, judgedOnReads: boolean): boolean {
+    const done = this.recordings.get(property) ?? 0;
+    if (done >= RECORDED_AT_LEAST && (!judgedOnReads || this.settled.has(property))) return false;
+    this.recordings.set(property, done + 1);
+    return true;
+  }
+
+  /** Every field some property was seen to read. */
+  readByProperties(): Set<string> {
+    const all = new Set<string>();
+    for (const reads of this.reads.values()) for (const field of reads) all.add(field);
+    return all;
+  }
 
   guard(id: number, result: boolean): void {
     const counts = result ? this.guardTrue : this.guardFalse;
@@ -236,7 +264,7 @@ function exploreFor(
 
     const view = system.view(node);
     for (const invariant of invariants) {
-      if (evidence.settled.has(invariant.name)) continue;
+      if (!evidence.recording(invariant.name, true)) continue;
       recorder.into(evidence.readsOf(invariant.name));
       const recorded = recorder.state(view);
       try {
@@ -256,6 +284,14 @@ function exploreFor(
         throw new ModelRuntimeError(`the goal of recoverable '${recoverable.name}'`, error);
       }
       if (!goal) evidence.goalFailed.add(recoverable.name);
+      if (evidence.recording(recoverable.name, false)) {
+        recorder.into(evidence.readsOf(recoverable.name));
+        try {
+          recoverable.goal(recorder.state(view));
+        } catch {
+          // See RECORDING.
+        }
+      }
     }
 
     const events = system.events(node);
@@ -291,14 +327,23 @@ function exploreFor(
           evidence.monitorsMoved.add(i);
         }
       });
-      const unsettled = stepProperties.filter((p) => !evidence.settled.has(p.name));
-      if (unsettled.length > 0) {
+      const unsettled = stepProperties.filter((p) => evidence.recording(p.name, true));
+      const monitors = system.monitors.filter((m) => evidence.recording(m.name, false));
+      if (unsettled.length > 0 || monitors.length > 0) {
         const step: Step<unknown, EventObject> = {
           from: view,
           event: successor.event,
           outputs,
           to: system.view(successor.node),
         };
+        for (const monitor of monitors) {
+          recorder.into(evidence.readsOf(monitor.name));
+          try {
+            monitor.step(node.monitors[system.monitors.indexOf(monitor)], recorder.step(step));
+          } catch {
+            // See RECORDING.
+          }
+        }
         for (const property of unsettled) {
           recorder.into(evidence.readsOf(property.name));
           const recorded = recorder.step(step);
@@ -464,13 +509,17 @@ function machineFindings(system: ModelSystem, evidence: Evidence): Finding[] {
       ),
     );
   }
+  // A field that never changes but that a property reads is what the property checks (a ghost
+  // fault flag that stays null in a correct model): only unread ones are dead weight.
+  const read = evidence.readByProperties();
   for (const { field, changes, value } of evidence.stateFields.fields()) {
-    if (changes || field.endsWith('.length') || field.endsWith('.*keys')) continue;
+    if (changes || read.has(field) || field.endsWith('.length') || field.endsWith('.*keys'))
+      continue;
     findings.push(
       finding(
         'field-never-changes',
         { kind: 'field', id: field },
-        `${field} is ${JSON.stringify(value)} in every one of ${evidence.states} explored states`,
+        `${field} is ${JSON.stringify(value)} in every one of ${evidence.states} explored states, and no property reads it`,
       ),
     );
   }

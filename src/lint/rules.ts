@@ -84,7 +84,8 @@ export const RULES = {
   },
   'field-never-changes': {
     severity: 'warning',
-    finds: 'a context field with the same value in every explored state',
+    finds:
+      'a context field with the same value in every explored state that no property reads (dead weight: a constant, or behaviour never explored)',
     fix: 'make it a constant of build() instead, or find why nothing changes it',
     suppressedAt: 'root',
   },
@@ -104,7 +105,7 @@ export const RULES = {
   },
   'unused-suppression': {
     severity: 'warning',
-    finds: 'a lint suppression that suppresses nothing at these bounds and variants',
+    finds: 'a lint suppression that suppresses nothing in the default model at its default bounds',
     fix: 'remove it, or say in its reason at which bounds it applies',
     suppressedAt: 'nowhere',
   },

@@ -181,7 +181,7 @@ describe('stateIn', () => {
   it('is refused when the machine is compiled, naming the transition and saying what to do', () => {
     expect(() => new ModelSystem(stateInModel, resolveConfig(stateInModel))).toThrow(
       new ModelCompileError(
-        'transition single-slot.device:answer:0: stateIn({"host":"WAITING"}) is not supported: guards see the context and the event only; keep where the other region is as a flag in the context, set by the transitions that move it (docs/writing-models.md)',
+        'test/fixtures/lint/state-in.ts: transition single-slot.device:answer:0: stateIn({"host":"WAITING"}) is not supported: guards see the context and the event only; keep where the other region is as a flag in the context, set by the transitions that move it (docs/writing-models.md)',
       ),
     );
   });
@@ -191,7 +191,7 @@ describe('stateIn', () => {
     expect(code).toBe(2);
     expect(stderrLines).toEqual([
       expect.stringMatching(
-        /^mailbox-models: model error: transition single-slot\.device:answer:0: stateIn/,
+        /^mailbox-models: model error: test\/fixtures\/lint\/state-in\.ts: transition single-slot\.device:answer:0: stateIn/,
       ),
     ]);
   });
@@ -413,7 +413,7 @@ describe('errors while the models load (bin/mailbox-models.js)', () => {
 
 describe('model code that throws', () => {
   it('is one error naming the guard, its transition and the line', () => {
-    const typo = withMistake('guard-throws', (instance) => ({
+    const typo = withMistake('guard-throws', import.meta.url, (instance) => ({
       ...instance,
       machine: instance.machine.provide({
         guards: {

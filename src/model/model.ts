@@ -7,6 +7,7 @@
  * sees these types; it never imports a protocol by name.
  */
 import type { AnyStateMachine, EventObject, StateValue } from 'xstate';
+import { modelFrame } from './model-error.ts';
 
 /** A numeric bound that keeps the state space finite (queue length, seqno bits, ring size). */
 export interface BoundSpec {
@@ -230,6 +231,11 @@ export interface ModelDefinition<TContext = any, TEvent extends EventObject = an
    * threads import it to explore in parallel (`explore(..., { workers })`, `check --workers`).
    */
   module?: string;
+  /**
+   * The file that defines the model, as `defineMachine` / `defineModel` find it from where they
+   * are called (`machines/mcdi.ts`): errors the engine finds in the machine name it.
+   */
+  definedIn?: string;
 }
 
 /** What `build` of a machine module returns: a model instance without its properties. */
@@ -261,7 +267,7 @@ export type PropertiesOf<TContext = any, TEvent extends EventObject = any> = (
 export function defineMachine<TContext, TEvent extends EventObject>(
   definition: MachineDefinition<TContext, TEvent>,
 ): MachineDefinition<TContext, TEvent> {
-  return definition;
+  return { ...definition, definedIn: definition.definedIn ?? callerFile() };
 }
 
 /**
@@ -284,5 +290,10 @@ export function withProperties<TContext, TEvent extends EventObject>(
 export function defineModel<TContext, TEvent extends EventObject>(
   definition: ModelDefinition<TContext, TEvent>,
 ): ModelDefinition<TContext, TEvent> {
-  return definition;
+  return { ...definition, definedIn: definition.definedIn ?? callerFile() };
+}
+
+/** The project file that called into this module (the model's own file), without line. */
+function callerFile(): string | undefined {
+  return modelFrame(new Error())?.replace(/:\d+:\d+$/, '');
 }

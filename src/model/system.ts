@@ -6,6 +6,7 @@
 import type { EventObject } from 'xstate';
 import {
   CompiledMachine,
+  ModelCompileError,
   type CompileOptions,
   type CompiledState,
   type StepResult,
@@ -63,7 +64,13 @@ export class ModelSystem {
     this.definition = definition;
     this.config = config;
     this.instance = named(`${definition.name}: build`, () => definition.build(config));
-    this.compiled = new CompiledMachine(this.instance.machine, options);
+    try {
+      this.compiled = new CompiledMachine(this.instance.machine, options);
+    } catch (error) {
+      // The compiler names the node; the definition knows the file.
+      if (!(error instanceof ModelCompileError) || definition.definedIn === undefined) throw error;
+      throw new ModelCompileError(`${definition.definedIn}: ${error.message}`, { cause: error });
+    }
     const properties = this.instance.properties;
     this.invariants = properties.filter((p): p is Invariant<unknown> => p.kind === 'invariant');
     this.stepProperties = properties.filter(

@@ -1,99 +1,193 @@
 /**
  * PCIe Data Object Exchange (DOE) mailbox, as driven by the patch under review in
- * sources/pci-doe-review.txt ("[PATCH 2/5] PCI/DOE: Add Data Object Exchange Aux
- * Driver", with Jonathan Cameron's review).
+ * sources/pci-doe-review.txt ("[PATCH 2/5] PCI/DOE: Add Data Object Exchange Aux Driver",
+ * v5, with Jonathan Cameron's review). Line numbers are lines of that file; the functions it
+ * elides are taken from v4 and v6 of the series, where they are identical (docs/pci-doe.md).
  *
- * Four execution contexts of the driver and the device run as parallel regions:
+ * Execution contexts, each a parallel region or a slot of the context, stepped at the grain of
+ * the code's yield points (a lock section ending at its unlock, a register access, a wake-up or
+ * `complete()`, a sleep, a free); docs/pci-doe.md has the step table the C harness follows:
  *
- * - `probe`: pci_doe_probe() up to the point where users may call in: pci_doe_reg_irq (IRQ
- *   or polling mode), then pci_doe_abort(), which sets `abort`, kicks the work and sleeps on
- *   `abort_c`.
- * - `driver`: `doe->state` (DOE_IDLE / DOE_WAIT_RESP / DOE_WAIT_ABORT / DOE_WAIT_ABORT_ON_ERR).
- *   Each run of doe_statemachine_work() is one `work_run` step: the work has exclusive access
- *   to the mailbox registers, so only the IRQ handler and the device can act between its
- *   reads and writes, and neither changes what the work decides (see docs/pci-doe.md).
- *   The branches of each `case` are the guarded `work_run` transitions, in the code's order.
- * - `irq`: pci_doe_irq() split into its steps, read status (and test it), write-1-to-clear
- *   INT_STATUS, mod_delayed_work(); the device can act between any two of them.
- * - `device`: the mailbox hardware: its status bits live in the context (they are registers
- *   both sides read), its phase is this region's state. Register writes from the driver are
- *   posted in `cmd` and taken by the device's eventless transitions within the same step.
- *
- * Callers of pci_doe_exchange_sync() are a small array in the context. Time is explicit: the
- * delayed work is either not pending, due soon (delay 0, the poll interval, a busy retry) or
- * due at the 1 s deadline, and `tick` moves jiffies relative to `timeout_jiffies` from
- * `before` to `reached` (jiffies == timeout_jiffies, where time_after() is still false) to
- * `passed`.
+ * - `probe`: pci_doe_probe() and pci_doe_remove(): the init abort, the discovery exchanges of
+ *   pci_doe_cache_protocols() (the probe is caller 0 of pci_doe_exchange_sync()), every error
+ *   path, and orderly removal.
+ * - `work`: doe_statemachine_work(), one state per step of its code; `doe->state` is
+ *   `doeState` in the context (only the work reads it).
+ * - `callers`: pci_doe_exchange_sync() for caller 0 (probe) and the users 1..callers.
+ * - `irq`: pci_doe_irq(): read and test, write-1-to-clear, mod_delayed_work().
+ * - `device`: the mailbox; its registers are in the context, its phase is the region's state.
+ *   The driver's register writes are posted in `cmd` and taken by the device's eventless
+ *   transitions in the same step.
+ * - `clock`: one `tick` is one jiffy (src/model/time.ts): the kernel's timer semantics, a
+ *   1 s timeout of `hz` ticks, interrupt and workqueue latencies as bounds.
  */
 import { and, assign, emit, not, setup } from 'xstate';
-import { defineMachine, type ModelState } from '../src/model/model.ts';
+import { faultBounds, faultOn, replyLengths, type ReplyLength } from '../src/model/device.ts';
+import { defineMachine, type Bounds, type ModelState } from '../src/model/model.ts';
+import {
+  arm,
+  canTick,
+  due,
+  elapse,
+  elapseDue,
+  TICK,
+  timeAfter,
+  timerDue,
+  type Deadline,
+  type Due,
+} from '../src/model/time.ts';
 
 /* Return codes as the kernel has them (negative errno); a response is its payload in bytes. */
 export const EIO = -5;
 export const EINVAL = -22;
 export const EBUSY = -16;
 export const ETIMEDOUT = -110;
-export const RESPONSE_BYTES = 4;
+export const ERESTARTSYS = -512;
+/** Every caller's response buffer, in dwords: pci_doe_discovery()'s one u32. */
+export const RESPONSE_DWORDS = 1;
 
-/** A caller of pci_doe_exchange_sync(): not in it, asleep on doe->wq, woken, or waiting for its task. */
-export type CallerState = 'idle' | 'asleep' | 'woken' | 'waiting';
-/** The delayed work `doe->statemachine`: not pending, due soon, or due at the 1 s deadline. */
-export type WorkPending = 'none' | 'soon' | 'deadline';
-/** jiffies against doe->timeout_jiffies. */
-export type Deadline = 'before' | 'reached' | 'passed';
+export type DoeState = 'DOE_IDLE' | 'DOE_WAIT_RESP' | 'DOE_WAIT_ABORT' | 'DOE_WAIT_ABORT_ON_ERR';
+
+/**
+ * A caller of pci_doe_exchange_sync(): not in it; between its unlock and
+ * wait_event_interruptible()'s test (`checking`); asleep on doe->wq; woken (about to go round
+ * `again:`); waiting for its task; its completion fired but it has not returned yet.
+ */
+export type CallerState = 'idle' | 'checking' | 'asleep' | 'woken' | 'waiting' | 'completed';
+
+/** Dwords still to read in a loop of pci_doe_recv_resp(); `many` abstracts 2^18-ish counts. */
+export type Count = 0 | 1 | 2 | 'many';
+
+/**
+ * The object in the read mailbox: its Length field's kind (src/model/device.ts; for DOE,
+ * `zero` is the encoding of the largest object, 2^18 DW, and `max` is 0x3FFFF DW) or `bad`
+ * (a header that does not match the request).
+ */
+export type ResponseObject = ReplyLength | 'bad';
 
 export interface DoeContext {
   /* struct pci_doe */
+  doeState: DoeState;
   /** doe->cur_task: the index of the caller whose task it is, or null. */
   curTask: number | null;
   abort: boolean;
   dead: boolean;
+  /** doe->busy_retries (the seed's count of BUSY attempts; the fix keeps it at 0). */
   busyRetries: number;
+  /** The fix: jiffies until the driver stops retrying a busy mailbox (null: not busy yet). */
+  busyTimeout: Deadline;
   /** doe->irq > 0: IRQ mode; otherwise the state machine polls. */
   irq: boolean;
-  work: WorkPending;
-  deadline: Deadline;
+  /** doe->timeout_jiffies - jiffies (forgotten, null, once DOE_IDLE no longer reads it). */
+  timeout: Deadline;
   /** doe->abort_c has been completed and pci_doe_abort() has not consumed it yet. */
   abortDone: boolean;
-  /* the DOE Status register, and Interrupt Enable from the Control register */
+  /* doe->statemachine, the delayed work */
+  /** Its timer (expires - jiffies), or null when no timer is armed. */
+  workTimer: Deadline;
+  /** Queued with no timer (delay 0, mod_delayed_work(0)): runnable now. */
+  workQueued: boolean;
+  workRunning: boolean;
+  /** The workqueue's obligation: a runnable or running work finishes within workLatency. */
+  workDue: Due;
+  /** cancel_delayed_work_sync() is waiting for the running work: queueing is refused. */
+  canceling: boolean;
+  /* doe_statemachine_work()'s locals, while it runs */
+  task: number | null;
+  rc: number;
+  /** pci_doe_recv_resp(): payload dwords still to store, excess dwords still to flush. */
+  toStore: Count;
+  toFlush: Count;
+  /** Payload dwords stored into task->ex->response_pl so far (its index). */
+  stored: number;
+  /* lifecycle */
+  /** pci_doe_probe() returned 0 and removal has not begun: users may call. */
+  ready: boolean;
+  /** Discovery exchanges done by pci_doe_cache_protocols(). */
+  discovered: number;
+  /** pci_doe_cache_protocols() is running: probe's frame calls pci_doe_exchange_sync(). */
+  discovering: boolean;
+  /** kfree(doe) has run. */
+  freed: boolean;
+  /** request_irq() done and free_irq() not yet: an MSI reaches pci_doe_irq(). */
+  irqLine: boolean;
+  /* callers, index 0 = probe's discovery exchanges */
+  callers: CallerState[];
+  /** Each caller's on-stack task.rv (null: not written since the call). */
+  rv: Array<number | null>;
+  /** A signal is pending for the caller (wait_event_interruptible() returns at once). */
+  signalled: boolean[];
+  /* the MSI line and pci_doe_irq() */
+  irqPending: boolean;
+  handlerRunning: boolean;
+  /** The interrupt's latency: pending or running, it is handled within irqLatency ticks. */
+  irqDue: Due;
+  /* DOE Status, and Interrupt Enable from the Control register */
   busy: boolean;
   dataObjectReady: boolean;
   error: boolean;
   intStatus: boolean;
   intEnable: boolean;
-  /** A register write the device has not taken yet (GO, ABORT, or the response read out). */
-  cmd: 'GO' | 'ABORT' | 'READ' | null;
-  /** The response in the mailbox has a header that does not match the request. */
-  responseBad: boolean;
-  /** An MSI was sent and pci_doe_irq() has not started on it yet. */
-  irqPending: boolean;
-  /** pci_doe_irq() is between its read and its return (free_irq() waits for it). */
-  handlerRunning: boolean;
+  /** This device sets INT_STATUS when BUSY clears (the ECN), or not (later revisions). */
+  busyClearIrq: boolean;
+  /** A register write the device has not taken yet. */
+  cmd: 'GO' | 'ABORT' | 'READ' | 'READ_LAST' | null;
+  /** Ghost, with a GO write: whose request it is (the device notes it if it takes the GO). */
+  goTask: number | null;
+  /** The object in the read mailbox, while Data Object Ready holds one. */
+  response: ResponseObject | null;
   /** Ghost: the task whose request the device holds (processing it or its response). */
   ghostRequestOf: number | null;
-  /** pci_doe_probe() is done: users may call pci_doe_exchange_sync(). */
-  ready: boolean;
-  callers: CallerState[];
 }
 
 export type DoeEvent =
-  | { type: 'probe'; mode: 'irq' | 'poll' }
+  | { type: 'probe'; mode: 'irq' | 'poll' | 'irq-setup-fails'; busyClearIrq: boolean }
   | { type: 'probe_resume' }
+  | { type: 'probe_free_irq' }
+  | { type: 'probe_cancel' }
+  | { type: 'probe_cancel_done' }
+  | { type: 'probe_kfree' }
+  | { type: 'remove_cancel' }
+  | { type: 'remove_cancel_done' }
+  | { type: 'remove_free_irq' }
+  | { type: 'remove_kfree' }
   | { type: 'call'; caller: number; wholeDwords: boolean }
+  | { type: 'wait_check'; caller: number }
   | { type: 'wake_recheck'; caller: number }
-  | { type: 'work_run' }
-  | { type: 'tick' }
+  | { type: 'signal'; caller: number }
+  | { type: 'caller_return'; caller: number }
+  | { type: 'work_start' }
+  | { type: 'work_abort_start' }
+  | { type: 'work_send' }
+  | { type: 'work_resp_status' }
+  | { type: 'work_recv_header' }
+  | { type: 'work_recv_length' }
+  | { type: 'work_recv_payload' }
+  | { type: 'work_recv_flush'; last: boolean }
+  | { type: 'work_recv_status' }
+  | { type: 'work_done_wake' }
+  | { type: 'work_callback' }
+  | { type: 'work_rv_write' }
+  | { type: 'work_after_cb' }
+  | { type: 'work_after_cb_wake' }
+  | { type: 'work_err_abort' }
+  | { type: 'work_abort_status' }
+  | { type: 'work_abort_wake' }
+  | { type: 'work_abort_complete' }
   | { type: 'irq_read_status' }
   | { type: 'irq_write_clear' }
   | { type: 'irq_schedule_work' }
-  | { type: 'device_respond' }
+  | { type: 'device_respond'; length: ReplyLength }
   | { type: 'device_respond_bad' }
   | { type: 'device_error' }
-  | { type: 'device_hang' }
   | { type: 'device_abort_done' }
+  | { type: 'device_hang' }
   | { type: 'device_abort_hang' }
+  | { type: 'device_reset' }
   | { type: 'other_user_busy' }
-  | { type: 'other_user_done' };
+  | { type: 'other_user_done' }
+  | { type: 'other_user_error' }
+  | { type: 'tick' };
 
 /** What the model emits: the observable outputs monitors and the conformance runner see. */
 export type DoeOutput =
@@ -101,19 +195,39 @@ export type DoeOutput =
   | { type: 'request_written'; task: number }
   | { type: 'response_read'; task: number }
   | { type: 'abort_written' }
-  | { type: 'callback'; task: number; rc: number }
-  | { type: 'exchange_return'; caller: number; rc: number }
+  | { type: 'callback'; task: number; rc: number | null }
+  | { type: 'exchange_return'; caller: number; rc: number | null }
   | { type: 'mailbox_dead' }
   | { type: 'irq_return'; value: 'IRQ_HANDLED' | 'IRQ_NONE' };
 
+/** The steps of doe_statemachine_work() that dereference its task (and so the caller's stack). */
+export const TASK_STEPS: ReadonlySet<DoeEvent['type']> = new Set([
+  'work_send',
+  'work_recv_header',
+  'work_recv_length',
+  'work_recv_payload',
+  'work_recv_status',
+  'work_callback',
+  'work_rv_write',
+]);
+
+/** Every step of the work and of the interrupt handler reads or writes the struct pci_doe. */
+export function touchesDoe(type: string): boolean {
+  return type.startsWith('work_') || type.startsWith('irq_');
+}
+
+/** The work states between an unlock that cleared cur_task and the wake-up after it. */
+export const WAKE_PENDING = ['DONE_WAKE', 'AFTER_CB_WAKE', 'ABORT_WAKE'] as const;
+
 export const VARIANTS = {
-  /** The seed as written: both of the next two. */
+  /** The seed as written: every finding below together. */
   asWritten: 'as-written',
-  /** The seed's DOE_WAIT_ABORT case: returns without rescheduling when the abort is not done. */
   waitAbortNoReschedule: 'wait-abort-no-reschedule',
-  /** The seed's probe error path: kfree(doe) with the state machine work still queued. */
   probeErrorNoCancel: 'probe-error-no-cancel',
-  /** The review's pci_doe_irq(): ERROR first, explicit INT_STATUS clear, IRQ_NONE at the end. */
+  removeCancelBeforeFreeIrq: 'remove-cancel-before-free-irq',
+  busyRetriesCounted: 'busy-retries-counted',
+  maxLengthRejected: 'max-length-rejected',
+  ignoreWaitReturn: 'ignore-wait-return',
   reviewIrqHandler: 'review-irq-handler',
   errBusyKeepsCurTask: 'err-busy-keeps-cur-task',
   noDeadlineInWaitResp: 'no-deadline-in-wait-resp',
@@ -122,31 +236,30 @@ export const VARIANTS = {
   noBusyCheck: 'no-busy-check',
   noDeadCheck: 'no-dead-check',
   timeoutSkipsAbort: 'timeout-skips-abort',
+  rvAfterCallback: 'rv-after-callback',
+  noFinalErrorCheck: 'no-final-error-check',
+  recvNoClamp: 'recv-no-clamp',
+  abortDoneIgnoresBusy: 'abort-done-ignores-busy',
 } as const;
+
+/** The findings: each is the seed as written where the default model carries the fix. */
+const FINDINGS: string[] = [
+  VARIANTS.waitAbortNoReschedule,
+  VARIANTS.probeErrorNoCancel,
+  VARIANTS.removeCancelBeforeFreeIrq,
+  VARIANTS.busyRetriesCounted,
+  VARIANTS.maxLengthRejected,
+  VARIANTS.ignoreWaitReturn,
+];
 
 const SEED = 'sources/pci-doe-review.txt';
 
-/** INT_STATUS is set by Data Object Ready, by ERROR and by BUSY clearing; an MSI is sent when
- * "enabled AND INT_STATUS" goes from false to true (review, quoting sec 6.xx.3). In polling
- * mode nobody reads INT_STATUS, so it is not tracked there (one state instead of two). */
-function setIntStatus(context: DoeContext): Partial<DoeContext> {
-  if (!context.intEnable) return {};
-  return { intStatus: true, irqPending: context.irqPending || !context.intStatus };
-}
-
-/** wake_up_interruptible(&doe->wq): every caller asleep on the queue becomes runnable. */
-function wakeUp(callers: CallerState[]): CallerState[] {
-  return callers.map((c) => (c === 'asleep' ? 'woken' : c));
-}
-
-/** schedule_delayed_work(): does nothing when the work is already pending. */
-function schedule(context: DoeContext, delay: Exclude<WorkPending, 'none'>): WorkPending {
-  return context.work === 'none' ? delay : context.work;
-}
-
-function modeAllowed(modes: number, mode: 'irq' | 'poll'): boolean {
-  return modes === 2 || (modes === 1) === (mode === 'irq');
-}
+/** The bounds each finding needs beyond the defaults to show its bug. */
+const FINDING_BOUNDS: Record<string, Bounds> = {
+  [VARIANTS.waitAbortNoReschedule]: { modes: 1, lengths: 1 },
+  [VARIANTS.maxLengthRejected]: { lengths: 4 },
+  [VARIANTS.ignoreWaitReturn]: { signals: 1, lengths: 1 },
+};
 
 export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
   name: 'pci-doe',
@@ -155,17 +268,43 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
   bounds: [
     {
       name: 'callers',
-      default: 2,
+      default: 1,
+      deep: 2,
+      min: 0,
+      max: 3,
+      description: 'users calling pci_doe_exchange_sync() once probe is done',
+    },
+    {
+      name: 'protocols',
+      default: 1,
+      deep: 2,
       min: 1,
       max: 3,
-      description: 'concurrent callers of pci_doe_exchange_sync()',
+      description: 'discovery exchanges pci_doe_cache_protocols() makes during probe',
     },
     {
       name: 'busyRetries',
       default: 2,
+      deep: 3,
       min: 1,
       max: 16,
       description: 'PCI_DOE_BUSY_MAX_RETRIES (16 in the seed)',
+    },
+    {
+      name: 'hz',
+      default: 4,
+      deep: 4,
+      min: 2,
+      max: 250,
+      description:
+        'HZ in ticks: PCI_DOE_TIMEOUT (1 s); a busy retry waits hz / busyRetries ticks',
+    },
+    {
+      name: 'pollInterval',
+      default: 1,
+      min: 0,
+      max: 4,
+      description: 'PCI_DOE_POLL_INTERVAL = HZ / 128 in ticks (1 at HZ = 128..255, 0 at HZ = 100)',
     },
     {
       name: 'modes',
@@ -177,42 +316,143 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     {
       name: 'otherUser',
       default: 1,
+      deep: 2,
+      min: 0,
+      max: 2,
+      description:
+        '1: another user (firmware, or the device itself after an exchange) holds the mailbox BUSY between exchanges; 2: and may leave DOE Error set',
+    },
+    {
+      name: 'busyClearIrq',
+      default: 1,
+      deep: 2,
+      min: 0,
+      max: 2,
+      description:
+        'BUSY clearing sets INT_STATUS: 0 never (later spec revisions), 1 always (the ECN), 2 either, chosen at probe',
+    },
+    {
+      name: 'irqDelay',
+      default: 0,
+      deep: 1,
+      min: 0,
+      max: 4,
+      description:
+        'ticks an MSI may wait until pci_doe_irq() has returned (0: before the next tick)',
+    },
+    {
+      name: 'workDelay',
+      default: 0,
+      deep: 1,
+      min: 0,
+      max: 4,
+      description:
+        'ticks a runnable delayed work may wait until its run returns (0: before the next tick)',
+    },
+    {
+      name: 'dirtyStart',
+      default: 0,
+      deep: 1,
       min: 0,
       max: 1,
-      description: '1: another user of the mailbox (firmware) can hold it BUSY between exchanges',
+      description: '1: INT_STATUS is already set at probe (left by firmware or an earlier driver)',
     },
+    {
+      name: 'signals',
+      default: 0,
+      deep: 1,
+      min: 0,
+      max: 1,
+      description: '1: a caller asleep in pci_doe_exchange_sync() may get a signal',
+    },
+    ...faultBounds({
+      lost: {
+        default: 1,
+        note: 'the device never answers a request, or never completes an abort (BUSY stays set)',
+      },
+      error: { default: 1, note: 'DOE Error while processing a request or while it is read' },
+      reset: { default: 0, deep: 1, note: 'an FLR: every register cleared, Interrupt Enable too' },
+      lengths: {
+        default: 1,
+        deep: 5,
+        note: 'for DOE, zero is the Length encoding of the largest object (2^18 DW) and max is 0x3FFFF DW',
+      },
+    }),
   ],
   variants: [
     {
       name: VARIANTS.asWritten,
       description:
-        "The seed exactly as written: wait-abort-no-reschedule and probe-error-no-cancel together (with the seed's own pci_doe_irq()).",
+        "The seed as written: every finding together (with the seed's own pci_doe_irq()).",
       source: SEED,
-      breaks: ['no-work-after-free', 'mailbox-recovers', 'no-deadlock'],
+      breaks: [
+        'mailbox-recovers',
+        'no-use-after-free',
+        'busy-patience',
+        'response-not-lost',
+        'no-spin-on-signal',
+      ],
+      finding: true,
+      bounds: { modes: 1, lengths: 4, signals: 1 },
     },
     {
       name: VARIANTS.waitAbortNoReschedule,
       description:
-        'As written: in DOE_WAIT_ABORT / DOE_WAIT_ABORT_ON_ERR, when the abort is neither done nor past its deadline, the work returns without rescheduling itself; if it ran early (an interrupt, or exactly at timeout_jiffies) nothing runs it again. The default model reschedules it at PCI_DOE_POLL_INTERVAL.',
+        'As written: in DOE_WAIT_ABORT / DOE_WAIT_ABORT_ON_ERR, when the abort is neither done nor past its deadline, the work returns without queueing itself again. Only an interrupt runs it early (its mod_delayed_work(0) replaces the 1 s timer), and then nothing runs it again unless BUSY clearing interrupts. The default model reschedules it at PCI_DOE_POLL_INTERVAL.',
       source: `${SEED}:399-411 (if (time_after(jiffies, doe->timeout_jiffies)) {...} return;)`,
       breaks: ['mailbox-recovers', 'no-deadlock'],
       finding: true,
+      bounds: FINDING_BOUNDS[VARIANTS.waitAbortNoReschedule],
     },
     {
       name: VARIANTS.probeErrorNoCancel,
       description:
-        'As written: when the init abort times out, pci_doe_register() frees the IRQ and pci_doe_probe() frees the doe without cancelling doe->statemachine, which an interrupt may have queued after the timeout. The default model calls cancel_delayed_work_sync() after free_irq().',
-      source: `${SEED}:583-584,597-599 (rc = pci_doe_register(doe); if (rc) goto err_free; ... kfree(doe))`,
-      breaks: ['no-work-after-free'],
+        'As written: every probe error path after the init abort (the abort timed out, 583-584; a discovery exchange failed, 586-593) ends in kfree(doe) without cancel_delayed_work_sync(): a failed discovery exchange leaves the abort work armed for 1 s, an abort that completes late queues it by interrupt. The default model cancels it before the kfree, after free_irq().',
+      source: `${SEED}:582-600 (goto err_free; ... kfree(doe))`,
+      breaks: ['no-use-after-free'],
       finding: true,
+    },
+    {
+      name: VARIANTS.removeCancelBeforeFreeIrq,
+      description:
+        'As written: pci_doe_remove() cancels the work (608) before pci_doe_unregister() frees the IRQ (614); an interrupt in between (an abort completing, another user releasing BUSY) queues it again on a doe about to be freed. The default model frees the IRQ first.',
+      source: `${SEED}:603-616 (cancel_delayed_work_sync(); kfree(prots); pci_doe_unregister(); kfree(doe))`,
+      breaks: ['no-use-after-free'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.busyRetriesCounted,
+      description:
+        "As written: the driver's patience with a busy mailbox is a count of attempts, not the second the comment promises. busy_retries == PCI_DOE_BUSY_MAX_RETRIES gives up at the 16th attempt, after 15 waits of at least HZ/16 + 1 jiffies (240 jiffies, 0.96 s, at HZ = 250); in IRQ mode each BUSY-clear interrupt (the ECN) pulls the next attempt forward, so another user that takes the mailbox back each time fails the request sooner still; and -EIO after some retries goes to err_abort before busy_retries = 0, so the next request starts with retries used up. The default model gives up when time_after(jiffies, busy_timeout), a deadline set at the first BUSY.",
+      source: `${SEED}:313-331 ("try for 1 second then fail"; if (doe->busy_retries == PCI_DOE_BUSY_MAX_RETRIES); if (rc) goto err_abort; doe->busy_retries = 0)`,
+      breaks: ['busy-patience'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.maxLengthRejected,
+      description:
+        'As written (pci_doe_recv_resp(), elided in the seed, v4 = v6): if (length > SZ_1M || length < 2) return -EIO. A Length of 0 encodes the largest data object (2^18 DW), so a legal response fails with -EIO and an abort; the SZ_1M test is dead (the field has 18 bits). The default model reads 0 as 2^18.',
+      source:
+        'pci_doe_recv_resp() (elided in the seed; v4 and v6 of the series): length = FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_2_LENGTH, val); if (length > SZ_1M || length < 2) return -EIO',
+      breaks: ['response-not-lost'],
+      finding: true,
+      bounds: FINDING_BOUNDS[VARIANTS.maxLengthRejected],
+    },
+    {
+      name: VARIANTS.ignoreWaitReturn,
+      description:
+        "As written: pci_doe_exchange_sync() ignores wait_event_interruptible()'s return; with a signal pending it returns at once, and the caller goes round `again:` without sleeping for as long as another task holds the mailbox. The default model returns -ERESTARTSYS.",
+      source: `${SEED}:469-474 (wait_event_interruptible(doe->wq, doe->cur_task == NULL); goto again;)`,
+      breaks: ['no-spin-on-signal'],
+      finding: true,
+      bounds: FINDING_BOUNDS[VARIANTS.ignoreWaitReturn],
     },
     {
       name: VARIANTS.reviewIrqHandler,
       description:
-        "pci_doe_irq() as the review proposes: the ERROR test first (returning without clearing INT_STATUS), INT_STATUS cleared by writing PCI_DOE_STATUS_INT_STATUS, IRQ_NONE on the final path; on the default model's state machine. After any error INT_STATUS stays set, so 'enabled AND INT_STATUS' never rises again and no interrupt is ever sent.",
+        "pci_doe_irq() as the review proposes: the ERROR test first (returning without clearing INT_STATUS), INT_STATUS cleared by writing the bit, IRQ_NONE on the final path. After any device error INT_STATUS stays set, so 'enabled AND INT_STATUS' never rises again and no interrupt is ever sent.",
       source: `${SEED}:222-256 (review of pci_doe_irq(): "Summary of above suggested changes")`,
       breaks: ['response-wakes-driver'],
-      finding: true,
     },
     {
       name: VARIANTS.errBusyKeepsCurTask,
@@ -231,7 +471,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     {
       name: VARIANTS.deadlineBeforeReady,
       description:
-        'DOE_WAIT_RESP tests the deadline before Data Object Ready: a response that arrived before the deadline but is read after it is thrown away with -ETIMEDOUT.',
+        'DOE_WAIT_RESP tests the deadline before Data Object Ready: a response that arrived in time but is read after the deadline is thrown away with -ETIMEDOUT.',
       source: `${SEED}:345-357 (ERROR, then Data Object Ready, then the deadline)`,
       breaks: ['response-not-lost'],
     },
@@ -241,12 +481,13 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         'DOE_WAIT_RESP clears cur_task on success but forgets wake_up_interruptible(&doe->wq).',
       source: `${SEED}:366-369 (cur_task = NULL; wake_up_interruptible(&doe->wq))`,
       breaks: ['waiters-woken'],
+      bounds: { callers: 2, modes: 0, otherUser: 0, lengths: 1 },
     },
     {
       name: VARIANTS.noBusyCheck,
       description: 'pci_doe_send_req() writes the request without testing DOE Busy first.',
       source:
-        'pci_doe_send_req() (elided in the seed; v4/v6 of the series): if (BUSY) return -EBUSY',
+        'pci_doe_send_req() (elided in the seed; v4 and v6 of the series): if (BUSY) return -EBUSY',
       breaks: ['no-request-while-busy'],
     },
     {
@@ -260,499 +501,1105 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       description:
         'On -ETIMEDOUT the work gives up like err_busy (state back to DOE_IDLE, no abort) instead of going to err_abort.',
       source: `${SEED}:352-354 (rc = -ETIMEDOUT; goto err_abort)`,
-      breaks: ['abort-before-next-request', 'response-matches-request', 'response-wakes-driver'],
+      breaks: ['abort-before-next-request', 'response-matches-request'],
+      bounds: { callers: 2, modes: 0, otherUser: 0, lengths: 1 },
+    },
+    {
+      name: VARIANTS.rvAfterCallback,
+      description:
+        'The success path calls task->cb() before task->rv = rc: the woken caller can return its stale rv, and the work then writes into a stack frame that has returned.',
+      source: `${SEED}:371-373 (task->rv = rc; task->cb(task->private))`,
+      breaks: ['no-use-after-return'],
+    },
+    {
+      name: VARIANTS.noFinalErrorCheck,
+      description:
+        'pci_doe_recv_resp() without its last STATUS read: a DOE Error raised while the response is read out is not seen and the exchange succeeds.',
+      source:
+        'pci_doe_recv_resp() (v4 and v6): "Final error check to pick up on any since Data Object Ready"',
+      breaks: ['error-fails-exchange'],
+    },
+    {
+      name: VARIANTS.recvNoClamp,
+      description:
+        'pci_doe_recv_resp() reads length - 2 payload dwords into the response buffer without min(length, response_pl_sz / 4): a long response overflows the caller\'s buffer (in pci_doe_discovery(), a u32 on its stack).',
+      source:
+        'pci_doe_recv_resp() (v4 and v6): for (i = 0; i < min(length, ex->response_pl_sz / sizeof(u32)); i++)',
+      breaks: ['response-fits-buffer'],
+      bounds: { lengths: 3 },
+    },
+    {
+      name: VARIANTS.abortDoneIgnoresBusy,
+      description:
+        'DOE_WAIT_ABORT counts the abort as done when DOE Error is clear, without testing DOE Busy.',
+      source: `${SEED}:381-383 (if (!ERROR && !BUSY) /* Back to normal state */)`,
+      breaks: ['abort-done-means-idle'],
     },
   ],
   build({ bounds, variants }) {
-    const has = (name: string) => variants.has(name);
-    const waitAbortNoReschedule = has(VARIANTS.asWritten) || has(VARIANTS.waitAbortNoReschedule);
-    const probeErrorNoCancel = has(VARIANTS.asWritten) || has(VARIANTS.probeErrorNoCancel);
+    const has = (name: string) => variants.has(name) || (variants.has(VARIANTS.asWritten) && FINDINGS.includes(name));
+    const hz = bounds.hz;
     const maxRetries = bounds.busyRetries;
-    const callerCount = bounds.callers;
+    /* The seed's delays in ticks, with its integer division. */
+    const busyDelay = Math.floor(hz / maxRetries);
+    const pollDelay = bounds.pollInterval;
+    const users = bounds.callers;
+    /* Latencies: 0 makes the context urgent (it runs before the next tick), L > 0 an
+     * obligation of L ticks (src/model/time.ts `due`). */
+    const workLatency = bounds.workDelay;
+    const irqLatency = bounds.irqDelay;
+    const lengths = replyLengths(bounds.lengths);
+    const canReset = faultOn(bounds, 'reset');
+    const canError = faultOn(bounds, 'error');
+    const canLose = faultOn(bounds, 'lost');
 
-    /** The task in flight, for emits; only called where cur_task is known to be set. */
-    const task = (context: DoeContext) => context.curTask ?? -1;
+    /* ---- the kernel's workqueue: queue, timer, run, cancel ---- */
+
+    const pending = (c: DoeContext) => c.workQueued || c.workTimer !== null;
+    const runnable = (c: DoeContext) => c.workQueued || timerDue(c.workTimer);
+
+    /** schedule_delayed_work(): a no-op when pending (or while a cancel waits). */
+    function schedule(c: DoeContext, delay: number): Partial<DoeContext> {
+      if (c.canceling || pending(c)) return {};
+      if (delay === 0) return { workQueued: true, workDue: c.workRunning ? c.workDue : due(workLatency) };
+      return { workTimer: arm(delay) };
+    }
+
+    /** mod_delayed_work(system_wq, w, 0): queued now, its timer (if any) dropped. */
+    function modNow(c: DoeContext): Partial<DoeContext> {
+      if (c.canceling) return {};
+      const keep = c.workRunning || runnable(c);
+      return { workQueued: true, workTimer: null, workDue: keep ? c.workDue : due(workLatency) };
+    }
+
+    /** The work function returns; a new run is owed if it was queued meanwhile. */
+    function workReturns(c: DoeContext): Partial<DoeContext> {
+      return {
+        workRunning: false,
+        workDue: runnable(c) ? due(workLatency) : null,
+        task: null,
+        rc: 0,
+        toStore: 0,
+        toFlush: 0,
+        stored: 0,
+      };
+    }
+
+    /** cancel_delayed_work_sync(), first half: the pending work is gone; it waits if running. */
+    function cancelPending(c: DoeContext): Partial<DoeContext> {
+      return {
+        workQueued: false,
+        workTimer: null,
+        workDue: c.workRunning ? c.workDue : null,
+        canceling: c.workRunning,
+      };
+    }
+
+    /* ---- registers ---- */
+
+    /** An MSI: sent when "enabled AND INT_STATUS" rises (review, quoting sec 6.xx.3). */
+    function msi(c: DoeContext): Partial<DoeContext> {
+      if (!c.irqLine || c.irqPending) return {};
+      return { irqPending: true, irqDue: c.handlerRunning ? c.irqDue : due(irqLatency) };
+    }
+
+    /** INT_STATUS is set by Data Object Ready, by ERROR and (per device) by BUSY clearing.
+     * In polling mode nobody reads it, so it is not tracked there. */
+    function setIntStatus(c: DoeContext): Partial<DoeContext> {
+      if (!c.irq) return {};
+      const rises = c.intEnable && !c.intStatus;
+      return { intStatus: true, ...(rises ? msi(c) : {}) };
+    }
+
+    /** A Control write from the driver: INT_EN with it in IRQ mode (v5's pci_doe_write_ctrl). */
+    function writeCtrl(c: DoeContext, what: 'GO' | 'ABORT'): Partial<DoeContext> {
+      const rises = c.irq && !c.intEnable && c.intStatus;
+      return {
+        cmd: what,
+        goTask: what === 'GO' ? c.task : null,
+        intEnable: c.irq,
+        ...(rises ? msi(c) : {}),
+      };
+    }
+
+    /* ---- composing the updates of one step ---- */
+
+    type Update = (c: DoeContext) => Partial<DoeContext>;
+    /** Applies updates in order, each seeing the context the previous ones left. */
+    const seq =
+      (...updates: Update[]) =>
+      (c: DoeContext): DoeContext =>
+        updates.reduce<DoeContext>((acc, update) => ({ ...acc, ...update(acc) }), c);
+
+    /** pci_doe_abort_start(): ABORT (| INT_EN), timeout_jiffies = jiffies + HZ, schedule HZ. */
+    const abortStart: Update[] = [
+      (c) => writeCtrl(c, 'ABORT'),
+      () => ({ timeout: arm(hz) }),
+      (c) => schedule(c, hz),
+    ];
+
+    /** mutex_lock; doe->cur_task = NULL; mutex_unlock (the wake-up is the next step). */
+    const clearCurTask: Update = () => ({ curTask: null });
+
+    /** wake_up_interruptible(&doe->wq): every sleeper becomes runnable. */
+    const wakeQueue: Update = (c) => ({
+      callers: c.callers.map((s) => (s === 'asleep' ? 'woken' : s)),
+    });
+
+    const setCaller = (c: DoeContext, who: number, to: CallerState) =>
+      c.callers.map((s, i) => (i === who ? to : s));
+
+    const who = (event: DoeEvent) =>
+      'caller' in event && typeof event.caller === 'number' ? event.caller : -1;
+
+    /** Payload dwords pci_doe_recv_resp() reads for a Length it read (null: it returns -EIO). */
+    function lengthRead(c: DoeContext): { store: Count; flush: Count } | null {
+      const kind = c.response === null || c.response === 'bad' ? 'none' : c.response;
+      /* An emptied mailbox (a reset) reads as 0, the largest-object encoding. */
+      const zeroLength = kind === 'none' || kind === 'zero';
+      if (zeroLength && has(VARIANTS.maxLengthRejected)) return null;
+      const payload: Count =
+        kind === 'exact' ? 1 : kind === 'short' ? 0 : kind === 'long' ? 2 : 'many';
+      /* recv-no-clamp: every payload dword goes to the buffer; two show the overflow. */
+      if (has(VARIANTS.recvNoClamp)) return { store: payload === 'many' ? 2 : payload, flush: 0 };
+      const store: Count = payload === 0 ? 0 : 1;
+      const flush: Count = payload === 0 || payload === 1 ? 0 : payload === 2 ? 1 : 'many';
+      return { store, flush };
+    }
+
+    /** The register access that reads the last dword of the object, as the driver counts. */
+    const advance = (last: boolean): Update => () => ({ cmd: last ? 'READ_LAST' : 'READ' });
+
+    const dec = (n: Count): Count => (n === 'many' ? 'many' : n === 2 ? 1 : 0);
+
+    const counted = has(VARIANTS.busyRetriesCounted);
+    /** busy_retries = 0 (the fix: the busy deadline is forgotten too). */
+    const forgetBusy: Update = () => ({ busyRetries: 0, busyTimeout: null });
 
     const doe = setup({
       types: {} as { context: DoeContext; events: DoeEvent; emitted: DoeOutput },
       guards: {
-        /* The delayed work's timer has expired (or it was queued with no delay). */
-        workDue: ({ context }) =>
-          context.work === 'soon' || (context.work === 'deadline' && context.deadline !== 'before'),
+        runnable: ({ context }) => runnable(context),
         abortRequested: ({ context }) => context.abort,
         noTask: ({ context }) => context.curTask === null,
+        idle: ({ context }) => context.doeState === 'DOE_IDLE',
+        waitResp: ({ context }) => context.doeState === 'DOE_WAIT_RESP',
         busy: ({ context }) => context.busy && !has(VARIANTS.noBusyCheck),
-        retriesLeft: ({ context }) => context.busyRetries + 1 < maxRetries,
+        /* As written: ++busy_retries == PCI_DOE_BUSY_MAX_RETRIES gives up. The fix: give up
+         * once time_after(jiffies, busy_timeout), the deadline the first BUSY set. */
+        retriesLeft: ({ context }) =>
+          counted ? context.busyRetries + 1 !== maxRetries : !timeAfter(context.busyTimeout),
         error: ({ context }) => context.error,
         dataObjectReady: ({ context }) => context.dataObjectReady,
         /* time_after(jiffies, doe->timeout_jiffies) */
-        timedOut: ({ context }) => context.deadline === 'passed',
-        badResponse: ({ context }) => context.responseBad,
-        abortFinished: ({ context }) => !context.error && !context.busy,
-        handlerRunning: ({ context }) => context.handlerRunning,
-        probeReady: ({ context }) => context.ready,
+        timedOut: ({ context }) => timeAfter(context.timeout),
+        headerMatches: ({ context }) => context.response !== null && context.response !== 'bad',
+        lengthAccepted: ({ context }) => lengthRead(context) !== null,
+        nothingToRead: ({ context }) => {
+          const n = lengthRead(context);
+          return n !== null && n.store === 0 && n.flush === 0;
+        },
+        storesOnly: ({ context }) => context.toStore !== 0,
+        lastStore: ({ context }) => context.toStore === 1 && context.toFlush === 0,
+        /* The flush loop's count: one dword, or 2^18-ish abstracted as `many`, whose last
+         * iteration the event names. */
+        lastFlush: ({ context, event }) =>
+          event.type === 'work_recv_flush' && event.last && context.toFlush !== 0,
+        moreFlush: ({ context, event }) =>
+          event.type === 'work_recv_flush' && !event.last && context.toFlush === 'many',
+        finalError: ({ context }) => context.error && !has(VARIANTS.noFinalErrorCheck),
+        succeeded: ({ context }) => context.rc >= 0,
+        waitAbort: ({ context }) => context.doeState === 'DOE_WAIT_ABORT',
+        abortFinished: ({ context }) =>
+          !context.error && (!context.busy || has(VARIANTS.abortDoneIgnoresBusy)),
+        dead: ({ context }) => context.dead,
+        taskTaken: ({ context }) => context.curTask !== null,
+        abortDone: ({ context }) => context.abortDone,
+        handlerIdle: ({ context }) => !context.handlerRunning,
+        workIdle: ({ context }) => !context.workRunning,
+        canTick: ({ context }) =>
+          canTick({
+            deadlines: [context.timeout, context.workTimer],
+            dues: [context.workDue, context.irqDue],
+            urgent:
+              (irqLatency === 0 && (context.irqPending || context.handlerRunning)) ||
+              (workLatency === 0 && (runnable(context) || context.workRunning)),
+          }),
         irqPending: ({ context }) => context.irqPending,
         intStatus: ({ context }) => context.intStatus,
-        otherUser: () => bounds.otherUser === 1,
-        cmdGo: ({ context }) => context.cmd === 'GO',
-        cmdAbort: ({ context }) => context.cmd === 'ABORT',
-        cmdRead: ({ context }) => context.cmd === 'READ',
-        cmdAny: ({ context }) => context.cmd !== null,
-        abortDone: ({ context }) => context.abortDone,
-        dead: ({ context }) => context.dead,
-        mailboxTaken: ({ context }) => context.curTask !== null,
-        callerIdle: ({ context, event }) =>
-          event.type === 'call' && context.callers[event.caller] === 'idle',
-        callerWoken: ({ context, event }) =>
-          event.type === 'wake_recheck' && context.callers[event.caller] === 'woken',
-        misaligned: ({ event }) => event.type === 'call' && !event.wholeDwords,
-        modeIrq: ({ event }) =>
-          event.type === 'probe' && event.mode === 'irq' && modeAllowed(bounds.modes, 'irq'),
-        modePoll: ({ event }) =>
-          event.type === 'probe' && event.mode === 'poll' && modeAllowed(bounds.modes, 'poll'),
-        deadlineArmed: ({ context }) => context.deadline !== 'passed',
       },
       actions: {
-        /* The workqueue clears PENDING before it calls the work function. */
-        takeWork: assign({ work: 'none' as WorkPending }),
-        clearAbortFlag: assign({ abort: false }),
-        /* pci_doe_abort_start(): write ABORT (| INT_EN), timeout_jiffies = jiffies + HZ,
-         * schedule_delayed_work(HZ). The device shows BUSY from the ABORT write on. */
-        abortStart: assign(({ context }) => ({
-          cmd: 'ABORT' as const,
-          deadline: 'before' as Deadline,
-          work: schedule(context, 'deadline'),
-        })),
         emitAbortWritten: emit({ type: 'abort_written' as const }),
-        /* task->rv = rc; task->cb(task->private): the caller's completion fires and
-         * pci_doe_exchange_sync() returns task.rv. */
-        callback: emit(({ context }, params: { rc: number }) => ({
-          type: 'callback' as const,
-          task: task(context),
-          rc: params.rc,
-        })),
-        callerReturns: emit(({ context }, params: { rc: number }) => ({
-          type: 'exchange_return' as const,
-          caller: task(context),
-          rc: params.rc,
-        })),
-        callerLeaves: assign({
-          callers: ({ context }) =>
-            context.callers.map((c, i) => (i === context.curTask ? 'idle' : c)),
-        }),
-        /* mutex_lock; doe->cur_task = NULL; mutex_unlock; wake_up_interruptible(&doe->wq) */
-        clearCurTask: assign({ curTask: null }),
-        wakeQueue: assign({ callers: ({ context }) => wakeUp(context.callers) }),
-        busyRetry: assign(({ context }) => ({
-          busyRetries: context.busyRetries + 1,
-          work: schedule(context, 'soon'),
-        })),
-        resetRetries: assign({ busyRetries: 0 }),
-        /* pci_doe_send_req(): header and payload, then GO (| INT_EN) */
-        writeRequest: assign({ cmd: 'GO' as const }),
         emitRequestWritten: emit(({ context }) => ({
           type: 'request_written' as const,
-          task: task(context),
+          task: context.task ?? -1,
         })),
-        /* DOE_WAIT_RESP entry: timeout_jiffies = jiffies + HZ; wait for the IRQ with the
-         * timeout as a fallback, or poll. */
-        armResponseWait: assign(({ context }) => ({
-          deadline: 'before' as Deadline,
-          work: schedule(context, context.irq ? 'deadline' : 'soon'),
-        })),
-        pollAgain: assign(({ context }) => ({ work: schedule(context, 'soon') })),
-        /* pci_doe_recv_resp(): read the object out, which clears Data Object Ready */
-        readResponse: assign({ cmd: 'READ' as const }),
         emitResponseRead: emit(({ context }) => ({
           type: 'response_read' as const,
-          task: task(context),
+          task: context.task ?? -1,
         })),
-        /* doe->timeout_jiffies is not read again until it is re-armed: keep states canonical */
-        forgetDeadline: assign({ deadline: 'before' as Deadline }),
-        completeAbortC: assign({ abortDone: true }),
-        markDead: assign({ dead: true }),
         emitDead: emit({ type: 'mailbox_dead' as const }),
-        tick: assign({
-          deadline: ({ context }) => (context.deadline === 'before' ? 'reached' : 'passed'),
-        }),
-        /* probe */
-        regIrq: assign({ irq: true, intEnable: true }),
-        /* pci_doe_abort(): reinit_completion; doe->abort = true; schedule_delayed_work(0) */
-        requestInitAbort: assign(({ context }) => ({
-          abort: true,
-          abortDone: false,
-          work: schedule(context, 'soon'),
-        })),
-        /* probe succeeded: abort_c is not waited on again */
-        probeDone: assign({ abortDone: false, ready: true }),
-        /* err_free_irqs: free_irq() (no handler runs after it), kfree(irq_name); then
-         * pci_doe_probe()'s err_free: kfree(doe). The fix then cancels the work, after
-         * free_irq() so that no handler can queue it again. */
-        freeIrq: assign({ irq: false, intEnable: false, irqPending: false }),
-        cancelWork: assign({ work: 'none' as WorkPending }),
-        /* callers */
-        returnEinval: emit(({ event }) => ({
-          type: 'exchange_return' as const,
-          caller: event.type === 'call' ? event.caller : -1,
-          rc: EINVAL,
-        })),
-        sleepOnQueue: assign({
-          callers: ({ context, event }) => setCaller(context, event, 'asleep'),
-        }),
-        returnEio: emit(({ event }) => ({
-          type: 'exchange_return' as const,
-          caller: callerOf(event),
-          rc: EIO,
-        })),
-        callerToIdle: assign({
-          callers: ({ context, event }) => setCaller(context, event, 'idle'),
-        }),
-        /* doe->cur_task = &task; schedule_delayed_work(&doe->statemachine, 0) */
-        takeMailbox: assign(({ context, event }) => ({
-          curTask: callerOf(event),
-          callers: setCaller(context, event, 'waiting'),
-          work: schedule(context, 'soon'),
-        })),
-        emitSubmitted: emit(({ event }) => ({
-          type: 'task_submitted' as const,
-          task: callerOf(event),
-        })),
-        /* irq */
-        takeIrq: assign({ irqPending: false }),
-        enterHandler: assign({ irqPending: false, handlerRunning: true }),
-        clearIntStatus: assign({ intStatus: false }),
-        /* mod_delayed_work(system_wq, &doe->statemachine, 0) */
-        modWorkNow: assign({ work: 'soon' as WorkPending, handlerRunning: false }),
         irqHandled: emit({ type: 'irq_return' as const, value: 'IRQ_HANDLED' as const }),
         irqNone: emit({ type: 'irq_return' as const, value: 'IRQ_NONE' as const }),
-        /* device */
-        takeCmd: assign({ cmd: null }),
-        noteRequest: assign(({ context }) => ({ ghostRequestOf: context.curTask })),
-        deviceBusy: assign({ busy: true }),
-        busyClears: assign(({ context }) => ({ busy: false, ...setIntStatus(context) })),
-        raiseReady: assign(({ context }) => ({ dataObjectReady: true, ...setIntStatus(context) })),
-        raiseBadReady: assign(({ context }) => ({
-          dataObjectReady: true,
-          responseBad: true,
-          ...setIntStatus(context),
-        })),
-        raiseError: assign(({ context }) => ({ error: true, ...setIntStatus(context) })),
-        responseTaken: assign({ dataObjectReady: false, ghostRequestOf: null }),
-        /* An abort clears ERROR and Data Object Ready, then BUSY (which sets INT_STATUS). */
-        abortCompletes: assign(({ context }) => ({
-          error: false,
-          dataObjectReady: false,
-          responseBad: false,
-          ghostRequestOf: null,
-          busy: false,
-          ...setIntStatus(context),
-        })),
       },
     });
-    /* The shapes createMachine() expects, so that the helpers below are checked against the
-     * guard and action names of this setup. */
+
+    /* The shapes createMachine() expects, so that helpers are checked against this setup. */
     type Config = Parameters<typeof doe.createMachine>[0];
     type On<K extends DoeEvent['type']> = NonNullable<NonNullable<Config['on']>[K]>;
     type TransitionOf<K extends DoeEvent['type']> = Exclude<On<K>, string | readonly unknown[]>;
     type States = NonNullable<Config['states']>;
-    type Actions = NonNullable<TransitionOf<'work_run'>['actions']>;
-    type ActionList = Extract<Actions, readonly unknown[]>;
     type ChildStates = NonNullable<States[string]['states']>;
     type Eventless = Exclude<NonNullable<Config['always']>, string | readonly unknown[]>;
+
+    /** Guard and action arguments, typed for helpers that build transitions for several events. */
+    type Args = { context: DoeContext; event: DoeEvent };
+
+    /** One assign that applies `updates` in order. */
+    const apply = (...updates: Update[]) => doe.assign(({ context }) => seq(...updates)(context));
+
+    /* ---- doe_statemachine_work(), one state per step ---- */
+
+    const W = (state: string) => `#pciDoe.work.${state}`;
+
+    /** Where err_abort / err_busy / the success path hand the task back: task->rv, task->cb. */
+    const toCallback = (rc: number) => () => ({ rc });
+
+    function workStates(): ChildStates {
+      const rvAfter = has(VARIANTS.rvAfterCallback);
+      /* `if (time_after(...)) { rc = -ETIMEDOUT; goto err_abort; }` or the variant's err_busy */
+      const timeout: TransitionOf<'work_resp_status'> = has(VARIANTS.timeoutSkipsAbort)
+        ? {
+            target: W('CALLBACK'),
+            actions: apply(() => ({ doeState: 'DOE_IDLE', timeout: null }), toCallback(ETIMEDOUT)),
+          }
+        : { target: W('ERR_ABORT'), actions: apply(toCallback(ETIMEDOUT)) };
+      const deadlineChecks: TransitionOf<'work_resp_status'>[] = has(VARIANTS.noDeadlineInWaitResp)
+        ? []
+        : has(VARIANTS.deadlineBeforeReady)
+          ? [{ guard: 'timedOut', ...timeout }]
+          : [{ guard: and([not('dataObjectReady'), 'timedOut']), ...timeout }];
+      return {
+        NOT_RUNNING: {
+          on: {
+            /* 286-290: mutex_lock; task = cur_task; abort = doe->abort; doe->abort = false;
+             * mutex_unlock; then the branch the locals choose. The workqueue clears PENDING
+             * before it calls the function. */
+            work_start: [
+              {
+                guard: and(['runnable', 'abortRequested']),
+                target: 'ABORT_START',
+                actions: apply(startRun, () => ({ abort: false })),
+              },
+              {
+                guard: and(['runnable', 'idle', 'noTask']),
+                actions: apply(startRun, workReturns),
+              },
+              { guard: and(['runnable', 'idle']), target: 'SEND', actions: apply(startRun) },
+              { guard: and(['runnable', 'waitResp']), target: 'RESP_STATUS', actions: apply(startRun) },
+              { guard: 'runnable', target: 'ABORT_STATUS', actions: apply(startRun) },
+            ],
+          },
+        },
+        /* 298-301: WARN_ON(task); doe->state = DOE_WAIT_ABORT; pci_doe_abort_start(); return */
+        ABORT_START: {
+          on: {
+            work_abort_start: {
+              target: 'NOT_RUNNING',
+              actions: [
+                apply(() => ({ doeState: 'DOE_WAIT_ABORT' }), ...abortStart, workReturns),
+                'emitAbortWritten',
+              ],
+            },
+          },
+        },
+        /* 310-340: pci_doe_send_req(): STATUS read; -EBUSY, -EIO, or the object and GO. */
+        SEND: {
+          on: {
+            work_send: [
+              {
+                guard: and(['busy', 'retriesLeft']),
+                target: 'NOT_RUNNING',
+                actions: apply(
+                  (c) =>
+                    counted
+                      ? { busyRetries: c.busyRetries + 1 }
+                      : { busyTimeout: c.busyTimeout ?? arm(hz) },
+                  (c) => schedule(c, busyDelay),
+                  workReturns,
+                ),
+              },
+              /* "Long enough, fail this request": busy_retries = 0; goto err_busy */
+              {
+                guard: 'busy',
+                target: 'CALLBACK',
+                actions: apply(forgetBusy, toCallback(EBUSY)),
+              },
+              /* As written the -EIO goto err_abort skips busy_retries = 0 (331). */
+              {
+                guard: 'error',
+                target: 'ERR_ABORT',
+                actions: apply((c) => (counted ? {} : forgetBusy(c)), toCallback(EIO)),
+              },
+              {
+                target: 'NOT_RUNNING',
+                actions: [
+                  'emitRequestWritten',
+                  apply(
+                    (c) => writeCtrl(c, 'GO'),
+                    forgetBusy,
+                    () => ({ doeState: 'DOE_WAIT_RESP', timeout: arm(hz) }),
+                    (c) => schedule(c, c.irq ? hz : pollDelay),
+                    workReturns,
+                  ),
+                ],
+              },
+            ],
+          },
+        },
+        /* 343-358: STATUS read: ERROR, then Data Object Ready, then the deadline. */
+        RESP_STATUS: {
+          on: {
+            work_resp_status: [
+              { guard: 'error', target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
+              ...deadlineChecks,
+              {
+                guard: not('dataObjectReady'),
+                target: 'NOT_RUNNING',
+                actions: apply((c) => schedule(c, pollDelay), workReturns),
+              },
+              { target: 'RECV_HEADER' },
+            ],
+          },
+        },
+        /* pci_doe_recv_resp(): the header dword (vid, type) and its advance. */
+        RECV_HEADER: {
+          on: {
+            work_recv_header: [
+              { guard: 'headerMatches', target: 'RECV_LENGTH', actions: apply(advance(false)) },
+              { target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
+            ],
+          },
+        },
+        /* The Length dword and its advance; then `if (length > SZ_1M || length < 2)`. */
+        RECV_LENGTH: {
+          on: {
+            work_recv_length: [
+              {
+                guard: not('lengthAccepted'),
+                target: 'ERR_ABORT',
+                actions: apply(advance(false), toCallback(EIO)),
+              },
+              {
+                guard: 'nothingToRead',
+                target: 'RECV_STATUS',
+                actions: ['emitResponseRead', apply(advance(true))],
+              },
+              {
+                target: 'RECV_PAYLOAD',
+                actions: apply(advance(false), (c) => {
+                  const n = lengthRead(c)!;
+                  return { toStore: n.store, toFlush: n.flush };
+                }),
+              },
+            ],
+          },
+        },
+        /* ex->response_pl[i] = READ; advance (i < min(length, response_pl_sz / 4)) */
+        RECV_PAYLOAD: {
+          on: {
+            work_recv_payload: [
+              {
+                guard: 'lastStore',
+                target: 'RECV_STATUS',
+                actions: ['emitResponseRead', apply(advance(true), storeOne)],
+              },
+              {
+                guard: ({ context }) => context.toStore === 1,
+                target: 'RECV_FLUSH',
+                actions: apply(advance(false), storeOne),
+              },
+              /* recv-no-clamp only: more payload dwords than the buffer holds */
+              { actions: apply(advance(false), storeOne) },
+            ],
+          },
+        },
+        /* "Flush excess length" */
+        RECV_FLUSH: {
+          on: {
+            work_recv_flush: [
+              {
+                guard: 'lastFlush',
+                target: 'RECV_STATUS',
+                actions: ['emitResponseRead', apply(advance(true), () => ({ toFlush: 0 }))],
+              },
+              { guard: 'moreFlush', actions: apply(advance(false), (c) => ({ toFlush: dec(c.toFlush) })) },
+            ],
+          },
+        },
+        /* "Final error check", then 364-368: state = IDLE; lock; cur_task = NULL; unlock */
+        RECV_STATUS: {
+          on: {
+            work_recv_status: [
+              { guard: 'finalError', target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
+              {
+                target: 'DONE_WAKE',
+                actions: apply(
+                  (c) => ({ rc: 4 * c.stored, doeState: 'DOE_IDLE', timeout: null }),
+                  clearCurTask,
+                ),
+              },
+            ],
+          },
+        },
+        /* 369: wake_up_interruptible(&doe->wq) */
+        DONE_WAKE: {
+          on: {
+            work_done_wake: {
+              target: 'CALLBACK',
+              actions: has(VARIANTS.noWakeOnResponse) ? [] : apply(wakeQueue),
+            },
+          },
+        },
+        /* 372-373 / 418-419: task->rv = rc; task->cb(task->private), i.e. complete(&c).
+         * The success path returns after it; err_abort / err_busy go on. */
+        CALLBACK: {
+          on: {
+            work_callback: [
+              {
+                guard: () => rvAfter,
+                target: 'RV_WRITE',
+                actions: [emitCallback(false), apply(completeTask(false))],
+              },
+              {
+                guard: 'succeeded',
+                target: 'NOT_RUNNING',
+                actions: [emitCallback(true), apply(completeTask(true), workReturns)],
+              },
+              {
+                target: 'AFTER_CB',
+                actions: [emitCallback(true), apply(completeTask(true))],
+              },
+            ],
+          },
+        },
+        /* rv-after-callback only: task->rv = rc after the completion. */
+        RV_WRITE: {
+          on: {
+            work_rv_write: [
+              {
+                guard: 'succeeded',
+                target: 'NOT_RUNNING',
+                actions: apply(writeRv, workReturns),
+              },
+              { target: 'AFTER_CB', actions: apply(writeRv) },
+            ],
+          },
+        },
+        /* 420-426: if (doe->state == DOE_IDLE) { lock; cur_task = NULL; unlock; wake } */
+        AFTER_CB: {
+          on: {
+            work_after_cb: [
+              {
+                guard: and(['idle', () => !has(VARIANTS.errBusyKeepsCurTask)]),
+                target: 'AFTER_CB_WAKE',
+                actions: apply(clearCurTask),
+              },
+              { target: 'NOT_RUNNING', actions: apply(workReturns) },
+            ],
+          },
+        },
+        AFTER_CB_WAKE: {
+          on: { work_after_cb_wake: { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) } },
+        },
+        /* 414-416: err_abort: doe->state = DOE_WAIT_ABORT_ON_ERR; pci_doe_abort_start() */
+        ERR_ABORT: {
+          on: {
+            work_err_abort: {
+              target: 'CALLBACK',
+              actions: [
+                apply(() => ({ doeState: 'DOE_WAIT_ABORT_ON_ERR' }), ...abortStart),
+                'emitAbortWritten',
+              ],
+            },
+          },
+        },
+        /* 377-411: STATUS read; done: lock; cur_task = NULL; unlock; timed out: lock;
+         * dead = true; cur_task = NULL; unlock; else return (the fix: poll again). */
+        ABORT_STATUS: {
+          on: {
+            work_abort_status: [
+              { guard: 'abortFinished', target: 'ABORT_WAKE', actions: apply(clearCurTask) },
+              {
+                guard: 'timedOut',
+                target: 'ABORT_WAKE',
+                actions: ['emitDead', apply(() => ({ dead: true }), clearCurTask)],
+              },
+              {
+                target: 'NOT_RUNNING',
+                actions: apply(
+                  (c) => (has(VARIANTS.waitAbortNoReschedule) ? {} : schedule(c, pollDelay)),
+                  workReturns,
+                ),
+              },
+            ],
+          },
+        },
+        /* 387 / 406: wake_up_interruptible(); then complete(&abort_c) for the init abort, or
+         * (abort done on error) doe->state = DOE_IDLE and return. */
+        ABORT_WAKE: {
+          on: {
+            work_abort_wake: [
+              { guard: 'waitAbort', target: 'ABORT_COMPLETE', actions: apply(wakeQueue) },
+              {
+                guard: 'dead',
+                target: 'NOT_RUNNING',
+                actions: apply(wakeQueue, workReturns),
+              },
+              {
+                target: 'NOT_RUNNING',
+                actions: apply(wakeQueue, () => ({ doeState: 'DOE_IDLE', timeout: null }), workReturns),
+              },
+            ],
+          },
+        },
+        /* 393-396 / 408-409: complete(&doe->abort_c); (done) doe->state = DOE_IDLE */
+        ABORT_COMPLETE: {
+          on: {
+            work_abort_complete: [
+              {
+                guard: 'dead',
+                target: 'NOT_RUNNING',
+                actions: apply(() => ({ abortDone: true }), workReturns),
+              },
+              {
+                target: 'NOT_RUNNING',
+                actions: apply(
+                  () => ({ abortDone: true, doeState: 'DOE_IDLE', timeout: null }),
+                  workReturns,
+                ),
+              },
+            ],
+          },
+        },
+      };
+    }
+
+    /** The workqueue takes the work: PENDING cleared, the function starts (its lock section). */
+    function startRun(c: DoeContext): Partial<DoeContext> {
+      return {
+        workQueued: false,
+        workTimer: null,
+        workRunning: true,
+        task: c.curTask,
+      };
+    }
+
+    /** ex->response_pl[stored] = dword; the index saturates at 2 (one past the buffer). */
+    function storeOne(c: DoeContext): Partial<DoeContext> {
+      return { stored: Math.min(2, c.stored + 1), toStore: dec(c.toStore) };
+    }
+
+    /** task->cb(task->private): the caller's completion fires (rv written first, or not). */
+    /** A task whose caller is still inside pci_doe_exchange_sync(); any other is a dead frame. */
+    const alive = (c: DoeContext, t: number) =>
+      c.callers[t] === 'waiting' || c.callers[t] === 'completed';
+
+    function completeTask(withRv: boolean): Update {
+      return (c) => {
+        const t = c.task ?? -1;
+        if (!alive(c, t)) return {};
+        return {
+          callers: setCaller(c, t, 'completed'),
+          ...(withRv ? { rv: c.rv.map((v, i) => (i === t ? c.rc : v)) } : {}),
+        };
+      };
+    }
+
+    /** task->rv = rc: into the frame the work completed; a frame that returned is gone. */
+    function writeRv(c: DoeContext): Partial<DoeContext> {
+      const t = c.task ?? -1;
+      return c.callers[t] === 'completed' ? { rv: c.rv.map((v, i) => (i === t ? c.rc : v)) } : {};
+    }
+
+    /** What the completion carries: the task's rv when cb() runs. */
+    function emitCallback(withRv: boolean) {
+      return doe.emit(({ context }) => {
+        const t = context.task ?? -1;
+        return {
+          type: 'callback' as const,
+          task: t,
+          rc: withRv ? context.rc : (context.rv[t] ?? null),
+        };
+      });
+    }
+
+    /* ---- pci_doe_exchange_sync() ---- */
+
+    /** `again:` lock; cur_task? unlock, wait / dead? -EIO / cur_task = &task; schedule(0). */
+    function againSection<K extends 'call' | 'wake_recheck'>(
+      inState: (c: DoeContext, e: DoeEvent) => boolean,
+    ): TransitionOf<K>[] {
+      const deadCheck = has(VARIANTS.noDeadCheck)
+        ? []
+        : [
+            {
+              guard: ({ context, event }: Args) =>
+                inState(context, event) && context.dead && context.curTask === null,
+              actions: [
+                returnWith(() => EIO),
+                doe.assign(({ context, event }: Args) => leave(context, who(event))),
+              ],
+            },
+          ];
+      return [
+        {
+          guard: ({ context, event }: Args) => inState(context, event) && context.curTask !== null,
+          actions: doe.assign(({ context, event }: Args) => ({
+            callers: setCaller(context, who(event), 'checking'),
+          })),
+        },
+        ...deadCheck,
+        {
+          guard: ({ context, event }: Args) => inState(context, event),
+          actions: [
+            doe.emit(({ event }: Args) => ({ type: 'task_submitted' as const, task: who(event) })),
+            doe.assign(({ context, event }: Args) =>
+              seq(
+                (c) => ({ curTask: who(event), callers: setCaller(c, who(event), 'waiting') }),
+                (c) => schedule(c, 0),
+              )(context),
+            ),
+          ],
+        },
+      ] as unknown as TransitionOf<K>[];
+    }
+
+    function returnWith(rc: (c: DoeContext, e: DoeEvent) => number | null) {
+      return doe.emit(({ context, event }) => ({
+        type: 'exchange_return' as const,
+        caller: who(event),
+        rc: rc(context, event),
+      }));
+    }
+
+    /** The caller has returned from pci_doe_exchange_sync(): its frame is gone. */
+    function leave(c: DoeContext, i: number): Partial<DoeContext> {
+      return {
+        callers: setCaller(c, i, 'idle'),
+        rv: c.rv.map((v, j) => (j === i ? null : v)),
+        signalled: c.signalled.map((s, j) => (j === i ? false : s)),
+      };
+    }
+
+    const callerIs =
+      (...states: CallerState[]) =>
+      (c: DoeContext, e: DoeEvent) =>
+        states.includes(c.callers[who(e)]);
+
+    /** A user (not probe's frame) may enter: probe returned 0 and removal has not begun. */
+    const userCalls = (c: DoeContext, e: DoeEvent) =>
+      e.type === 'call' && who(e) > 0 && c.ready && c.callers[who(e)] === 'idle';
+    const userWhole = (c: DoeContext, e: DoeEvent) =>
+      userCalls(c, e) && e.type === 'call' && e.wholeDwords;
+
+    /** What caller 0 (probe) gets back from pci_doe_exchange_sync() in this step, if anything. */
+    function probeFrameReturns(c: DoeContext, e: DoeEvent): number | null | undefined {
+      if (who(e) !== 0) return undefined;
+      const frame = c.callers[0];
+      if (e.type === 'caller_return' && frame === 'completed') return c.rv[0];
+      const again =
+        (e.type === 'call' && frame === 'idle') || (e.type === 'wake_recheck' && frame === 'woken');
+      if (again && c.dead && c.curTask === null && !has(VARIANTS.noDeadCheck)) return EIO;
+      if (e.type === 'wait_check' && frame === 'checking' && c.curTask !== null && c.signalled[0]) {
+        return has(VARIANTS.ignoreWaitReturn) ? undefined : ERESTARTSYS;
+      }
+      return undefined;
+    }
 
     const machine = doe.createMachine({
       id: 'pciDoe',
       type: 'parallel',
       context: {
+        doeState: 'DOE_IDLE',
         curTask: null,
         abort: false,
         dead: false,
         busyRetries: 0,
+        busyTimeout: null,
         irq: false,
-        work: 'none',
-        deadline: 'before',
+        timeout: null,
         abortDone: false,
+        workTimer: null,
+        workQueued: false,
+        workRunning: false,
+        workDue: null,
+        canceling: false,
+        task: null,
+        rc: 0,
+        toStore: 0,
+        toFlush: 0,
+        stored: 0,
+        ready: false,
+        discovered: 0,
+        discovering: false,
+        freed: false,
+        irqLine: false,
+        callers: Array.from({ length: users + 1 }, () => 'idle' as CallerState),
+        rv: Array.from({ length: users + 1 }, () => null),
+        signalled: Array.from({ length: users + 1 }, () => false),
+        irqPending: false,
+        handlerRunning: false,
+        irqDue: null,
         busy: false,
         dataObjectReady: false,
         error: false,
-        intStatus: false,
+        intStatus: bounds.dirtyStart === 1,
         intEnable: false,
+        busyClearIrq: bounds.busyClearIrq === 1,
         cmd: null,
-        responseBad: false,
-        irqPending: false,
-        handlerRunning: false,
+        goTask: null,
+        response: null,
         ghostRequestOf: null,
-        ready: false,
-        callers: Array.from({ length: callerCount }, () => 'idle' as CallerState),
       },
       states: {
-        probe: {
-          initial: 'PROBE',
-          states: {
-            PROBE: {
-              on: {
-                probe: [
-                  {
-                    guard: 'modeIrq',
-                    target: 'WAIT_ABORT_C',
-                    actions: ['regIrq', 'requestInitAbort'],
-                  },
-                  { guard: 'modePoll', target: 'WAIT_ABORT_C', actions: 'requestInitAbort' },
-                ],
-              },
-            },
-            /* wait_for_completion(&doe->abort_c); if (doe->dead) return -EIO */
-            WAIT_ABORT_C: {
-              on: {
-                probe_resume: [
-                  {
-                    guard: and(['abortDone', 'dead', not('handlerRunning')]),
-                    target: 'PROBE_FAILED',
-                    actions: probeErrorNoCancel ? 'freeIrq' : ['freeIrq', 'cancelWork'],
-                  },
-                  { guard: and(['abortDone', not('dead')]), target: 'READY', actions: 'probeDone' },
-                ],
-              },
-            },
-            /* Callers may use the mailbox (pci_doe_cache_protocols() and the aux users). */
-            READY: {},
-            /* pci_doe_register() failed: the IRQ is freed and the doe with it. */
-            PROBE_FAILED: {},
-          },
-        },
-        driver: {
-          initial: 'DOE_IDLE',
-          states: {
-            DOE_IDLE: { on: { work_run: idleWork() } },
-            DOE_WAIT_RESP: { on: { work_run: waitRespWork(), tick: tickWhileArmed() } },
-            DOE_WAIT_ABORT: {
-              on: { work_run: waitAbortWork(true), tick: tickWhileArmed() },
-            },
-            DOE_WAIT_ABORT_ON_ERR: {
-              on: { work_run: waitAbortWork(false), tick: tickWhileArmed() },
-            },
-          },
-        },
-        callers: {
+        probe: { initial: 'PROBE', states: probeStates() },
+        work: { initial: 'NOT_RUNNING', states: workStates() },
+        callers: { on: callerTransitions() },
+        irq: { initial: 'IRQ_IDLE', states: irqHandlerStates() },
+        device: { initial: 'DEV_IDLE', states: deviceStates() },
+        clock: {
           on: {
-            call: [
-              {
-                guard: and(['callerIdle', 'misaligned', 'probeReady']),
-                actions: 'returnEinval',
-              },
-              ...takeOrSleep('callerIdle'),
-            ],
-            /* wait_event_interruptible() returned: goto again */
-            /* The same code as a first call; only the event's name differs. */
-            wake_recheck: takeOrSleep('callerWoken') as unknown as TransitionOf<'wake_recheck'>[],
+            tick: {
+              guard: 'canTick',
+              actions: doe.assign(({ context }) => {
+                const workTimer = elapse(context.workTimer);
+                const fires = !timerDue(context.workTimer) && timerDue(workTimer);
+                const startsOwing = fires && !context.workRunning && !context.workQueued;
+                return {
+                  timeout: elapse(context.timeout),
+                  busyTimeout: elapse(context.busyTimeout),
+                  workTimer,
+                  workDue: startsOwing ? due(workLatency) : elapseDue(context.workDue),
+                  irqDue: elapseDue(context.irqDue),
+                };
+              }),
+            },
           },
-        },
-        irq: {
-          initial: 'IRQ_IDLE',
-          states: irqHandlerStates(),
-        },
-        device: {
-          initial: 'DEV_IDLE',
-          states: deviceStates(),
         },
       },
     });
 
-    /* ---- doe_statemachine_work(), one list of guarded transitions per `case` ---- */
+    /* ---- pci_doe_probe() and pci_doe_remove() ---- */
 
-    /** `if (abort) { WARN_ON(task); doe->state = DOE_WAIT_ABORT; pci_doe_abort_start(doe); return; }` */
-    function abortFirst(): TransitionOf<'work_run'> {
+    function probeStates(): ChildStates {
+      const cancelFirst = has(VARIANTS.removeCancelBeforeFreeIrq);
+      const probeCancels = !has(VARIANTS.probeErrorNoCancel);
+      /* Where the probe frame goes when pci_doe_exchange_sync() returns rc to
+       * pci_doe_discovery() (ret != sizeof(response_pl) is -EIO) and the loop goes on. */
+      const discovery = (rc: (r: number | null) => boolean) =>
+        ({ context, event }: Args) => {
+          const r = probeFrameReturns(context, event);
+          return r !== undefined && rc(r);
+        };
+      const failed = (r: number | null) => r !== 4;
+      const more = (c: DoeContext) => c.discovered + 1 < bounds.protocols;
+      const onReturn = [
+        /* rc < 0, or ret != sizeof(response_pl): kfree(prots); pci_doe_unregister() */
+        { guard: discovery(failed), target: 'UNREGISTER', actions: doe.assign({ discovering: false }) },
+        {
+          guard: ({ context, event }: Args) =>
+            discovery((r) => r === 4)({ context, event }) && more(context),
+          actions: doe.assign(({ context }: Args) => ({ discovered: context.discovered + 1 })),
+        },
+        /* the last protocol: pci_doe_probe() returns 0 */
+        {
+          guard: discovery((r) => r === 4),
+          target: 'READY',
+          actions: doe.assign(({ context }) => ({
+            discovered: context.discovered + 1,
+            discovering: false,
+            ready: true,
+          })),
+        },
+      ];
       return {
-        guard: and(['workDue', 'abortRequested']),
-        target: 'DOE_WAIT_ABORT',
-        actions: ['takeWork', 'clearAbortFlag', 'abortStart', 'emitAbortWritten'],
+        /* 568-582, pci_doe_register(): reg_irq (request_irq, CTRL <- INT_EN), then
+         * pci_doe_abort(): reinit_completion; abort = true; schedule_delayed_work(0); sleep. */
+        PROBE: {
+          on: {
+            probe: [
+              {
+                guard: ({ event }) =>
+                  event.type === 'probe' && event.mode === 'irq-setup-fails' && modeAllowed('irq', event),
+                target: 'FAILED',
+                actions: doe.assign({ freed: true }),
+              },
+              {
+                guard: ({ event }) => event.type === 'probe' && event.mode === 'irq' && modeAllowed('irq', event),
+                target: 'ABORT_WAIT',
+                actions: doe.assign(({ context, event }) =>
+                  seq(
+                    () => ({ irq: true, irqLine: true, busyClearIrq: busyIrqOf(event) }),
+                    (c) => ({ intEnable: true, ...(c.intStatus ? msi(c) : {}) }),
+                    () => ({ abort: true, abortDone: false }),
+                    (c) => schedule(c, 0),
+                  )(context),
+                ),
+              },
+              {
+                guard: ({ event }) => event.type === 'probe' && event.mode === 'poll' && modeAllowed('poll', event),
+                target: 'ABORT_WAIT',
+                actions: doe.assign(({ context, event }) =>
+                  seq(
+                    () => ({ intStatus: false, busyClearIrq: busyIrqOf(event) }),
+                    () => ({ abort: true, abortDone: false }),
+                    (c) => schedule(c, 0),
+                  )(context),
+                ),
+              },
+            ],
+          },
+        },
+        /* wait_for_completion(&doe->abort_c); if (doe->dead) return -EIO, else get_device()
+         * and pci_doe_cache_protocols() starts: kzalloc(prots), the first discovery. */
+        ABORT_WAIT: {
+          on: {
+            probe_resume: [
+              {
+                guard: and(['abortDone', 'dead']),
+                target: 'UNREGISTER',
+                actions: doe.assign({ abortDone: false }),
+              },
+              {
+                guard: 'abortDone',
+                target: 'DISCOVER',
+                actions: doe.assign({ abortDone: false, discovering: true }),
+              },
+            ],
+          },
+        },
+        /* pci_doe_discovery(): pci_doe_exchange_sync() as caller 0, until it returns. */
+        DISCOVER: {
+          on: {
+            call: onReturn as unknown as TransitionOf<'call'>[],
+            wake_recheck: onReturn as unknown as TransitionOf<'wake_recheck'>[],
+            wait_check: onReturn as unknown as TransitionOf<'wait_check'>[],
+            caller_return: onReturn as unknown as TransitionOf<'caller_return'>[],
+          },
+        },
+        /* err_free_irq (583) or pci_doe_unregister() (588): free_irq() waits for a running
+         * handler; kfree(irq_name), put_device(). */
+        UNREGISTER: {
+          on: {
+            probe_free_irq: {
+              guard: 'handlerIdle',
+              target: probeCancels ? 'CANCEL' : 'KFREE',
+              actions: apply(freeIrq),
+            },
+          },
+        },
+        /* The fix: cancel_delayed_work_sync(&doe->statemachine) before 599's kfree(doe). */
+        CANCEL: {
+          on: {
+            probe_cancel: [
+              { guard: 'workIdle', target: 'KFREE', actions: apply(cancelPending) },
+              { target: 'CANCEL_WAIT', actions: apply(cancelPending) },
+            ],
+          },
+        },
+        CANCEL_WAIT: {
+          on: {
+            probe_cancel_done: { guard: 'workIdle', target: 'KFREE', actions: doe.assign({ canceling: false }) },
+          },
+        },
+        /* 598-599: err_free: kfree(doe) */
+        KFREE: { on: { probe_kfree: { target: 'FAILED', actions: doe.assign({ freed: true }) } } },
+        FAILED: {},
+        /* Users may call; orderly removal once none is inside pci_doe_exchange_sync(). */
+        READY: {
+          on: {
+            remove_cancel: [
+              {
+                guard: ({ context }) => cancelFirst && usersOut(context) && !context.workRunning,
+                target: 'REMOVE_FREE_IRQ',
+                actions: apply((c) => ({ ready: false, ...cancelPending(c) })),
+              },
+              {
+                guard: ({ context }) => cancelFirst && usersOut(context),
+                target: 'REMOVE_CANCEL_WAIT',
+                actions: apply((c) => ({ ready: false, ...cancelPending(c) })),
+              },
+            ],
+            remove_free_irq: {
+              guard: ({ context }) => !cancelFirst && usersOut(context) && !context.handlerRunning,
+              target: 'REMOVE_CANCEL',
+              actions: apply((c) => ({ ready: false, ...freeIrq(c) })),
+            },
+          },
+        },
+        /* 608: cancel_delayed_work_sync(): waits for the running work */
+        REMOVE_CANCEL_WAIT: {
+          on: {
+            remove_cancel_done: {
+              guard: 'workIdle',
+              target: cancelFirst ? 'REMOVE_FREE_IRQ' : 'REMOVE_KFREE',
+              actions: doe.assign({ canceling: false }),
+            },
+          },
+        },
+        /* the fix: after free_irq(), cancel */
+        REMOVE_CANCEL: {
+          on: {
+            remove_cancel: [
+              { guard: 'workIdle', target: 'REMOVE_KFREE', actions: apply(cancelPending) },
+              { target: 'REMOVE_CANCEL_WAIT', actions: apply(cancelPending) },
+            ],
+          },
+        },
+        /* 609, 614: kfree(prots); pci_doe_unregister(): free_irq, kfree(irq_name), put_device */
+        REMOVE_FREE_IRQ: {
+          on: {
+            remove_free_irq: {
+              guard: 'handlerIdle',
+              target: 'REMOVE_KFREE',
+              actions: apply(freeIrq),
+            },
+          },
+        },
+        /* 615: kfree(doe) */
+        REMOVE_KFREE: { on: { remove_kfree: { target: 'REMOVED', actions: doe.assign({ freed: true }) } } },
+        REMOVED: {},
       };
     }
 
-    /** err_abort: state = DOE_WAIT_ABORT_ON_ERR; pci_doe_abort_start(); then err_busy's callback. */
-    function errAbort(rc: number): TransitionOf<'work_run'> {
+    function usersOut(c: DoeContext): boolean {
+      return c.callers.every((s, i) => i === 0 || s === 'idle');
+    }
+
+    /** free_irq(): no handler runs after it, and no MSI reaches the driver. */
+    function freeIrq(c: DoeContext): Partial<DoeContext> {
+      return c.irqLine ? { irqLine: false, irqPending: false, irqDue: null } : {};
+    }
+
+    function modeAllowed(mode: 'irq' | 'poll', event: DoeEvent): boolean {
+      const modes = bounds.modes;
+      const modeOk = modes === 2 || (modes === 1) === (mode === 'irq');
+      const irqChoice = event.type === 'probe' ? event.busyClearIrq : false;
+      const busyOk = bounds.busyClearIrq === 2 || irqChoice === (bounds.busyClearIrq === 1);
+      return modeOk && busyOk;
+    }
+
+    function busyIrqOf(event: DoeEvent): boolean {
+      return event.type === 'probe' && event.busyClearIrq;
+    }
+
+    /* ---- the callers' steps (probe's frame included) ---- */
+
+    function callerTransitions(): NonNullable<Config['on']> {
+      /* Probe's frame calls while pci_doe_cache_protocols() loops; users once probe is done. */
+      const mayCall = (c: DoeContext, e: DoeEvent) =>
+        e.type === 'call' &&
+        c.callers[who(e)] === 'idle' &&
+        (who(e) === 0 ? c.discovering : c.ready && e.wholeDwords);
       return {
-        target: '#pciDoe.driver.DOE_WAIT_ABORT_ON_ERR',
-        actions: [
-          'takeWork',
-          'abortStart',
-          'emitAbortWritten',
-          { type: 'callback', params: { rc } },
-          { type: 'callerReturns', params: { rc } },
-          'callerLeaves',
+        call: [
+          /* 448-450: DOE requests must be a whole number of DW */
+          {
+            guard: ({ context, event }) => userCalls(context, event) && !userWhole(context, event),
+            actions: returnWith(() => EINVAL),
+          },
+          ...againSection<'call'>(mayCall),
         ],
+        /* wait_event_interruptible(doe->wq, doe->cur_task == NULL) */
+        wait_check: [
+          {
+            guard: ({ context, event }) =>
+              callerIs('checking')(context, event) && context.curTask === null,
+            actions: doe.assign(({ context, event }) => ({
+              callers: setCaller(context, who(event), 'woken'),
+            })),
+          },
+          {
+            guard: ({ context, event }) =>
+              callerIs('checking')(context, event) && context.signalled[who(event)],
+            actions: has(VARIANTS.ignoreWaitReturn)
+              ? doe.assign(({ context, event }) => ({
+                  callers: setCaller(context, who(event), 'woken'),
+                }))
+              : [
+                  returnWith(() => ERESTARTSYS),
+                  doe.assign(({ context, event }) => leave(context, who(event))),
+                ],
+          },
+          {
+            guard: ({ context, event }) => callerIs('checking')(context, event),
+            actions: doe.assign(({ context, event }) => ({
+              callers: setCaller(context, who(event), 'asleep'),
+            })),
+          },
+        ],
+        wake_recheck: againSection<'wake_recheck'>(callerIs('woken')),
+        /* A signal wakes an interruptible sleeper. */
+        signal: {
+          guard: ({ context, event }) =>
+            bounds.signals === 1 &&
+            callerIs('checking', 'asleep', 'woken')(context, event) &&
+            !context.signalled[who(event)],
+          actions: doe.assign(({ context, event }) => ({
+            signalled: context.signalled.map((s, i) => (i === who(event) ? true : s)),
+            callers: context.callers.map((s, i) =>
+              i === who(event) && s === 'asleep' ? 'woken' : s,
+            ),
+          })),
+        },
+        /* 484-486: wait_for_completion(&c) has returned; return task.rv */
+        caller_return: {
+          guard: ({ context, event }) => callerIs('completed')(context, event),
+          actions: [
+            returnWith((c, e) => c.rv[who(e)] ?? null),
+            doe.assign(({ context, event }) => leave(context, who(event))),
+          ],
+        },
       };
-    }
-
-    /** err_busy with doe->state == DOE_IDLE: callback, then clear cur_task and wake. */
-    function errBusy(rc: number): ActionList {
-      const clear: ActionList = has(VARIANTS.errBusyKeepsCurTask)
-        ? []
-        : ['clearCurTask', 'wakeQueue'];
-      return [
-        { type: 'callback', params: { rc } },
-        { type: 'callerReturns', params: { rc } },
-        'callerLeaves',
-        ...clear,
-      ];
-    }
-
-    function idleWork(): TransitionOf<'work_run'>[] {
-      return [
-        abortFirst(),
-        { guard: and(['workDue', 'noTask']), actions: 'takeWork' },
-        {
-          guard: and(['workDue', 'busy', 'retriesLeft']),
-          actions: ['takeWork', 'busyRetry'],
-        },
-        {
-          guard: and(['workDue', 'busy']),
-          actions: ['takeWork', 'resetRetries', ...errBusy(EBUSY)],
-        },
-        /* pci_doe_send_req() returns -EIO when DOE Error is set */
-        { guard: and(['workDue', 'error']), ...errAbort(EIO) },
-        {
-          guard: 'workDue',
-          target: 'DOE_WAIT_RESP',
-          actions: [
-            'takeWork',
-            'writeRequest',
-            'emitRequestWritten',
-            'resetRetries',
-            'armResponseWait',
-          ],
-        },
-      ];
-    }
-
-    function waitRespWork(): TransitionOf<'work_run'>[] {
-      const timeout: TransitionOf<'work_run'> = has(VARIANTS.timeoutSkipsAbort)
-        ? {
-            target: 'DOE_IDLE',
-            actions: ['takeWork', 'forgetDeadline', ...errBusy(ETIMEDOUT)],
-          }
-        : errAbort(ETIMEDOUT);
-      const deadlineCheck = has(VARIANTS.noDeadlineInWaitResp)
-        ? []
-        : [
-            {
-              guard: has(VARIANTS.deadlineBeforeReady)
-                ? and(['workDue', 'timedOut'])
-                : and(['workDue', not('dataObjectReady'), 'timedOut']),
-              ...timeout,
-            },
-          ];
-      const wake: ActionList = has(VARIANTS.noWakeOnResponse) ? [] : ['wakeQueue'];
-      return [
-        abortFirst(),
-        { guard: and(['workDue', 'error']), ...errAbort(EIO) },
-        ...deadlineCheck,
-        { guard: and(['workDue', not('dataObjectReady')]), actions: ['takeWork', 'pollAgain'] },
-        /* pci_doe_recv_resp() < 0: the header does not match the request */
-        { guard: and(['workDue', 'badResponse']), ...errAbort(EIO) },
-        {
-          guard: 'workDue',
-          target: 'DOE_IDLE',
-          actions: [
-            'takeWork',
-            'readResponse',
-            'emitResponseRead',
-            'forgetDeadline',
-            { type: 'callback', params: { rc: RESPONSE_BYTES } },
-            { type: 'callerReturns', params: { rc: RESPONSE_BYTES } },
-            'callerLeaves',
-            'clearCurTask',
-            ...wake,
-          ],
-        },
-      ];
-    }
-
-    function waitAbortWork(deliberate: boolean): TransitionOf<'work_run'>[] {
-      const complete: ActionList = deliberate ? ['completeAbortC'] : [];
-      const notYet: ActionList = waitAbortNoReschedule ? ['takeWork'] : ['takeWork', 'pollAgain'];
-      return [
-        abortFirst(),
-        {
-          guard: and(['workDue', 'abortFinished']),
-          target: 'DOE_IDLE',
-          actions: ['takeWork', 'clearCurTask', 'wakeQueue', ...complete, 'forgetDeadline'],
-        },
-        {
-          guard: and(['workDue', 'timedOut']),
-          actions: ['takeWork', 'markDead', 'emitDead', 'clearCurTask', 'wakeQueue', ...complete],
-        },
-        { guard: 'workDue', actions: notYet },
-      ];
-    }
-
-    function tickWhileArmed(): TransitionOf<'tick'> {
-      return { guard: 'deadlineArmed', actions: 'tick' };
-    }
-
-    /* ---- pci_doe_exchange_sync() ---- */
-
-    /** `again:` lock; if (cur_task) sleep; if (dead) return -EIO; cur_task = &task; schedule. */
-    function takeOrSleep(callerGuard: 'callerIdle' | 'callerWoken'): TransitionOf<'call'>[] {
-      const deadCheck: TransitionOf<'call'>[] = has(VARIANTS.noDeadCheck)
-        ? []
-        : [
-            {
-              guard: and([callerGuard, 'probeReady', 'dead']),
-              actions: ['returnEio', 'callerToIdle'],
-            },
-          ];
-      return [
-        { guard: and([callerGuard, 'probeReady', 'mailboxTaken']), actions: 'sleepOnQueue' },
-        ...deadCheck,
-        {
-          guard: and([callerGuard, 'probeReady']),
-          actions: ['takeMailbox', 'emitSubmitted'],
-        },
-      ];
     }
 
     /* ---- pci_doe_irq() ---- */
 
     function irqHandlerStates(): ChildStates {
       const review = has(VARIANTS.reviewIrqHandler);
-      /* The read and the test are one step: the test looks only at the value read. */
+      const enter = doe.assign({ irqPending: false, handlerRunning: true });
+      const leaveNow = doe.assign({ irqPending: false, handlerRunning: false, irqDue: null });
       const read: TransitionOf<'irq_read_status'>[] = review
         ? [
-            {
-              guard: and(['irqPending', 'error']),
-              target: 'IRQ_SCHEDULE',
-              actions: 'enterHandler',
-            },
-            {
-              guard: and(['irqPending', 'intStatus']),
-              target: 'IRQ_CLEAR',
-              actions: 'enterHandler',
-            },
-            { guard: 'irqPending', actions: ['takeIrq', 'irqNone'] },
+            { guard: and(['irqPending', 'error']), target: 'IRQ_SCHEDULE', actions: enter },
+            { guard: and(['irqPending', 'intStatus']), target: 'IRQ_CLEAR', actions: enter },
+            { guard: 'irqPending', actions: [leaveNow, 'irqNone'] },
           ]
         : [
-            {
-              guard: and(['irqPending', 'intStatus']),
-              target: 'IRQ_CLEAR',
-              actions: 'enterHandler',
-            },
-            {
-              guard: and(['irqPending', 'error']),
-              target: 'IRQ_SCHEDULE',
-              actions: 'enterHandler',
-            },
-            { guard: 'irqPending', actions: ['takeIrq', 'irqHandled'] },
+            { guard: and(['irqPending', 'intStatus']), target: 'IRQ_CLEAR', actions: enter },
+            { guard: and(['irqPending', 'error']), target: 'IRQ_SCHEDULE', actions: enter },
+            { guard: 'irqPending', actions: [leaveNow, 'irqHandled'] },
           ];
       return {
         IRQ_IDLE: { on: { irq_read_status: read } },
         /* pci_write_config_dword(STATUS, val) (seed) or (STATUS, INT_STATUS) (review): RW1C */
-        IRQ_CLEAR: {
-          on: { irq_write_clear: { target: 'IRQ_SCHEDULE', actions: 'clearIntStatus' } },
-        },
+        IRQ_CLEAR: { on: { irq_write_clear: { target: 'IRQ_SCHEDULE', actions: doe.assign({ intStatus: false }) } } },
+        /* mod_delayed_work(system_wq, &doe->statemachine, 0); return IRQ_HANDLED */
         IRQ_SCHEDULE: {
           on: {
-            irq_schedule_work: { target: 'IRQ_IDLE', actions: ['modWorkNow', 'irqHandled'] },
+            irq_schedule_work: {
+              target: 'IRQ_IDLE',
+              actions: [
+                doe.assign(({ context }) =>
+                  seq(modNow, (c) => ({
+                    handlerRunning: false,
+                    irqDue: c.irqPending ? due(irqLatency) : null,
+                  }))(context),
+                ),
+                'irqHandled',
+              ],
+            },
           },
         },
       };
@@ -763,107 +1610,244 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     function deviceStates(): ChildStates {
       /* ABORT is taken in every phase; the device holds BUSY until the abort completes. */
       const takeAbort: Eventless = {
-        guard: 'cmdAbort',
+        guard: ({ context }) => context.cmd === 'ABORT',
         target: '#pciDoe.device.ABORTING',
-        actions: ['takeCmd', 'deviceBusy'],
+        actions: doe.assign({ cmd: null, busy: true }),
       };
-      /* Anything else written out of turn is ignored (a property reports it). */
-      const ignore: Eventless = { guard: 'cmdAny', actions: 'takeCmd' };
+      /* Anything else written out of turn is ignored. */
+      const ignore: Eventless = {
+        guard: ({ context }) => context.cmd !== null,
+        actions: doe.assign({ cmd: null, goTask: null }),
+      };
+      const reset = {
+        device_reset: {
+          guard: () => canReset,
+          target: '#pciDoe.device.DEV_IDLE',
+          actions: doe.assign({
+            busy: false,
+            dataObjectReady: false,
+            error: false,
+            intStatus: false,
+            intEnable: false,
+            response: null,
+            ghostRequestOf: null,
+          }),
+        },
+      };
+      const errorNow = {
+        guard: () => canError,
+        actions: doe.assign(({ context }) => ({
+          error: true,
+          ...setIntStatus(context),
+        })),
+      };
+      const busyClears = (c: DoeContext): Partial<DoeContext> => ({
+        busy: false,
+        ...(c.busyClearIrq ? setIntStatus(c) : {}),
+      });
       return {
         DEV_IDLE: {
           always: [
             takeAbort,
-            { guard: 'cmdGo', target: 'PROCESSING', actions: ['takeCmd', 'noteRequest'] },
+            {
+              guard: ({ context }) => context.cmd === 'GO',
+              target: 'PROCESSING',
+              actions: doe.assign(({ context }) => ({
+                cmd: null,
+                goTask: null,
+                ghostRequestOf: context.goTask,
+              })),
+            },
             ignore,
           ],
           on: {
-            other_user_busy: { guard: 'otherUser', target: 'OTHER_USER', actions: 'deviceBusy' },
+            other_user_busy: {
+              guard: () => bounds.otherUser >= 1,
+              target: 'OTHER_USER',
+              actions: doe.assign({ busy: true }),
+            },
+            ...reset,
           },
         },
-        /* Another user of the mailbox (firmware) owns it: BUSY. */
+        /* Another user of the mailbox owns it: BUSY. */
         OTHER_USER: {
           always: [takeAbort, ignore],
-          on: { other_user_done: { target: 'DEV_IDLE', actions: 'busyClears' } },
+          on: {
+            other_user_done: { target: 'DEV_IDLE', actions: doe.assign(({ context }) => busyClears(context)) },
+            other_user_error: {
+              guard: () => bounds.otherUser === 2,
+              target: 'ERROR_SET',
+              actions: doe.assign(({ context }) =>
+                seq(busyClears, (c) => ({ error: true, ...setIntStatus(c) }))(context),
+              ),
+            },
+            ...reset,
+          },
         },
+        /* The device works on the request; it may never answer. */
         PROCESSING: {
           always: [takeAbort, ignore],
           on: {
-            device_respond: { target: 'RESPONSE_READY', actions: 'raiseReady' },
-            device_respond_bad: { target: 'BAD_RESPONSE', actions: 'raiseBadReady' },
-            device_error: { target: 'ERROR_SET', actions: 'raiseError' },
-            device_hang: 'HUNG',
+            device_respond: {
+              guard: ({ event }) => event.type === 'device_respond' && lengths.includes(event.length),
+              target: 'RESPONSE',
+              actions: doe.assign(({ context, event }) => ({
+                dataObjectReady: true,
+                response: event.type === 'device_respond' ? event.length : null,
+                ...setIntStatus(context),
+              })),
+            },
+            device_respond_bad: {
+              target: 'RESPONSE',
+              actions: doe.assign(({ context }) => ({
+                dataObjectReady: true,
+                response: 'bad' as const,
+                ...setIntStatus(context),
+              })),
+            },
+            device_error: { ...errorNow, target: 'ERROR_SET' },
+            device_hang: { guard: () => canLose, target: 'HUNG' },
+            ...reset,
           },
         },
-        /* The device never answers this request. */
-        HUNG: { always: [takeAbort, ignore] },
-        RESPONSE_READY: {
+        /* The device has dropped the request: it will never answer it. */
+        HUNG: { always: [takeAbort, ignore], on: { ...reset } },
+        /* Data Object Ready: the object is read out dword by dword. */
+        RESPONSE: {
           always: [
             takeAbort,
-            { guard: 'cmdRead', target: 'DEV_IDLE', actions: ['takeCmd', 'responseTaken'] },
+            {
+              guard: ({ context }) => context.cmd === 'READ_LAST',
+              target: 'DEV_IDLE',
+              actions: doe.assign({
+                cmd: null,
+                dataObjectReady: false,
+                response: null,
+                ghostRequestOf: null,
+              }),
+            },
             ignore,
           ],
-        },
-        /* A response whose header does not match the request: pci_doe_recv_resp() fails. */
-        BAD_RESPONSE: { always: [takeAbort, ignore] },
-        ERROR_SET: { always: [takeAbort, ignore] },
-        ABORTING: {
-          always: [{ guard: 'cmdAny', actions: 'takeCmd' }],
           on: {
-            device_abort_done: { target: 'DEV_IDLE', actions: 'abortCompletes' },
-            device_abort_hang: 'ABORT_HUNG',
+            device_error: errorNow,
+            ...reset,
           },
         },
-        /* The abort never completes: BUSY stays set. */
-        ABORT_HUNG: { always: [{ guard: 'cmdAny', actions: 'takeCmd' }] },
+        ERROR_SET: { always: [takeAbort, ignore], on: { ...reset } },
+        /* The abort will never complete: BUSY stays set. */
+        ABORT_HUNG: { always: [ignore], on: { ...reset } },
+        /* The abort may never complete: BUSY stays set. */
+        ABORTING: {
+          always: [ignore],
+          on: {
+            /* An abort clears ERROR and Data Object Ready, then BUSY. */
+            device_abort_hang: { guard: () => canLose, target: 'ABORT_HUNG' },
+            device_abort_done: {
+              target: 'DEV_IDLE',
+              actions: doe.assign(({ context }) =>
+                seq(
+                  () => ({ error: false, dataObjectReady: false, response: null, ghostRequestOf: null }),
+                  busyClears,
+                )(context),
+              ),
+            },
+            ...reset,
+          },
+        },
       };
     }
 
     return {
       machine,
-      events: (state: ModelState<DoeContext>) => alphabet(state, callerCount),
-      terminal: (state) => state.matches('probe.PROBE_FAILED'),
+      events: (state: ModelState<DoeContext>) => alphabet(state, bounds, lengths),
+      time: { tick: TICK },
+      terminal: (state) => state.context.freed,
     };
   },
 });
 
-function callerOf(event: DoeEvent): number {
-  return event.type === 'call' || event.type === 'wake_recheck' ? event.caller : -1;
+/** The events possible in a state, payloads included (it may over-approximate). */
+function alphabet(state: ModelState<DoeContext>, bounds: Bounds, lengths: ReplyLength[]): DoeEvent[] {
+  const c = state.context;
+  const events: DoeEvent[] = [];
+  if (state.matches('probe.PROBE')) {
+    for (const mode of ['irq', 'poll', 'irq-setup-fails'] as const) {
+      for (const busyClearIrq of [false, true]) events.push({ type: 'probe', mode, busyClearIrq });
+    }
+  }
+  events.push(
+    { type: 'probe_resume' },
+    { type: 'probe_free_irq' },
+    { type: 'probe_cancel' },
+    { type: 'probe_cancel_done' },
+    { type: 'probe_kfree' },
+    { type: 'remove_cancel' },
+    { type: 'remove_cancel_done' },
+    { type: 'remove_free_irq' },
+    { type: 'remove_kfree' },
+  );
+  for (let caller = 0; caller < c.callers.length; caller++) {
+    switch (c.callers[caller]) {
+      case 'idle':
+        events.push({ type: 'call', caller, wholeDwords: true });
+        if (caller > 0) events.push({ type: 'call', caller, wholeDwords: false });
+        break;
+      case 'checking':
+        events.push({ type: 'wait_check', caller });
+        break;
+      case 'woken':
+        events.push({ type: 'wake_recheck', caller });
+        break;
+      case 'completed':
+        events.push({ type: 'caller_return', caller });
+        break;
+    }
+    if (bounds.signals === 1 && !c.signalled[caller] && c.callers[caller] !== 'idle') {
+      events.push({ type: 'signal', caller });
+    }
+  }
+  events.push(...WORK_EVENTS, ...IRQ_EVENTS);
+  for (const length of lengths) events.push({ type: 'device_respond', length });
+  events.push(...DEVICE_EVENTS, { type: 'tick' });
+  return events;
 }
 
-function setCaller(context: DoeContext, event: DoeEvent, to: CallerState): CallerState[] {
-  const who = callerOf(event);
-  return context.callers.map((c, i) => (i === who ? to : c));
-}
+const WORK_EVENTS: DoeEvent[] = [
+  { type: 'work_start' },
+  { type: 'work_abort_start' },
+  { type: 'work_send' },
+  { type: 'work_resp_status' },
+  { type: 'work_recv_header' },
+  { type: 'work_recv_length' },
+  { type: 'work_recv_payload' },
+  { type: 'work_recv_flush', last: true },
+  { type: 'work_recv_flush', last: false },
+  { type: 'work_recv_status' },
+  { type: 'work_done_wake' },
+  { type: 'work_callback' },
+  { type: 'work_rv_write' },
+  { type: 'work_after_cb' },
+  { type: 'work_after_cb_wake' },
+  { type: 'work_err_abort' },
+  { type: 'work_abort_status' },
+  { type: 'work_abort_wake' },
+  { type: 'work_abort_complete' },
+];
 
-const FIXED_EVENTS: DoeEvent[] = [
-  { type: 'probe', mode: 'irq' },
-  { type: 'probe', mode: 'poll' },
-  { type: 'probe_resume' },
-  { type: 'work_run' },
-  { type: 'tick' },
+const IRQ_EVENTS: DoeEvent[] = [
   { type: 'irq_read_status' },
   { type: 'irq_write_clear' },
   { type: 'irq_schedule_work' },
-  { type: 'device_respond' },
-  { type: 'device_respond_bad' },
-  { type: 'device_error' },
-  { type: 'device_hang' },
-  { type: 'device_abort_done' },
-  { type: 'device_abort_hang' },
-  { type: 'other_user_busy' },
-  { type: 'other_user_done' },
 ];
 
-function alphabet(state: ModelState<DoeContext>, callerCount: number): DoeEvent[] {
-  const perCaller: DoeEvent[] = [];
-  for (let caller = 0; caller < callerCount; caller++) {
-    const now = state.context.callers[caller];
-    if (now === 'idle') {
-      perCaller.push({ type: 'call', caller, wholeDwords: true });
-      perCaller.push({ type: 'call', caller, wholeDwords: false });
-    } else if (now === 'woken') {
-      perCaller.push({ type: 'wake_recheck', caller });
-    }
-  }
-  return [...FIXED_EVENTS, ...perCaller];
-}
+const DEVICE_EVENTS: DoeEvent[] = [
+  { type: 'device_respond_bad' },
+  { type: 'device_error' },
+  { type: 'device_abort_done' },
+  { type: 'device_hang' },
+  { type: 'device_abort_hang' },
+  { type: 'device_reset' },
+  { type: 'other_user_busy' },
+  { type: 'other_user_done' },
+  { type: 'other_user_error' },
+];

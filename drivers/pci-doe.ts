@@ -4,31 +4,30 @@
  * `mailbox-models conform pci-doe`. It does not import the model.
  *
  * The driver keeps the seed's functions, fields, states and return codes. The functions the
- * seed elides (pci_doe_send_req, pci_doe_recv_resp, pci_doe_abort_start, pci_doe_abort,
- * pci_doe_register, pci_doe_reg_irq) are written as v4/v6 of the series have them. The default
- * driver carries the two smallest fixes of docs/pci-doe.md: DOE_WAIT_ABORT reschedules itself
- * when the abort is not done yet, and the probe error path cancels the work after free_irq().
+ * seed elides (pci_doe_abort_start, pci_doe_send_req, pci_doe_recv_resp, pci_doe_abort,
+ * pci_doe_register, pci_doe_cache_protocols, pci_doe_discovery) are written as v4/v6 of the
+ * series have them. The default driver carries the fixes of docs/pci-doe.md: DOE_WAIT_ABORT
+ * reschedules itself, probe's error path cancels the work before kfree(doe), remove frees the
+ * IRQ before it cancels, busy retries end at a deadline, a Length of 0 is the largest object,
+ * and a signalled caller returns -ERESTARTSYS.
  *
- * Execution contexts and their preemption points (the grain of the model's steps):
- * - probe: pci_doe_probe() yields at wait_for_completion(&doe->abort_c);
- * - each caller: pci_doe_exchange_sync() yields at wait_event_interruptible(doe->wq) and at
- *   wait_for_completion(&c);
- * - the IRQ: pci_doe_irq() yields after its status read and after its write-1-to-clear;
- * - the workqueue: doe_statemachine_work() runs to its end in one step. It is the only code
- *   that touches the mailbox's control and data registers, and the workqueue never runs it
- *   twice at once, so nothing the other contexts do in between changes what it decides.
+ * Execution contexts are generators that yield at the code's yield points (docs/pci-doe.md,
+ * "Steps"): `probe` (pci_doe_probe(), with its discovery exchanges), `remove`, `work`
+ * (doe_statemachine_work()), `pci_doe_irq`, and `caller i` (pci_doe_exchange_sync()). Each
+ * yield label names the step that resumes it.
  *
- * Seams the adapter at the bottom drives: the DOE capability's registers (the mailbox device),
- * jiffies and the delayed work's timer, the MSI line, and the callers.
+ * Seams the adapter at the bottom drives: the DOE capability's registers (drivers/
+ * pci-doe-device.ts), jiffies and the delayed work's timer, the MSI line, signals, callers.
  *
- * Observable outputs: task_submitted / request_written / response_read / callback (task =
- * the caller's index), abort_written, mailbox_dead, exchange_return (what
- * pci_doe_exchange_sync() returns), irq_return (what pci_doe_irq() returns).
+ * Observable outputs: task_submitted / request_written / callback (task = the caller's index),
+ * response_read (the device's object consumed), abort_written, mailbox_dead, exchange_return
+ * (what pci_doe_exchange_sync() returns), irq_return (what pci_doe_irq() returns).
  */
 import {
   NotEnabledError,
   type DriverAdapter,
   type DriverDefinition,
+  type DriverVariant,
 } from '../src/testgen/conform.ts';
 import {
   BLOCKED,
@@ -37,30 +36,37 @@ import {
   type Preemptible,
 } from '../harness/execution-contexts.ts';
 import type { Output } from '../src/model/model.ts';
+import {
+  DeviceStateError,
+  DoeDevice,
+  PCI_DOE_CTRL,
+  PCI_DOE_CTRL_ABORT,
+  PCI_DOE_CTRL_GO,
+  PCI_DOE_CTRL_INT_EN,
+  PCI_DOE_DATA_OBJECT_HEADER_1_TYPE,
+  PCI_DOE_DATA_OBJECT_HEADER_1_VID,
+  PCI_DOE_DATA_OBJECT_HEADER_2_LENGTH,
+  PCI_DOE_READ,
+  PCI_DOE_STATUS,
+  PCI_DOE_STATUS_BUSY,
+  PCI_DOE_STATUS_DATA_OBJECT_READY,
+  PCI_DOE_STATUS_ERROR,
+  PCI_DOE_STATUS_INT_STATUS,
+  PCI_DOE_WRITE,
+  type ResponseLength,
+} from './pci-doe-device.ts';
 
 const EIO = 5;
 const EBUSY = 16;
 const EINVAL = 22;
 const ETIMEDOUT = 110;
+const ERESTARTSYS = 512;
+const SZ_1M = 0x100000;
+/** The largest data object, 2^18 DW, which a Length of 0 encodes (PCIe r6.0 6.30.1). */
+const PCI_DOE_MAX_LENGTH = 1 << 18;
 
-const HZ = 250;
-const PCI_DOE_TIMEOUT = HZ;
-const PCI_DOE_POLL_INTERVAL = PCI_DOE_TIMEOUT / 128;
-
-/* DOE capability registers (offsets from the capability) and their bits (PCIe r6.0 7.9.24). */
-const PCI_DOE_CTRL = 0x08;
-const PCI_DOE_CTRL_ABORT = 1 << 0;
-const PCI_DOE_CTRL_INT_EN = 1 << 1;
-const PCI_DOE_CTRL_GO = 1 << 31;
-const PCI_DOE_STATUS = 0x0c;
-const PCI_DOE_STATUS_BUSY = 1 << 0;
-const PCI_DOE_STATUS_INT_STATUS = 1 << 1;
-const PCI_DOE_STATUS_ERROR = 1 << 2;
-const PCI_DOE_STATUS_DATA_OBJECT_READY = 1 << 31;
-const PCI_DOE_WRITE = 0x10;
-const PCI_DOE_READ = 0x14;
-
-const FIELD_GET = (mask: number, val: number): boolean => (val & mask) !== 0;
+const FIELD_GET = (mask: number, val: number): number => (val & mask) >>> ctz(mask);
+const ctz = (mask: number): number => 31 - Math.clz32(mask & -mask);
 /** time_after(a, b): true when a is strictly later than b. */
 const time_after = (a: number, b: number): boolean => b - a < 0;
 
@@ -88,16 +94,21 @@ interface pci_doe_task {
   /** Which caller's stack frame this task lives in (the outputs' `task`). */
   caller: number;
   ex: pci_doe_exchange;
-  rv: number;
+  /** task.rv; null: not written since the call (in C, whatever the stack held). */
+  rv: number | null;
   cb: (priv: completion) => void;
   private: completion;
 }
 
 interface delayed_work {
+  /** PENDING: queued now, or its timer armed. */
   pending: boolean;
-  /** The delay it was queued with, and the jiffy its timer expires at. */
-  delay: number;
+  /** Queued with no timer (delay 0, mod_delayed_work(0), or its timer fired). */
+  queued: boolean;
   expires: number;
+  running: boolean;
+  /** cancel_delayed_work_sync() waits for the running work: queueing is refused. */
+  canceling: boolean;
 }
 
 interface pci_doe {
@@ -110,48 +121,23 @@ interface pci_doe {
   state: pci_doe_state;
   timeout_jiffies: number;
   busy_retries: number;
+  /** The fix: the jiffy after which a busy mailbox fails the request (null: not busy yet). */
+  busy_timeout: number | null;
   abort: boolean;
   dead: boolean;
   /** kfree(doe) has run. */
   freed: boolean;
 }
 
-/** The mailbox as the device presents it: registers plus what it is doing. */
-type dev_phase =
-  | 'DEV_IDLE'
-  | 'OTHER_USER'
-  | 'PROCESSING'
-  | 'HUNG'
-  | 'RESPONSE_READY'
-  | 'BAD_RESPONSE'
-  | 'ERROR_SET'
-  | 'ABORTING'
-  | 'ABORT_HUNG';
-
-interface doe_device {
-  phase: dev_phase;
-  busy: boolean;
-  error: boolean;
-  data_object_ready: boolean;
-  int_status: boolean;
-  int_en: boolean;
-  /** The write mailbox: dwords written since the last GO. */
-  write_mb: number[];
-  /** The request the device took at GO (its header dword). */
-  request_header: number;
-  /** The read mailbox: the response's dwords not read out yet. */
-  read_mb: number[];
-}
-
-/** The protocol every caller uses (discovery), and a response payload of one dword. */
+/** The protocol every caller uses (discovery) and its request's one payload dword. */
 const DISCOVERY: pci_doe_protocol = { vid: 0x0001, type: 0 };
-const RESPONSE_PAYLOAD = 0xcafe0001;
 
-export const PCI_DOE_DRIVER_VARIANTS = [
+export const PCI_DOE_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'as-written',
-    description: 'The seed exactly: wait-abort-no-reschedule and probe-error-no-cancel together.',
-    source: 'sources/pci-doe-review.txt:399-411,583-584,597-599',
+    description: 'The seed as written: every finding below together.',
+    source: 'sources/pci-doe-review.txt',
+    killBounds: { modes: 1, lengths: 4, signals: 1 },
   },
   {
     name: 'wait-abort-no-reschedule',
@@ -162,8 +148,31 @@ export const PCI_DOE_DRIVER_VARIANTS = [
   {
     name: 'probe-error-no-cancel',
     description:
-      'pci_doe_register() fails after the init abort timed out and pci_doe_probe() frees the doe without cancel_delayed_work_sync() (the seed).',
-    source: 'sources/pci-doe-review.txt:583-584,597-599',
+      'pci_doe_probe() frees the doe on its error paths without cancel_delayed_work_sync() (the seed).',
+    source: 'sources/pci-doe-review.txt:582-600',
+  },
+  {
+    name: 'remove-cancel-before-free-irq',
+    description: 'pci_doe_remove() cancels the work before it frees the IRQ (the seed).',
+    source: 'sources/pci-doe-review.txt:603-616',
+  },
+  {
+    name: 'busy-retries-counted',
+    description:
+      'The seed: busy_retries counts attempts up to == PCI_DOE_BUSY_MAX_RETRIES, and is not reset before goto err_abort.',
+    source: 'sources/pci-doe-review.txt:313-331',
+  },
+  {
+    name: 'max-length-rejected',
+    description: 'pci_doe_recv_resp() rejects a Length of 0 (length < 2), as v4/v6 do.',
+    source: 'pci_doe_recv_resp() (v4 and v6 of the series)',
+    killBounds: { lengths: 4 },
+  },
+  {
+    name: 'ignore-wait-return',
+    description: "pci_doe_exchange_sync() ignores wait_event_interruptible()'s return (the seed).",
+    source: 'sources/pci-doe-review.txt:469-474',
+    killBounds: { signals: 1 },
   },
   {
     name: 'review-irq-handler',
@@ -190,11 +199,12 @@ export const PCI_DOE_DRIVER_VARIANTS = [
     name: 'no-wake-on-response',
     description: 'The success path clears cur_task without wake_up_interruptible(&doe->wq).',
     source: 'sources/pci-doe-review.txt:366-369',
+    killBounds: { callers: 2 },
   },
   {
     name: 'no-busy-check',
     description: 'pci_doe_send_req() does not test DOE Busy.',
-    source: 'pci_doe_send_req() (v4/v6 of the series)',
+    source: 'pci_doe_send_req() (v4 and v6 of the series)',
   },
   {
     name: 'no-dead-check',
@@ -207,187 +217,154 @@ export const PCI_DOE_DRIVER_VARIANTS = [
     source: 'sources/pci-doe-review.txt:352-354',
   },
   {
+    name: 'rv-after-callback',
+    description: 'The success path calls task->cb() before task->rv = rc.',
+    source: 'sources/pci-doe-review.txt:371-373',
+  },
+  {
+    name: 'no-final-error-check',
+    description: 'pci_doe_recv_resp() without its final STATUS read for DOE Error.',
+    source: 'pci_doe_recv_resp() (v4 and v6 of the series)',
+  },
+  {
+    name: 'recv-no-clamp',
+    description:
+      'pci_doe_recv_resp() stores length - 2 payload dwords without min(length, response_pl_sz / 4).',
+    source: 'pci_doe_recv_resp() (v4 and v6 of the series)',
+    killBounds: { lengths: 3 },
+  },
+  {
+    name: 'abort-done-ignores-busy',
+    description: 'DOE_WAIT_ABORT counts the abort as done when DOE Error is clear, ignoring DOE Busy.',
+    source: 'sources/pci-doe-review.txt:381-383',
+  },
+  {
     name: 'ctrl-write-drops-int-en',
     description:
       'code only: pci_doe_abort_start() and pci_doe_send_req() write ABORT / GO without | PCI_DOE_CTRL_INT_EN, which turns interrupts off (the reason v5 has pci_doe_write_ctrl()).',
     source: 'code only (pci_doe_write_ctrl() in v5/v6)',
   },
   {
-    name: 'busy-retries-not-reset',
-    description:
-      'code only: a request sent after busy retries leaves doe->busy_retries counting, so the next exchange gives up on DOE Busy early.',
-    source: 'code only (sources/pci-doe-review.txt:331: doe->busy_retries = 0)',
-  },
-  {
     name: 'recv-resp-no-header-check',
     description:
       'code only: pci_doe_recv_resp() does not compare the response header with the request protocol.',
-    source: 'code only (pci_doe_recv_resp() in v5/v6: if (vid != ex->prot.vid || ...) return -EIO)',
+    source: 'code only (pci_doe_recv_resp() in v4/v6: if (vid != ex->prot.vid || ...) return -EIO)',
   },
 ];
 
-function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
-  const has = (name: string) => variants.has(name);
-  const waitAbortNoReschedule = has('as-written') || has('wait-abort-no-reschedule');
-  const probeErrorNoCancel = has('as-written') || has('probe-error-no-cancel');
+/** The findings as-written switches on together. */
+const SEED_AS_WRITTEN = [
+  'wait-abort-no-reschedule',
+  'probe-error-no-cancel',
+  'remove-cancel-before-free-irq',
+  'busy-retries-counted',
+  'max-length-rejected',
+  'ignore-wait-return',
+];
 
-  let PCI_DOE_BUSY_MAX_RETRIES = 16;
+function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
+  const has = (name: string) =>
+    variants.has(name) || (variants.has('as-written') && SEED_AS_WRITTEN.includes(name));
+
   let bounds: Readonly<Record<string, number>> = {};
+  /* The seed's constants at the suite's HZ (bounds.hz ticks per second). */
+  let HZ = 250;
+  let PCI_DOE_TIMEOUT = HZ;
+  let PCI_DOE_POLL_INTERVAL = 1;
+  let PCI_DOE_BUSY_MAX_RETRIES = 16;
   let jiffies = 0;
   let doe!: pci_doe;
-  let dev!: doe_device;
+  let dev!: DoeDevice;
   /* The interrupt line: request_irq()'d, an MSI waiting for the handler. */
   let irq_requested = false;
   let msi_pending = false;
-  /* Execution contexts: `probe`, `pci_doe_irq` and `caller 0`, `caller 1`, ... */
+  /* Signals pending for each caller, and what woke each sleeper. */
+  let signal_pending: boolean[] = [];
+  let woken_by: Array<'wake' | 'signal' | null> = [];
   const contexts = new ExecutionContexts();
-  let probed = false;
-  /** pci_doe_probe() returned 0: users may call pci_doe_exchange_sync(). */
+  /** pci_doe_probe() returned 0 and pci_doe_remove() has not begun. */
   let ready = false;
-  /** What each sleeping context waits for in wait_for_completion(). */
-  const waits = new Map<string, completion>();
+  /** The caller whose task the running work reads a response for (response_read's task). */
+  let reader: number | null = null;
   let outputs: Output[] = [];
   const emit = (output: Output) => outputs.push(output);
 
-  /* ---------- the mailbox device (environment) ---------- */
-
-  /** INT_STATUS is set by Data Object Ready, ERROR and BUSY clearing; an MSI is sent when
-   * "INT_EN AND INT_STATUS" rises. With interrupts disabled nobody reads it, so the device
-   * here only tracks it while INT_EN is set. */
-  function dev_set_int_status(): void {
-    if (!dev.int_en) return;
-    if (!dev.int_status && irq_requested) msi_pending = true;
-    dev.int_status = true;
-  }
-
-  function dev_abort(): void {
-    dev.phase = 'ABORTING';
-    dev.busy = true; // from the ABORT write until it completes
-    dev.write_mb = [];
-  }
+  /* ---------- kernel services ---------- */
 
   function pci_read_config_dword(where: number): number {
-    switch (where) {
-      case PCI_DOE_STATUS:
-        return (
-          (dev.busy ? PCI_DOE_STATUS_BUSY : 0) |
-          (dev.int_status ? PCI_DOE_STATUS_INT_STATUS : 0) |
-          (dev.error ? PCI_DOE_STATUS_ERROR : 0) |
-          (dev.data_object_ready ? PCI_DOE_STATUS_DATA_OBJECT_READY : 0)
-        );
-      case PCI_DOE_READ:
-        return dev.read_mb[0] ?? 0;
-      default:
-        return 0;
-    }
+    return dev.readConfig(where);
   }
 
   function pci_write_config_dword(where: number, val: number): void {
-    switch (where) {
-      case PCI_DOE_STATUS: // RW1C INT_STATUS; the rest is read-only
-        if (FIELD_GET(PCI_DOE_STATUS_INT_STATUS, val)) dev.int_status = false;
-        return;
-      case PCI_DOE_CTRL: {
-        const was = dev.int_en && dev.int_status;
-        dev.int_en = FIELD_GET(PCI_DOE_CTRL_INT_EN, val);
-        if (!dev.int_en) dev.int_status = false; // not tracked while disabled (see above)
-        if (!was && dev.int_en && dev.int_status && irq_requested) msi_pending = true;
-        if (FIELD_GET(PCI_DOE_CTRL_ABORT, val)) {
-          if (dev.phase !== 'ABORTING' && dev.phase !== 'ABORT_HUNG') dev_abort();
-        } else if (FIELD_GET(PCI_DOE_CTRL_GO, val)) {
-          if (dev.phase === 'DEV_IDLE') {
-            dev.phase = 'PROCESSING';
-            dev.request_header = dev.write_mb[0];
-          } // GO out of turn is ignored
-          dev.write_mb = [];
-        }
-        return;
-      }
-      case PCI_DOE_WRITE:
-        dev.write_mb.push(val);
-        return;
-      case PCI_DOE_READ: // any write advances the read mailbox
-        if (
-          (dev.phase === 'RESPONSE_READY' || dev.phase === 'BAD_RESPONSE') &&
-          dev.read_mb.length > 0
-        ) {
-          dev.read_mb.shift();
-          if (dev.read_mb.length === 0) {
-            dev.data_object_ready = false;
-            dev.phase = 'DEV_IDLE';
-          }
-        }
-        return;
+    const before = dev.consumed();
+    dev.writeConfig(where, val);
+    /* The device consumed a whole object: the response is read. */
+    if (where === PCI_DOE_READ && !before && dev.consumed()) {
+      emit({ type: 'response_read', task: reader ?? -1 });
     }
   }
 
-  function dev_respond(bad: boolean): void {
-    const header = bad ? dev.request_header ^ (1 << 16) : dev.request_header;
-    dev.read_mb = [header, 3, RESPONSE_PAYLOAD];
-    dev.phase = bad ? 'BAD_RESPONSE' : 'RESPONSE_READY';
-    dev.data_object_ready = true;
-    dev_set_int_status();
-  }
-
-  /* ---------- kernel services ---------- */
-
   function schedule_delayed_work(w: delayed_work, delay: number): boolean {
-    if (w.pending) return false;
+    if (w.pending || w.canceling) return false;
     w.pending = true;
-    w.delay = delay;
+    w.queued = delay === 0;
     w.expires = jiffies + delay;
     return true;
   }
 
   function mod_delayed_work(w: delayed_work, delay: number): void {
+    if (w.canceling) return;
     w.pending = true;
-    w.delay = delay;
+    w.queued = delay === 0;
     w.expires = jiffies + delay;
   }
 
-  function cancel_delayed_work_sync(w: delayed_work): void {
-    w.pending = false; // the work never sleeps, so it is never running here
+  /** A delayed work may run: queued, or its timer has fired (at expires + 1 at the earliest). */
+  function work_runnable(w: delayed_work): boolean {
+    return w.pending && (w.queued || time_after(jiffies, w.expires));
+  }
+
+  /** cancel_delayed_work_sync(): the pending work is gone; it waits for a running one. */
+  function* cancel_delayed_work_sync(w: delayed_work, wait: string): Preemptible<void> {
+    w.pending = false;
+    w.queued = false;
+    if (w.running) {
+      w.canceling = true;
+      yield wait;
+      while (w.running) yield BLOCKED;
+      w.canceling = false;
+    }
   }
 
   function complete(c: completion): void {
     c.done++;
   }
 
-  /** `who` sleeps until `c` completes; the scheduler (adapter) knows what it waits on. */
-  function* wait_for_completion(c: completion, at: string, who: string): Preemptible<void> {
-    waits.set(who, c);
-    yield at;
-    while (c.done === 0) yield BLOCKED;
-    c.done--;
-    waits.delete(who);
-  }
-
+  /** wake_up_interruptible(): every sleeper becomes runnable. */
   function wake_up_interruptible(wq: Set<number>): void {
+    for (const caller of wq) woken_by[caller] = 'wake';
     wq.clear();
   }
 
-  /** wait_event_interruptible(doe->wq, cond) for caller `me` (signals are not modelled). */
-  function* wait_event_interruptible(me: number, cond: () => boolean): Preemptible<void> {
-    while (!cond()) {
-      doe.wq.add(me);
-      yield 'WAIT_EVENT';
-      while (doe.wq.has(me)) yield BLOCKED;
-    }
+  /** free_irq(): waits for a running handler; no MSI reaches the driver afterwards. */
+  function* free_irq(): Preemptible<void> {
+    while (contexts.isRunning('pci_doe_irq')) yield BLOCKED;
+    irq_requested = false;
+    msi_pending = false;
   }
 
-  /** kfree(doe): with CONFIG_DEBUG_OBJECTS_WORK a harness sees a still-armed work as an error. */
   function kfree_doe(): void {
-    if (doe.statemachine.pending) {
-      throw new Error(
-        'ODEBUG: free active (active state 0) object type: timer_list (doe->statemachine)',
-      );
-    }
     doe.freed = true;
+  }
+
+  /** A context about to touch a freed doe: what KASAN reports in a kernel. */
+  function checkAlive(who: string): void {
+    if (doe.freed) throw new Error(`KASAN: use-after-free in ${who} (struct pci_doe freed)`);
   }
 
   /* ---------- the driver ---------- */
 
-  /** v5: the control register is always written with INT_EN in IRQ mode. */
+  /** v5: the control register is written with INT_EN in IRQ mode. */
   function pci_doe_write_ctrl(val: number): void {
     if (doe.irq > 0 && !has('ctrl-write-drops-int-en')) val |= PCI_DOE_CTRL_INT_EN;
     pci_write_config_dword(PCI_DOE_CTRL, val);
@@ -400,58 +377,101 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     schedule_delayed_work(doe.statemachine, HZ);
   }
 
-  function pci_doe_send_req(ex: pci_doe_exchange): number {
+  function pci_doe_send_req(task: pci_doe_task): number {
+    const ex = task.ex;
     const val = pci_read_config_dword(PCI_DOE_STATUS);
-    /* Busy handling is best effort only (the seed's comment): another user can take it now. */
+    /* Busy handling is best effort only (the seed's comment). */
     if (FIELD_GET(PCI_DOE_STATUS_BUSY, val) && !has('no-busy-check')) return -EBUSY;
     if (FIELD_GET(PCI_DOE_STATUS_ERROR, val)) return -EIO;
     pci_write_config_dword(PCI_DOE_WRITE, (ex.prot.type << 16) | ex.prot.vid);
     pci_write_config_dword(PCI_DOE_WRITE, 2 + ex.request_pl_sz / 4);
     for (const dw of ex.request_pl) pci_write_config_dword(PCI_DOE_WRITE, dw);
     pci_doe_write_ctrl(PCI_DOE_CTRL_GO);
+    emit({ type: 'request_written', task: task.caller });
     return 0;
   }
 
-  function pci_doe_recv_resp(ex: pci_doe_exchange): number {
+  /**
+   * pci_doe_recv_resp() at the grain the device can act: one yield per dword (read and
+   * advance), then the final STATUS read. Returns the payload in bytes or -EIO.
+   */
+  function* pci_doe_recv_resp(ex: pci_doe_exchange): Preemptible<number> {
+    /* Read the first dword to get the protocol */
     let val = pci_read_config_dword(PCI_DOE_READ);
-    const vid = val & 0xffff;
-    const type = (val >>> 16) & 0xff;
-    pci_write_config_dword(PCI_DOE_READ, 0);
-    val = pci_read_config_dword(PCI_DOE_READ);
-    const length = val;
-    pci_write_config_dword(PCI_DOE_READ, 0);
+    const vid = FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_1_VID, val);
+    const type = FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_1_TYPE, val);
     if ((vid !== ex.prot.vid || type !== ex.prot.type) && !has('recv-resp-no-header-check')) {
       return -EIO;
     }
-    const payload_length = Math.min(length - 2, ex.response_pl_sz / 4);
-    for (let i = 0; i < payload_length; i++) {
-      ex.response_pl[i] = pci_read_config_dword(PCI_DOE_READ);
+    pci_write_config_dword(PCI_DOE_READ, 0);
+    yield 'RECV_LENGTH';
+    /* Read the second dword to get the length */
+    val = pci_read_config_dword(PCI_DOE_READ);
+    let length = FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_2_LENGTH, val);
+    if (!has('max-length-rejected') && length === 0) length = PCI_DOE_MAX_LENGTH;
+    const payload = Math.max(0, length - 2);
+    const store = has('recv-no-clamp')
+      ? Math.min(payload, ex.response_pl_sz / 4 + 1) // two dwords show the overflow
+      : Math.min(payload, ex.response_pl_sz / 4);
+    pci_write_config_dword(PCI_DOE_READ, 0);
+    if (length > SZ_1M || length < 2) return -EIO;
+    let i = 0;
+    for (; i < store; i++) {
+      yield 'RECV_PAYLOAD';
+      const dw = pci_read_config_dword(PCI_DOE_READ);
+      if (i >= ex.response_pl.length) ex.response_pl.push(dw);
+      else ex.response_pl[i] = dw;
       pci_write_config_dword(PCI_DOE_READ, 0);
     }
-    return payload_length * 4;
+    /* Flush excess length */
+    if (!has('recv-no-clamp')) {
+      for (; i < payload; i++) {
+        yield 'RECV_FLUSH';
+        pci_read_config_dword(PCI_DOE_READ);
+        pci_write_config_dword(PCI_DOE_READ, 0);
+      }
+    }
+    yield 'RECV_STATUS';
+    /* Final error check to pick up on any since Data Object Ready */
+    val = pci_read_config_dword(PCI_DOE_STATUS);
+    if (FIELD_GET(PCI_DOE_STATUS_ERROR, val) && !has('no-final-error-check')) return -EIO;
+    return store * 4; // min(length, ex->response_pl_sz / sizeof(u32)) * sizeof(u32)
   }
 
   function pci_doe_task_complete(c: completion): void {
     complete(c);
   }
 
-  /** task->rv = rc; task->cb(task->private); */
-  function signal_task(task: pci_doe_task, rc: number): void {
-    task.rv = rc;
-    emit({ type: 'callback', task: task.caller, rc });
+  /** A task's caller that has returned: its stack frame (task, completion) is gone. */
+  const frameGone = (task: pci_doe_task) => !callerInside(task.caller, task);
+
+  /** task->rv = rc; task->cb(task->private) (the rv write first, or after: a variant). */
+  function* signal_task(task: pci_doe_task, rc: number): Preemptible<void> {
+    yield 'CALLBACK';
+    if (!has('rv-after-callback') && !frameGone(task)) task.rv = rc;
+    /* what the completion carries: the rc, or (rv written after) an rv not written yet */
+    emit({ type: 'callback', task: task.caller, rc: has('rv-after-callback') ? null : rc });
     task.cb(task.private);
+    if (has('rv-after-callback')) {
+      yield 'RV_WRITE';
+      if (!frameGone(task)) task.rv = rc;
+    }
   }
 
-  function doe_statemachine_work(): void {
+  function* doe_statemachine_work(): Preemptible<void> {
+    checkAlive('doe_statemachine_work');
     const w = doe.statemachine;
     let rc = 0;
 
-    const task = doe.cur_task; // under state_lock
+    /* mutex_lock(&doe->state_lock) ... mutex_unlock() */
+    const task = doe.cur_task;
     const abort = doe.abort;
     doe.abort = false;
 
     if (abort) {
       /* Currently only used during init (WARN_ON(task)) */
+      yield 'ABORT_START';
+      checkAlive('doe_statemachine_work');
       doe.state = 'DOE_WAIT_ABORT';
       pci_doe_abort_start();
       return;
@@ -462,24 +482,36 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     switch (doe.state) {
       case 'DOE_IDLE': {
         if (task === null) return;
-        rc = pci_doe_send_req(task.ex);
+        yield 'SEND';
+        checkAlive('doe_statemachine_work');
+        reader = task.caller;
+        rc = pci_doe_send_req(task);
         if (rc === -EBUSY) {
-          doe.busy_retries++;
-          if (doe.busy_retries === PCI_DOE_BUSY_MAX_RETRIES) {
-            /* Long enough, fail this request ("DOE busy for too long") */
-            doe.busy_retries = 0;
-            goto = 'err_busy';
-            break;
+          if (has('busy-retries-counted')) {
+            doe.busy_retries++;
+            if (doe.busy_retries === PCI_DOE_BUSY_MAX_RETRIES) {
+              doe.busy_retries = 0; // "DOE busy for too long"
+              goto = 'err_busy';
+              break;
+            }
+          } else {
+            /* The fix: try for PCI_DOE_TIMEOUT from the first BUSY, then fail. */
+            if (doe.busy_timeout !== null && time_after(jiffies, doe.busy_timeout)) {
+              doe.busy_timeout = null;
+              goto = 'err_busy';
+              break;
+            }
+            doe.busy_timeout ??= jiffies + PCI_DOE_TIMEOUT;
           }
-          schedule_delayed_work(w, HZ / PCI_DOE_BUSY_MAX_RETRIES);
+          schedule_delayed_work(w, Math.floor(HZ / PCI_DOE_BUSY_MAX_RETRIES));
           return;
         }
         if (rc) {
+          if (!has('busy-retries-counted')) forget_busy();
           goto = 'err_abort';
           break;
         }
-        emit({ type: 'request_written', task: task.caller });
-        if (!has('busy-retries-not-reset')) doe.busy_retries = 0;
+        forget_busy();
 
         doe.state = 'DOE_WAIT_RESP';
         doe.timeout_jiffies = jiffies + HZ;
@@ -491,6 +523,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
 
       case 'DOE_WAIT_RESP': {
         const cur = task!; // "Not possible to get here with NULL task"
+        yield 'RESP_STATUS';
+        checkAlive('doe_statemachine_work');
         const val = pci_read_config_dword(PCI_DOE_STATUS);
         if (FIELD_GET(PCI_DOE_STATUS_ERROR, val)) {
           rc = -EIO;
@@ -513,31 +547,44 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
           return;
         }
 
-        rc = pci_doe_recv_resp(cur.ex);
+        yield 'RECV_HEADER';
+        checkAlive('doe_statemachine_work');
+        reader = cur.caller;
+        rc = yield* pci_doe_recv_resp(cur.ex);
         if (rc < 0) {
           goto = 'err_abort';
           break;
         }
-        emit({ type: 'response_read', task: cur.caller });
 
         doe.state = 'DOE_IDLE';
         doe.cur_task = null; // under state_lock
+        yield 'DONE_WAKE';
+        checkAlive('doe_statemachine_work');
         if (!has('no-wake-on-response')) wake_up_interruptible(doe.wq);
 
         /* Set the return value to the length of received payload */
-        signal_task(cur, rc);
+        yield* signal_task(cur, rc);
         return;
       }
 
       case 'DOE_WAIT_ABORT':
       case 'DOE_WAIT_ABORT_ON_ERR': {
+        yield 'ABORT_STATUS';
+        checkAlive('doe_statemachine_work');
         const val = pci_read_config_dword(PCI_DOE_STATUS);
-        if (!FIELD_GET(PCI_DOE_STATUS_ERROR, val) && !FIELD_GET(PCI_DOE_STATUS_BUSY, val)) {
+        const busy = FIELD_GET(PCI_DOE_STATUS_BUSY, val) && !has('abort-done-ignores-busy');
+        if (!FIELD_GET(PCI_DOE_STATUS_ERROR, val) && !busy) {
           /* Back to normal state - carry on */
-          doe.cur_task = null;
+          doe.cur_task = null; // under state_lock
+          yield 'ABORT_WAKE';
+          checkAlive('doe_statemachine_work');
           wake_up_interruptible(doe.wq);
           /* For deliberately triggered abort, someone is waiting. */
-          if (doe.state === 'DOE_WAIT_ABORT') complete(doe.abort_c);
+          if (doe.state === 'DOE_WAIT_ABORT') {
+            yield 'ABORT_COMPLETE';
+            checkAlive('doe_statemachine_work');
+            complete(doe.abort_c);
+          }
           doe.state = 'DOE_IDLE';
           return;
         }
@@ -546,12 +593,18 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
           emit({ type: 'mailbox_dead' });
           doe.dead = true;
           doe.cur_task = null;
+          yield 'DEAD_WAKE';
+          checkAlive('doe_statemachine_work');
           wake_up_interruptible(doe.wq);
-          if (doe.state === 'DOE_WAIT_ABORT') complete(doe.abort_c);
+          if (doe.state === 'DOE_WAIT_ABORT') {
+            yield 'DEAD_COMPLETE';
+            checkAlive('doe_statemachine_work');
+            complete(doe.abort_c);
+          }
           return;
         }
         /* The fix: whatever woke us early, keep polling the abort. */
-        if (!waitAbortNoReschedule) schedule_delayed_work(w, PCI_DOE_POLL_INTERVAL);
+        if (!has('wait-abort-no-reschedule')) schedule_delayed_work(w, PCI_DOE_POLL_INTERVAL);
         return;
       }
     }
@@ -562,19 +615,37 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       goto = 'err_busy';
     }
     if (goto === 'err_abort') {
+      yield 'ERR_ABORT';
+      checkAlive('doe_statemachine_work');
       doe.state = 'DOE_WAIT_ABORT_ON_ERR';
       pci_doe_abort_start();
     }
     /* err_busy: */
-    signal_task(task!, rc);
+    yield* signal_task(task!, rc);
     /* If here via err_busy, signal the task done. */
+    yield 'AFTER_CB';
+    checkAlive('doe_statemachine_work');
     if (doe.state === 'DOE_IDLE' && !has('err-busy-keeps-cur-task')) {
-      doe.cur_task = null;
+      doe.cur_task = null; // under state_lock
+      yield 'AFTER_CB_WAKE';
+      checkAlive('doe_statemachine_work');
       wake_up_interruptible(doe.wq);
     }
   }
 
-  function* pci_doe_exchange_sync(caller: number, ex: pci_doe_exchange): Preemptible<number> {
+  function forget_busy(): void {
+    doe.busy_retries = 0;
+    doe.busy_timeout = null;
+  }
+
+  /** A caller is inside pci_doe_exchange_sync() with this very task (its frame is live). */
+  const liveTasks = new Map<number, pci_doe_task>();
+  function callerInside(caller: number, task: pci_doe_task): boolean {
+    return liveTasks.get(caller) === task;
+  }
+
+  function* pci_doe_exchange_sync(caller: number, ex: pci_doe_exchange): Preemptible<number | null> {
+    yield 'CALL';
     /* DOE requests must be a whole number of DW */
     if (ex.request_pl_sz % 4) return -EINVAL;
 
@@ -582,27 +653,54 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     const task: pci_doe_task = {
       caller,
       ex,
-      rv: 0,
+      rv: null,
       cb: pci_doe_task_complete,
       private: c,
     };
-
-    for (;;) {
-      /* again: mutex_lock(&doe->state_lock) */
-      if (doe.cur_task) {
-        yield* wait_event_interruptible(caller, () => doe.cur_task === null);
-        continue; // goto again
+    liveTasks.set(caller, task);
+    try {
+      for (;;) {
+        /* again: mutex_lock(&doe->state_lock) */
+        if (doe.cur_task) {
+          /* mutex_unlock; wait_event_interruptible(doe->wq, doe->cur_task == NULL) */
+          yield 'WAIT_CHECK';
+          let slept = false;
+          for (;;) {
+            if (doe.cur_task === null) break;
+            if (signal_pending[caller]) {
+              if (!has('ignore-wait-return')) return -ERESTARTSYS;
+              break; // goto again, without sleeping
+            }
+            doe.wq.add(caller);
+            woken_by[caller] = null;
+            yield 'WAIT_EVENT';
+            while (doe.wq.has(caller)) yield BLOCKED;
+            if (woken_by[caller] === 'wake') {
+              slept = true;
+              break;
+            }
+            /* a signal woke it: wait_event_interruptible() tests again */
+            yield 'WAIT_CHECK';
+          }
+          if (!slept) yield 'WOKEN';
+          continue; // goto again
+        }
+        if (doe.dead && !has('no-dead-check')) return -EIO;
+        doe.cur_task = task;
+        emit({ type: 'task_submitted', task: caller });
+        schedule_delayed_work(doe.statemachine, 0);
+        /* mutex_unlock; wait_for_completion(&c) */
+        yield 'WAIT_FOR_COMPLETION';
+        while (c.done === 0) yield BLOCKED;
+        return task.rv;
       }
-      if (doe.dead && !has('no-dead-check')) return -EIO;
-      doe.cur_task = task;
-      emit({ type: 'task_submitted', task: caller });
-      schedule_delayed_work(doe.statemachine, 0);
-      yield* wait_for_completion(c, 'WAIT_FOR_COMPLETION', `caller ${caller}`);
-      return task.rv;
+    } finally {
+      liveTasks.delete(caller);
     }
   }
 
   function* pci_doe_irq(): Preemptible<irqreturn_t> {
+    checkAlive('pci_doe_irq');
     const review = has('review-irq-handler');
     const val = pci_read_config_dword(PCI_DOE_STATUS);
     if (review && FIELD_GET(PCI_DOE_STATUS_ERROR, val)) {
@@ -626,104 +724,135 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     return review ? 'IRQ_NONE' : 'IRQ_HANDLED';
   }
 
-  /** pci_doe_reg_irq(): the adapter's probe event says whether MSI is available. */
-  function pci_doe_reg_irq(use_irq: boolean): void {
-    if (!use_irq) return; // polling mode
-    doe.irq = 42; // request_irq(irq, pci_doe_irq, 0, irq_name, doe)
-    irq_requested = true;
-    pci_write_config_dword(PCI_DOE_CTRL, PCI_DOE_CTRL_INT_EN);
-  }
-
-  function* pci_doe_release_irq(): Preemptible<void> {
-    if (doe.irq > 0) {
-      // free_irq() waits for a running handler
-      while (contexts.isRunning('pci_doe_irq')) yield BLOCKED;
-      irq_requested = false;
-      msi_pending = false;
-    }
-  }
-
+  /** pci_doe_abort(): the init abort; sleeps on abort_c. */
   function* pci_doe_abort(): Preemptible<number> {
     doe.abort_c.done = 0; // reinit_completion
     doe.abort = true; // under state_lock
     schedule_delayed_work(doe.statemachine, 0);
-    yield* wait_for_completion(doe.abort_c, 'WAIT_ABORT_C', 'probe');
+    yield 'WAIT_ABORT_C';
+    while (doe.abort_c.done === 0) yield BLOCKED;
+    doe.abort_c.done--;
     if (doe.dead) return -EIO;
     return 0;
   }
 
-  function* pci_doe_register(use_irq: boolean): Preemptible<number> {
-    pci_doe_reg_irq(use_irq);
-    const rc = yield* pci_doe_abort();
+  /** pci_doe_discovery(): one exchange of the discovery protocol as caller 0. */
+  function* pci_doe_discovery(): Preemptible<number> {
+    const ex: pci_doe_exchange = {
+      prot: DISCOVERY,
+      request_pl: [0],
+      request_pl_sz: 4,
+      response_pl: [0],
+      response_pl_sz: 4,
+    };
+    const ret = yield* pci_doe_exchange_sync(0, ex);
+    emit({ type: 'exchange_return', caller: 0, rc: ret });
+    if (ret === null || ret < 0) return ret ?? -EIO;
+    if (ret !== 4) return -EIO;
+    return 0;
+  }
+
+  function* pci_doe_cache_protocols(): Preemptible<number> {
+    for (let i = 0; i < bounds.protocols; i++) {
+      const rc = yield* pci_doe_discovery();
+      if (rc) return rc; // err_free_prots: kfree(doe->prots)
+    }
+    return 0;
+  }
+
+  /** pci_doe_unregister() / err_free_irq: free_irq() (and kfree(irq_name), put_device()). */
+  function* pci_doe_release_irq(): Preemptible<void> {
+    yield 'FREE_IRQ';
+    if (doe.irq > 0) yield* free_irq();
+  }
+
+  function* pci_doe_probe(mode: 'irq' | 'poll' | 'irq-setup-fails'): Preemptible<number> {
+    /* pci_doe_register(): pci_doe_reg_irq() */
+    if (mode === 'irq-setup-fails') {
+      kfree_doe(); // pci_irq_vector() < 0, kasprintf() or request_irq() failed: err_free
+      return -EIO;
+    }
+    if (mode === 'irq') {
+      doe.irq = 42; // request_irq(irq, pci_doe_irq, 0, irq_name, doe)
+      irq_requested = true;
+      pci_write_config_dword(PCI_DOE_CTRL, PCI_DOE_CTRL_INT_EN);
+    }
+    /* Reset the mailbox by issuing an abort */
+    let rc = yield* pci_doe_abort();
+    /* get_device(); pci_doe_cache_protocols() */
+    if (!rc) rc = yield* pci_doe_cache_protocols();
     if (rc) {
-      /* err_free_irqs */
-      yield* pci_doe_release_irq();
-      if (!probeErrorNoCancel) cancel_delayed_work_sync(doe.statemachine);
+      yield* pci_doe_release_irq(); // err_free_irq, or pci_doe_unregister()
+      if (!has('probe-error-no-cancel')) {
+        yield 'CANCEL';
+        yield* cancel_delayed_work_sync(doe.statemachine, 'CANCEL_WAIT');
+      }
+      yield 'KFREE';
+      kfree_doe(); // err_free
       return rc;
     }
     return 0;
   }
 
-  function* pci_doe_probe(use_irq: boolean): Preemptible<number> {
-    const rc = yield* pci_doe_register(use_irq);
-    if (rc) {
-      kfree_doe(); // err_free
-      return rc;
+  function* pci_doe_remove(): Preemptible<void> {
+    if (has('remove-cancel-before-free-irq')) {
+      /* First halt the state machine */
+      yield* cancel_delayed_work_sync(doe.statemachine, 'CANCEL_WAIT');
+      /* kfree(doe->prots); pci_doe_unregister(doe) */
+      yield* pci_doe_release_irq();
+    } else {
+      if (doe.irq > 0) yield* free_irq();
+      yield 'CANCEL';
+      yield* cancel_delayed_work_sync(doe.statemachine, 'CANCEL_WAIT');
     }
-    /* pci_doe_cache_protocols(): its exchanges are what the callers do (not modelled) */
-    return 0;
+    yield 'KFREE';
+    kfree_doe();
   }
 
   /* ---------- the adapter ----------
    *
-   * Each model event is one of:
-   * - an entry point: `probe` (pci_doe_probe() up to wait_for_completion(&abort_c)), `call`
-   *   (pci_doe_exchange_sync() up to its first sleep or return);
-   * - advancing a context: `probe_resume` (probe after abort_c), `wake_recheck` (a woken caller
-   *   goes round `again:`), `irq_read_status` / `irq_write_clear` / `irq_schedule_work` (the
-   *   three steps of pci_doe_irq(), the first one started by a pending MSI), `work_run` (the
-   *   workqueue runs doe_statemachine_work() once its timer has expired);
-   * - the environment: `tick` (jiffies to timeout_jiffies, then one past it), the device_* and
-   *   other_user_* events (the mailbox hardware).
-   * A caller whose completion fired returns in the same step (the model merges them).
-   *
-   * Time: jiffies moves only on `tick`. A work queued with a delay shorter than PCI_DOE_TIMEOUT
-   * (0, PCI_DOE_POLL_INTERVAL, HZ / PCI_DOE_BUSY_MAX_RETRIES) may run at any moment, as in the
-   * model ("soon"); one queued with PCI_DOE_TIMEOUT runs once jiffies reaches its expiry.
+   * Each model event either enters the driver (probe, call, remove), advances the execution
+   * context it names by one step (the label it waits at is the step's name), or acts for the
+   * environment (tick, the device_* and other_user_* events, a signal, an MSI's arrival).
    */
 
-  /** What a caller's pci_doe_exchange_sync() returns is an output. */
-  function callerStepped(i: number, result: Advanced<number>): void {
-    if (result.done) emit({ type: 'exchange_return', caller: i, rc: result.value });
+  function needRunnable(): void {
+    if (contexts.isRunning('work')) throw new NotEnabledError('the work is running');
+    if (!work_runnable(doe.statemachine)) throw new NotEnabledError('the work is not runnable');
   }
 
-  /** So is what pci_doe_irq() returns. */
+  /** The context that runs caller i's pci_doe_exchange_sync(): probe's frame for 0. */
+  const callerContext = (i: number) => (i === 0 ? 'probe' : `caller ${i}`);
+
+  /** A step of probe: when pci_doe_probe() returns 0, users may call. */
+  function probeStepped(result: Advanced<unknown>): void {
+    if (result.done) ready = result.value === 0;
+  }
+
   function irqStepped(result: Advanced<irqreturn_t>): void {
     if (result.done) emit({ type: 'irq_return', value: result.value });
   }
 
-  function needPhase(...phases: dev_phase[]): void {
-    if (!phases.includes(dev.phase)) throw new NotEnabledError(`the device is ${dev.phase}`);
-  }
-
-  function modeAllowed(mode: unknown): boolean {
-    const modes = bounds.modes;
-    return modes === 2 || (modes === 1) === (mode === 'irq');
-  }
-
-  /** A caller whose task's completion fired returns from pci_doe_exchange_sync() now. */
-  function returnCompletedCallers(): void {
-    for (let i = 0; i < bounds.callers; i++) {
-      const name = `caller ${i}`;
-      if (contexts.at(name) === 'WAIT_FOR_COMPLETION' && waits.get(name)?.done) {
-        callerStepped(i, contexts.advance(name));
-      }
+  /** Steps caller i from one of `at`; a user's return value is an output. */
+  function stepCaller(i: number, at: string[]): void {
+    const name = callerContext(i);
+    const where = contexts.at(name);
+    if (where === null || !at.includes(where)) {
+      throw new NotEnabledError(`${name} is not at ${at.join('/')}`);
+    }
+    const result = contexts.advance(name);
+    if (i === 0) probeStepped(result);
+    else if (result.done) {
+      emit({ type: 'exchange_return', caller: i, rc: result.value as number | null });
     }
   }
 
   return {
     reset(next) {
       bounds = next;
+      HZ = bounds.hz;
+      PCI_DOE_TIMEOUT = HZ;
+      PCI_DOE_POLL_INTERVAL = bounds.pollInterval;
       PCI_DOE_BUSY_MAX_RETRIES = bounds.busyRetries;
       jiffies = 1000;
       doe = {
@@ -731,154 +860,217 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
         irq: 0,
         cur_task: null,
         wq: new Set(),
-        statemachine: { pending: false, delay: 0, expires: 0 },
+        statemachine: { pending: false, queued: false, expires: 0, running: false, canceling: false },
         state: 'DOE_IDLE',
         timeout_jiffies: 0,
         busy_retries: 0,
+        busy_timeout: null,
         abort: false,
         dead: false,
         freed: false,
       };
-      dev = {
-        phase: 'DEV_IDLE',
-        busy: false,
-        error: false,
-        data_object_ready: false,
-        int_status: false,
-        int_en: false,
-        write_mb: [],
-        request_header: 0,
-        read_mb: [],
-      };
+      dev = new DoeDevice(() => {
+        if (irq_requested) msi_pending = true;
+      });
+      dev.intStatus = bounds.dirtyStart === 1;
       irq_requested = false;
       msi_pending = false;
+      signal_pending = Array.from({ length: bounds.callers + 1 }, () => false);
+      woken_by = Array.from({ length: bounds.callers + 1 }, () => null);
+      liveTasks.clear();
       contexts.clear();
-      waits.clear();
-      probed = false;
       ready = false;
       return [];
     },
 
     apply(event) {
       outputs = [];
-      switch (event.type) {
-        case 'probe': {
-          if (probed || !modeAllowed(event.mode)) throw new NotEnabledError('cannot probe');
-          probed = true;
-          contexts.start('probe', pci_doe_probe(event.mode === 'irq'));
-          break;
-        }
-        case 'probe_resume': {
-          const result = contexts.advanceFrom<number>('probe', 'WAIT_ABORT_C');
-          if (!result.done) throw new Error('pci_doe_probe() stopped twice');
-          ready = result.value === 0;
-          break;
-        }
-        case 'call': {
-          const i = Number(event.caller);
-          if (!ready || doe.freed) throw new NotEnabledError('the doe is not probed');
-          if (!(i < bounds.callers)) throw new NotEnabledError(`no caller ${i}`);
-          if (contexts.isRunning(`caller ${i}`)) throw new NotEnabledError(`caller ${i} is busy`);
-          const sz = event.wholeDwords ? 4 : 3;
-          const ex: pci_doe_exchange = {
-            prot: DISCOVERY,
-            request_pl: [i],
-            request_pl_sz: sz,
-            response_pl: [0],
-            response_pl_sz: 4,
-          };
-          callerStepped(i, contexts.start(`caller ${i}`, pci_doe_exchange_sync(i, ex)));
-          break;
-        }
-        case 'wake_recheck': {
-          const i = Number(event.caller);
-          if (contexts.at(`caller ${i}`) === 'WAIT_EVENT' && doe.wq.has(i)) {
-            throw new NotEnabledError(`caller ${i} is asleep`);
-          }
-          callerStepped(i, contexts.advanceFrom(`caller ${i}`, 'WAIT_EVENT'));
-          break;
-        }
-        case 'work_run': {
-          const w = doe.statemachine;
-          if (!w.pending) throw new NotEnabledError('the work is not queued');
-          /* Every delay shorter than PCI_DOE_TIMEOUT may expire at any moment (the model's
-           * "soon"); the 1 s timer only once jiffies has reached it. */
-          if (w.delay >= PCI_DOE_TIMEOUT && time_after(w.expires, jiffies)) {
-            throw new NotEnabledError('the work timer has not expired');
-          }
-          w.pending = false; // the workqueue clears PENDING before it calls the function
-          doe_statemachine_work();
-          break;
-        }
-        case 'tick':
-          if (doe.state === 'DOE_IDLE' || time_after(jiffies, doe.timeout_jiffies)) {
-            throw new NotEnabledError('no deadline armed');
-          }
-          jiffies = time_after(doe.timeout_jiffies, jiffies)
-            ? doe.timeout_jiffies
-            : doe.timeout_jiffies + 1;
-          break;
-        case 'irq_read_status':
-          if (!msi_pending || contexts.isRunning('pci_doe_irq')) {
-            throw new NotEnabledError('no interrupt to handle');
-          }
-          msi_pending = false;
-          irqStepped(contexts.start('pci_doe_irq', pci_doe_irq()));
-          break;
-        case 'irq_write_clear':
-          irqStepped(contexts.advanceFrom('pci_doe_irq', 'WRITE_CLEAR'));
-          break;
-        case 'irq_schedule_work':
-          irqStepped(contexts.advanceFrom('pci_doe_irq', 'MOD_WORK'));
-          break;
-        case 'device_respond':
-        case 'device_respond_bad':
-          needPhase('PROCESSING');
-          dev_respond(event.type === 'device_respond_bad');
-          break;
-        case 'device_error':
-          needPhase('PROCESSING');
-          dev.phase = 'ERROR_SET';
-          dev.error = true;
-          dev_set_int_status();
-          break;
-        case 'device_hang':
-          needPhase('PROCESSING');
-          dev.phase = 'HUNG';
-          break;
-        case 'device_abort_done':
-          needPhase('ABORTING');
-          /* An abort clears ERROR and Data Object Ready, then BUSY (which sets INT_STATUS). */
-          dev.error = false;
-          dev.data_object_ready = false;
-          dev.read_mb = [];
-          dev.busy = false;
-          dev.phase = 'DEV_IDLE';
-          dev_set_int_status();
-          break;
-        case 'device_abort_hang':
-          needPhase('ABORTING');
-          dev.phase = 'ABORT_HUNG';
-          break;
-        case 'other_user_busy':
-          needPhase('DEV_IDLE');
-          if (bounds.otherUser !== 1) throw new NotEnabledError('no other user');
-          dev.phase = 'OTHER_USER';
-          dev.busy = true;
-          break;
-        case 'other_user_done':
-          needPhase('OTHER_USER');
-          dev.phase = 'DEV_IDLE';
-          dev.busy = false;
-          dev_set_int_status();
-          break;
-        default:
-          throw new NotEnabledError(`unknown event '${event.type}'`);
+      try {
+        applyEvent(event);
+      } catch (error) {
+        if (error instanceof DeviceStateError) throw new NotEnabledError(error.message);
+        throw error;
       }
-      returnCompletedCallers();
       return outputs;
     },
   };
+
+  function applyEvent(event: Record<string, unknown> & { type: string }): void {
+    switch (event.type) {
+      case 'probe': {
+        if (contexts.isRunning('probe') || doe.freed || ready) throw new NotEnabledError('probed');
+        dev.busyClearIrq = event.busyClearIrq === true;
+        probeStepped(contexts.start('probe', pci_doe_probe(event.mode as 'irq')));
+        return;
+      }
+      case 'probe_resume':
+        probeStepped(contexts.advanceFrom('probe', 'WAIT_ABORT_C'));
+        return;
+      case 'probe_free_irq':
+        probeStepped(contexts.advanceFrom('probe', 'FREE_IRQ'));
+        return;
+      case 'probe_cancel':
+        probeStepped(contexts.advanceFrom('probe', 'CANCEL'));
+        return;
+      case 'probe_cancel_done':
+        probeStepped(contexts.advanceFrom('probe', 'CANCEL_WAIT'));
+        return;
+      case 'probe_kfree':
+        probeStepped(contexts.advanceFrom('probe', 'KFREE'));
+        return;
+      case 'remove_cancel':
+      case 'remove_free_irq': {
+        const first = event.type === 'remove_cancel' ? 'CANCEL' : 'FREE_IRQ';
+        if (!contexts.isRunning('remove')) {
+          if (!ready || liveTasks.size > 0) throw new NotEnabledError('no orderly removal now');
+          const cancelFirst = has('remove-cancel-before-free-irq');
+          if ((event.type === 'remove_cancel') !== cancelFirst) {
+            throw new NotEnabledError(`removal does not start with ${event.type}`);
+          }
+          if (!cancelFirst && contexts.isRunning('pci_doe_irq')) {
+            throw new NotEnabledError('free_irq() waits for the handler');
+          }
+          ready = false;
+          contexts.start('remove', pci_doe_remove());
+          return;
+        }
+        contexts.advanceFrom('remove', first);
+        return;
+      }
+      case 'remove_cancel_done':
+        contexts.advanceFrom('remove', 'CANCEL_WAIT');
+        return;
+      case 'remove_kfree':
+        contexts.advanceFrom('remove', 'KFREE');
+        return;
+      case 'call': {
+        const i = Number(event.caller);
+        if (!(i <= bounds.callers)) throw new NotEnabledError(`no caller ${i}`);
+        if (i === 0) {
+          stepCaller(0, ['CALL']);
+          return;
+        }
+        if (!ready || doe.freed) throw new NotEnabledError('the doe is not probed');
+        if (contexts.isRunning(`caller ${i}`)) throw new NotEnabledError(`caller ${i} is busy`);
+        const ex: pci_doe_exchange = {
+          prot: DISCOVERY,
+          request_pl: [i],
+          request_pl_sz: event.wholeDwords ? 4 : 3,
+          response_pl: [0],
+          response_pl_sz: 4,
+        };
+        signal_pending[i] = false;
+        contexts.start(`caller ${i}`, pci_doe_exchange_sync(i, ex));
+        stepCaller(i, ['CALL']);
+        return;
+      }
+      case 'wait_check':
+        stepCaller(Number(event.caller), ['WAIT_CHECK']);
+        return;
+      case 'wake_recheck':
+        stepCaller(Number(event.caller), ['WOKEN', 'WAIT_EVENT']);
+        return;
+      case 'signal': {
+        const i = Number(event.caller);
+        if (bounds.signals !== 1 || signal_pending[i]) throw new NotEnabledError('no signal');
+        if (!contexts.isRunning(callerContext(i)) || !liveTasks.has(i)) {
+          throw new NotEnabledError(`caller ${i} is not in pci_doe_exchange_sync()`);
+        }
+        signal_pending[i] = true;
+        if (doe.wq.has(i)) {
+          /* signal_wake_up(): the sleeper runs wait_event_interruptible()'s test again */
+          doe.wq.delete(i);
+          woken_by[i] = 'signal';
+          contexts.advance(callerContext(i));
+        }
+        return;
+      }
+      case 'caller_return':
+        stepCaller(Number(event.caller), ['WAIT_FOR_COMPLETION']);
+        return;
+      case 'work_start': {
+        needRunnable();
+        const w = doe.statemachine;
+        w.pending = false; // the workqueue clears PENDING before it calls the function
+        w.queued = false;
+        w.running = true;
+        const result = contexts.start('work', doe_statemachine_work());
+        if (result.done) w.running = false;
+        return;
+      }
+      case 'tick':
+        jiffies++;
+        return;
+      case 'irq_read_status': {
+        if (!msi_pending || contexts.isRunning('pci_doe_irq')) {
+          throw new NotEnabledError('no interrupt to handle');
+        }
+        msi_pending = false;
+        irqStepped(contexts.start('pci_doe_irq', pci_doe_irq()));
+        return;
+      }
+      case 'irq_write_clear':
+        irqStepped(contexts.advanceFrom('pci_doe_irq', 'WRITE_CLEAR'));
+        return;
+      case 'irq_schedule_work':
+        irqStepped(contexts.advanceFrom('pci_doe_irq', 'MOD_WORK'));
+        return;
+      case 'device_respond':
+        dev.respond(event.length as ResponseLength, false);
+        return;
+      case 'device_respond_bad':
+        dev.respond('exact', true);
+        return;
+      case 'device_error':
+        dev.raiseError();
+        return;
+      case 'device_hang':
+        dev.hang();
+        return;
+      case 'device_abort_done':
+        dev.abortDone();
+        return;
+      case 'device_abort_hang':
+        dev.abortHang();
+        return;
+      case 'device_reset':
+        dev.reset();
+        return;
+      case 'other_user_busy':
+        dev.otherUserBusy();
+        return;
+      case 'other_user_done':
+      case 'other_user_error':
+        dev.otherUserDone(event.type === 'other_user_error');
+        return;
+      default:
+        if (event.type.startsWith('work_')) {
+          stepWork(event);
+          return;
+        }
+        throw new NotEnabledError(`unknown event '${event.type}'`);
+    }
+  }
+
+  /** work_<step>: the work, waiting at that step, runs to its next one. */
+  function stepWork(event: Record<string, unknown> & { type: string }): void {
+    const label = event.type.slice('work_'.length).toUpperCase();
+    const w = doe.statemachine;
+    if (label === 'RECV_FLUSH') {
+      /* The flush loop's count is abstracted: `last` runs it to its end. */
+      contexts.advanceFrom('work', 'RECV_FLUSH');
+      while (event.last === true && contexts.at('work') === 'RECV_FLUSH') contexts.advance('work');
+      if (event.last === true) return finishIfDone();
+      if (contexts.at('work') !== 'RECV_FLUSH') throw new NotEnabledError('the flush loop ended');
+      return;
+    }
+    const result = contexts.advanceFrom('work', label);
+    if (result.done) w.running = false;
+  }
+
+  function finishIfDone(): void {
+    if (!contexts.isRunning('work')) doe.statemachine.running = false;
+  }
 }
 
 export const pciDoeDriver: DriverDefinition = {

@@ -101,6 +101,8 @@ export interface DoeContext {
   /** Payload dwords stored into task->ex->response_pl so far (its index). */
   stored: number;
   /* lifecycle */
+  /** pci_doe_probe() has begun: the device's own activity (another user, an FLR) is modelled from here. */
+  probed: boolean;
   /** pci_doe_probe() returned 0 and removal has not begun: users may call. */
   ready: boolean;
   /** Discovery exchanges done by pci_doe_cache_protocols(). */
@@ -174,6 +176,8 @@ export type DoeEvent =
   | { type: 'work_abort_status' }
   | { type: 'work_abort_wake' }
   | { type: 'work_abort_complete' }
+  | { type: 'work_dead_wake' }
+  | { type: 'work_dead_complete' }
   | { type: 'irq_read_status' }
   | { type: 'irq_write_clear' }
   | { type: 'irq_schedule_work' }
@@ -217,7 +221,7 @@ export function touchesDoe(type: string): boolean {
 }
 
 /** The work states between an unlock that cleared cur_task and the wake-up after it. */
-export const WAKE_PENDING = ['DONE_WAKE', 'AFTER_CB_WAKE', 'ABORT_WAKE'] as const;
+export const WAKE_PENDING = ['DONE_WAKE', 'AFTER_CB_WAKE', 'ABORT_WAKE', 'DEAD_WAKE'] as const;
 
 export const VARIANTS = {
   /** The seed as written: every finding below together. */
@@ -734,10 +738,6 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           type: 'request_written' as const,
           task: context.task ?? -1,
         })),
-        emitResponseRead: emit(({ context }) => ({
-          type: 'response_read' as const,
-          task: context.task ?? -1,
-        })),
         emitDead: emit({ type: 'mailbox_dead' as const }),
         irqHandled: emit({ type: 'irq_return' as const, value: 'IRQ_HANDLED' as const }),
         irqNone: emit({ type: 'irq_return' as const, value: 'IRQ_NONE' as const }),
@@ -893,7 +893,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: 'nothingToRead',
                 target: 'RECV_STATUS',
-                actions: ['emitResponseRead', apply(advance(true))],
+                actions: apply(advance(true)),
               },
               {
                 target: 'RECV_PAYLOAD',
@@ -912,7 +912,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: 'lastStore',
                 target: 'RECV_STATUS',
-                actions: ['emitResponseRead', apply(advance(true), storeOne)],
+                actions: apply(advance(true), storeOne),
               },
               {
                 guard: ({ context }) => context.toStore === 1,
@@ -931,7 +931,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: 'lastFlush',
                 target: 'RECV_STATUS',
-                actions: ['emitResponseRead', apply(advance(true), () => ({ toFlush: 0 }))],
+                actions: apply(advance(true), () => ({ toFlush: 0 })),
               },
               { guard: 'moreFlush', actions: apply(advance(false), (c) => ({ toFlush: dec(c.toFlush) })) },
             ],
@@ -1032,7 +1032,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               { guard: 'abortFinished', target: 'ABORT_WAKE', actions: apply(clearCurTask) },
               {
                 guard: 'timedOut',
-                target: 'ABORT_WAKE',
+                target: 'DEAD_WAKE',
                 actions: ['emitDead', apply(() => ({ dead: true }), clearCurTask)],
               },
               {
@@ -1045,41 +1045,49 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             ],
           },
         },
-        /* 387 / 406: wake_up_interruptible(); then complete(&abort_c) for the init abort, or
-         * (abort done on error) doe->state = DOE_IDLE and return. */
+        /* 387-396: wake_up_interruptible(); then complete(&abort_c) for the init abort;
+         * doe->state = DOE_IDLE. */
         ABORT_WAKE: {
           on: {
             work_abort_wake: [
               { guard: 'waitAbort', target: 'ABORT_COMPLETE', actions: apply(wakeQueue) },
               {
-                guard: 'dead',
-                target: 'NOT_RUNNING',
-                actions: apply(wakeQueue, workReturns),
-              },
-              {
-                target: 'NOT_RUNNING',
-                actions: apply(wakeQueue, () => ({ doeState: 'DOE_IDLE', timeout: null }), workReturns),
-              },
-            ],
-          },
-        },
-        /* 393-396 / 408-409: complete(&doe->abort_c); (done) doe->state = DOE_IDLE */
-        ABORT_COMPLETE: {
-          on: {
-            work_abort_complete: [
-              {
-                guard: 'dead',
-                target: 'NOT_RUNNING',
-                actions: apply(() => ({ abortDone: true }), workReturns),
-              },
-              {
                 target: 'NOT_RUNNING',
                 actions: apply(
-                  () => ({ abortDone: true, doeState: 'DOE_IDLE', timeout: null }),
+                  wakeQueue,
+                  () => ({ doeState: 'DOE_IDLE', timeout: null }),
                   workReturns,
                 ),
               },
             ],
+          },
+        },
+        ABORT_COMPLETE: {
+          on: {
+            work_abort_complete: {
+              target: 'NOT_RUNNING',
+              actions: apply(
+                () => ({ abortDone: true, doeState: 'DOE_IDLE', timeout: null }),
+                workReturns,
+              ),
+            },
+          },
+        },
+        /* 406-409: wake_up_interruptible(); complete(&abort_c) for the init abort; return */
+        DEAD_WAKE: {
+          on: {
+            work_dead_wake: [
+              { guard: 'waitAbort', target: 'DEAD_COMPLETE', actions: apply(wakeQueue) },
+              { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
+            ],
+          },
+        },
+        DEAD_COMPLETE: {
+          on: {
+            work_dead_complete: {
+              target: 'NOT_RUNNING',
+              actions: apply(() => ({ abortDone: true }), workReturns),
+            },
           },
         },
       };
@@ -1240,6 +1248,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         toStore: 0,
         toFlush: 0,
         stored: 0,
+        probed: false,
         ready: false,
         discovered: 0,
         discovering: false,
@@ -1333,14 +1342,19 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 guard: ({ event }) =>
                   event.type === 'probe' && event.mode === 'irq-setup-fails' && modeAllowed('irq', event),
                 target: 'FAILED',
-                actions: doe.assign({ freed: true }),
+                actions: doe.assign({ freed: true, probed: true }),
               },
               {
                 guard: ({ event }) => event.type === 'probe' && event.mode === 'irq' && modeAllowed('irq', event),
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
-                    () => ({ irq: true, irqLine: true, busyClearIrq: busyIrqOf(event) }),
+                    () => ({
+                      probed: true,
+                      irq: true,
+                      irqLine: true,
+                      busyClearIrq: busyIrqOf(event),
+                    }),
                     (c) => ({ intEnable: true, ...(c.intStatus ? msi(c) : {}) }),
                     () => ({ abort: true, abortDone: false }),
                     (c) => schedule(c, 0),
@@ -1352,7 +1366,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
-                    () => ({ intStatus: false, busyClearIrq: busyIrqOf(event) }),
+                    () => ({ probed: true, intStatus: false, busyClearIrq: busyIrqOf(event) }),
                     () => ({ abort: true, abortDone: false }),
                     (c) => schedule(c, 0),
                   )(context),
@@ -1540,7 +1554,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           },
         ],
         wake_recheck: againSection<'wake_recheck'>(callerIs('woken')),
-        /* A signal wakes an interruptible sleeper. */
+        /* A signal wakes an interruptible sleeper, which tests its condition again. */
         signal: {
           guard: ({ context, event }) =>
             bounds.signals === 1 &&
@@ -1548,8 +1562,9 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             !context.signalled[who(event)],
           actions: doe.assign(({ context, event }) => ({
             signalled: context.signalled.map((s, i) => (i === who(event) ? true : s)),
+            /* wait_event_interruptible()'s loop runs again: the condition, then the signal */
             callers: context.callers.map((s, i) =>
-              i === who(event) && s === 'asleep' ? 'woken' : s,
+              i === who(event) && s === 'asleep' ? 'checking' : s,
             ),
           })),
         },
@@ -1621,7 +1636,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       };
       const reset = {
         device_reset: {
-          guard: () => canReset,
+          guard: ({ context }: Args) => canReset && context.probed,
           target: '#pciDoe.device.DEV_IDLE',
           actions: doe.assign({
             busy: false,
@@ -1662,7 +1677,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           ],
           on: {
             other_user_busy: {
-              guard: () => bounds.otherUser >= 1,
+              guard: ({ context }) => bounds.otherUser >= 1 && context.probed,
               target: 'OTHER_USER',
               actions: doe.assign({ busy: true }),
             },
@@ -1719,12 +1734,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             {
               guard: ({ context }) => context.cmd === 'READ_LAST',
               target: 'DEV_IDLE',
-              actions: doe.assign({
-                cmd: null,
-                dataObjectReady: false,
-                response: null,
-                ghostRequestOf: null,
-              }),
+              /* The driver has read the object's last dword: it is consumed. */
+              actions: [
+                doe.emit(({ context }) => ({
+                  type: 'response_read' as const,
+                  task: context.task ?? -1,
+                })),
+                doe.assign({ cmd: null, dataObjectReady: false, response: null, ghostRequestOf: null }),
+              ],
             },
             ignore,
           ],
@@ -1832,6 +1849,8 @@ const WORK_EVENTS: DoeEvent[] = [
   { type: 'work_abort_status' },
   { type: 'work_abort_wake' },
   { type: 'work_abort_complete' },
+  { type: 'work_dead_wake' },
+  { type: 'work_dead_complete' },
 ];
 
 const IRQ_EVENTS: DoeEvent[] = [

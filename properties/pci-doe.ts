@@ -355,7 +355,6 @@ export function pciDoeProperties({ bounds }: ModelConfig): Property<DoeContext, 
       check: ({ event, from, to }) =>
         event.type !== 'work_abort_status' ||
         !to.matches('work.ABORT_WAKE') ||
-        to.context.dead ||
         (!from.matches('device.ABORTING') && !from.context.error) ||
         'the abort was counted as done while the device was still aborting',
     },

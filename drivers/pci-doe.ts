@@ -922,7 +922,11 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       case 'remove_free_irq': {
         const first = event.type === 'remove_cancel' ? 'CANCEL' : 'FREE_IRQ';
         if (!contexts.isRunning('remove')) {
-          if (!ready || liveTasks.size > 0) throw new NotEnabledError('no orderly removal now');
+          const atRest =
+            doe.state === 'DOE_IDLE' && doe.cur_task === null && !doe.statemachine.running;
+          if (!ready || liveTasks.size > 0 || !atRest) {
+            throw new NotEnabledError('no orderly removal now');
+          }
           const cancelFirst = has('remove-cancel-before-free-irq');
           if ((event.type === 'remove_cancel') !== cancelFirst) {
             throw new NotEnabledError(`removal does not start with ${event.type}`);

@@ -395,6 +395,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         'busy-patience',
         'response-not-lost',
         'no-spin-on-signal',
+        'no-deadlock',
       ],
       finding: true,
       bounds: { modes: 1, lengths: 4, signals: 1 },
@@ -1435,13 +1436,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             remove_cancel: [
               {
-                guard: ({ context }) => cancelFirst && usersOut(context) && !context.workRunning,
-                target: 'REMOVE_FREE_IRQ',
-                actions: apply((c) => ({ ready: false, ...cancelPending(c) })),
-              },
-              {
                 guard: ({ context }) => cancelFirst && usersOut(context),
-                target: 'REMOVE_CANCEL_WAIT',
+                target: 'REMOVE_FREE_IRQ',
                 actions: apply((c) => ({ ready: false, ...cancelPending(c) })),
               },
             ],
@@ -1487,8 +1483,15 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       };
     }
 
+    /** Orderly removal: no user inside pci_doe_exchange_sync() and the state machine at rest
+     * (DOE_IDLE, no task, not running); its work may still be queued. */
     function usersOut(c: DoeContext): boolean {
-      return c.callers.every((s, i) => i === 0 || s === 'idle');
+      return (
+        c.callers.every((s, i) => i === 0 || s === 'idle') &&
+        c.doeState === 'DOE_IDLE' &&
+        c.curTask === null &&
+        !c.workRunning
+      );
     }
 
     /** free_irq(): no handler runs after it, and no MSI reaches the driver. */

@@ -137,7 +137,15 @@ export class DoeDevice {
     this.need('PROCESSING');
     const header = badHeader ? this.requestHeader ^ (1 << 16) : this.requestHeader;
     const total =
-      length === 'exact' ? 3 : length === 'short' ? 2 : length === 'long' ? 4 : length === 'zero' ? 1 << 18 : 0x3ffff;
+      length === 'exact'
+        ? 3
+        : length === 'short'
+          ? 2
+          : length === 'long'
+            ? 4
+            : length === 'zero'
+              ? 1 << 18
+              : 0x3ffff;
     const lengthField = length === 'zero' ? 0 : total;
     this.read = { header, lengthField, total, pos: 0 };
     this.phase = 'RESPONSE';

@@ -199,7 +199,7 @@ export const PCI_DOE_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'no-wake-on-response',
     description: 'The success path clears cur_task without wake_up_interruptible(&doe->wq).',
     source: 'sources/pci-doe-review.txt:366-369',
-    killBounds: { callers: 2 },
+    killBounds: { callers: 2, modes: 0, otherUser: 0 },
   },
   {
     name: 'no-busy-check',
@@ -235,7 +235,8 @@ export const PCI_DOE_DRIVER_VARIANTS: DriverVariant[] = [
   },
   {
     name: 'abort-done-ignores-busy',
-    description: 'DOE_WAIT_ABORT counts the abort as done when DOE Error is clear, ignoring DOE Busy.',
+    description:
+      'DOE_WAIT_ABORT counts the abort as done when DOE Error is clear, ignoring DOE Busy.',
     source: 'sources/pci-doe-review.txt:381-383',
   },
   {
@@ -644,7 +645,10 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     return liveTasks.get(caller) === task;
   }
 
-  function* pci_doe_exchange_sync(caller: number, ex: pci_doe_exchange): Preemptible<number | null> {
+  function* pci_doe_exchange_sync(
+    caller: number,
+    ex: pci_doe_exchange,
+  ): Preemptible<number | null> {
     yield 'CALL';
     /* DOE requests must be a whole number of DW */
     if (ex.request_pl_sz % 4) return -EINVAL;
@@ -860,7 +864,13 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
         irq: 0,
         cur_task: null,
         wq: new Set(),
-        statemachine: { pending: false, queued: false, expires: 0, running: false, canceling: false },
+        statemachine: {
+          pending: false,
+          queued: false,
+          expires: 0,
+          running: false,
+          canceling: false,
+        },
         state: 'DOE_IDLE',
         timeout_jiffies: 0,
         busy_retries: 0,

@@ -21,7 +21,7 @@
  * - `clock`: one `tick` is one jiffy (src/model/time.ts): the kernel's timer semantics, a
  *   1 s timeout of `hz` ticks, interrupt and workqueue latencies as bounds.
  */
-import { and, assign, emit, not, setup } from 'xstate';
+import { and, emit, not, setup } from 'xstate';
 import { faultBounds, faultOn, replyLengths, type ReplyLength } from '../src/model/device.ts';
 import { defineMachine, type Bounds, type ModelState } from '../src/model/model.ts';
 import {
@@ -300,8 +300,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       deep: 4,
       min: 2,
       max: 250,
-      description:
-        'HZ in ticks: PCI_DOE_TIMEOUT (1 s); a busy retry waits hz / busyRetries ticks',
+      description: 'HZ in ticks: PCI_DOE_TIMEOUT (1 s); a busy retry waits hz / busyRetries ticks',
     },
     {
       name: 'pollInterval',
@@ -527,7 +526,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     {
       name: VARIANTS.recvNoClamp,
       description:
-        'pci_doe_recv_resp() reads length - 2 payload dwords into the response buffer without min(length, response_pl_sz / 4): a long response overflows the caller\'s buffer (in pci_doe_discovery(), a u32 on its stack).',
+        "pci_doe_recv_resp() reads length - 2 payload dwords into the response buffer without min(length, response_pl_sz / 4): a long response overflows the caller's buffer (in pci_doe_discovery(), a u32 on its stack).",
       source:
         'pci_doe_recv_resp() (v4 and v6): for (i = 0; i < min(length, ex->response_pl_sz / sizeof(u32)); i++)',
       breaks: ['response-fits-buffer'],
@@ -542,7 +541,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     },
   ],
   build({ bounds, variants }) {
-    const has = (name: string) => variants.has(name) || (variants.has(VARIANTS.asWritten) && FINDINGS.includes(name));
+    const has = (name: string) =>
+      variants.has(name) || (variants.has(VARIANTS.asWritten) && FINDINGS.includes(name));
     const hz = bounds.hz;
     const maxRetries = bounds.busyRetries;
     /* The seed's delays in ticks, with its integer division. */
@@ -566,7 +566,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     /** schedule_delayed_work(): a no-op when pending (or while a cancel waits). */
     function schedule(c: DoeContext, delay: number): Partial<DoeContext> {
       if (c.canceling || pending(c)) return {};
-      if (delay === 0) return { workQueued: true, workDue: c.workRunning ? c.workDue : due(workLatency) };
+      if (delay === 0)
+        return { workQueued: true, workDue: c.workRunning ? c.workDue : due(workLatency) };
       return { workTimer: arm(delay) };
     }
 
@@ -673,7 +674,9 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     }
 
     /** The register access that reads the last dword of the object, as the driver counts. */
-    const advance = (last: boolean): Update => () => ({ cmd: last ? 'READ_LAST' : 'READ' });
+    const advance =
+      (last: boolean): Update =>
+      () => ({ cmd: last ? 'READ_LAST' : 'READ' });
 
     const dec = (n: Count): Count => (n === 'many' ? 'many' : n === 2 ? 1 : 0);
 
@@ -797,7 +800,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 actions: apply(startRun, workReturns),
               },
               { guard: and(['runnable', 'idle']), target: 'SEND', actions: apply(startRun) },
-              { guard: and(['runnable', 'waitResp']), target: 'RESP_STATUS', actions: apply(startRun) },
+              {
+                guard: and(['runnable', 'waitResp']),
+                target: 'RESP_STATUS',
+                actions: apply(startRun),
+              },
               { guard: 'runnable', target: 'ABORT_STATUS', actions: apply(startRun) },
             ],
           },
@@ -934,7 +941,10 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 target: 'RECV_STATUS',
                 actions: apply(advance(true), () => ({ toFlush: 0 })),
               },
-              { guard: 'moreFlush', actions: apply(advance(false), (c) => ({ toFlush: dec(c.toFlush) })) },
+              {
+                guard: 'moreFlush',
+                actions: apply(advance(false), (c) => ({ toFlush: dec(c.toFlush) })),
+              },
             ],
           },
         },
@@ -1011,7 +1021,9 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           },
         },
         AFTER_CB_WAKE: {
-          on: { work_after_cb_wake: { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) } },
+          on: {
+            work_after_cb_wake: { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
+          },
         },
         /* 414-416: err_abort: doe->state = DOE_WAIT_ABORT_ON_ERR; pci_doe_abort_start() */
         ERR_ABORT: {
@@ -1307,7 +1319,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       const probeCancels = !has(VARIANTS.probeErrorNoCancel);
       /* Where the probe frame goes when pci_doe_exchange_sync() returns rc to
        * pci_doe_discovery() (ret != sizeof(response_pl) is -EIO) and the loop goes on. */
-      const discovery = (rc: (r: number | null) => boolean) =>
+      const discovery =
+        (rc: (r: number | null) => boolean) =>
         ({ context, event }: Args) => {
           const r = probeFrameReturns(context, event);
           return r !== undefined && rc(r);
@@ -1316,7 +1329,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       const more = (c: DoeContext) => c.discovered + 1 < bounds.protocols;
       const onReturn = [
         /* rc < 0, or ret != sizeof(response_pl): kfree(prots); pci_doe_unregister() */
-        { guard: discovery(failed), target: 'UNREGISTER', actions: doe.assign({ discovering: false }) },
+        {
+          guard: discovery(failed),
+          target: 'UNREGISTER',
+          actions: doe.assign({ discovering: false }),
+        },
         {
           guard: ({ context, event }: Args) =>
             discovery((r) => r === 4)({ context, event }) && more(context),
@@ -1341,12 +1358,15 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             probe: [
               {
                 guard: ({ event }) =>
-                  event.type === 'probe' && event.mode === 'irq-setup-fails' && modeAllowed('irq', event),
+                  event.type === 'probe' &&
+                  event.mode === 'irq-setup-fails' &&
+                  modeAllowed('irq', event),
                 target: 'FAILED',
                 actions: doe.assign({ freed: true, probed: true }),
               },
               {
-                guard: ({ event }) => event.type === 'probe' && event.mode === 'irq' && modeAllowed('irq', event),
+                guard: ({ event }) =>
+                  event.type === 'probe' && event.mode === 'irq' && modeAllowed('irq', event),
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
@@ -1363,7 +1383,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 ),
               },
               {
-                guard: ({ event }) => event.type === 'probe' && event.mode === 'poll' && modeAllowed('poll', event),
+                guard: ({ event }) =>
+                  event.type === 'probe' && event.mode === 'poll' && modeAllowed('poll', event),
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
@@ -1425,7 +1446,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         },
         CANCEL_WAIT: {
           on: {
-            probe_cancel_done: { guard: 'workIdle', target: 'KFREE', actions: doe.assign({ canceling: false }) },
+            probe_cancel_done: {
+              guard: 'workIdle',
+              target: 'KFREE',
+              actions: doe.assign({ canceling: false }),
+            },
           },
         },
         /* 598-599: err_free: kfree(doe) */
@@ -1478,7 +1503,9 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           },
         },
         /* 615: kfree(doe) */
-        REMOVE_KFREE: { on: { remove_kfree: { target: 'REMOVED', actions: doe.assign({ freed: true }) } } },
+        REMOVE_KFREE: {
+          on: { remove_kfree: { target: 'REMOVED', actions: doe.assign({ freed: true }) } },
+        },
         REMOVED: {},
       };
     }
@@ -1602,7 +1629,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       return {
         IRQ_IDLE: { on: { irq_read_status: read } },
         /* pci_write_config_dword(STATUS, val) (seed) or (STATUS, INT_STATUS) (review): RW1C */
-        IRQ_CLEAR: { on: { irq_write_clear: { target: 'IRQ_SCHEDULE', actions: doe.assign({ intStatus: false }) } } },
+        IRQ_CLEAR: {
+          on: {
+            irq_write_clear: { target: 'IRQ_SCHEDULE', actions: doe.assign({ intStatus: false }) },
+          },
+        },
         /* mod_delayed_work(system_wq, &doe->statemachine, 0); return IRQ_HANDLED */
         IRQ_SCHEDULE: {
           on: {
@@ -1691,7 +1722,10 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         OTHER_USER: {
           always: [takeAbort, ignore],
           on: {
-            other_user_done: { target: 'DEV_IDLE', actions: doe.assign(({ context }) => busyClears(context)) },
+            other_user_done: {
+              target: 'DEV_IDLE',
+              actions: doe.assign(({ context }) => busyClears(context)),
+            },
             other_user_error: {
               guard: () => bounds.otherUser === 2,
               target: 'ERROR_SET',
@@ -1707,7 +1741,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           always: [takeAbort, ignore],
           on: {
             device_respond: {
-              guard: ({ event }) => event.type === 'device_respond' && lengths.includes(event.length),
+              guard: ({ event }) =>
+                event.type === 'device_respond' && lengths.includes(event.length),
               target: 'RESPONSE',
               actions: doe.assign(({ context, event }) => ({
                 dataObjectReady: true,
@@ -1743,7 +1778,12 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                   type: 'response_read' as const,
                   task: context.task ?? -1,
                 })),
-                doe.assign({ cmd: null, dataObjectReady: false, response: null, ghostRequestOf: null }),
+                doe.assign({
+                  cmd: null,
+                  dataObjectReady: false,
+                  response: null,
+                  ghostRequestOf: null,
+                }),
               ],
             },
             ignore,
@@ -1766,7 +1806,12 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               target: 'DEV_IDLE',
               actions: doe.assign(({ context }) =>
                 seq(
-                  () => ({ error: false, dataObjectReady: false, response: null, ghostRequestOf: null }),
+                  () => ({
+                    error: false,
+                    dataObjectReady: false,
+                    response: null,
+                    ghostRequestOf: null,
+                  }),
                   busyClears,
                 )(context),
               ),
@@ -1787,7 +1832,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
 });
 
 /** The events possible in a state, payloads included (it may over-approximate). */
-function alphabet(state: ModelState<DoeContext>, bounds: Bounds, lengths: ReplyLength[]): DoeEvent[] {
+function alphabet(
+  state: ModelState<DoeContext>,
+  bounds: Bounds,
+  lengths: ReplyLength[],
+): DoeEvent[] {
   const c = state.context;
   const events: DoeEvent[] = [];
   if (state.matches('probe.PROBE')) {

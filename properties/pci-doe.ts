@@ -287,7 +287,8 @@ export function pciDoeProperties({ bounds }: ModelConfig): Property<DoeContext, 
         }
         if (event.type === 'device_reset') next = { task: null, kind: null };
         for (const output of outputs) {
-          if (output.type !== 'callback' || output.task !== next.task || next.kind === null) continue;
+          if (output.type !== 'callback' || output.task !== next.task || next.kind === null)
+            continue;
           const expected = 4 * Math.min(payloadDwords(next.kind), RESPONSE_DWORDS);
           if (typeof output.rc === 'number' && output.rc >= 0 && output.rc !== expected) {
             return {

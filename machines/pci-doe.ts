@@ -273,7 +273,6 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
     {
       name: 'callers',
       default: 1,
-      deep: 2,
       min: 0,
       max: 3,
       description: 'users calling pci_doe_exchange_sync() once probe is done',

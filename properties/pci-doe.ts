@@ -228,7 +228,7 @@ export function pciDoeProperties({ bounds }: ModelConfig): Property<DoeContext, 
       kind: 'monitor',
       name: 'response-not-lost',
       statement:
-        "A good response (any Length the spec allows) that the device raises before the driver's deadline has passed ends its task with success, not with a timeout or an error (unless the device then errors or resets).",
+        "A good response (any Length the spec allows) that the device raises before the driver's deadline has passed ends its task with success, not with a timeout or an error (unless the mailbox then reports an error, the device's or another user's, or resets).",
       source: `${SEED}:343-373 (ERROR, then Data Object Ready before the deadline; pci_doe_recv_resp(); task->rv = length)`,
       initial: (): TaskWatch => ({ task: null }),
       step: (m: TaskWatch, { event, from, outputs }) => {
@@ -237,7 +237,15 @@ export function pciDoeProperties({ bounds }: ModelConfig): Property<DoeContext, 
         if (event.type === 'device_respond' && onTime && holdsCurrent(from.context)) {
           task = from.context.ghostRequestOf;
         }
-        if (event.type === 'device_error' || event.type === 'device_reset') task = null;
+        /* an error on the mailbox (the device's, or another user's left in ERROR) or an FLR:
+         * the driver cannot tell whose error it reads, so failing then is not losing */
+        if (
+          event.type === 'device_error' ||
+          event.type === 'other_user_error' ||
+          event.type === 'device_reset'
+        ) {
+          task = null;
+        }
         for (const output of outputs) {
           if (output.type !== 'callback' || output.task !== task) continue;
           if (typeof output.rc === 'number' && output.rc < 0) {

@@ -482,6 +482,24 @@ describe('finding 5: the busy patience is a count of attempts, not the promised 
     );
   });
 
+  it('IRQ mode: a BUSY-clear interrupt pulls the next attempt forward, and another user taking the mailbox back uses the attempts up at once', () => {
+    const script: DoeEvent[] = [
+      ...readyIn('irq'),
+      ev('other_user_busy'),
+      call(1),
+      ...evs('work_start', 'work_send'), // BUSY: a retry in HZ / 2
+      ev('other_user_done'), // BUSY clears: INT_STATUS, an MSI
+      ...irq, // mod_delayed_work(0): the retry runs now ...
+      ev('other_user_busy'), // ... and the other user has the mailbox again
+      ...evs('work_start', 'work_send'),
+    ];
+    const counted = replay([...script, ev('work_callback')], [VARIANTS.busyRetriesCounted]);
+    expect(counted.outputs.at(-1)).toEqual([{ type: 'callback', task: 1, rc: EBUSY }]);
+    const deadline = replay(script);
+    expect(matches(deadline, 'work.NOT_RUNNING')).toBe(true);
+    expect(contextOf(deadline).workTimer).toBe(2); // retried again, the deadline not passed
+  });
+
   it('polling only, the count falls short exactly when (R - 1) waits of HZ / R + 1 are less than HZ; the deadline never does', () => {
     const cases: Array<[number, number]> = [
       [4, 2],

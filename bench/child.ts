@@ -1,18 +1,39 @@
 /**
- * One benchmark row, run in its own process so that its peak RSS is its own:
- *   node --import tsx bench/child.ts <explore|explore-workers|explore-json|xstate-graph> <seqMod> <qlen> <budgetSeconds>
- * Prints one JSON line: states, transitions, seconds (wall), cpuSeconds, peakRssBytes,
- * baselineRssBytes (before the search), storeBytes (ours only), complete. CPU seconds are the
- * whole process's, worker threads included.
+ * One benchmark run in its own process, so that its peak RSS is its own:
+ *   node --import tsx bench/child.ts '<ChildSpec as JSON>'
+ * Prints one JSON line (ChildRow): states, transitions, seconds (wall), cpuSeconds,
+ * peakRssBytes, baselineRssBytes (before the search), storeBytes (ours only), complete. CPU
+ * seconds are the whole process's, worker threads included.
  */
 import { getAdjacencyMap } from 'xstate/graph';
+import { findModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { explore } from '../src/explore/explore.ts';
-import { anchorModel, type AnchorContext, type AnchorEvent } from './anchor-mailbox.ts';
+import type { ModelDefinition } from '../src/model/model.ts';
+import { anchorModel } from './anchor-mailbox.ts';
 
-const [tool, seqModArg, qlenArg, budgetArg] = process.argv.slice(2);
-const bounds = { seqMod: Number(seqModArg), qlen: Number(qlenArg) };
-const budgetSeconds = Number(budgetArg);
+export interface ChildSpec {
+  /** Our explorer (compact or JSON store), or XState's own traversal. */
+  tool: 'explore' | 'explore-json' | 'xstate-graph';
+  /** `anchor` or a registered protocol. */
+  model: string;
+  bounds: Record<string, number>;
+  workers?: number;
+  symmetry?: boolean;
+  budgetSeconds: number;
+  maxStates?: number;
+}
+
+export interface ChildRow {
+  states: number;
+  transitions: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  baselineRssBytes: number;
+  storeBytes?: number;
+  complete: boolean;
+}
 
 class BudgetExceeded extends Error {}
 
@@ -21,69 +42,75 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-const baselineRssBytes = process.memoryUsage.rss();
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-let row: Record<string, unknown>;
-
-if (tool === 'explore' || tool === 'explore-json' || tool === 'explore-workers') {
-  const result = explore(anchorModel, {
-    bounds,
-    maxSeconds: budgetSeconds,
-    store: tool === 'explore-json' ? 'json' : 'compact',
-    // Two worker threads: one per core of this machine (the main thread mostly waits).
-    workers: tool === 'explore-workers' ? 2 : 1,
-  });
-  row = {
-    states: result.states,
-    transitions: result.transitions,
-    seconds: result.seconds,
-    cpuSeconds: cpuSeconds(cpu0),
-    storeBytes: result.storeBytes,
-    complete: result.complete,
-  };
-} else if (tool === 'xstate-graph') {
-  // XState's own traversal: getAdjacencyMap with the model's alphabet. It has no budget, so
-  // `toState` (called once per new distinct state) counts states and stops it at the deadline.
-  const instance = anchorModel.build(resolveConfig(anchorModel, { bounds }));
-  const deadline = t0 + budgetSeconds * 1000;
-  let states = 0;
-  let transitions = 0;
-  let complete = true;
-  try {
-    getAdjacencyMap(instance.machine, {
-      events: (snapshot) => {
-        const events = instance.events({
-          value: snapshot.value,
-          context: snapshot.context as AnchorContext,
-          matches: (path: string) => snapshot.matches(path as never),
-        });
-        transitions += events.length;
-        return events as AnchorEvent[];
-      },
-      toState: () => {
-        states++;
-        if ((states & 0xff) === 0 && performance.now() > deadline) throw new BudgetExceeded();
-        return false;
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof BudgetExceeded)) throw error;
-    complete = false;
-  }
-  row = {
-    states,
-    // Every (state, event) pair it evaluated, enabled or not: XState has no notion of a
-    // disabled event, a disabled one yields the same snapshot.
-    transitions,
-    seconds: (performance.now() - t0) / 1000,
-    cpuSeconds: cpuSeconds(cpu0),
-    complete,
-  };
-} else {
-  throw new Error(`unknown tool ${tool}`);
+function modelNamed(name: string): ModelDefinition {
+  const model = name === 'anchor' ? anchorModel : findModel(name);
+  if (!model) throw new Error(`no model ${name}`);
+  return model;
 }
 
-row.peakRssBytes = process.resourceUsage().maxRSS * 1024;
-row.baselineRssBytes = baselineRssBytes;
-process.stdout.write(JSON.stringify(row) + '\n');
+function run(spec: ChildSpec): ChildRow {
+  const model = modelNamed(spec.model);
+  const baselineRssBytes = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let row: Omit<ChildRow, 'peakRssBytes' | 'baselineRssBytes'>;
+  if (spec.tool === 'explore' || spec.tool === 'explore-json') {
+    const result = explore(model, {
+      bounds: spec.bounds,
+      maxSeconds: spec.budgetSeconds,
+      ...(spec.maxStates === undefined ? {} : { maxStates: spec.maxStates }),
+      store: spec.tool === 'explore-json' ? 'json' : 'compact',
+      workers: spec.workers ?? 1,
+      ...(spec.symmetry ? { symmetry: true } : {}),
+    });
+    row = {
+      states: result.states,
+      transitions: result.transitions,
+      seconds: result.seconds,
+      cpuSeconds: cpuSeconds(cpu0),
+      ...(result.storeBytes === undefined ? {} : { storeBytes: result.storeBytes }),
+      complete: result.complete,
+    };
+  } else {
+    // XState's own traversal: getAdjacencyMap with the model's alphabet. It has no budget, so
+    // `toState` (called once per new distinct state) counts states and stops it at the deadline.
+    const instance = model.build(resolveConfig(model, { bounds: spec.bounds }));
+    const deadline = t0 + spec.budgetSeconds * 1000;
+    let states = 0;
+    let transitions = 0;
+    let complete = true;
+    try {
+      getAdjacencyMap(instance.machine, {
+        events: (snapshot) => {
+          const events = instance.events({
+            value: snapshot.value,
+            context: snapshot.context as unknown,
+            matches: (path: string) => snapshot.matches(path as never),
+          });
+          transitions += events.length;
+          return events;
+        },
+        toState: () => {
+          states++;
+          if ((states & 0xff) === 0 && performance.now() > deadline) throw new BudgetExceeded();
+          return false;
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof BudgetExceeded)) throw error;
+      complete = false;
+    }
+    row = {
+      states,
+      // Every (state, event) pair it evaluated, enabled or not: XState has no notion of a
+      // disabled event, a disabled one yields the same snapshot.
+      transitions,
+      seconds: (performance.now() - t0) / 1000,
+      cpuSeconds: cpuSeconds(cpu0),
+      complete,
+    };
+  }
+  return { ...row, peakRssBytes: process.resourceUsage().maxRSS * 1024, baselineRssBytes };
+}
+
+process.stdout.write(JSON.stringify(run(JSON.parse(process.argv[2]) as ChildSpec)) + '\n');

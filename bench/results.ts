@@ -1,39 +1,100 @@
 /** What one `npm run bench` measured: written to bench/results.json, read by the report. */
 import type { Curve } from './curves.ts';
+import type { AnchorSize } from './spin.ts';
 
-export interface Row {
-  tool: string;
+/** One sample of one tool. */
+export interface Run {
   states: number;
   transitions: number;
+  /** Search time: pan's own `elapsed time`, our `result.seconds`. */
   seconds: number;
-  statesPerSecond: number;
+  /** The process's user + system time (worker threads included). */
   cpuSeconds: number;
-  statesPerCpuSecond: number;
   peakRssBytes: number;
-  bytesPerState: number;
-  /** Ours only: bytes of the visited set and parent links, per state. */
-  storeBytesPerState?: number;
-  /** Node rows: (peak RSS - RSS before the search) / states, what each state added. */
-  bytesPerStateAboveBaseline?: number;
+  /** Node rows: the RSS before the search (runtime, tsx, XState, the model). */
+  baselineRssBytes?: number;
+  /** Ours: bytes of the visited set and the search tree's links. */
+  storeBytes?: number;
   complete: boolean;
 }
 
+/** Samples of one quantity: median and range. */
+export interface Sampled {
+  median: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+/** A tool's samples at one configuration. */
+export interface Measured {
+  tool: string;
+  runs: Run[];
+  states: number;
+  transitions: number;
+  complete: boolean;
+  seconds: Sampled;
+  cpuSeconds: Sampled;
+  statesPerSecond: Sampled;
+  statesPerCpuSecond: Sampled;
+  peakRssBytes: Sampled;
+  /** Medians over the samples. */
+  bytesPerState: number;
+  /** (peak RSS - RSS before the search) / states: what each state added. */
+  bytesAboveBaseline: number;
+  storeBytesPerState: number;
+}
+
+/** The anchor at one size: SPIN, ours on one thread and ours with worker threads, alternated. */
+export interface AnchorRow {
+  size: AnchorSize;
+  spin?: Measured;
+  ours: Measured;
+  workers: Measured;
+  workerCount: number;
+  /** Per round: ours / SPIN states/s (wall) and per CPU second. */
+  ratioToSpin?: Sampled;
+  cpuRatioToSpin?: Sampled;
+  /** Per round: states/s with workers / states/s on one thread. */
+  speedUp: Sampled;
+}
+
+/** A protocol at its deep bounds, alternated with the anchor at its base size. */
+export interface ProtocolRow {
+  protocol: string;
+  bounds: Record<string, number>;
+  ours: Measured;
+  anchor: Measured;
+  /** Per round: the protocol's states/s / the anchor's. */
+  ratioToAnchor: Sampled;
+  error?: string;
+}
+
+/** A model with a symmetry declaration, explored with and without the reduction. */
+export interface SymmetryRow {
+  model: string;
+  bounds: Record<string, number>;
+  full: Measured;
+  reduced: Measured;
+  /** full states / reduced states. */
+  factor: number;
+  /** Per round: reduced wall time / full wall time. */
+  timeRatio: Sampled;
+}
+
 export interface Results {
-  anchor: {
-    config: { slots: number; seqMod: number; qlen: number };
-    rows: Row[];
-    ratioToSpin: number | null;
-    ratioToXstateGraph: number | null;
-    /** With 2 worker threads: states/s against SPIN, and against our single-thread row. */
-    workersRatioToSpin: number | null;
-    workersSpeedUp: number;
-    cpuRatioToSpin: number | null;
-    cpuRatioToXstateGraph: number | null;
-    spinSkipped?: string;
-    spinCommand?: string;
-  };
-  protocols: Curve[];
   machine: Machine;
+  /** Rounds of alternation per comparison. */
+  pairs: number;
+  /** The anchor at growing sizes; the first is the base size the protocols are compared to. */
+  anchor: AnchorRow[];
+  /** Single samples at the base size: the previous store and xstate/graph. */
+  references: { json?: Run; xstateGraph?: Run; xstateBudgetSeconds: number };
+  spinSkipped?: string;
+  protocols: ProtocolRow[];
+  symmetry: SymmetryRow[];
+  curves: Curve[];
+  curveBudget: { maxStates: number; maxSeconds: number };
 }
 
 export interface Machine {

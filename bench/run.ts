@@ -1,35 +1,57 @@
 /**
- * `npm run bench`: the explorer measured side by side with SPIN and xstate/graph on the anchor
- * model (bench/anchor/), then the cost curve of every registered protocol. Prints one
- * table, writes bench/results.json, docs/performance.md and docs/performance-curves.svg.
+ * `npm run bench`: the explorer measured against SPIN on the anchor model (bench/anchor/) at
+ * growing sizes, with and without worker threads; every registered protocol at its deep
+ * bounds beside the anchor; the symmetry reduction; the cost curves. Prints the tables,
+ * writes bench/results.json, docs/performance.md and docs/performance-curves.svg.
  *
- * Every row runs in its own child process (so peak RSS is its own), one after the other in one
- * run: other work on the machine slows all rows alike, so compare the ratios, not the seconds.
+ * Every sample runs in its own child process, and the tools compared alternate in rounds
+ * (SPIN, ours, ours with workers; SPIN, ours, ...), so that the load of the other work on
+ * this machine hits them alike: ratios are taken per round and reported as median and range.
  *
- * Environment knobs (defaults in brackets): BENCH_SEQMOD [5], BENCH_QLEN [2],
- * BENCH_XSTATE_BUDGET seconds for xstate/graph [60], BENCH_CURVE_STATES [100000] and
- * BENCH_CURVE_SECONDS [10] per cost-curve run, BENCH_CURVES=0 to skip the curves,
- * BENCH_REPORT_ONLY=1 to rewrite the docs from bench/results.json without measuring.
+ * Environment knobs (defaults in brackets):
+ *   BENCH_PAIRS rounds per comparison [3]
+ *   BENCH_SIZES anchor sizes, slots/seqMod/qlen, comma-separated [3/5/2,4/5/1]; the first is
+ *     the base size (1.25 M states), 4/5/1 is 5.8 M, 4/7/1 is 23.5 M
+ *   BENCH_WORKERS worker threads in the parallel rows [2]
+ *   BENCH_PROTOCOL_SECONDS budget of a protocol run at its deep bounds [300]
+ *   BENCH_XSTATE_BUDGET seconds for xstate/graph [60]
+ *   BENCH_CURVE_STATES [100000] and BENCH_CURVE_SECONDS [10] per cost-curve run
+ *   BENCH_SECTIONS which parts to run [anchor,references,protocols,curves]
+ *   BENCH_REPORT_ONLY=1 rewrites the docs from bench/results.json without measuring.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { models } from '../machines/registry.ts';
+import { deepBounds } from '../src/model/config.ts';
 import { costCurve } from './curves.ts';
+import { alternate, child, cpuRate, measured, pairedRatio, rate, spin } from './measure.ts';
 import { writeReport } from './report.ts';
-import type { Machine, Results, Row } from './results.ts';
-import { runSpin, spinMissing, spinVersion } from './spin.ts';
+import type { AnchorRow, Machine, ProtocolRow, Results } from './results.ts';
+import { spinMissing, spinVersion, type AnchorSize } from './spin.ts';
 import { costCurveSvg } from './svg.ts';
+import { anchorTable, protocolTable, referenceTable } from './tables.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const seqMod = env('BENCH_SEQMOD', 5);
-const qlen = env('BENCH_QLEN', 2);
+const pairs = env('BENCH_PAIRS', 3);
+const workerCount = env('BENCH_WORKERS', 2);
+const protocolSeconds = env('BENCH_PROTOCOL_SECONDS', 300);
 const xstateBudget = env('BENCH_XSTATE_BUDGET', 60);
 const curveBudget = {
   maxStates: env('BENCH_CURVE_STATES', 100_000),
   maxSeconds: env('BENCH_CURVE_SECONDS', 10),
 };
+const sizes: AnchorSize[] = (process.env.BENCH_SIZES ?? '3/5/2,4/5/1').split(',').map((text) => {
+  const [slots, seqMod, qlen] = text.split('/').map(Number);
+  return { slots, seqMod, qlen };
+});
+const sections = new Set(
+  (process.env.BENCH_SECTIONS ?? 'anchor,references,protocols,curves').split(','),
+);
 const root = new URL('..', import.meta.url).pathname;
+const log = (text: string) => process.stderr.write(text + '\n');
+/** Runs of ours have no budget of their own at the anchor: an hour is "unbounded". */
+const UNBOUNDED = 3600;
 
 function machineInfo(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -44,186 +66,139 @@ function machineInfo(): Machine {
   };
 }
 
-function rowOf(
-  tool: string,
-  r: Omit<Row, 'tool' | 'statesPerSecond' | 'statesPerCpuSecond' | 'bytesPerState'>,
-): Row {
-  return {
-    tool,
-    ...r,
-    statesPerSecond: r.states / r.seconds,
-    statesPerCpuSecond: r.states / r.cpuSeconds,
-    bytesPerState: r.peakRssBytes / r.states,
-  };
-}
+const anchorBounds = (size: AnchorSize) => ({ ...size });
 
-function child(tool: string, budgetSeconds: number): Row {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'bench/child.ts',
-      tool,
-      String(seqMod),
-      String(qlen),
-      String(budgetSeconds),
-    ],
-    { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
+function anchorRow(size: AnchorSize, withSpin: boolean): AnchorRow {
+  const bounds = anchorBounds(size);
+  log(
+    `anchor ${size.slots} slots, SEQMOD ${size.seqMod}, QLEN ${size.qlen}: ${pairs} rounds of ${withSpin ? 'SPIN, ' : ''}ours, ours with ${workerCount} workers`,
   );
-  if (run.status !== 0) throw new Error(`bench child ${tool} failed:\n${run.stderr}`);
-  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
-    states: number;
-    transitions: number;
-    seconds: number;
-    cpuSeconds: number;
-    peakRssBytes: number;
-    baselineRssBytes: number;
-    storeBytes?: number;
-    complete: boolean;
+  const runs = alternate(
+    pairs,
+    {
+      ...(withSpin ? { spin: () => spin(size) } : {}),
+      ours: () => child({ tool: 'explore', model: 'anchor', bounds, budgetSeconds: UNBOUNDED }),
+      workers: () =>
+        child({
+          tool: 'explore',
+          model: 'anchor',
+          bounds,
+          workers: workerCount,
+          budgetSeconds: UNBOUNDED,
+        }),
+    },
+    log,
+  );
+  return {
+    size,
+    ...(withSpin
+      ? {
+          spin: measured('SPIN (pan -DSAFETY)', runs.spin),
+          ratioToSpin: pairedRatio(runs.ours, runs.spin, rate),
+          cpuRatioToSpin: pairedRatio(runs.ours, runs.spin, cpuRate),
+        }
+      : {}),
+    ours: measured('mailbox-models explore', runs.ours),
+    workers: measured(`mailbox-models explore --workers ${workerCount}`, runs.workers),
+    workerCount,
+    speedUp: pairedRatio(runs.workers, runs.ours, rate),
   };
-  const { storeBytes, ...rest } = r;
-  return rowOf(tool, {
-    states: rest.states,
-    transitions: rest.transitions,
-    seconds: rest.seconds,
-    cpuSeconds: rest.cpuSeconds,
-    peakRssBytes: rest.peakRssBytes,
-    complete: rest.complete,
-    ...(storeBytes === undefined ? {} : { storeBytesPerState: storeBytes / r.states }),
-    bytesPerStateAboveBaseline: (r.peakRssBytes - r.baselineRssBytes) / r.states,
-  });
 }
 
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : '-';
-
-export function tableLines(rows: Row[]): string[] {
-  const header = [
-    'tool',
-    'states',
-    'transitions',
-    'seconds',
-    'states/s',
-    'cpu s',
-    'states/cpu-s',
-    'peak RSS MB',
-    'bytes/state',
-    'complete',
-  ];
-  const lines = rows.map((r) => [
-    r.tool,
-    fmt(r.states),
-    fmt(r.transitions),
-    fmt(r.seconds, 2),
-    fmt(r.statesPerSecond),
-    fmt(r.cpuSeconds, 2),
-    fmt(r.statesPerCpuSecond),
-    fmt(r.peakRssBytes / 2 ** 20, 1),
-    fmt(r.bytesPerState, 1) +
-      (r.bytesPerStateAboveBaseline
-        ? `, ${fmt(r.bytesPerStateAboveBaseline, 1)} above baseline`
-        : '') +
-      (r.storeBytesPerState ? `, store ${fmt(r.storeBytesPerState, 1)}` : ''),
-    r.complete ? 'yes' : 'no (budget)',
-  ]);
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...lines.map((l) => `| ${l.join(' | ')} |`),
-  ];
+function protocolRow(model: (typeof models)[number]): ProtocolRow {
+  const bounds = { ...deepBounds(model) };
+  const base = anchorBounds(sizes[0]);
+  log(`${model.name} at its deep bounds ${JSON.stringify(bounds)}, beside the anchor`);
+  try {
+    const runs = alternate(
+      pairs,
+      {
+        [model.name]: () =>
+          child({ tool: 'explore', model: model.name, bounds, budgetSeconds: protocolSeconds }),
+        anchor: () =>
+          child({ tool: 'explore', model: 'anchor', bounds: base, budgetSeconds: UNBOUNDED }),
+      },
+      log,
+    );
+    return {
+      protocol: model.name,
+      bounds,
+      ours: measured(model.name, runs[model.name]),
+      anchor: measured('anchor', runs.anchor),
+      ratioToAnchor: pairedRatio(runs[model.name], runs.anchor, rate),
+    };
+  } catch (error) {
+    log(`  error: ${String(error)}`);
+    const none = measured(model.name, []);
+    return {
+      protocol: model.name,
+      bounds,
+      ours: none,
+      anchor: none,
+      ratioToAnchor: pairedRatio([], [], rate),
+      error: String(error).split('\n')[0],
+    };
+  }
 }
 
-/** BENCH_REPORT_ONLY=1: rewrite the docs from bench/results.json without measuring again. */
-function reportOnly(): void {
-  const results = JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8')) as Results;
-  writeDocs(results, tableLines(results.anchor.rows));
-}
-
-function writeDocs(results: Results, table: string[]): void {
+function writeDocs(results: Results): void {
   writeFileSync(
     `${root}docs/performance-curves.svg`,
-    costCurveSvg(results.protocols, 'Cost curves: seconds against distinct states, growing bounds'),
+    costCurveSvg(results.curves, 'Cost curves: seconds against distinct states, growing bounds'),
   );
-  writeFileSync(`${root}docs/performance.md`, writeReport(results, table, curveBudget));
+  writeFileSync(`${root}docs/performance.md`, writeReport(results));
   // The page is committed, so it must pass `prettier --check` (it aligns the tables).
   spawnSync(`${root}node_modules/.bin/prettier`, ['--write', 'docs/performance.md'], { cwd: root });
 }
 
 function main(): void {
   const machine = machineInfo();
-  const rows: Row[] = [];
-  const log = (text: string) => process.stderr.write(text + '\n');
-  log(
-    `anchor: 3 slots, SEQMOD=${seqMod}, QLEN=${qlen}; load average ${machine.loadAverageAtStart}`,
-  );
-
+  log(`load average ${machine.loadAverageAtStart}; ${pairs} rounds per comparison`);
   const missing = spinMissing();
-  let spinCommand: string | undefined;
-  if (missing) {
-    log(`SPIN row skipped: ${missing}`);
-  } else {
-    log('running SPIN...');
-    const spin = runSpin(seqMod, qlen);
-    spinCommand = spin.command;
-    rows.push(
-      rowOf('SPIN (pan -DSAFETY)', {
-        states: spin.states,
-        transitions: spin.transitions,
-        seconds: spin.seconds,
-        cpuSeconds: spin.cpuSeconds,
-        peakRssBytes: spin.peakRssBytes,
-        complete: spin.complete,
-      }),
-    );
-  }
-  log('running our explorer (compact store)...');
-  const ours = child('explore', 3600);
-  ours.tool = 'mailbox-models explore';
-  rows.push(ours);
-  log('running our explorer with 2 worker threads...');
-  const workers = child('explore-workers', 3600);
-  workers.tool = 'mailbox-models explore --workers 2';
-  rows.push(workers);
-  log('running our explorer (JSON keys, the previous store)...');
-  const json = child('explore-json', 3600);
-  json.tool = 'mailbox-models explore --store json';
-  rows.push(json);
-  log(`running xstate/graph getAdjacencyMap (budget ${xstateBudget} s)...`);
-  const graph = child('xstate-graph', xstateBudget);
-  graph.tool = 'xstate/graph getAdjacencyMap';
-  rows.push(graph);
-
-  const spinRow = rows.find((r) => r.tool.startsWith('SPIN'));
+  if (missing) log(`SPIN rows skipped: ${missing}`);
   const results: Results = {
-    anchor: {
-      config: { slots: 3, seqMod, qlen },
-      rows,
-      ratioToSpin: spinRow ? ours.statesPerSecond / spinRow.statesPerSecond : null,
-      ratioToXstateGraph: ours.statesPerSecond / graph.statesPerSecond,
-      workersRatioToSpin: spinRow ? workers.statesPerSecond / spinRow.statesPerSecond : null,
-      workersSpeedUp: workers.statesPerSecond / ours.statesPerSecond,
-      cpuRatioToSpin: spinRow ? ours.statesPerCpuSecond / spinRow.statesPerCpuSecond : null,
-      cpuRatioToXstateGraph: ours.statesPerCpuSecond / graph.statesPerCpuSecond,
-      ...(missing ? { spinSkipped: missing } : { spinCommand }),
-    },
-    protocols: [],
     machine,
+    pairs,
+    anchor: [],
+    references: { xstateBudgetSeconds: xstateBudget },
+    ...(missing ? { spinSkipped: missing } : {}),
+    protocols: [],
+    symmetry: [],
+    curves: [],
+    curveBudget,
   };
 
-  console.log(tableLines(rows).join('\n'));
-  const ratio = (r: number | null) => (r === null ? 'n/a (SPIN skipped)' : `${r.toFixed(2)}x`);
-  console.log(
-    `\nours / SPIN: ${ratio(results.anchor.ratioToSpin)} states/s (${ratio(results.anchor.cpuRatioToSpin)} per CPU second)` +
-      `\nours / xstate/graph: ${ratio(results.anchor.ratioToXstateGraph)} states/s (${ratio(results.anchor.cpuRatioToXstateGraph)} per CPU second)` +
-      `\nours with 2 workers / SPIN: ${ratio(results.anchor.workersRatioToSpin)} states/s; speed-up over one thread ${ratio(results.anchor.workersSpeedUp)}`,
-  );
-
-  if (process.env.BENCH_CURVES !== '0') {
+  if (sections.has('anchor')) {
+    for (const size of sizes) results.anchor.push(anchorRow(size, missing === null));
+    console.log(anchorTable(results).join('\n') + '\n');
+  }
+  if (sections.has('references')) {
+    const bounds = anchorBounds(sizes[0]);
+    log('the previous JSON-keyed store, once');
+    results.references.json = child({
+      tool: 'explore-json',
+      model: 'anchor',
+      bounds,
+      budgetSeconds: UNBOUNDED,
+    });
+    log(`xstate/graph getAdjacencyMap, once (budget ${xstateBudget} s)`);
+    results.references.xstateGraph = child({
+      tool: 'xstate-graph',
+      model: 'anchor',
+      bounds,
+      budgetSeconds: xstateBudget,
+    });
+    console.log(referenceTable(results).join('\n') + '\n');
+  }
+  if (sections.has('protocols')) {
+    for (const model of models) results.protocols.push(protocolRow(model));
+    console.log(protocolTable(results).join('\n') + '\n');
+  }
+  if (sections.has('curves')) {
     for (const model of models) {
       log(`cost curve: ${model.name}...`);
       const curve = costCurve(model, curveBudget);
-      results.protocols.push(curve);
+      results.curves.push(curve);
       for (const p of curve.points) {
         log(
           `  ${JSON.stringify(p.bounds)}: ${p.states} states, ${p.seconds.toFixed(2)} s${p.complete ? '' : ' (budget)'}`,
@@ -233,11 +208,13 @@ function main(): void {
     }
   }
   machine.loadAverageAtEnd = loadavg()[0];
-
   writeFileSync(`${root}bench/results.json`, JSON.stringify(results, null, 2) + '\n');
-  writeDocs(results, tableLines(rows));
+  writeDocs(results);
   log('wrote bench/results.json, docs/performance.md, docs/performance-curves.svg');
 }
 
-if (process.env.BENCH_REPORT_ONLY === '1') reportOnly();
-else main();
+if (process.env.BENCH_REPORT_ONLY === '1') {
+  writeDocs(JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8')) as Results);
+} else {
+  main();
+}

@@ -30,27 +30,51 @@ export function spinMissing(): string | null {
   const missing = ['spin', 'gcc'].filter((command) => !onPath(command));
   if (missing.length > 0)
     return `${missing.join(' and ')} not installed (apt-get install -y spin gcc)`;
-  if (!existsSync(join(ANCHOR_DIR, 'mailbox-3slots.pml')))
-    return `no ${ANCHOR_DIR}mailbox-3slots.pml`;
+  for (const pml of ['mailbox-3slots.pml', 'mailbox-4slots.pml']) {
+    if (!existsSync(join(ANCHOR_DIR, pml))) return `no ${ANCHOR_DIR}${pml}`;
+  }
   return null;
 }
 
-export function runSpin(seqMod: number, qlen: number): SpinRow {
+/** The anchor's size: its Promela file has `slots` slots (3 or 4). */
+export interface AnchorSize {
+  slots: number;
+  seqMod: number;
+  qlen: number;
+}
+
+/**
+ * pan's search depth and hash table: the 3-slot runs as bench/anchor/README.md gives them;
+ * the 4-slot model's DFS goes millions of steps deep (10.4 M at SEQMOD 7), and its tens of
+ * millions of states want a bigger table.
+ */
+function panFlags(size: AnchorSize): string[] {
+  return size.slots <= 3 ? ['-m500000', '-w24'] : ['-m12000000', '-w26'];
+}
+
+export function spinCommand(size: AnchorSize): string {
+  const pml = `mailbox-${size.slots}slots.pml`;
+  return `spin -a -DSEQMOD=${size.seqMod} -DQLEN=${size.qlen} ${pml} && gcc -O2 -DSAFETY -o pan pan.c && ./pan ${panFlags(size).join(' ')}`;
+}
+
+export function runSpin(size: AnchorSize): SpinRow {
+  const { seqMod, qlen } = size;
+  const pml = `mailbox-${size.slots}slots.pml`;
   const dir = mkdtempSync(join(tmpdir(), 'bench-spin-'));
   try {
-    copyFileSync(join(ANCHOR_DIR, 'mailbox-3slots.pml'), join(dir, 'mailbox-3slots.pml'));
+    copyFileSync(join(ANCHOR_DIR, pml), join(dir, pml));
     const flags = [`-DSEQMOD=${seqMod}`, `-DQLEN=${qlen}`];
-    execFileSync('spin', ['-a', ...flags, 'mailbox-3slots.pml'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('spin', ['-a', ...flags, pml], { cwd: dir, stdio: 'pipe' });
     execFileSync('gcc', ['-O2', '-DSAFETY', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'pipe' });
     // GNU time gives the child's CPU time and peak RSS; without it, pan's own memory figure.
     const haveTime = existsSync('/usr/bin/time');
     const started = performance.now();
     const run = haveTime
-      ? spawnSync('/usr/bin/time', ['-f', 'TIME %U %S %M', './pan', '-m500000', '-w24'], {
+      ? spawnSync('/usr/bin/time', ['-f', 'TIME %U %S %M', './pan', ...panFlags(size)], {
           cwd: dir,
           encoding: 'utf8',
         })
-      : spawnSync('./pan', ['-m500000', '-w24'], { cwd: dir, encoding: 'utf8' });
+      : spawnSync('./pan', panFlags(size), { cwd: dir, encoding: 'utf8' });
     const wallSeconds = (performance.now() - started) / 1000;
     const out = run.stdout + run.stderr;
     const number = (pattern: RegExp): number => {
@@ -68,8 +92,9 @@ export function runSpin(seqMod: number, qlen: number): SpinRow {
       peakRssBytes: time
         ? Number(time[3]) * 1024
         : number(/([\d.]+)\s+total actual memory usage/) * 1024 * 1024,
-      complete: !/Search not completed/.test(out),
-      command: `spin -a ${flags.join(' ')} mailbox-3slots.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m500000 -w24`,
+      // pan says "max search depth too small" and goes on, missing states.
+      complete: !/Search not completed|max search depth too small/.test(out),
+      command: spinCommand(size),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,6 @@ export interface ChildSpec {
   model: string;
   bounds: Record<string, number>;
   workers?: number;
-  symmetry?: boolean;
   budgetSeconds: number;
   maxStates?: number;
 }
@@ -61,7 +60,6 @@ function run(spec: ChildSpec): ChildRow {
       ...(spec.maxStates === undefined ? {} : { maxStates: spec.maxStates }),
       store: spec.tool === 'explore-json' ? 'json' : 'compact',
       workers: spec.workers ?? 1,
-      ...(spec.symmetry ? { symmetry: true } : {}),
     });
     row = {
       states: result.states,

@@ -58,7 +58,7 @@ function targetsTable(results: Results): string[] {
     if (row.error) continue;
     rows.push([
       `${row.protocol} within 2× of the anchor's states/s`,
-      ratioSpread(row.ratioToAnchor),
+      `${ratioSpread(row.ratioToAnchor)} wall, ${ratioSpread(row.cpuRatioToAnchor)} per CPU second`,
       verdict(row.ratioToAnchor.median >= 0.5),
     ]);
   }
@@ -125,6 +125,9 @@ ${spinLine}
 
 ${anchorTable(results).join('\n')}
 
+The worker speed-up curve is the "workers / one thread" column: states/s with
+${base?.workerCount ?? 2} worker threads over states/s on one thread, within each round, at each anchor size.
+
 References at the base size, one sample each (they are far from the others, so one sample
 says enough): the previous JSON-keyed store, and XState's own \`getAdjacencyMap\`, which has
 no budget of its own (its \`toState\` hook counts distinct states and stops it after
@@ -137,8 +140,8 @@ ${referenceTable(results).join('\n')}
 Each registered protocol at its deep bounds (\`check --deep\`; the bounds' \`deep\` values in
 the registry when the bench ran), ${results.pairs} rounds alternating with the anchor at its base size
 (${base ? `${base.size.slots} slots, SEQMOD ${base.size.seqMod}, QLEN ${base.size.qlen}` : 'not run'}); "protocol / anchor" is the ratio of states/s within each
-round. A run stops at ${fmt(Number(process.env.BENCH_PROTOCOL_SECONDS ?? 300))} s (BENCH_PROTOCOL_SECONDS) and its rate is then the rate
-so far.
+round. A run stops at ${fmt(results.protocolSeconds)} s (BENCH_PROTOCOL_SECONDS) and its rate is then the rate
+so far; "per CPU s" is the same ratio of states per CPU second, which the load disturbs less.
 
 ${protocolTable(results).join('\n')}
 

@@ -65,21 +65,10 @@ export interface ProtocolRow {
   bounds: Record<string, number>;
   ours: Measured;
   anchor: Measured;
-  /** Per round: the protocol's states/s / the anchor's. */
+  /** Per round: the protocol's states/s / the anchor's, wall and per CPU second. */
   ratioToAnchor: Sampled;
+  cpuRatioToAnchor: Sampled;
   error?: string;
-}
-
-/** A model with a symmetry declaration, explored with and without the reduction. */
-export interface SymmetryRow {
-  model: string;
-  bounds: Record<string, number>;
-  full: Measured;
-  reduced: Measured;
-  /** full states / reduced states. */
-  factor: number;
-  /** Per round: reduced wall time / full wall time. */
-  timeRatio: Sampled;
 }
 
 export interface Results {
@@ -92,7 +81,8 @@ export interface Results {
   references: { json?: Run; xstateGraph?: Run; xstateBudgetSeconds: number };
   spinSkipped?: string;
   protocols: ProtocolRow[];
-  symmetry: SymmetryRow[];
+  /** The budget of one protocol run (BENCH_PROTOCOL_SECONDS). */
+  protocolSeconds: number;
   curves: Curve[];
   curveBudget: { maxStates: number; maxSeconds: number };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the explorer measured against SPIN on the anchor model (bench/anchor/) at
  * growing sizes, with and without worker threads; every registered protocol at its deep
- * bounds beside the anchor; the symmetry reduction; the cost curves. Prints the tables,
+ * bounds beside the anchor; the cost curves. Prints the tables,
  * writes bench/results.json, docs/performance.md and docs/performance-curves.svg.
  *
  * Every sample runs in its own child process, and the tools compared alternate in rounds
@@ -126,6 +126,7 @@ function protocolRow(model: (typeof models)[number]): ProtocolRow {
       ours: measured(model.name, runs[model.name]),
       anchor: measured('anchor', runs.anchor),
       ratioToAnchor: pairedRatio(runs[model.name], runs.anchor, rate),
+      cpuRatioToAnchor: pairedRatio(runs[model.name], runs.anchor, cpuRate),
     };
   } catch (error) {
     log(`  error: ${String(error)}`);
@@ -136,6 +137,7 @@ function protocolRow(model: (typeof models)[number]): ProtocolRow {
       ours: none,
       anchor: none,
       ratioToAnchor: pairedRatio([], [], rate),
+      cpuRatioToAnchor: pairedRatio([], [], rate),
       error: String(error).split('\n')[0],
     };
   }
@@ -163,7 +165,7 @@ function main(): void {
     references: { xstateBudgetSeconds: xstateBudget },
     ...(missing ? { spinSkipped: missing } : {}),
     protocols: [],
-    symmetry: [],
+    protocolSeconds,
     curves: [],
     curveBudget,
   };

@@ -136,14 +136,16 @@ export function protocolTable(results: Results): string[] {
       'transitions',
       'seconds',
       'states/s',
+      'states/cpu-s',
       'anchor states/s',
       'protocol / anchor',
+      'per CPU s',
       'bytes/state',
       'complete',
     ],
     results.protocols.map((row) =>
       row.error
-        ? [row.protocol, boundsText(row.bounds), `error: ${row.error}`, '', '', '', '', '', '', '']
+        ? [row.protocol, boundsText(row.bounds), `error: ${row.error}`, ...Array(9).fill('')]
         : [
             row.protocol,
             boundsText(row.bounds),
@@ -151,8 +153,10 @@ export function protocolTable(results: Results): string[] {
             fmt(row.ours.transitions),
             spread(row.ours.seconds, 2),
             spread(row.ours.statesPerSecond),
+            spread(row.ours.statesPerCpuSecond),
             spread(row.anchor.statesPerSecond),
             ratioSpread(row.ratioToAnchor),
+            ratioSpread(row.cpuRatioToAnchor),
             bytesCell(row.ours),
             row.ours.complete ? 'yes' : 'no (budget)',
           ],

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
 import { models } from '../machines/registry.ts';
 import { explore } from '../src/explore/explore.ts';
-import { StateCodec, StateStore } from '../src/explore/state-store.ts';
+import { StateCodec } from '../src/explore/state-codec.ts';
+import { StateStore } from '../src/explore/state-store.ts';
 
 describe('benchmark anchor (SPIN twin)', () => {
   it('has exactly the distinct states and transitions SPIN reports (3 slots, SEQMOD 4, QLEN 2)', () => {
@@ -50,7 +51,7 @@ describe('compact state store', () => {
     });
     expect(ids).toEqual([0, 1, 2, 3, 4, 4, 5]);
     values.forEach((value, i) => {
-      const decoded = codec.decode(store.arenaBytes, store.offsetOf(ids[i]), 2);
+      const decoded = codec.decode(store.segmentOf(ids[i]), store.offsetOf(ids[i]), 2);
       expect(decoded.config).toBe(3);
       expect(JSON.stringify(decoded.context)).toBe(JSON.stringify(value));
       expect(decoded.monitors).toEqual([undefined, { n: 1 }]);

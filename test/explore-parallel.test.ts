@@ -25,21 +25,27 @@ const outcome = (r: ExploreResult) => ({
 // Worker threads take a few hundred ms to start; each case below starts two.
 describe('parallel exploration (worker threads)', () => {
   it('gives the sequential result on every model, correct and as written', () => {
+    // At a budget of 4,000 states (the models' default bounds reach 10^4 to 10^5 states, too
+    // many to run twice per model in CI): the budget cuts both runs at the same state, as the
+    // test of the anchor's counterexample below shows.
+    const budget = { maxStates: 4_000 };
+    let tracesCompared = 0;
     for (const model of [toyModel, ...models]) {
       // The default model, and a variant that breaks something (traces must be the same too).
       const broken = model.variants.find((v) => v.breaks.length > 0);
       for (const variants of [[], ...(broken ? [[broken.name]] : [])]) {
-        const sequential = explore(model, { variants });
+        const sequential = explore(model, { variants, ...budget });
         // workersOnly: every state goes through a worker, which starts knowing no string,
         // object shape or configuration and must hand back what it cannot number.
-        const parallel = explore(model, { variants, workers: 2, workersOnly: true });
+        const parallel = explore(model, { variants, workers: 2, workersOnly: true, ...budget });
         expect(outcome(parallel), `${model.name} ${variants.join()}`).toEqual(outcome(sequential));
         expect(parallel.parallel).toEqual({ workers: 2, expandedByWorkers: sequential.states });
-        if (broken && variants.length > 0) {
-          expect(parallel.properties.some((p) => p.holds === false)).toBe(true);
-        }
+        if (sequential.properties.some((p) => p.holds === false)) tracesCompared++;
       }
     }
+    // Some variants fail within the budget (the toy's, pci-doe's, idpf-xn's, mic-cosm's at
+    // this writing), so counterexamples are compared too, not only verdicts that hold.
+    expect(tracesCompared).toBeGreaterThanOrEqual(3);
   }, 300_000);
 
   it('hands the frontier to the workers on a large model and still finds SPIN’s numbers', () => {

@@ -4,9 +4,9 @@ import {
   hashBytes,
   NotInternedError,
   StateCodec,
-  StateStore,
   UnencodableError,
-} from '../src/explore/state-store.ts';
+} from '../src/explore/state-codec.ts';
+import { StateStore } from '../src/explore/state-store.ts';
 
 /**
  * The byte format, written the slow and obvious way: one recursive function, no caches, no
@@ -191,7 +191,11 @@ describe('StateCodec', () => {
           return store.insert(codec.buffer, codec.length, hash);
         });
         nodes.forEach(([config, context, monitors], i) => {
-          const decoded = codec.decode(store.arenaBytes, store.offsetOf(ids[i]), monitors.length);
+          const decoded = codec.decode(
+            store.segmentOf(ids[i]),
+            store.offsetOf(ids[i]),
+            monitors.length,
+          );
           expect(decoded.config).toBe(config);
           expect(JSON.stringify(decoded.context)).toBe(JSON.stringify(context));
           expect(decoded.monitors.map((m) => JSON.stringify(m))).toEqual(
@@ -426,7 +430,7 @@ describe('StateStore', () => {
     }
     expect(ids).toEqual(ids.map((_, i) => i));
     expect(store.size).toBe(20_000);
-    const decoded = codec.decode(store.arenaBytes, store.offsetOf(12_345), 0);
+    const decoded = codec.decode(store.segmentOf(12_345), store.offsetOf(12_345), 0);
     expect(decoded).toEqual({
       config: 12_345 % 5,
       context: { n: 12_345, tag: 'odd' },
@@ -475,6 +479,89 @@ describe('StateStore', () => {
     reply.set(other, 5 + 11 * 2);
     expect(store.insert(reply, 11, 7, 5 + 11 * 2)).toBe(5);
     const added = store.offsetOf(5);
-    expect([...store.arenaBytes.subarray(added, added + 11)]).toEqual(other);
+    expect([...store.segmentOf(5).subarray(added, added + 11)]).toEqual(other);
+    expect(store.lengthOf(5)).toBe(11);
+  });
+
+  it('keeps every state whole in one segment, across segment boundaries', () => {
+    // Segments of 64 bytes (the explorer's are 64 MiB): states of 1 to 40 bytes fill them
+    // unevenly, so many end exactly at, just before and across a boundary, and one state of
+    // 150 bytes needs a segment of its own.
+    const store = new StateStore(64);
+    const lengths = Array.from({ length: 300 }, (_, i) => (i === 123 ? 150 : 1 + ((i * 7) % 40)));
+    const stateBytes = lengths.map((length, i) =>
+      Uint8Array.from({ length }, (_, j) => (i * 31 + j * 17 + length) & 0xff),
+    );
+    const hashes = stateBytes.map((bytes) => hashBytes(bytes, 0, bytes.length));
+    const ids = stateBytes.map((bytes, i) => store.insert(bytes, bytes.length, hashes[i]));
+    expect(ids).toEqual(lengths.map((_, i) => i));
+    // The first segment grows up to 64 bytes; every other one is new, so there are about as
+    // many segments as 64-byte loads of states.
+    const total = lengths.reduce((a, b) => a + b, 0);
+    expect(store.segmentCount).toBeGreaterThanOrEqual(Math.ceil((total - 150) / 64));
+    stateBytes.forEach((bytes, i) => {
+      const segment = store.segmentOf(i);
+      const offset = store.offsetOf(i);
+      expect(store.lengthOf(i), `state ${i}`).toBe(bytes.length);
+      expect(offset + bytes.length).toBeLessThanOrEqual(segment.length);
+      expect([...segment.subarray(offset, offset + bytes.length)], `state ${i}`).toEqual([
+        ...bytes,
+      ]);
+    });
+    // Found again, wherever they are: the first, last and large ones, and every state that
+    // opens or closes a segment (length check against the segment's end).
+    stateBytes.forEach((bytes, i) => {
+      expect(store.insert(bytes, bytes.length, hashes[i])).toBe(i);
+      expect(store.added).toBe(false);
+    });
+    // A state that is the prefix of a stored one that ends a segment is another state.
+    const last =
+      stateBytes.findIndex((_, i) => i > 0 && store.segmentOf(i) !== store.segmentOf(i - 1)) - 1;
+    const prefix = stateBytes[last].subarray(0, stateBytes[last].length - 1);
+    expect(store.insert(prefix, prefix.length, hashes[last])).toBe(300);
+    expect(store.added).toBe(true);
+  });
+
+  it('copies a run of states spanning segments as one contiguous batch (what a worker gets)', () => {
+    const store = new StateStore(64);
+    const stateBytes = Array.from({ length: 120 }, (_, i) =>
+      Uint8Array.from({ length: 1 + ((i * 11) % 30) }, (_, j) => (i * 7 + j) & 0xff),
+    );
+    stateBytes.forEach((bytes) =>
+      store.insert(bytes, bytes.length, hashBytes(bytes, 0, bytes.length)),
+    );
+    expect(store.segmentCount).toBeGreaterThan(10);
+    // Every run that starts or ends in the first segment, at a boundary, or inside one.
+    for (const [start, end] of [
+      [0, 120],
+      [0, 1],
+      [5, 6],
+      [3, 57],
+      [40, 120],
+      [119, 120],
+      [60, 60],
+    ]) {
+      const { bytes, offsets } = store.copyStates(start, end);
+      expect(offsets).toHaveLength(end - start + 1);
+      expect(offsets[end - start]).toBe(bytes.length);
+      for (let i = start; i < end; i++) {
+        const copy = bytes.subarray(offsets[i - start], offsets[i - start + 1]);
+        expect([...copy], `states ${start}..${end}: state ${i}`).toEqual([...stateBytes[i]]);
+      }
+    }
+  });
+
+  it('keeps a first state larger than a segment (the first segment is then left empty)', () => {
+    const store = new StateStore(16);
+    const big = Uint8Array.from({ length: 40 }, (_, j) => j);
+    const small = Uint8Array.of(9, 9);
+    expect(store.insert(big, 40, hashBytes(big, 0, 40))).toBe(0);
+    expect(store.insert(small, 2, hashBytes(small, 0, 2))).toBe(1);
+    expect(store.lengthOf(0)).toBe(40);
+    expect(store.lengthOf(1)).toBe(2);
+    expect(store.insert(big, 40, hashBytes(big, 0, 40))).toBe(0);
+    const { bytes, offsets } = store.copyStates(0, 2);
+    expect([...offsets]).toEqual([0, 40, 42]);
+    expect([...bytes]).toEqual([...big, 9, 9]);
   });
 });

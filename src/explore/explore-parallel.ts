@@ -40,7 +40,7 @@ import type {
 } from './explore-worker.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { ExpansionHere, SearchTree, resultOf } from './search-tree.ts';
-import { UnencodableError } from './state-store.ts';
+import { UnencodableError } from './state-codec.ts';
 import type { ModelSystem, SystemNode } from '../model/system.ts';
 import { CompactVisited } from './visited.ts';
 
@@ -202,10 +202,7 @@ export function exploreParallel(
   };
 
   const dispatch = (worker: number, start: number, end: number) => {
-    const from = store.offsetOf(start);
-    const bytes = store.arenaBytes.slice(from, store.offsetOf(end));
-    const offsets = new Uint32Array(end - start + 1);
-    for (let i = 0; i <= end - start; i++) offsets[i] = store.offsetOf(start + i) - from;
+    const { bytes, offsets } = store.copyStates(start, end);
     const tables = codec.tablesSince(sentTables[worker]);
     sentTables[worker] = codec.tableSizes();
     const configurations: string[] = [];

@@ -14,7 +14,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import { resolveConfig, type ConfigRequest } from '../model/config.ts';
 import { Expander, type ExpansionSink } from './expand.ts';
 import type { ModelDefinition } from '../model/model.ts';
-import { NotInternedError, StateCodec, UnencodableError, type CodecTables } from './state-store.ts';
+import { NotInternedError, StateCodec, UnencodableError, type CodecTables } from './state-codec.ts';
 import { ModelSystem, type SystemNode } from '../model/system.ts';
 
 export interface WorkerSetup {

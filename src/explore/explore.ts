@@ -13,7 +13,7 @@ import { exploreParallel } from './explore-parallel.ts';
 import { Expander } from './expand.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { ExpansionHere, SearchTree, resultOf } from './search-tree.ts';
-import { UnencodableError } from './state-store.ts';
+import { UnencodableError } from './state-codec.ts';
 import { ModelSystem } from '../model/system.ts';
 import type { ExploreOptions, ExploreResult } from './result.ts';
 import { CompactVisited, JsonVisited, type Visited } from './visited.ts';

@@ -2,7 +2,8 @@
  * The explorer's visited sets: the compact exact store (src/explore/state-store.ts) and the original
  * Map of JSON keys, behind one interface.
  */
-import { StateCodec, StateStore } from './state-store.ts';
+import { StateCodec } from './state-codec.ts';
+import { StateStore } from './state-store.ts';
 import type { ModelSystem, SystemNode } from '../model/system.ts';
 
 /**
@@ -20,7 +21,7 @@ export interface Visited {
   bytes(): number;
 }
 
-/** Exact compact storage: states as tagged bytes in one arena (src/explore/state-store.ts). */
+/** Exact compact storage: states as tagged bytes in a segmented arena (src/explore/state-store.ts). */
 export class CompactVisited implements Visited {
   /** Public for the parallel explorer, which encodes in workers and inserts bytes here. */
   readonly codec = new StateCodec();
@@ -42,9 +43,10 @@ export class CompactVisited implements Visited {
   }
 
   take(index: number): SystemNode {
+    const store = this.store;
     const decoded = this.codec.decode(
-      this.store.arenaBytes,
-      this.store.offsetOf(index),
+      store.segmentOf(index),
+      store.offsetOf(index),
       this.monitorCount,
     );
     return {

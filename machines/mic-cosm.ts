@@ -1,24 +1,45 @@
 /**
  * Intel MIC COSM (Coprocessor State Management): the host's per-card state machine, the SCIF
- * server thread, the per-card SCIF work with its heartbeat watchdog, the reset work, and the
- * card-side cosm_client, as parallel parts.
+ * server thread and its stop, the per-card SCIF work with its heartbeat watchdog, the reset work,
+ * the removal of a card's cosm_device, and the card-side cosm_client, in time.
  *
  * Sources: sources/mic-cosm-scif.txt (cosm_scif_server.c, cited as `seed:<line>`), and
  * from Linux 4.4–5.9 drivers/misc/mic/cosm/cosm_main.c (cosm_start, cosm_stop, cosm_reset,
- * cosm_shutdown), cosm_sysfs.c (heartbeat_enable) and cosm_client/cosm_scif_client.c.
+ * cosm_shutdown, cosm_driver_remove), bus/cosm_bus.c (cosm_find_cdev_by_id takes a device
+ * reference; cosm_release_dev frees the cosm_device), scif/scif_api.c (scif_poll, scif_accept,
+ * scif_send, scif_close) and cosm_client/cosm_scif_client.c (the card).
  *
- * Every critical section under cdev->cosm_mutex is one atomic step, so the mutex itself needs no
- * state: a step that needs the mutex simply happens between two others. What the code does
- * outside the mutex (the server thread storing newepd, the card, SCIF delivering messages and
- * hang-ups) are separate steps that interleave with everything. docs/mic-cosm.md lists what is
- * merged and why.
+ * Time (src/model/time.ts) counts ticks of 5 s: one jiffy per tick, so that the kernel's rules
+ * hold as written. scif_poll's 40 s (seed:128-131, 290) is msecs_to_jiffies = 8 ticks and fires
+ * 9 ticks after the poll started; the card's client thread polls for 30 s (6 ticks) and sends a
+ * heartbeat when that fires, 7 ticks after it started. docs/mic-cosm.md says which orderings
+ * this keeps and why.
+ *
+ * Every critical section under cdev->cosm_mutex is one atomic step, so the mutex needs no state
+ * of its own, except while a context sleeps holding it (scif_send blocking on a full ring: the
+ * work in SENDING, a sysfs writer in SHUTDOWN_SENDING); steps that need the mutex wait then.
+ * What the code does outside the mutex (the server thread, the card, SCIF, the removal) are
+ * separate steps that interleave with everything. Steps that the kernel runs at once (a woken
+ * kworker, the server thread, a fired timer's waiter) are urgent: time does not pass while one
+ * is enabled; user space, the card's own choices and the administrator are not.
  *
  * The behaviour of each step is a pure function on the context (the `...Effect` functions
- * below); the XState machine wires those to the parts' program counters. `effectTransitions`
- * turns one effect into guarded transitions with the right number of `emit` actions.
+ * below) that also moves the program counters kept in the context (`card`, `work`, `rm`,
+ * `user`, `server`, `exit`); the XState machine mirrors each program counter as a region, one
+ * region owning the step's assign and emits and the others following (`wire`).
  */
 import { assign, emit, setup, type AnyStateMachine } from 'xstate';
 import { defineMachine, type ModelConfig, type ModelState } from '../src/model/model.ts';
+import {
+  arm,
+  canTick,
+  elapse,
+  EXPIRED,
+  TICK,
+  timeAfter,
+  timerDue,
+  type Deadline,
+} from '../src/model/time.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types, named after the code
@@ -30,28 +51,67 @@ export type HostState =
 /** enum mic_status, plus INVALID: any value outside it (seed:149-159 rejects those). */
 export type Status = 'NOP' | 'CRASHED' | 'HALTED' | 'POWER_OFF' | 'RESTART' | 'INVALID';
 
-/** What the card's reboot notifier can put in COSM_MSG_SHUTDOWN_STATUS. */
-export const CARD_STATUSES = ['HALTED', 'POWER_OFF', 'RESTART'] as const;
+/**
+ * What a card can put in COSM_MSG_SHUTDOWN_STATUS, in the order the `statuses` bound admits
+ * them: cosm_reboot_event's HALTED, POWER_OFF and RESTART, then CRASHED, which cosm_client never
+ * sends but the host's switch accepts (seed:153), so a misbehaving card can. INVALID (every value
+ * outside enum mic_status: NOP, or a 4.13+ card's SYSTEM_RESTART) is always possible.
+ */
+export const CARD_STATUSES = ['HALTED', 'POWER_OFF', 'RESTART', 'CRASHED'] as const;
 
-/** One host-side SCIF endpoint the server accepted for a card, and its receive queue. */
+export type HostMessage = 'SYNC_TIME' | 'SHUTDOWN';
+
+/** One host-side SCIF endpoint the server accepted for a card, and its two rings. */
 export interface Endpoint {
   id: number;
   /** The card's end is open; false once the card closed it or the host removed the node (POLLHUP). */
   peerOpen: boolean;
   /** The card behind it crashed (or was reset without a SCIF remove): nothing more will come. */
   silent: boolean;
-  /** At least one COSM_MSG_HEARTBEAT is queued (the host drains them all at once). */
+  /** At least one COSM_MSG_HEARTBEAT is queued to the host (the host drains them all at once). */
   hb: boolean;
-  /** A queued COSM_MSG_SHUTDOWN_STATUS (the card sends one per connection at most). */
+  /** A queued COSM_MSG_SHUTDOWN_STATUS. */
   status: Status | null;
+  /** Host-to-card messages in the card's receive ring, not yet read (at most `hostRing`). */
+  toCard: HostMessage[];
   /** Ghost: cosm_set_online made it cdev->epd. */
   used: boolean;
 }
 
-/** What scif_poll returned to cosm_scif_work. */
-export type Revents = 'IN' | 'HUP' | 'IN_HUP' | 'TIMEOUT';
+/** What the last scif_poll returned to cosm_scif_work. */
+export type Revents = 'IN' | 'HUP' | 'IN_HUP' | 'TIMEOUT' | 'ERROR';
 
-export type HostMessage = 'SYNC_TIME' | 'SHUTDOWN';
+/** The card: cosm_client and the kernel around it. */
+export type CardPc =
+  | 'OFF'
+  | 'CONNECTING' // booting, or cosm_client (re)loaded: scif_connect waits in the listen backlog
+  | 'UP' // the client thread polls client_epd and heartbeats
+  | 'NOTIFY' // orderly shutdown under way, the reboot notifier has not run
+  | 'CLOSING' // SHUTDOWN_STATUS sent; device shutdown has not reached cosm_scif_remove
+  | 'DOWN' // halted, powered off or restarting: waits for the host to reset it
+  | 'UNLOADED' // cosm_client unloaded (or its connect refused): no connection
+  | 'CRASHED';
+
+/** cosm_scif_work (seed:272-315). */
+export type WorkPc =
+  | 'IDLE'
+  | 'STARTING' // dequeued, wants cosm_mutex for cosm_set_online
+  | 'SENDING' // cosm_send_time blocked in scif_send, holding cosm_mutex (seed:215)
+  | 'EXITING' // cosm_set_online refused and dropped its reference; mutex_unlock next (seed:261, 314)
+  | 'POLL' // asleep in scif_poll (seed:290)
+  | 'POLLED'; // back from scif_poll, wants cosm_mutex (seed:291)
+
+/** The removal of the card's cosm_device: device_unregister → cosm_driver_remove (cosm_main.c). */
+export type RemovalPc = 'NONE' | 'BEGUN' | 'STOPPED' | 'FLUSHED' | 'DONE';
+
+/** A sysfs writer: only cosm_shutdown can sleep (in scif_send) holding cosm_mutex. */
+export type UserPc = 'IDLE' | 'SHUTDOWN_SENDING';
+
+/** cosm_scif_server (seed:322-353). */
+export type ServerPc = 'ACCEPT' | 'FOUND' | 'EXITED';
+
+/** cosm_scif_exit (seed:422-437): kthread_stop sent, then the listening endpoint closed. */
+export type ExitPc = 'RUNNING' | 'KILLING' | 'CLOSED';
 
 /** One struct cosm_device, the SCIF connection(s) to its card, and the card's own variables. */
 export interface Cdev {
@@ -70,44 +130,73 @@ export interface Cdev {
   workPending: boolean;
   /** What the last scif_poll returned, while the work waits for the mutex. */
   revents: Revents | null;
-  /** The work is blocked in mutex_lock (dequeued before cosm_set_online, or back from
-   *  scif_poll). Mirrors the work region, for the fairness rule in `userCall`. */
-  workWaitsForMutex: boolean;
   /** reset_trigger_work is queued. */
   resetPending: boolean;
-  /** Null while the reset work is idle; while it sits in flush_work(&scif_work), how many
-   *  scif_work executions it still waits for. */
+  /** Null unless cosm_stop sits in flush_work(&scif_work): how many executions it waits for. */
   flushRuns: number | null;
+  /** References cosm_find_cdev_by_id took (seed:344) that put_device has not dropped (seed:261). */
+  refs: number;
+  /** Program counters of the card, the work, the removal and a sysfs writer. */
+  card: CardPc;
+  work: WorkPc;
+  rm: RemovalPc;
+  user: UserPc;
   /** Host-side endpoints accepted for this card and not yet scif_close()d. */
   eps: Endpoint[];
-  /** SCIF connect request from the card, waiting in the listen backlog. */
+  /** The card's SCIF connect request waits in the listen backlog. */
   connectPending: boolean;
   /** The card's client_epd (the id of its connection), null when it has none. */
   cardEp: number | null;
-  /** Host-to-card messages not yet read by the card's client thread. */
-  toCard: HostMessage[];
-  /** Budgets (bounds): cosm_start calls and cosm_client reloads used. */
+  /** The work's scif_poll timeout (seed:290); null outside scif_poll or with no timeout. */
+  pollTimer: Deadline;
+  /** The card's client thread: its scif_poll timeout (30 s); EXPIRED while it owes a heartbeat;
+   *  null when the thread is not running. */
+  hbTimer: Deadline;
+  /** From cosm_start until the booting card can connect (a boot takes at least one tick). */
+  bootTimer: Deadline;
+  /** Budgets (bounds): cosm_start calls, cosm_client reloads, scif_poll errors used. */
   boots: number;
   reloads: number;
+  pollErrors: number;
   /** Ghost: an orderly shutdown of this boot has begun (host sent SHUTDOWN, or the card's own). */
   ghostOrderly: boolean;
+  /**
+   * Ghost: while the watchdog is armed and the work polls an endpoint whose card has gone
+   * silent, the ticks left until CRASHED must have been published (`crash-published-within-
+   * timeout`); null otherwise. A running deadline also lets time pass, so that a driver whose
+   * poll has no timeout is seen missing the crash.
+   */
+  ghostDetectBy: Deadline;
 }
 
 export interface MicContext {
   cards: Cdev[];
-  /** The endpoint cosm_scif_server accepted and has not yet handed to its card. */
-  server: { card: number; ep: number } | null;
+  server: ServerPc;
+  /** The endpoint cosm_scif_server accepted for a card it found, not yet handed over. */
+  serverHolds: { card: number; ep: number } | null;
+  exit: ExitPc;
+  /** A connect from a SCIF node that has no cosm_device (the host itself) waits in the backlog. */
+  strangerPending: boolean;
+  /** Budget: such connects made. */
+  strangers: number;
+  /** Endpoints accepted from such nodes and never closed (seed:345-346 as written). */
+  strays: number;
 }
 
 type CardEventType =
   | 'start'
   | 'shutdown'
+  | 'shutdown.sent'
+  | 'shutdown.interrupted'
   | 'reset'
   | 'stop.flushed'
   | 'work.dequeue'
   | 'work.online'
+  | 'work.sent'
+  | 'work.exit'
   | 'work.poll'
   | 'work.timeout'
+  | 'work.pollError'
   | 'work.process'
   | 'card.heartbeat'
   | 'card.recv'
@@ -116,33 +205,72 @@ type CardEventType =
   | 'card.unload'
   | 'card.load'
   | 'card.close'
-  | 'server.accept';
+  | 'server.accept'
+  | 'remove.begin'
+  | 'remove.flushed'
+  | 'remove.done'
+  | 'exit.kill';
+
+type GlobalEventType =
+  | 'server.schedule'
+  | 'server.exit'
+  | 'server.acceptStranger'
+  | 'stranger.connect'
+  | 'exit.close'
+  | typeof TICK;
 
 export type MicEvent =
   | { type: CardEventType; card: number }
-  | { type: 'stop.run'; card: number; ok: boolean }
+  | { type: 'stop.run' | 'remove.stop'; card: number; ok: boolean }
   | { type: 'card.notify'; card: number; status: Status }
-  | { type: 'server.schedule' };
+  | { type: GlobalEventType };
 
 /**
- * Observable outputs: what user space (mpssd, via sysfs), the hardware and SCIF see.
+ * Observable outputs: what user space (mpssd, via sysfs), the hardware, SCIF and the device
+ * model see.
  * - `publish`: cosm_set_shutdown_status, sysfs `shutdown_status` (cosm_sysfs.c).
  * - `cosm_set_state`: every call notifies sysfs `state` (cosm_main.h cosm_set_state:
  *   `sysfs_notify_dirent(cdev->state_sysfs)`), which mpssd reads; seed:164, 252.
  * - `hw_start` / `hw_stop`: hw_ops->start / stop.
- * - `scif_close`: the host closes one of the card's endpoints (seed:234, and the fix of
- *   finding 1); `ep` is its id as the model numbers them (the lowest id no open endpoint of
- *   that card holds).
+ * - `scif_close`: the host closes an endpoint (seed:234, and the fixes); `card` is null for a
+ *   node without a cosm_device; `ep` is the model's id (the lowest id no open endpoint of that
+ *   card holds).
+ * - `device_release`: cosm_release_dev frees the cosm_device (its last reference dropped).
  */
 export type MicOutput =
   | { type: 'publish'; card: number; status: Status }
   | { type: 'cosm_set_state'; card: number; state: HostState }
   | { type: 'hw_start'; card: number }
   | { type: 'hw_stop'; card: number }
-  | { type: 'scif_close'; card: number; ep: number };
+  | { type: 'scif_close'; card: number | null; ep: number }
+  | { type: 'device_release'; card: number };
 
 /** A pointer to an endpoint that has been scif_close()d (use after close). */
 export const CLOSED_EP = -1;
+
+// ---------------------------------------------------------------------------------------------
+// Time constants (ticks of 5 s, one jiffy per tick)
+
+export const TICK_MSEC = 5000;
+/** msecs_to_jiffies at one jiffy per tick (rounds up, as the kernel's does). */
+export const msecsToTicks = (msecs: number) => Math.ceil(msecs / TICK_MSEC);
+const MSEC_PER_SEC = 1000;
+/** cosm_main.h. */
+export const COSM_HEARTBEAT_SEND_SEC = 30;
+/** seed:128. */
+export const COSM_HEARTBEAT_CHECK_DELTA_SEC = 10;
+/** seed:129-131: scif_poll's timeout in the work, 8 ticks. */
+export const HOST_POLL_TICKS = msecsToTicks(
+  (COSM_HEARTBEAT_SEND_SEC + COSM_HEARTBEAT_CHECK_DELTA_SEC) * MSEC_PER_SEC,
+);
+/** cosm_scif_client: the client thread's scif_poll timeout, COSM_HEARTBEAT_SEND_MSEC, 6 ticks. */
+export const CARD_POLL_TICKS = msecsToTicks(COSM_HEARTBEAT_SEND_SEC * MSEC_PER_SEC);
+/**
+ * At most this many ticks from the moment a watched card goes silent to CRASHED: the poll that
+ * is running then started no later than that moment, and its timer fires 9 ticks after it
+ * started (expires + 1), after which the woken work runs within the tick.
+ */
+export const DETECT_TICKS = HOST_POLL_TICKS + 1;
 
 // ---------------------------------------------------------------------------------------------
 // Variants
@@ -151,13 +279,17 @@ export const VARIANTS = {
   asWritten: 'as-written',
   refusedOnlineLeaks: 'refused-online-leaks-newepd',
   lateStatus: 'late-status-sets-shutting-down',
+  handoffUnlocked: 'newepd-handoff-unlocked',
+  unknownNodeLeaks: 'unknown-node-leaks-newepd',
+  exitAfterFlush: 'server-stopped-after-flush',
   publishOnReceipt: 'publish-on-receipt',
   onlineFromAny: 'online-from-any-state',
   acceptAnyStatus: 'accept-any-status',
   watchdogStaysOn: 'watchdog-on-after-status',
   shortTimeout: 'timeout-below-heartbeat-period',
+  watchdogNotArmed: 'watchdog-not-armed',
+  pollWithoutTimeout: 'poll-without-timeout',
   noStopWhenShuttingDown: 'no-hw-stop-when-shutting-down',
-  slowWorkqueue: 'slow-workqueue',
 } as const;
 
 /** The behaviour switches, resolved once from the variant names. */
@@ -166,28 +298,40 @@ export interface Behaviour {
   refusedOnlineLeaks: boolean;
   /** cosm_shutdown_status_int moves any state but SHUTTING_DOWN to SHUTTING_DOWN (seed:163-164). */
   lateStatus: boolean;
+  /** The server stores newepd without cosm_mutex and without looking at it; cosm_set_online
+   *  never clears it (seed:250, 347-348). */
+  handoffUnlocked: boolean;
+  /** A connection whose node has no cosm_device is dropped without scif_close (seed:345-346). */
+  unknownNodeLeaks: boolean;
+  /** cosm_driver_remove stops the server thread only after cosm_stop's flush_work (cosm_main.c). */
+  exitAfterFlush: boolean;
   publishOnReceipt: boolean;
   onlineFromAny: boolean;
   acceptAnyStatus: boolean;
   watchdogStaysOn: boolean;
   shortTimeout: boolean;
+  watchdogNotArmed: boolean;
+  pollWithoutTimeout: boolean;
   noStopWhenShuttingDown: boolean;
-  /** Drop the timing assumption that a queued work item runs before the card reconnects. */
-  slowWorkqueue: boolean;
 }
 
 export function behaviour(variants: ReadonlySet<string>): Behaviour {
-  const asWritten = variants.has(VARIANTS.asWritten) || variants.has(VARIANTS.slowWorkqueue);
+  const asWritten = variants.has(VARIANTS.asWritten);
+  const v = (name: string) => variants.has(name);
   return {
-    refusedOnlineLeaks: asWritten || variants.has(VARIANTS.refusedOnlineLeaks),
-    lateStatus: asWritten || variants.has(VARIANTS.lateStatus),
-    publishOnReceipt: variants.has(VARIANTS.publishOnReceipt),
-    onlineFromAny: variants.has(VARIANTS.onlineFromAny),
-    acceptAnyStatus: variants.has(VARIANTS.acceptAnyStatus),
-    watchdogStaysOn: variants.has(VARIANTS.watchdogStaysOn),
-    shortTimeout: variants.has(VARIANTS.shortTimeout),
-    noStopWhenShuttingDown: variants.has(VARIANTS.noStopWhenShuttingDown),
-    slowWorkqueue: variants.has(VARIANTS.slowWorkqueue),
+    refusedOnlineLeaks: asWritten || v(VARIANTS.refusedOnlineLeaks),
+    lateStatus: asWritten || v(VARIANTS.lateStatus),
+    handoffUnlocked: asWritten || v(VARIANTS.handoffUnlocked),
+    unknownNodeLeaks: asWritten || v(VARIANTS.unknownNodeLeaks),
+    exitAfterFlush: asWritten || v(VARIANTS.exitAfterFlush),
+    publishOnReceipt: v(VARIANTS.publishOnReceipt),
+    onlineFromAny: v(VARIANTS.onlineFromAny),
+    acceptAnyStatus: v(VARIANTS.acceptAnyStatus),
+    watchdogStaysOn: v(VARIANTS.watchdogStaysOn),
+    shortTimeout: v(VARIANTS.shortTimeout),
+    watchdogNotArmed: v(VARIANTS.watchdogNotArmed),
+    pollWithoutTimeout: v(VARIANTS.pollWithoutTimeout),
+    noStopWhenShuttingDown: v(VARIANTS.noStopWhenShuttingDown),
   };
 }
 
@@ -202,7 +346,7 @@ interface Result {
 export const isValidStatus = (s: Status) =>
   s === 'CRASHED' || s === 'HALTED' || s === 'POWER_OFF' || s === 'RESTART';
 
-const endpoint = (d: Cdev, id: number | null) =>
+export const endpoint = (d: Cdev, id: number | null) =>
   id === null ? undefined : d.eps.find((e) => e.id === id);
 
 const queued = (e: Endpoint) => (e.hb ? 1 : 0) + (e.status ? 1 : 0);
@@ -211,6 +355,20 @@ const mapEp = (d: Cdev, id: number, f: (e: Endpoint) => Endpoint): Cdev => ({
   ...d,
   eps: d.eps.map((e) => (e.id === id ? f(e) : e)),
 });
+
+/**
+ * No context holds cosm_mutex between steps, so a step that takes it may run: only the work
+ * blocked in cosm_send_time or between a refused cosm_set_online's put_device and its unlock,
+ * and a sysfs writer blocked in cosm_shutdown's scif_send, hold it across a step boundary.
+ */
+export const mutexFree = (d: Cdev) =>
+  d.work !== 'SENDING' && d.work !== 'EXITING' && d.user !== 'SHUTDOWN_SENDING';
+
+/** The card's sysfs files exist (device_destroy in cosm_driver_remove removes them). */
+const sysfsOpen = (d: Cdev) => d.rm === 'NONE';
+
+/** The cosm_device has been freed: cosm_driver_remove returned and no reference is left. */
+export const freed = (d: Cdev) => d.rm === 'DONE' && d.refs === 0;
 
 /**
  * cosm_set_state: the new state, and sysfs_notify_dirent on the `state` file (every call, even
@@ -233,24 +391,29 @@ function hostClose(d: Cdev, id: number, card: number, outputs: MicOutput[]): Cde
   };
 }
 
+/** put_device: one reference fewer; the last one, once the device is unregistered, frees it. */
+function putDevice(d: Cdev, card: number, outputs: MicOutput[]): Cdev {
+  const next = { ...d, refs: d.refs - 1 };
+  if (freed(next)) outputs.push({ type: 'device_release', card });
+  return next;
+}
+
 /** The card's end of its connection goes away (closed by the card, or the card is gone). */
 function cardEndGone(d: Cdev, mark: Partial<Pick<Endpoint, 'peerOpen' | 'silent'>>): Cdev {
   const closed = d.cardEp === null ? d : mapEp(d, d.cardEp, (e) => ({ ...e, ...mark }));
-  return { ...closed, cardEp: null, toCard: [] };
+  return { ...closed, cardEp: null, hbTimer: null };
 }
 
-/** A host message on cdev->epd: scif_send fails once the peer has gone (rc < 0). */
-function hostSend(d: Cdev, id: number | null, msg: HostMessage): { ok: boolean; d: Cdev } {
-  const e = endpoint(d, id);
-  if (!e || !e.peerOpen) return { ok: false, d };
-  return { ok: true, d: d.cardEp === id ? { ...d, toCard: [...d.toCard, msg] } : d };
-}
-
-/** The card sends a heartbeat if its connection still reaches a host endpoint with room. */
+/**
+ * The card's client thread sends a heartbeat (scif_send, SCIF_SEND_BLOCK): queued (or merged
+ * with one already queued), failed at once when the host end is gone, or blocked while the
+ * host's queue is full, in which case the thread owes it (hbTimer stays EXPIRED).
+ */
 function cardHeartbeat(d: Cdev, inflight: number): Cdev {
   const e = endpoint(d, d.cardEp);
-  if (!e || e.hb || queued(e) >= inflight) return d;
-  return mapEp(d, e.id, (x) => ({ ...x, hb: true }));
+  if (e && !e.hb && queued(e) >= inflight) return { ...d, hbTimer: EXPIRED };
+  const sent = e ? mapEp(d, e.id, (x) => ({ ...x, hb: true })) : d;
+  return { ...sent, hbTimer: arm(CARD_POLL_TICKS) };
 }
 
 const updateCard = (ctx: MicContext, c: number, d: Cdev): MicContext => ({
@@ -272,229 +435,394 @@ function freshId(d: Cdev): number {
 export interface Env {
   bounds: ModelConfig['bounds'];
   b: Behaviour;
+  /** Whether some urgent step is enabled, per context object (asked by every `tick` guard). */
+  urgentCache: WeakMap<MicContext, boolean>;
+  /** The urgent events of the alphabet. */
+  urgentEvents: MicEvent[];
 }
 
 type Effect = (ctx: MicContext, event: MicEvent, env: Env) => Result | null;
 
-const cardOf = (ctx: MicContext, event: MicEvent) =>
-  'card' in event ? ctx.cards[event.card] : undefined;
+const cardOf = (ctx: MicContext, event: MicEvent): [Cdev, number] | [undefined, -1] => {
+  if (!('card' in event)) return [undefined, -1];
+  const d = ctx.cards[event.card];
+  return d ? [d, event.card] : [undefined, -1];
+};
 
-/**
- * A sysfs call takes cosm_mutex. It does not overtake the work when that is already blocked in
- * mutex_lock: mutex waiters are served in order (the model has no time, so without this rule a
- * work item could wait for the mutex across a whole card boot; docs/mic-cosm.md).
- */
-const userCall = (d: Cdev | undefined): d is Cdev => d !== undefined && !d.workWaitsForMutex;
+/** A sysfs write: takes cosm_mutex, only while the device's files exist. */
+const userCall = (d: Cdev | undefined): d is Cdev =>
+  d !== undefined && sysfsOpen(d) && mutexFree(d) && d.user === 'IDLE';
 
 /** cosm_start: only from READY; hw_ops->start, then BOOTING (bootmode "linux"). */
 const startEffect: Effect = (ctx, event, { bounds }) => {
-  const d = cardOf(ctx, event);
-  if (!userCall(d) || !('card' in event) || d.state !== 'READY' || d.boots >= bounds.boots)
+  const [d, c] = cardOf(ctx, event);
+  if (!userCall(d) || d.state !== 'READY' || d.card !== 'OFF' || d.boots >= bounds.boots)
     return null;
-  // hw_ops->start, then cosm_set_state(MIC_BOOTING) (bootmode "linux").
-  const outputs: MicOutput[] = [{ type: 'hw_start', card: event.card }];
+  const outputs: MicOutput[] = [{ type: 'hw_start', card: c }];
   const booted: Cdev = {
-    ...setState(d, 'BOOTING', event.card, outputs),
+    ...setState(d, 'BOOTING', c, outputs),
+    card: 'CONNECTING',
     boots: d.boots + 1,
     connectPending: true,
+    bootTimer: arm(0),
     ghostOrderly: false,
   };
-  return { context: updateCard(ctx, event.card, booted), outputs };
+  return { context: updateCard(ctx, c, booted), outputs };
 };
 
-/** cosm_shutdown: only ONLINE with an endpoint; send SHUTDOWN, watchdog off, SHUTTING_DOWN. */
-const shutdownEffect: Effect = (ctx, event) => {
-  const d = cardOf(ctx, event);
-  if (!userCall(d) || !('card' in event) || d.state !== 'ONLINE' || d.epd === null) return null;
-  const sent = hostSend(d, d.epd, 'SHUTDOWN');
-  if (!sent.ok) return null; // scif_send failed: -ECONNRESET, nothing changes
-  const outputs: MicOutput[] = [];
-  const next = {
-    ...setState(sent.d, 'SHUTTING_DOWN', event.card, outputs),
+/** cosm_shutdown's scif_send has put SHUTDOWN in the ring: watchdog off, SHUTTING_DOWN. */
+function shutdownSent(d: Cdev, c: number, outputs: MicOutput[]): Cdev {
+  const sent = mapEp(d, d.epd!, (e) => ({ ...e, toCard: [...e.toCard, 'SHUTDOWN' as const] }));
+  return {
+    ...setState(sent, 'SHUTTING_DOWN', c, outputs),
     watchdog: false,
     ghostOrderly: true,
+    user: 'IDLE',
   };
-  return { context: updateCard(ctx, event.card, next), outputs };
+}
+
+/**
+ * cosm_shutdown: only ONLINE with an endpoint. scif_send(SHUTDOWN, SCIF_SEND_BLOCK) under
+ * cosm_mutex: fails once the peer has gone (the call returns an error: not a step), sleeps
+ * holding the mutex while the card's ring is full, else puts the message there.
+ */
+const shutdownEffect: Effect = (ctx, event, { bounds }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!userCall(d) || d.state !== 'ONLINE' || d.epd === null) return null;
+  const e = endpoint(d, d.epd);
+  if (!e || !e.peerOpen) return null;
+  const outputs: MicOutput[] = [];
+  const next: Cdev =
+    e.toCard.length >= bounds.hostRing
+      ? { ...d, user: 'SHUTDOWN_SENDING' }
+      : shutdownSent(d, c, outputs);
+  return { context: updateCard(ctx, c, next), outputs };
+};
+
+/** The blocked scif_send returns: room in the ring (sent), or the peer gone (-ECONNRESET). */
+const shutdownWakeEffect: Effect = (ctx, event, { bounds }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.user !== 'SHUTDOWN_SENDING') return null;
+  const e = endpoint(d, d.epd);
+  const outputs: MicOutput[] = [];
+  if (!e || !e.peerOpen)
+    return { context: updateCard(ctx, c, { ...d, user: 'IDLE' }), outputs: [] };
+  if (e.toCard.length >= bounds.hostRing) return null;
+  return { context: updateCard(ctx, c, shutdownSent(d, c, outputs)), outputs };
+};
+
+/**
+ * The writer is killed while scif_send sleeps: -ERESTARTSYS. wait_event_interruptible checks
+ * its condition first, so this happens only while the ring is still full and the peer there.
+ */
+const shutdownInterruptEffect: Effect = (ctx, event, { bounds }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.user !== 'SHUTDOWN_SENDING') return null;
+  const e = endpoint(d, d.epd);
+  if (!e || !e.peerOpen || e.toCard.length < bounds.hostRing) return null;
+  return { context: updateCard(ctx, c, { ...d, user: 'IDLE' }), outputs: [] };
 };
 
 /** cosm_reset: unless READY or RESETTING, remember the state, RESETTING, queue the stop. */
 const resetEffect: Effect = (ctx, event) => {
-  const d = cardOf(ctx, event);
-  if (!userCall(d) || !('card' in event) || d.state === 'READY' || d.state === 'RESETTING')
-    return null;
+  const [d, c] = cardOf(ctx, event);
+  if (!userCall(d) || d.state === 'READY' || d.state === 'RESETTING') return null;
   const outputs: MicOutput[] = [];
   const next: Cdev = {
-    ...setState({ ...d, prevState: d.state }, 'RESETTING', event.card, outputs),
+    ...setState({ ...d, prevState: d.state }, 'RESETTING', c, outputs),
     resetPending: true,
   };
-  return { context: updateCard(ctx, event.card, next), outputs };
+  return { context: updateCard(ctx, c, next), outputs };
 };
 
-/** The reset work runs cosm_stop's locked section (the part before flush_work). */
-export const stopRuns = (d: Cdev, event: MicEvent) =>
-  event.type === 'stop.run' &&
-  d.resetPending &&
-  d.flushRuns === null &&
-  (d.state !== 'READY' || event.ok); // with nothing to reset, `ok` is irrelevant: one event
-
-/** cosm_stop hits the hardware (anything but READY): the card is off afterwards. */
-export const stopResetsCard = (d: Cdev, event: MicEvent) =>
-  stopRuns(d, event) && d.state !== 'READY';
-
-const stopEffect: Effect = (ctx, event, { b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || event.type !== 'stop.run' || !stopRuns(d, event)) return null;
-  let next: Cdev = { ...d, resetPending: false };
-  if (d.state === 'READY') return { context: updateCard(ctx, event.card, next), outputs: [] };
-  const outputs: MicOutput[] = [];
+/**
+ * cosm_stop's locked section (cosm_main.c), for the reset work and for cosm_driver_remove.
+ * With nothing to reset (READY, not forced) it does nothing; the caller then flushes the work.
+ */
+function cosmStop(d: Cdev, c: number, ok: boolean, b: Behaviour, outputs: MicOutput[]): Cdev {
+  if (d.state === 'READY') return d;
+  let next = d;
   const state = d.state === 'RESETTING' ? d.prevState! : d.state;
   const callHwOps =
     state !== 'RESET_FAILED' &&
     state !== 'READY' &&
     !(b.noStopWhenShuttingDown && state === 'SHUTTING_DOWN');
-  if (d.state !== 'RESETTING') next = setState(next, 'RESETTING', event.card, outputs);
+  if (d.state !== 'RESETTING') next = setState(next, 'RESETTING', c, outputs);
   next = { ...next, watchdog: false };
   if (callHwOps) {
     // hw_ops->stop unregisters the SCIF device: every endpoint to the card hangs up.
-    outputs.push({ type: 'hw_stop', card: event.card });
+    outputs.push({ type: 'hw_stop', card: c });
     next = { ...cardEndGone(next, {}), eps: next.eps.map((e) => ({ ...e, peerOpen: false })) };
   }
   // cosm_hw_reset: the card's hardware is reset whatever ran on it; without a SCIF remove
-  // first, its endpoint simply goes quiet.
-  next = { ...cardEndGone(next, { silent: true }), connectPending: false };
-  next = setState(next, event.ok ? 'READY' : 'RESET_FAILED', event.card, outputs);
+  // first, its endpoint simply goes quiet. Its msleep(1000) polls take no model time: what
+  // expires meanwhile is handled under cosm_mutex after this step either way.
+  next = {
+    ...cardEndGone(next, { silent: true }),
+    card: 'OFF',
+    connectPending: false,
+    bootTimer: null,
+  };
+  next = setState(next, ok ? 'READY' : 'RESET_FAILED', c, outputs);
   // cosm_set_shutdown_status(NOP): the sysfs copy; shutdown_status_int is left as it is.
-  outputs.push({ type: 'publish', card: event.card, status: 'NOP' });
-  return { context: updateCard(ctx, event.card, next), outputs };
+  outputs.push({ type: 'publish', card: c, status: 'NOP' });
+  return next;
+}
+
+/** flush_work(&scif_work) waits for the running execution and a queued one, if any. */
+const startFlush = (d: Cdev): Cdev => ({
+  ...d,
+  flushRuns: (d.work !== 'IDLE' ? 1 : 0) + (d.workPending ? 1 : 0),
+});
+
+/** The reset work runs cosm_stop's locked section (the part before flush_work). */
+const stopEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || event.type !== 'stop.run' || !d.resetPending || d.flushRuns !== null) return null;
+  if (!mutexFree(d)) return null;
+  if (d.state === 'READY' && !event.ok) return null; // nothing to reset: `ok` is irrelevant
+  const outputs: MicOutput[] = [];
+  const next = startFlush(cosmStop({ ...d, resetPending: false }, c, event.ok, b, outputs));
+  return { context: updateCard(ctx, c, next), outputs };
 };
 
-/** flush_work(&cdev->scif_work) returns once the executions it waited for are done. */
+/** flush_work(&cdev->scif_work) returns in the reset work (the removal has its own step). */
 const flushedEffect: Effect = (ctx, event) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || d.flushRuns !== 0) return null;
-  return { context: updateCard(ctx, event.card, { ...d, flushRuns: null }), outputs: [] };
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.flushRuns !== 0 || d.rm === 'STOPPED') return null;
+  return { context: updateCard(ctx, c, { ...d, flushRuns: null }), outputs: [] };
+};
+
+/** The server thread: scif_accept returns a card's connection; cosm_find_cdev_by_id. */
+const acceptEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || ctx.server !== 'ACCEPT' || ctx.exit === 'CLOSED' || !d.connectPending) return null;
+  // A booting card connects one tick after cosm_start at the earliest; a reload at once.
+  if (d.bootTimer !== null && !timeAfter(d.bootTimer)) return null;
+  const id = freshId(d);
+  const ep: Endpoint = {
+    id,
+    peerOpen: true,
+    silent: false,
+    hb: false,
+    status: null,
+    toCard: [],
+    used: false,
+  };
+  let next: Cdev = {
+    ...d,
+    eps: [...d.eps, ep],
+    cardEp: id,
+    connectPending: false,
+    bootTimer: null,
+    card: 'UP',
+    hbTimer: arm(CARD_POLL_TICKS),
+  };
+  const outputs: MicOutput[] = [];
+  // subsys_find_device_by_id no longer finds a device whose removal began (klist_del).
+  if (d.rm !== 'NONE') {
+    if (!b.unknownNodeLeaks) next = hostClose(next, id, c, outputs);
+    return { context: { ...updateCard(ctx, c, next), server: loopHead(ctx) }, outputs };
+  }
+  next = { ...next, refs: next.refs + 1 }; // get_device
+  return {
+    context: { ...updateCard(ctx, c, next), server: 'FOUND', serverHolds: { card: c, ep: id } },
+    outputs,
+  };
 };
 
 /**
- * Timing assumption: a card reconnects (a boot, or a cosm_client reload) only after the work
- * queued for its previous connection has run cosm_set_online. Queued work runs within
- * microseconds and cosm_mutex is held for long only by cosm_start/cosm_stop, while the card
- * cannot connect; a reconnect takes seconds. Without it (variant slow-workqueue) the server
- * can overwrite an unconsumed newepd, and flush_work can end up waiting on a work item that
- * took the next boot's connection.
+ * Back at the loop head (seed:331): once kthread_stop has set should_stop the thread returns
+ * there, with no preemption point in between that touches shared state.
  */
-const workTookNewepd = (d: Cdev) => !d.workPending && !d.workWaitsForMutex;
+const loopHead = (ctx: MicContext): ServerPc => (ctx.exit === 'KILLING' ? 'EXITED' : 'ACCEPT');
 
-/** The server thread: scif_accept returns a new endpoint for a card's connect request. */
-const acceptEffect: Effect = (ctx, event, { b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || ctx.server !== null || !d.connectPending) return null;
-  if (!b.slowWorkqueue && !workTookNewepd(d)) return null;
-  const id = freshId(d);
-  const ep: Endpoint = { id, peerOpen: true, silent: false, hb: false, status: null, used: false };
-  const next: Cdev = { ...d, eps: [...d.eps, ep], cardEp: id, connectPending: false, toCard: [] };
+/** A connection from a node without a cosm_device: cosm_find_cdev_by_id returns NULL. */
+const acceptStrangerEffect: Effect = (ctx, _event, { b }) => {
+  if (ctx.server !== 'ACCEPT' || !ctx.strangerPending) return null;
+  const next = { ...ctx, strangerPending: false, server: loopHead(ctx) };
+  if (b.unknownNodeLeaks) return { context: { ...next, strays: ctx.strays + 1 }, outputs: [] };
+  return { context: next, outputs: [{ type: 'scif_close', card: null, ep: 0 }] };
+};
+
+/** Some SCIF node without a cosm_device connects to SCIF_COSM_LISTEN_PORT. */
+const strangerConnectEffect: Effect = (ctx, _event, { bounds }) => {
+  if (ctx.strangerPending || ctx.strangers >= bounds.strangers || ctx.exit === 'CLOSED')
+    return null;
   return {
-    context: { ...updateCard(ctx, event.card, next), server: { card: event.card, ep: id } },
+    context: { ...ctx, strangerPending: true, strangers: ctx.strangers + 1 },
     outputs: [],
   };
 };
 
-/** The server thread: cdev->newepd = newepd; schedule_work(&cdev->scif_work) (seed:347-348). */
-const scheduleEffect: Effect = (ctx) => {
-  if (ctx.server === null) return null;
-  const { card, ep } = ctx.server;
-  const d = { ...ctx.cards[card], newepd: ep, workPending: true };
-  return { context: { ...updateCard(ctx, card, d), server: null }, outputs: [] };
+/**
+ * The server thread hands the endpoint over and schedules the work (seed:347-348).
+ * As written: `cdev->newepd = newepd; schedule_work()`, without cosm_mutex: an endpoint not yet
+ * taken is overwritten, and a schedule that finds the work still queued keeps the reference
+ * this accept took. The fix, under cosm_mutex: an endpoint not yet taken is replaced (closed)
+ * and this accept's reference dropped, else the work is scheduled.
+ */
+const scheduleEffect: Effect = (ctx, _event, { b }) => {
+  if (ctx.server !== 'FOUND' || ctx.serverHolds === null) return null;
+  const { card: c, ep } = ctx.serverHolds;
+  let d = ctx.cards[c];
+  const outputs: MicOutput[] = [];
+  if (b.handoffUnlocked) {
+    d = { ...d, newepd: ep, workPending: true };
+  } else {
+    if (!mutexFree(d)) return null;
+    const old = d.newepd;
+    d = { ...d, newepd: ep };
+    if (old === null) d = { ...d, workPending: true };
+    else {
+      if (old !== CLOSED_EP && endpoint(d, old)) d = hostClose(d, old, c, outputs);
+      d = putDevice(d, c, outputs);
+    }
+  }
+  return {
+    context: { ...updateCard(ctx, c, d), server: loopHead(ctx), serverHolds: null },
+    outputs,
+  };
 };
 
 /** Work item dequeued by a worker (WORK_STRUCT_PENDING cleared); it now wants cosm_mutex. */
 const dequeueEffect: Effect = (ctx, event) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || !d.workPending) return null;
-  const next = { ...d, workPending: false, workWaitsForMutex: true };
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  const [d, c] = cardOf(ctx, event);
+  if (!d || !d.workPending || d.work !== 'IDLE') return null;
+  return {
+    context: updateCard(ctx, c, { ...d, workPending: false, work: 'STARTING' }),
+    outputs: [],
+  };
 };
 
 /** The work item returns: one fewer execution for a flush_work to wait for. */
 const workExits = (d: Cdev): Cdev => ({
   ...d,
+  work: 'IDLE',
   revents: null,
-  workWaitsForMutex: false,
+  pollTimer: null,
   flushRuns: d.flushRuns === null ? null : Math.max(0, d.flushRuns - 1),
 });
-
-/**
- * cdev->newepd keeps pointing at the endpoint cosm_set_online took (the code never clears it).
- * Under the timing assumption it is never read again before the server overwrites it, so the
- * model forgets it to keep states canonical; with slow-workqueue the stale pointer matters.
- */
-const forgetNewepd = (d: Cdev, b: Behaviour) => (b.slowWorkqueue ? d.newepd : null);
 
 /** Whether cosm_set_online goes online (seed:244-263). */
 export function goesOnline(d: Cdev, b: Behaviour): boolean {
   return b.onlineFromAny || d.state === 'BOOTING' || d.state === 'ONLINE';
 }
 
+/** Unlock and sleep in scif_poll with its timeout (seed:284-290). */
+const startPoll = (d: Cdev, b: Behaviour): Cdev => ({
+  ...d,
+  work: 'POLL',
+  revents: null,
+  pollTimer: b.pollWithoutTimeout ? null : arm(b.shortTimeout ? CARD_POLL_TICKS : HOST_POLL_TICKS),
+});
+
+/** The rest of cosm_set_online after cosm_send_time: put_device, then the poll loop. */
+function onlineDone(d: Cdev, c: number, b: Behaviour, outputs: MicOutput[]): Cdev {
+  return startPoll(putDevice(d, c, outputs), b);
+}
+
 const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || !goesOnline(d, b)) return null;
-  const id = d.newepd;
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'STARTING' || !mutexFree(d)) return null;
   const outputs: MicOutput[] = [];
+  if (!goesOnline(d, b)) {
+    // Refused (seed:255-259). The fix closes the endpoint nobody will serve.
+    let next = d;
+    if (!b.refusedOnlineLeaks && d.newepd !== null && d.newepd !== CLOSED_EP)
+      next = hostClose(next, d.newepd, c, outputs);
+    if (!b.handoffUnlocked) next = { ...next, newepd: null };
+    next = { ...putDevice(next, c, outputs), work: 'EXITING' };
+    return { context: updateCard(ctx, c, next), outputs };
+  }
+  const id = d.newepd;
   let next: Cdev = {
     ...d,
-    workWaitsForMutex: false,
-    watchdog: bounds.heartbeatEnable === 1,
+    watchdog: !b.watchdogNotArmed && bounds.heartbeatEnable === 1,
     epd: id,
-    newepd: forgetNewepd(d, b),
+    newepd: b.handoffUnlocked ? d.newepd : null,
   };
   if (id !== null && id !== CLOSED_EP) next = mapEp(next, id, (e) => ({ ...e, used: true }));
   // BOOTING (or any, in a variant); a reload while ONLINE calls no cosm_set_state (seed:251-252).
-  if (next.state !== 'ONLINE') next = setState(next, 'ONLINE', event.card, outputs);
-  // cosm_send_time: COSM_MSG_SYNC_TIME is not delivered in the model. Its only effect on the
-  // protocol is the heartbeat the card sends after reading it, which `card.heartbeat` covers.
-  return { context: updateCard(ctx, event.card, next), outputs };
+  if (next.state !== 'ONLINE') next = setState(next, 'ONLINE', c, outputs);
+  // cosm_send_time (seed:209-219): scif_send(SYNC_TIME, SCIF_SEND_BLOCK) with cosm_mutex held.
+  const e = endpoint(next, id);
+  if (e && e.peerOpen) {
+    if (e.toCard.length >= bounds.hostRing)
+      return { context: updateCard(ctx, c, { ...next, work: 'SENDING' }), outputs };
+    next = mapEp(next, e.id, (x) => ({ ...x, toCard: [...x.toCard, 'SYNC_TIME' as const] }));
+  } // else rc < 0: dev_err only (seed:216-218)
+  return { context: updateCard(ctx, c, onlineDone(next, c, b, outputs)), outputs };
 };
 
-const onlineRefusedEffect: Effect = (ctx, event, { b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || goesOnline(d, b)) return null;
+/** cosm_send_time's blocked scif_send returns: room in the ring, or the peer gone. */
+const sentEffect: Effect = (ctx, event, { bounds, b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'SENDING') return null;
+  const e = endpoint(d, d.epd);
   let next = d;
+  if (e && e.peerOpen) {
+    if (e.toCard.length >= bounds.hostRing) return null;
+    next = mapEp(d, e.id, (x) => ({ ...x, toCard: [...x.toCard, 'SYNC_TIME' as const] }));
+  }
   const outputs: MicOutput[] = [];
-  // The fix: scif_close the endpoint we will not serve. As written, no close: the leak.
-  if (!b.refusedOnlineLeaks && d.newepd !== null && d.newepd !== CLOSED_EP)
-    next = hostClose(next, d.newepd, event.card, outputs);
-  next = { ...next, newepd: forgetNewepd(next, b) };
-  return { context: updateCard(ctx, event.card, workExits(next)), outputs };
+  return { context: updateCard(ctx, c, onlineDone(next, c, b, outputs)), outputs };
 };
 
-/** scif_poll returns POLLIN and/or POLLHUP. */
+/** After a refused cosm_set_online: `goto exit; mutex_unlock` (seed:280-281, 312-314). */
+const exitEffect: Effect = (ctx, event) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'EXITING') return null;
+  return { context: updateCard(ctx, c, workExits(d)), outputs: [] };
+};
+
+/** scif_poll returns POLLIN and/or POLLHUP (seed:290). */
 const pollEffect: Effect = (ctx, event) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event)) return null;
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'POLL') return null;
   const e = endpoint(d, d.epd);
   const pollIn = !!e && queued(e) > 0;
   const hup = !e || !e.peerOpen; // an endpoint already closed polls as hung up
   if (!pollIn && !hup) return null;
   const revents: Revents = pollIn && hup ? 'IN_HUP' : pollIn ? 'IN' : 'HUP';
-  const next = { ...d, revents, workWaitsForMutex: true };
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  return {
+    context: updateCard(ctx, c, { ...d, revents, work: 'POLLED', pollTimer: null }),
+    outputs: [],
+  };
 };
 
 /**
- * scif_poll returns 0 after COSM_HEARTBEAT_TIMEOUT_MSEC (40 s) with nothing to read. A card
- * whose client thread runs sends a heartbeat every 30 s, so that can only happen when the card
- * behind the endpoint is silent. A timeout with the watchdog off changes nothing (the loop
- * polls again), so it is only offered with the watchdog on; the check under the mutex is
- * modelled in `processEffect`.
+ * scif_poll returns 0: its schedule_timeout fired (expires + 1) and nothing is there. Whether
+ * the watchdog is on is read afterwards, under the mutex (`processEffect`).
  */
-const timeoutEffect: Effect = (ctx, event, { b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || !d.watchdog) return null;
+const timeoutEffect: Effect = (ctx, event) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'POLL' || !timerDue(d.pollTimer)) return null;
   const e = endpoint(d, d.epd);
   if (!e || queued(e) > 0 || !e.peerOpen) return null;
-  if (!e.silent && !b.shortTimeout) return null;
-  const next: Cdev = { ...d, revents: 'TIMEOUT', workWaitsForMutex: true };
-  return { context: updateCard(ctx, event.card, next), outputs: [] };
+  return {
+    context: updateCard(ctx, c, { ...d, revents: 'TIMEOUT', work: 'POLLED', pollTimer: null }),
+    outputs: [],
+  };
+};
+
+/**
+ * scif_poll returns an error (seed:292-296). For a kworker this needs a signal (kworkers take
+ * none) or a failed poll-table allocation (one endpoint fits the inline table), so it is a
+ * bound that is 0 by default. A pending crash detection restarts with the new poll.
+ */
+const pollErrorEffect: Effect = (ctx, event, { bounds }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'POLL' || d.pollErrors >= bounds.pollErrors) return null;
+  const next: Cdev = {
+    ...d,
+    revents: 'ERROR',
+    work: 'POLLED',
+    pollTimer: null,
+    pollErrors: d.pollErrors + 1,
+    ghostDetectBy: d.ghostDetectBy === null ? null : arm(DETECT_TICKS),
+  };
+  return { context: updateCard(ctx, c, next), outputs: [] };
 };
 
 /** cosm_update_mic_status (seed:137-143). */
@@ -524,91 +852,348 @@ function shutdownStatusInt(
 
 /** The work, back under cosm_mutex after scif_poll: recv, hang-up, or watchdog (seed:291-310). */
 const processEffect: Effect = (ctx, event, { b }) => {
-  const d = cardOf(ctx, event);
-  if (!d || !('card' in event) || d.revents === null) return null;
-  const card = event.card;
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'POLLED' || d.revents === null || !mutexFree(d)) return null;
   const outputs: MicOutput[] = [];
-  let next: Cdev = { ...d, revents: null, workWaitsForMutex: false };
+  let next: Cdev = { ...d, revents: null };
+  if (d.revents === 'ERROR') return { context: updateCard(ctx, c, startPoll(next, b)), outputs };
   const e = endpoint(next, next.epd);
   if ((d.revents === 'IN' || d.revents === 'IN_HUP') && e) {
     // cosm_scif_recv drains everything queued by now; heartbeats only unblock scif_poll.
     next = mapEp(next, e.id, (x) => ({ ...x, hb: false, status: null }));
-    if (e.status !== null) next = shutdownStatusInt(next, e.status, card, outputs, b);
+    if (e.status !== null) next = shutdownStatusInt(next, e.status, c, outputs, b);
   }
   if (d.revents === 'HUP' || d.revents === 'IN_HUP') {
     // cosm_scif_close: publish the kept status now that the card's end is closed, then
-    // scif_close (a pointer to an endpoint already closed closes nothing: slow-workqueue only).
-    next = updateMicStatus(next, card, outputs);
-    if (next.epd !== null && next.epd !== CLOSED_EP)
-      next = hostClose(next, next.epd, card, outputs);
-    next = workExits({ ...next, epd: null });
-  } else if (d.revents === 'TIMEOUT' && next.watchdog) {
-    // cosm_set_crashed
-    next = shutdownStatusInt(next, 'CRASHED', card, outputs, b);
-    next = updateMicStatus(next, card, outputs);
+    // scif_close (a pointer to an endpoint already closed closes nothing: as written only).
+    next = updateMicStatus(next, c, outputs);
+    if (next.epd !== null && next.epd !== CLOSED_EP) next = hostClose(next, next.epd, c, outputs);
+    return { context: updateCard(ctx, c, workExits({ ...next, epd: null })), outputs };
   }
-  return { context: updateCard(ctx, card, next), outputs };
+  if (d.revents === 'TIMEOUT' && next.watchdog) {
+    // cosm_set_crashed
+    next = shutdownStatusInt(next, 'CRASHED', c, outputs, b);
+    next = updateMicStatus(next, c, outputs);
+  }
+  return { context: updateCard(ctx, c, startPoll(next, b)), outputs };
 };
-
-/** Whether the work's loop ends in this step (POLLHUP). */
-export const processEnds = (d: Cdev) => d.revents === 'HUP' || d.revents === 'IN_HUP';
 
 // --- the card (cosm_client) -----------------------------------------------------------------
 
 const cardStep =
   (f: (d: Cdev, event: MicEvent, env: Env) => Cdev | null): Effect =>
   (ctx, event, env) => {
-    const d = cardOf(ctx, event);
-    if (!d || !('card' in event)) return null;
+    const [d, c] = cardOf(ctx, event);
+    if (!d) return null;
     const next = f(d, event, env);
-    return next === null ? null : { context: updateCard(ctx, event.card, next), outputs: [] };
+    return next === null ? null : { context: updateCard(ctx, c, next), outputs: [] };
   };
 
-/** The client thread's scif_poll times out after 30 s: COSM_MSG_HEARTBEAT. */
+/** The client thread runs (polls client_epd and heartbeats) until cosm_scif_remove. */
+const clientRuns = (d: Cdev) => d.card === 'UP' || d.card === 'NOTIFY' || d.card === 'CLOSING';
+
+/** The client thread's scif_poll timed out (or it owes a blocked heartbeat): it sends one. */
 const heartbeatEffect = cardStep((d, _e, { bounds }) => {
+  if (!clientRuns(d) || !timerDue(d.hbTimer)) return null;
   const next = cardHeartbeat(d, bounds.inflight);
-  return next === d ? null : next;
+  return next.hbTimer === EXPIRED ? null : next; // still blocked: nothing happens
 });
 
-/** cosm_client_recv: SYNC_TIME sets the clock, SHUTDOWN calls orderly_poweroff; then a heartbeat. */
+/** cosm_client_recv: SYNC_TIME sets the clock, SHUTDOWN calls orderly_poweroff; a heartbeat. */
 const recvEffect = cardStep((d, _e, { bounds }) => {
-  if (d.toCard.length === 0) return null;
-  return cardHeartbeat({ ...d, toCard: [] }, bounds.inflight);
+  if (!clientRuns(d) || d.hbTimer === null || timerDue(d.hbTimer)) return null;
+  const e = endpoint(d, d.cardEp);
+  if (!e || e.toCard.length === 0) return null;
+  const shuts = e.toCard.includes('SHUTDOWN');
+  const read = mapEp(d, e.id, (x) => ({ ...x, toCard: [] }));
+  return cardHeartbeat(
+    { ...read, card: shuts && d.card === 'UP' ? 'NOTIFY' : d.card },
+    bounds.inflight,
+  );
 });
-
-export const recvShutsDown = (d: Cdev) => d.toCard.includes('SHUTDOWN');
 
 /** The card's own user halts, powers off or restarts it (the host learns it from the notifier). */
-const rebootEffect = cardStep((d) => d);
+const rebootEffect = cardStep((d) => (d.card === 'UP' ? { ...d, card: 'NOTIFY' } : null));
 
 /** Kernel panic or hang: the client thread stops heartbeating, the endpoint stays open. */
-const crashEffect = cardStep((d) => ({
-  ...cardEndGone(d, { silent: true }),
-  connectPending: false,
-}));
+const crashEffect = cardStep((d) => {
+  if (d.card !== 'CONNECTING' && !clientRuns(d) && d.card !== 'UNLOADED') return null;
+  return {
+    ...cardEndGone(d, { silent: true }),
+    card: 'CRASHED',
+    connectPending: false,
+    bootTimer: null,
+  };
+});
 
 /** cosm_reboot_event: COSM_MSG_SHUTDOWN_STATUS with SCIF_SEND_BLOCK (blocks while full). */
 const notifyEffect = cardStep((d, event, { bounds }) => {
-  if (event.type !== 'card.notify') return null;
+  if (event.type !== 'card.notify' || d.card !== 'NOTIFY') return null;
+  const allowed: readonly Status[] = [...CARD_STATUSES.slice(0, bounds.statuses), 'INVALID'];
+  if (!allowed.includes(event.status)) return null;
   const e = endpoint(d, d.cardEp);
-  if (!e) return d; // the host closed its end: scif_send fails, the shutdown goes on
+  if (!e) return { ...d, card: 'CLOSING' }; // the host closed its end: the send fails
   if (queued(e) >= bounds.inflight) return null;
-  const reported = { ...d, ghostOrderly: d.ghostOrderly || isValidStatus(event.status) };
+  const reported = {
+    ...d,
+    card: 'CLOSING' as const,
+    ghostOrderly: d.ghostOrderly || isValidStatus(event.status),
+  };
   return mapEp(reported, e.id, (x) => ({ ...x, status: event.status }));
 });
 
-/** Device shutdown: scif_remove on the card, cosm_scif_remove closes client_epd (SCIF_DISCNCT). */
-const closeEffect = cardStep((d) => cardEndGone(d, { peerOpen: false }));
+/** Device shutdown: cosm_scif_remove stops the client thread and closes client_epd (DISCNCT). */
+const closeEffect = cardStep((d) =>
+  d.card === 'CLOSING' ? { ...cardEndGone(d, { peerOpen: false }), card: 'DOWN' } : null,
+);
 
 /** rmmod cosm_client: cosm_scif_remove closes client_epd. */
 const unloadEffect = cardStep((d, _e, { bounds }) =>
-  d.reloads >= bounds.reloads
+  d.card !== 'UP' || d.reloads >= bounds.reloads
     ? null
-    : { ...cardEndGone(d, { peerOpen: false }), reloads: d.reloads + 1 },
+    : { ...cardEndGone(d, { peerOpen: false }), card: 'UNLOADED', reloads: d.reloads + 1 },
 );
 
 /** insmod cosm_client: cosm_scif_probe connects to the host again. */
-const loadEffect = cardStep((d) => ({ ...d, connectPending: true }));
+const loadEffect: Effect = (ctx, event) => {
+  const [d, c] = cardOf(ctx, event);
+  // Once the listening endpoint is closed the connect is rejected: nothing changes.
+  if (!d || d.card !== 'UNLOADED' || ctx.exit === 'CLOSED') return null;
+  return {
+    context: updateCard(ctx, c, { ...d, card: 'CONNECTING', connectPending: true }),
+    outputs: [],
+  };
+};
+
+// --- removal of the cosm_device and the server's stop ---------------------------------------
+
+/**
+ * Where cosm_driver_remove decrements g_num_dev and, for the last device, calls cosm_scif_exit:
+ * as written after cosm_stop's flush (FLUSHED); the fix before cosm_stop (BEGUN).
+ */
+const exitPoint = (b: Behaviour): RemovalPc => (b.exitAfterFlush ? 'FLUSHED' : 'BEGUN');
+
+const ORDER: readonly RemovalPc[] = ['NONE', 'BEGUN', 'STOPPED', 'FLUSHED', 'DONE'];
+const beyond = (rm: RemovalPc, point: RemovalPc) => ORDER.indexOf(rm) > ORDER.indexOf(point);
+
+/** Card c is at its exit point, is the last device (every other one has passed that point),
+ *  and the server has not been stopped yet: cosm_scif_exit is its next step. */
+function needsExit(ctx: MicContext, c: number, b: Behaviour): boolean {
+  const point = exitPoint(b);
+  return (
+    ctx.cards[c].rm === point &&
+    ctx.exit !== 'CLOSED' &&
+    ctx.cards.every((o, i) => i === c || beyond(o.rm, point))
+  );
+}
+
+/** device_unregister: klist_del (cosm_find_cdev_by_id fails from now), then cosm_driver_remove's
+ *  device_destroy (the sysfs files go, after the writers in them return). */
+const removeBeginEffect: Effect = (ctx, event, { bounds }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || bounds.remove === 0 || d.rm !== 'NONE' || d.user !== 'IDLE') return null;
+  return { context: updateCard(ctx, c, { ...d, rm: 'BEGUN' }), outputs: [] };
+};
+
+/** flush_work(&reset_trigger_work) has returned, then cosm_stop(cdev, false)'s locked section. */
+const removeStopEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || event.type !== 'remove.stop' || d.rm !== 'BEGUN' || needsExit(ctx, c, b)) return null;
+  if (d.resetPending || d.flushRuns !== null || !mutexFree(d)) return null;
+  if (d.state === 'READY' && !event.ok) return null;
+  const outputs: MicOutput[] = [];
+  const next = startFlush(cosmStop(d, c, event.ok, b, outputs));
+  return { context: updateCard(ctx, c, { ...next, rm: 'STOPPED' }), outputs };
+};
+
+/** cosm_stop's flush_work(&scif_work) returns in cosm_driver_remove. */
+const removeFlushedEffect: Effect = (ctx, event) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.rm !== 'STOPPED' || d.flushRuns !== 0) return null;
+  return { context: updateCard(ctx, c, { ...d, rm: 'FLUSHED', flushRuns: null }), outputs: [] };
+};
+
+/** cosm_driver_remove returns (the module may go); device_unregister drops the bus reference. */
+const removeDoneEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.rm !== 'FLUSHED' || needsExit(ctx, c, b)) return null;
+  const next: Cdev = { ...d, rm: 'DONE' };
+  const outputs: MicOutput[] = freed(next) ? [{ type: 'device_release', card: c }] : [];
+  return { context: updateCard(ctx, c, next), outputs };
+};
+
+/** cosm_scif_exit: send_sig(SIGKILL) and kthread_stop (which sets should_stop and waits). */
+const exitKillEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || ctx.exit !== 'RUNNING' || !needsExit(ctx, c, b)) return null;
+  // In both orders flush_work(&reset_trigger_work) has returned by then.
+  if (d.resetPending || (d.flushRuns !== null && d.rm !== 'STOPPED')) return null;
+  return { context: { ...ctx, exit: 'KILLING' }, outputs: [] };
+};
+
+/** The server thread sees kthread_should_stop at its loop head (seed:331) and returns. */
+const serverExitEffect: Effect = (ctx) =>
+  ctx.exit === 'KILLING' && ctx.server === 'ACCEPT'
+    ? { context: { ...ctx, server: 'EXITED' }, outputs: [] }
+    : null;
+
+/** kthread_stop returned; cosm_scif_listen_exit: scif_close(listen_epd) rejects pending connects. */
+const exitCloseEffect: Effect = (ctx) => {
+  if (ctx.exit !== 'KILLING' || ctx.server !== 'EXITED') return null;
+  const cards = ctx.cards.map((d): Cdev =>
+    d.connectPending ? { ...d, connectPending: false, bootTimer: null, card: 'UNLOADED' } : d,
+  );
+  return { context: { ...ctx, cards, exit: 'CLOSED', strangerPending: false }, outputs: [] };
+};
+
+// --- time -------------------------------------------------------------------------------------
+
+/** Every clock of the state. */
+const deadlines = (ctx: MicContext): Deadline[] =>
+  ctx.cards.flatMap((d) => [d.pollTimer, d.hbTimer, d.bootTimer, d.ghostDetectBy]);
+
+/** One tick: every clock moves. */
+const tickEffect: Effect = (ctx, _event, env) => {
+  if (!canTick({ deadlines: deadlines(ctx), urgent: urgent(ctx, env) })) return null;
+  const cards = ctx.cards.map((d) => ({
+    ...d,
+    pollTimer: elapse(d.pollTimer),
+    hbTimer: elapse(d.hbTimer),
+    bootTimer: elapse(d.bootTimer),
+    ghostDetectBy: elapse(d.ghostDetectBy),
+  }));
+  return { context: { ...ctx, cards }, outputs: [] };
+};
+
+/**
+ * Whether the watchdog is owed on a silent card: user space enabled it (sysfs heartbeat_enable),
+ * the card is ONLINE (no shutdown announced, not being reset), and the work polls (or is back
+ * from polling) an endpoint whose card has gone silent without hanging up. This reads what the
+ * protocol promises, not cdev->heartbeat_watchdog_enable, so a driver that forgets to arm the
+ * watchdog is held to it too.
+ */
+export function watchdogOwed(d: Cdev, heartbeatEnable: number): boolean {
+  if (heartbeatEnable !== 1 || d.state !== 'ONLINE') return false;
+  if (d.work !== 'POLL' && d.work !== 'POLLED') return false;
+  const e = endpoint(d, d.epd);
+  return !!e && e.silent && e.peerOpen;
+}
+
+/** Keeps each card's ghost detection deadline: armed when the watch starts, dropped when it ends. */
+function trackDetection(ctx: MicContext, heartbeatEnable: number): MicContext {
+  let changed = false;
+  const cards = ctx.cards.map((d) => {
+    const owed = watchdogOwed(d, heartbeatEnable);
+    if (owed === (d.ghostDetectBy !== null)) return d;
+    changed = true;
+    return { ...d, ghostDetectBy: owed ? arm(DETECT_TICKS) : null };
+  });
+  return changed ? { ...ctx, cards } : ctx;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: the effects, which ones are urgent, and how they move the regions
+
+type EventType = MicEvent['type'];
+
+const EFFECTS: Record<EventType, Effect> = {
+  start: startEffect,
+  shutdown: shutdownEffect,
+  'shutdown.sent': shutdownWakeEffect,
+  'shutdown.interrupted': shutdownInterruptEffect,
+  reset: resetEffect,
+  'stop.run': stopEffect,
+  'stop.flushed': flushedEffect,
+  'work.dequeue': dequeueEffect,
+  'work.online': onlineEffect,
+  'work.sent': sentEffect,
+  'work.exit': exitEffect,
+  'work.poll': pollEffect,
+  'work.timeout': timeoutEffect,
+  'work.pollError': pollErrorEffect,
+  'work.process': processEffect,
+  'card.heartbeat': heartbeatEffect,
+  'card.recv': recvEffect,
+  'card.reboot': rebootEffect,
+  'card.notify': notifyEffect,
+  'card.crash': crashEffect,
+  'card.unload': unloadEffect,
+  'card.load': loadEffect,
+  'card.close': closeEffect,
+  'server.accept': acceptEffect,
+  'server.schedule': scheduleEffect,
+  'server.exit': serverExitEffect,
+  'server.acceptStranger': acceptStrangerEffect,
+  'stranger.connect': strangerConnectEffect,
+  'remove.begin': removeBeginEffect,
+  'remove.stop': removeStopEffect,
+  'remove.flushed': removeFlushedEffect,
+  'remove.done': removeDoneEffect,
+  'exit.kill': exitKillEffect,
+  'exit.close': exitCloseEffect,
+  tick: tickEffect,
+};
+
+/**
+ * What the kernel runs without letting time pass: a woken or queued kworker, the server thread,
+ * the card's client thread on a message or a fired timer, the reset work and the removal once
+ * started. Not urgent: user space, the card's own choices (reboot, crash, close, reload), the
+ * administrator starting a removal, a connect from a stranger, and a scif_poll error.
+ */
+export const URGENT: ReadonlySet<EventType> = new Set<EventType>([
+  'shutdown.sent',
+  'stop.run',
+  'stop.flushed',
+  'work.dequeue',
+  'work.online',
+  'work.sent',
+  'work.exit',
+  'work.poll',
+  'work.timeout',
+  'work.process',
+  'card.heartbeat',
+  'card.recv',
+  'server.accept',
+  'server.schedule',
+  'server.exit',
+  'server.acceptStranger',
+  'remove.stop',
+  'remove.flushed',
+  'remove.done',
+  'exit.kill',
+  'exit.close',
+]);
+
+/** Some urgent step is enabled in this context. */
+export function urgent(ctx: MicContext, env: Env): boolean {
+  const known = env.urgentCache.get(ctx);
+  if (known !== undefined) return known;
+  const result = env.urgentEvents.some((e) => EFFECTS[e.type](ctx, e, env) !== null);
+  env.urgentCache.set(ctx, result);
+  return result;
+}
+
+/** The environment the effects of one configuration run in. */
+export function makeEnv(config: ModelConfig): Env {
+  return {
+    bounds: config.bounds,
+    b: behaviour(config.variants),
+    urgentCache: new WeakMap(),
+    urgentEvents: alphabet(config.bounds.cards, config.bounds.statuses).filter((e) =>
+      URGENT.has(e.type),
+    ),
+  };
+}
+
+/** An effect followed by the ghost bookkeeping every step needs. */
+function runEffect(ctx: MicContext, event: MicEvent, env: Env): Result | null {
+  const result = EFFECTS[event.type](ctx, event, env);
+  if (result === null || event.type === TICK) return result;
+  return {
+    context: trackDetection(result.context, env.bounds.heartbeatEnable),
+    outputs: result.outputs,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Wiring effects into XState transitions
@@ -616,28 +1201,183 @@ const loadEffect = cardStep((d) => ({ ...d, connectPending: true }));
 type Guarded = {
   guard: (args: { context: MicContext; event: MicEvent }) => boolean;
   target?: string;
-  actions: unknown[];
+  actions?: unknown[];
 };
 
-/**
- * At most this many outputs come from one step: cosm_stop's cosm_set_state(RESETTING),
- * hw_ops->stop, cosm_hw_reset's cosm_set_state(READY or RESET_FAILED) and the NOP publish.
- * (cosm_scif_work's step: a state change on a status, a publish, scif_close: three.)
- */
-const MAX_OUTPUTS = 4;
+/** A region of the machine and the program counter in the context it mirrors. */
+interface Region {
+  path: string;
+  states: readonly string[];
+  pc(ctx: MicContext): string;
+  /** The card this region belongs to (events for other cards leave it alone). */
+  card?: number;
+}
 
 /**
- * One transition per possible number of outputs: XState's `emit` always emits, so a step that
- * can emit zero to four outputs is five guarded transitions with 0, 1, 2, 3, 4 emits. Emits run
- * before the assign, so they see the state before the step, like the effect did.
+ * How one event moves the regions. The owner carries the assign and the emits: from each state
+ * of `from` it may move to one of `to` (a transition on that state), or stay where it is (`stay`:
+ * one transition on the region, for steps that move no program counter of the owner). Each of
+ * `moves` follows from its `from` states to its target when the effect says so.
  */
-function effectTransitions(
-  effect: Effect,
-  env: Env,
-  options: { target?: string; when?: (ctx: MicContext, event: MicEvent) => boolean } = {},
-): Guarded[] {
-  // The stepper asks every guard, then the emits and the assign, with the same context and
-  // event objects: remember the last answer instead of recomputing it.
+interface Wiring {
+  owner: (regions: Regions) => Region;
+  from?: readonly string[];
+  to?: readonly string[];
+  stay?: boolean;
+  moves?: (regions: Regions) => Array<{ region: Region; from: readonly string[]; to: string }>;
+  /** The most outputs one step of this event emits. */
+  outputs: number;
+}
+
+interface CardRegions {
+  card: Region;
+  work: Region;
+  removal: Region;
+  sysfs: Region;
+}
+
+interface Regions {
+  server: Region;
+  exit: Region;
+  /** The regions of one card. */
+  of: CardRegions;
+}
+
+const CARD_STATES: readonly CardPc[] = [
+  'OFF',
+  'CONNECTING',
+  'UP',
+  'NOTIFY',
+  'CLOSING',
+  'DOWN',
+  'UNLOADED',
+  'CRASHED',
+];
+const WORK_STATES: readonly WorkPc[] = ['IDLE', 'STARTING', 'SENDING', 'EXITING', 'POLL', 'POLLED'];
+const REMOVAL_STATES: readonly RemovalPc[] = ['NONE', 'BEGUN', 'STOPPED', 'FLUSHED', 'DONE'];
+const USER_STATES: readonly UserPc[] = ['IDLE', 'SHUTDOWN_SENDING'];
+const SERVER_STATES: readonly ServerPc[] = ['ACCEPT', 'FOUND', 'EXITED'];
+const EXIT_STATES: readonly ExitPc[] = ['RUNNING', 'KILLING', 'CLOSED'];
+
+const CARD_ALIVE: readonly CardPc[] = ['CONNECTING', 'UP', 'NOTIFY', 'CLOSING', 'UNLOADED'];
+
+const WIRING: Record<EventType, Wiring> = {
+  start: { owner: (r) => r.of.card, from: ['OFF'], to: ['CONNECTING'], outputs: 2 },
+  shutdown: {
+    owner: (r) => r.of.sysfs,
+    from: ['IDLE'],
+    to: ['SHUTDOWN_SENDING'],
+    stay: true,
+    outputs: 1,
+  },
+  'shutdown.sent': {
+    owner: (r) => r.of.sysfs,
+    from: ['SHUTDOWN_SENDING'],
+    to: ['IDLE'],
+    outputs: 1,
+  },
+  'shutdown.interrupted': {
+    owner: (r) => r.of.sysfs,
+    from: ['SHUTDOWN_SENDING'],
+    to: ['IDLE'],
+    outputs: 0,
+  },
+  reset: { owner: (r) => r.of.sysfs, stay: true, outputs: 1 },
+  'stop.run': {
+    owner: (r) => r.of.card,
+    from: [...CARD_ALIVE, 'DOWN', 'CRASHED'],
+    to: ['OFF'],
+    stay: true,
+    outputs: 4,
+  },
+  'stop.flushed': { owner: (r) => r.of.sysfs, stay: true, outputs: 0 },
+  'work.dequeue': { owner: (r) => r.of.work, from: ['IDLE'], to: ['STARTING'], outputs: 0 },
+  'work.online': {
+    owner: (r) => r.of.work,
+    from: ['STARTING'],
+    to: ['POLL', 'SENDING', 'EXITING'],
+    outputs: 2,
+  },
+  'work.sent': { owner: (r) => r.of.work, from: ['SENDING'], to: ['POLL'], outputs: 1 },
+  'work.exit': { owner: (r) => r.of.work, from: ['EXITING'], to: ['IDLE'], outputs: 0 },
+  'work.poll': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.timeout': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.pollError': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.process': {
+    owner: (r) => r.of.work,
+    from: ['POLLED'],
+    to: ['POLL', 'IDLE'],
+    outputs: 3,
+  },
+  'card.heartbeat': { owner: (r) => r.of.card, stay: true, outputs: 0 },
+  'card.recv': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], stay: true, outputs: 0 },
+  'card.reboot': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], outputs: 0 },
+  'card.notify': { owner: (r) => r.of.card, from: ['NOTIFY'], to: ['CLOSING'], outputs: 0 },
+  'card.crash': { owner: (r) => r.of.card, from: CARD_ALIVE, to: ['CRASHED'], outputs: 0 },
+  'card.unload': { owner: (r) => r.of.card, from: ['UP'], to: ['UNLOADED'], outputs: 0 },
+  'card.load': { owner: (r) => r.of.card, from: ['UNLOADED'], to: ['CONNECTING'], outputs: 0 },
+  'card.close': { owner: (r) => r.of.card, from: ['CLOSING'], to: ['DOWN'], outputs: 0 },
+  'server.accept': {
+    owner: (r) => r.server,
+    from: ['ACCEPT'],
+    to: ['FOUND', 'EXITED'],
+    stay: true,
+    moves: (r) => [{ region: r.of.card, from: ['CONNECTING'], to: 'UP' }],
+    outputs: 1,
+  },
+  'server.schedule': {
+    owner: (r) => r.server,
+    from: ['FOUND'],
+    to: ['ACCEPT', 'EXITED'],
+    outputs: 2,
+  },
+  'server.exit': { owner: (r) => r.server, from: ['ACCEPT'], to: ['EXITED'], outputs: 0 },
+  'server.acceptStranger': {
+    owner: (r) => r.server,
+    from: ['ACCEPT'],
+    to: ['EXITED'],
+    stay: true,
+    outputs: 1,
+  },
+  'stranger.connect': { owner: (r) => r.server, stay: true, outputs: 0 },
+  'remove.begin': { owner: (r) => r.of.removal, from: ['NONE'], to: ['BEGUN'], outputs: 0 },
+  'remove.stop': {
+    owner: (r) => r.of.removal,
+    from: ['BEGUN'],
+    to: ['STOPPED'],
+    moves: (r) => [
+      ...[...CARD_ALIVE, 'DOWN', 'CRASHED'].map((from) => ({
+        region: r.of.card,
+        from: [from],
+        to: 'OFF',
+      })),
+    ],
+    outputs: 4,
+  },
+  'remove.flushed': {
+    owner: (r) => r.of.removal,
+    from: ['STOPPED'],
+    to: ['FLUSHED'],
+    outputs: 0,
+  },
+  'remove.done': { owner: (r) => r.of.removal, from: ['FLUSHED'], to: ['DONE'], outputs: 1 },
+  'exit.kill': { owner: (r) => r.exit, from: ['RUNNING'], to: ['KILLING'], outputs: 0 },
+  'exit.close': {
+    owner: (r) => r.exit,
+    from: ['KILLING'],
+    to: ['CLOSED'],
+    moves: (r) => [{ region: r.of.card, from: ['CONNECTING'], to: 'UNLOADED' }],
+    outputs: 0,
+  },
+  tick: { owner: (r) => r.server, stay: true, outputs: 0 },
+};
+
+function buildMachine(config: ModelConfig): AnyStateMachine {
+  const env = makeEnv(config);
+  const cards = config.bounds.cards;
+
+  // One memo for all regions: the stepper asks every guard, then the emits and the assign,
+  // with the same context and event objects.
   let lastContext: MicContext | undefined;
   let lastEvent: MicEvent | undefined;
   let lastResult: Result | null = null;
@@ -645,167 +1385,141 @@ function effectTransitions(
     if (context !== lastContext || event !== lastEvent) {
       lastContext = context;
       lastEvent = event;
-      lastResult =
-        options.when && !options.when(context, event) ? null : effect(context, event, env);
+      lastResult = runEffect(context, event, env);
     }
     return lastResult;
   };
-  return Array.from({ length: MAX_OUTPUTS + 1 }, (_, n) => ({
-    guard: ({ context, event }) => run(context, event)?.outputs.length === n,
-    ...(options.target === undefined ? {} : { target: options.target }),
-    actions: [
+
+  const cardRegions: CardRegions[] = Array.from({ length: cards }, (_, c) => ({
+    card: {
+      path: `card${c}.card`,
+      states: CARD_STATES,
+      pc: (ctx) => ctx.cards[c].card,
+      card: c,
+    },
+    work: {
+      path: `card${c}.scifWork`,
+      states: WORK_STATES,
+      pc: (ctx) => ctx.cards[c].work,
+      card: c,
+    },
+    removal: {
+      path: `card${c}.removal`,
+      states: REMOVAL_STATES,
+      pc: (ctx) => ctx.cards[c].rm,
+      card: c,
+    },
+    sysfs: {
+      path: `card${c}.sysfs`,
+      states: USER_STATES,
+      pc: (ctx) => ctx.cards[c].user,
+      card: c,
+    },
+  }));
+  const server: Region = { path: 'server', states: SERVER_STATES, pc: (ctx) => ctx.server };
+  const exit: Region = { path: 'exit', states: EXIT_STATES, pc: (ctx) => ctx.exit };
+
+  /** The transitions of each node (a region or one of its states), by event type. */
+  const on = new Map<string, Record<string, Guarded[]>>();
+  const add = (node: string, type: string, transition: Guarded) => {
+    const table = on.get(node) ?? {};
+    table[type] = [...(table[type] ?? []), transition];
+    on.set(node, table);
+  };
+  const mine = (region: Region, event: MicEvent) =>
+    region.card === undefined || ('card' in event && event.card === region.card);
+
+  for (const type of Object.keys(WIRING) as EventType[]) {
+    const wiring = WIRING[type];
+    const perCard = cardRegions.map((of) => ({ server, exit, of }));
+    // A card event is owned by a region of each card (its guard takes only its card's events);
+    // a global one by one region.
+    const owners = new Set(perCard.map((r) => wiring.owner(r)));
+    const actions = (n: number) => [
       ...Array.from({ length: n }, (_unused, i) =>
         emit(({ context, event }: { context: MicContext; event: MicEvent }) => {
-          return run(context, event)!.outputs[i] as MicOutput;
+          return run(context, event)!.outputs[i];
         }),
       ),
       assign(
         ({ context, event }: { context: MicContext; event: MicEvent }) =>
           run(context, event)!.context,
       ),
-    ],
-  }));
-}
+    ];
+    for (const owner of owners) {
+      // Staying: one transition per output count on the region, in whatever state it is.
+      if (wiring.stay) {
+        for (let n = 0; n <= wiring.outputs; n++) {
+          add(owner.path, type, {
+            guard: ({ context, event }) => {
+              const r = run(context, event);
+              return (
+                r !== null &&
+                mine(owner, event) &&
+                owner.pc(r.context) === owner.pc(context) &&
+                r.outputs.length === n
+              );
+            },
+            actions: actions(n),
+          });
+        }
+      }
+      // Moving: from each source state to each target, per output count.
+      for (const from of wiring.from ?? []) {
+        for (const to of wiring.to ?? []) {
+          for (let n = 0; n <= wiring.outputs; n++) {
+            add(`${owner.path}.${from}`, type, {
+              guard: ({ context, event }) => {
+                const r = run(context, event);
+                return (
+                  r !== null &&
+                  mine(owner, event) &&
+                  owner.pc(r.context) === to &&
+                  r.outputs.length === n
+                );
+              },
+              target: to,
+              actions: actions(n),
+            });
+          }
+        }
+      }
+    }
+    for (const r of perCard) {
+      for (const move of wiring.moves?.(r) ?? []) {
+        for (const from of move.from) {
+          add(`${move.region.path}.${from}`, type, {
+            guard: ({ context, event }) => {
+              const res = run(context, event);
+              return res !== null && move.region.pc(res.context) === move.to;
+            },
+            target: move.to,
+          });
+        }
+      }
+    }
+  }
 
-const forCard = (c: number) => (_ctx: MicContext, event: MicEvent) =>
-  'card' in event && event.card === c;
-
-function cardRegions(c: number, env: Env) {
-  const mine = forCard(c);
-  const on = (effect: Effect, target?: string, when?: (ctx: MicContext, e: MicEvent) => boolean) =>
-    effectTransitions(effect, env, {
-      ...(target === undefined ? {} : { target }),
-      when: (ctx, e) => mine(ctx, e) && (when ? when(ctx, e) : true),
-    });
-  const d = (ctx: MicContext) => ctx.cards[c];
-  // flush_work waits for the running execution and a queued one, if any (a barrier behind them).
-  const flushAssign = (running: boolean) => ({
-    guard: ({ context, event }: { context: MicContext; event: MicEvent }) =>
-      mine(context, event) && stopRuns(d(context), event),
-    actions: assign(({ context }: { context: MicContext }) =>
-      updateCard(context, c, {
-        ...d(context),
-        flushRuns: (running ? 1 : 0) + (d(context).workPending ? 1 : 0),
-      }),
+  const region = (r: Region, initial: string) => ({
+    initial,
+    on: on.get(r.path) ?? {},
+    states: Object.fromEntries(
+      r.states.map((state) => [state, { on: on.get(`${r.path}.${state}`) ?? {} }]),
     ),
   });
-  return {
-    type: 'parallel' as const,
-    // The host-side calls (sysfs "shutdown" / "reset") and the end of flush_work only change
-    // the context; the reset work's locked section lives on the card region below, because it
-    // also switches the card off.
-    on: {
-      shutdown: on(shutdownEffect),
-      reset: on(resetEffect),
-      'stop.flushed': on(flushedEffect),
-    },
-    // The card region comes first: on stop.run its actions (cosm_stop) must run before the
-    // work region's flush bookkeeping changes flushRuns, which cosm_stop's guard reads.
-    states: {
-      /** The card: the cosm_client driver and the kernel around it. */
-      card: {
-        initial: 'OFF',
-        on: {
-          // cosm_stop: hw_ops->stop and cosm_hw_reset leave the card off.
-          'stop.run': [
-            ...on(stopEffect, '.OFF', (ctx, e) => stopResetsCard(d(ctx), e)),
-            ...on(stopEffect),
-          ],
-        },
-        states: {
-          OFF: { on: { start: on(startEffect, 'CONNECTING') } },
-          /** Booting (or reloading cosm_client): scif_connect waits in the listen backlog. */
-          CONNECTING: {
-            on: {
-              // The server region does the work; the card's connect returns.
-              'server.accept': {
-                guard: ({ context, event }: { context: MicContext; event: MicEvent }) =>
-                  mine(context, event) && acceptEffect(context, event, env) !== null,
-                target: 'UP',
-              },
-              'card.crash': on(crashEffect, 'CRASHED'),
-            },
-          },
-          /** The client thread polls client_epd and heartbeats. */
-          UP: {
-            on: {
-              'card.heartbeat': on(heartbeatEffect),
-              'card.recv': [
-                ...on(recvEffect, 'NOTIFY', (ctx) => recvShutsDown(d(ctx))),
-                ...on(recvEffect),
-              ],
-              'card.reboot': on(rebootEffect, 'NOTIFY'),
-              'card.crash': on(crashEffect, 'CRASHED'),
-              'card.unload': on(unloadEffect, 'UNLOADED'),
-            },
-          },
-          /** Orderly shutdown under way; the reboot notifier has not run yet. (Heartbeats go on
-           *  here, but only wake the host up: the model lets them go, see docs.) */
-          NOTIFY: {
-            on: {
-              'card.recv': on(recvEffect),
-              'card.notify': on(notifyEffect, 'CLOSING'),
-              'card.crash': on(crashEffect, 'CRASHED'),
-            },
-          },
-          /** SHUTDOWN_STATUS sent; device shutdown has not reached cosm_scif_remove yet. */
-          CLOSING: {
-            on: {
-              'card.recv': on(recvEffect),
-              'card.close': on(closeEffect, 'DOWN'),
-              'card.crash': on(crashEffect, 'CRASHED'),
-            },
-          },
-          /** Halted, powered off or restarting: waits for the host to reset it. */
-          DOWN: {},
-          /** cosm_client unloaded; the card runs on without a connection. */
-          UNLOADED: {
-            on: {
-              'card.load': on(loadEffect, 'CONNECTING'),
-              'card.crash': on(crashEffect, 'CRASHED'),
-            },
-          },
-          CRASHED: {},
-        },
+  const cardNodes: Record<string, unknown> = {};
+  cardRegions.forEach((of, c) => {
+    cardNodes[`card${c}`] = {
+      type: 'parallel',
+      states: {
+        card: region(of.card, 'OFF'),
+        scifWork: region(of.work, 'IDLE'),
+        removal: region(of.removal, 'NONE'),
+        sysfs: region(of.sysfs, 'IDLE'),
       },
-      /** cosm_scif_work: one execution per connection, from cosm_set_online to POLLHUP. */
-      scifWork: {
-        initial: 'IDLE',
-        states: {
-          IDLE: {
-            on: { 'work.dequeue': on(dequeueEffect, 'STARTING'), 'stop.run': flushAssign(false) },
-          },
-          STARTING: {
-            on: {
-              'work.online': [...on(onlineEffect, 'POLL'), ...on(onlineRefusedEffect, 'IDLE')],
-              'stop.run': flushAssign(true),
-            },
-          },
-          POLL: {
-            on: {
-              'work.poll': on(pollEffect, 'POLLED'),
-              'work.timeout': on(timeoutEffect, 'POLLED'),
-              'stop.run': flushAssign(true),
-            },
-          },
-          POLLED: {
-            on: {
-              'work.process': [
-                ...on(processEffect, 'IDLE', (ctx) => processEnds(d(ctx))),
-                ...on(processEffect, 'POLL'),
-              ],
-              'stop.run': flushAssign(true),
-            },
-          },
-        },
-      },
-    },
-  };
-}
+    };
+  });
 
-export function buildMachine(config: ModelConfig): AnyStateMachine {
-  const env: Env = { bounds: config.bounds, b: behaviour(config.variants) };
-  const cards = config.bounds.cards;
   const emptyCard: Cdev = {
     state: 'READY',
     prevState: null,
@@ -815,49 +1529,45 @@ export function buildMachine(config: ModelConfig): AnyStateMachine {
     newepd: null,
     workPending: false,
     revents: null,
-    workWaitsForMutex: false,
     resetPending: false,
     flushRuns: null,
+    refs: 0,
+    card: 'OFF',
+    work: 'IDLE',
+    rm: 'NONE',
+    user: 'IDLE',
     eps: [],
     connectPending: false,
     cardEp: null,
-    toCard: [],
+    pollTimer: null,
+    hbTimer: null,
+    bootTimer: null,
     boots: 0,
     reloads: 0,
+    pollErrors: 0,
     ghostOrderly: false,
+    ghostDetectBy: null,
   };
-  const regions: Record<string, unknown> = {};
-  for (let c = 0; c < cards; c++) regions[`card${c}`] = cardRegions(c, env);
   return setup({
     types: {} as { context: MicContext; events: MicEvent; emitted: MicOutput },
   }).createMachine({
     id: 'micCosm',
     type: 'parallel',
-    context: { cards: Array.from({ length: cards }, () => emptyCard), server: null },
+    context: {
+      cards: Array.from({ length: cards }, () => emptyCard),
+      server: 'ACCEPT',
+      serverHolds: null,
+      exit: 'RUNNING',
+      strangerPending: false,
+      strangers: 0,
+      strays: 0,
+    },
     states: {
-      /** cosm_scif_server: scif_accept, find the cdev, hand over newepd, schedule the work. */
-      server: {
-        initial: 'ACCEPT',
-        states: {
-          ACCEPT: {
-            on: {
-              'server.accept': effectTransitions(acceptEffect, env, { target: 'FOUND' }).slice(
-                0,
-                1,
-              ),
-            },
-          },
-          FOUND: {
-            on: {
-              'server.schedule': effectTransitions(scheduleEffect, env, { target: 'ACCEPT' }).slice(
-                0,
-                1,
-              ),
-            },
-          },
-        },
-      },
-      ...regions,
+      /** cosm_scif_server: scif_accept and cosm_find_cdev_by_id, hand newepd over, schedule. */
+      server: region(server, 'ACCEPT'),
+      /** cosm_scif_exit: the server thread stopped, then the listening endpoint closed. */
+      exit: region(exit, 'RUNNING'),
+      ...cardNodes,
     } as never,
   }) as unknown as AnyStateMachine;
 }
@@ -865,19 +1575,24 @@ export function buildMachine(config: ModelConfig): AnyStateMachine {
 // ---------------------------------------------------------------------------------------------
 // The alphabet
 
-export function micEvents(state: ModelState<MicContext>, config: ModelConfig): MicEvent[] {
+function alphabet(cards: number, statuses: number): MicEvent[] {
   const events: MicEvent[] = [];
-  const statuses: Status[] = [...CARD_STATUSES.slice(0, config.bounds.statuses), 'INVALID'];
-  state.context.cards.forEach((_d, card) => {
+  const payloads: Status[] = [...CARD_STATUSES.slice(0, statuses), 'INVALID'];
+  for (let card = 0; card < cards; card++) {
     const simple: CardEventType[] = [
       'start',
       'shutdown',
+      'shutdown.sent',
+      'shutdown.interrupted',
       'reset',
       'stop.flushed',
       'work.dequeue',
       'work.online',
+      'work.sent',
+      'work.exit',
       'work.poll',
       'work.timeout',
+      'work.pollError',
       'work.process',
       'card.heartbeat',
       'card.recv',
@@ -887,40 +1602,89 @@ export function micEvents(state: ModelState<MicContext>, config: ModelConfig): M
       'card.load',
       'card.close',
       'server.accept',
+      'remove.begin',
+      'remove.flushed',
+      'remove.done',
+      'exit.kill',
     ];
     for (const type of simple) events.push({ type, card });
-    events.push({ type: 'stop.run', card, ok: true }, { type: 'stop.run', card, ok: false });
-    for (const status of statuses) events.push({ type: 'card.notify', card, status });
-  });
-  events.push({ type: 'server.schedule' });
+    for (const type of ['stop.run', 'remove.stop'] as const)
+      events.push({ type, card, ok: true }, { type, card, ok: false });
+    for (const status of payloads) events.push({ type: 'card.notify', card, status });
+  }
+  for (const type of [
+    'server.schedule',
+    'server.exit',
+    'server.acceptStranger',
+    'stranger.connect',
+    'exit.close',
+    TICK,
+  ] as const)
+    events.push({ type });
   return events;
+}
+
+/** The alphabet does not depend on the state: one list per configuration. */
+export function micEvents(config: ModelConfig): (state: ModelState<MicContext>) => MicEvent[] {
+  const events = alphabet(config.bounds.cards, config.bounds.statuses);
+  return () => events;
 }
 
 export const cardPath = (c: number, node: string) => `card${c}.card.${node}`;
 export const workPath = (c: number, node: string) => `card${c}.scifWork.${node}`;
 
+/** Nothing left to do: the server waits in accept (or has exited with the last removal), and
+ *  every card is READY and off with its boots used, or removed, with no work anywhere. */
+function terminal(ctx: MicContext, boots: number): boolean {
+  const quiet = (d: Cdev) =>
+    d.work === 'IDLE' &&
+    !d.workPending &&
+    !d.resetPending &&
+    d.flushRuns === null &&
+    d.user === 'IDLE';
+  return (
+    !ctx.strangerPending &&
+    (ctx.server === 'ACCEPT' || (ctx.server === 'EXITED' && ctx.exit === 'CLOSED')) &&
+    ctx.cards.every(
+      (d) =>
+        quiet(d) &&
+        (d.rm === 'DONE' ||
+          (d.rm === 'NONE' && d.state === 'READY' && d.boots >= boots && d.card === 'OFF')),
+    )
+  );
+}
+
 export const micCosmMachine = defineMachine<MicContext, MicEvent>({
   name: 'mic-cosm',
   title: 'Intel MIC COSM: card lifecycle, SCIF connection and heartbeat watchdog',
-  seed: 'sources/mic-cosm-scif.txt',
+  seed: 'mic-cosm-scif.txt',
   bounds: [
     { name: 'cards', default: 1, min: 1, max: 3, description: 'MIC cards (cosm_device)' },
-    { name: 'boots', default: 1, min: 1, max: 4, description: 'cosm_start calls per card' },
+    {
+      name: 'boots',
+      default: 1,
+      min: 1,
+      max: 4,
+      deep: 2,
+      description: 'cosm_start calls per card',
+    },
     { name: 'reloads', default: 1, min: 0, max: 3, description: 'cosm_client reloads per card' },
     {
       name: 'inflight',
       default: 1,
       min: 1,
       max: 2,
+      deep: 2,
       description: 'card-to-host messages queued per endpoint (heartbeats count as one)',
     },
     {
       name: 'statuses',
       default: 1,
       min: 1,
-      max: 3,
+      max: 4,
+      deep: 4,
       description:
-        'valid statuses the card may report (HALTED, POWER_OFF, RESTART), plus one invalid value',
+        'statuses the card may report (HALTED, POWER_OFF, RESTART, CRASHED), plus any value outside enum mic_status',
     },
     {
       name: 'heartbeatEnable',
@@ -929,20 +1693,62 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       max: 1,
       description: 'sysfs heartbeat_enable (cdev->sysfs_heartbeat_enable)',
     },
+    {
+      name: 'hostRing',
+      default: 2,
+      min: 1,
+      max: 2,
+      description:
+        "host-to-card messages the card's receive ring holds (2 = all COSM ever queues on a connection; the real 4 KB ring holds 170)",
+    },
+    {
+      name: 'pollErrors',
+      default: 0,
+      min: 0,
+      max: 2,
+      deep: 1,
+      description: "error returns of the work's scif_poll per card (seed:292-296)",
+    },
+    {
+      name: 'strangers',
+      default: 0,
+      min: 0,
+      max: 1,
+      deep: 1,
+      description: 'connects to the COSM port from a SCIF node without a cosm_device',
+    },
+    {
+      name: 'remove',
+      default: 0,
+      min: 0,
+      max: 1,
+      deep: 1,
+      description: 'the cosm_device may be removed (device_unregister, or rmmod for the last card)',
+    },
   ],
   variants: [
     {
       name: VARIANTS.asWritten,
       description:
-        'The seed as written: cosm_set_online leaves a refused newepd open, and a SHUTDOWN_STATUS processed after cosm_stop moves READY/BOOTING/RESETTING to SHUTTING_DOWN.',
-      source: 'sources/mic-cosm-scif.txt:163-164, 255-259',
-      breaks: ['hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
+        'The seed as written: a refused cosm_set_online leaves newepd open, a late SHUTDOWN_STATUS moves READY/BOOTING/RESETTING to SHUTTING_DOWN, the server hands newepd over without cosm_mutex and drops a connection from an unknown node without closing it, and cosm_driver_remove stops the server only after flushing the work.',
+      source: 'mic-cosm-scif.txt:163-164, 250, 255-259, 345-348; cosm_main.c cosm_driver_remove',
+      breaks: [
+        'hw-stop-once-per-boot',
+        'no-use-after-close',
+        'accepted-endpoint-used-or-closed',
+        'device-refs-dropped',
+        'no-use-after-free',
+        'no-work-after-remove',
+      ],
+      finding: true,
+      // The teardown (and the removal's not-found accept) needs a removal.
+      bounds: { remove: 1 },
     },
     {
       name: VARIANTS.refusedOnlineLeaks,
       description:
         'As written (finding 1): when cosm_set_online refuses (state not BOOTING/ONLINE), cdev->newepd is neither used nor closed.',
-      source: 'sources/mic-cosm-scif.txt:255-259 "not going online in state"',
+      source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
       breaks: ['accepted-endpoint-used-or-closed'],
       finding: true,
     },
@@ -950,76 +1756,101 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.lateStatus,
       description:
         'As written (finding 2): cosm_shutdown_status_int sets SHUTTING_DOWN from any other state, so a status the work processes after cosm_stop reset the card re-opens a finished boot.',
-      source: 'sources/mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+      source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
       breaks: ['hw-stop-once-per-boot'],
       finding: true,
+    },
+    {
+      name: VARIANTS.handoffUnlocked,
+      description:
+        'As written (finding 3): the server stores cdev->newepd and calls schedule_work without cosm_mutex and without looking at what is there, and cosm_set_online never clears newepd: a second connection before the work ran overwrites the first (leaked) and its device reference is never dropped (schedule_work coalesces); a work queued again takes the same, by then closed, newepd.',
+      source: 'mic-cosm-scif.txt:250 "cdev->epd = cdev->newepd", 347-348',
+      breaks: ['no-use-after-close', 'accepted-endpoint-used-or-closed', 'device-refs-dropped'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.unknownNodeLeaks,
+      description:
+        'As written (finding 4): when cosm_find_cdev_by_id finds no device (a connection from the host itself, or from a card whose cosm_device is being removed), the server continues without scif_close(newepd).',
+      source: 'mic-cosm-scif.txt:344-346 "if (!cdev) continue;"',
+      breaks: ['accepted-endpoint-used-or-closed'],
+      finding: true,
+      // The teardown (and the removal's not-found accept) needs a removal.
+      bounds: { remove: 1 },
+    },
+    {
+      name: VARIANTS.exitAfterFlush,
+      description:
+        "As written (finding 5): cosm_driver_remove flushes scif_work (in cosm_stop) before cosm_scif_exit stops the server thread, so a server that had already found the device schedules the work after the flush: it runs after cosm_driver_remove returned, and its put_device frees the cosm_device before the work's mutex_unlock.",
+      source:
+        'cosm_main.c cosm_driver_remove: "cosm_stop(cdev, false); if (atomic_dec_and_test(&g_num_dev)) cosm_scif_exit();"; mic-cosm-scif.txt:260-261, 314, 422-437',
+      breaks: ['no-use-after-free', 'no-work-after-remove'],
+      finding: true,
+      // The teardown (and the removal's not-found accept) needs a removal.
+      bounds: { remove: 1 },
     },
     {
       name: VARIANTS.publishOnReceipt,
       description:
         'Publish the shutdown status when SHUTDOWN_STATUS arrives instead of when the endpoint hangs up.',
       source:
-        'sources/mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+        'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
       breaks: ['status-published-once-after-stop'],
     },
     {
       name: VARIANTS.onlineFromAny,
       description:
         'cosm_set_online without its state check: any state goes ONLINE on a new connection.',
-      source: 'sources/mic-cosm-scif.txt:239-252',
-      breaks: ['online-only-from-booting', 'crash-only-when-silent', 'hw-stop-once-per-boot'],
+      source: 'mic-cosm-scif.txt:239-252',
+      breaks: ['crash-only-when-silent', 'online-only-from-booting', 'hw-stop-once-per-boot'],
     },
     {
       name: VARIANTS.acceptAnyStatus,
       description: 'cosm_shutdown_status_int without its switch: any value is kept and acted on.',
-      source: 'sources/mic-cosm-scif.txt:149-159',
-      breaks: ['invalid-status-ignored', 'status-published-once-after-stop'],
+      source: 'mic-cosm-scif.txt:149-159',
+      breaks: ['status-published-once-after-stop', 'invalid-status-ignored'],
     },
     {
       name: VARIANTS.watchdogStaysOn,
       description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
-      source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
+      source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.shortTimeout,
       description:
-        "The poll timeout is shorter than the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): a live card can be silent for a whole timeout.",
-      source:
-        'sources/mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+        "The poll timeout is the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): the work's scif_poll and the card's client thread both wait 30 s, so a live card's heartbeat races the timeout.",
+      source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
+    },
+    {
+      name: VARIANTS.watchdogNotArmed,
+      description:
+        'cosm_set_online does not arm the watchdog (heartbeat_watchdog_enable = sysfs_heartbeat_enable is missing): a crashed card is never declared CRASHED.',
+      source: 'mic-cosm-scif.txt:249',
+      breaks: ['crash-published-within-timeout'],
+    },
+    {
+      name: VARIANTS.pollWithoutTimeout,
+      description:
+        'The work polls without a timeout (scif_poll(..., -1), or the timeout in the wrong unit): a crashed card is never declared CRASHED.',
+      source: 'mic-cosm-scif.txt:290 scif_poll(&pollepd, 1, COSM_HEARTBEAT_TIMEOUT_MSEC)',
+      breaks: ['crash-published-within-timeout'],
     },
     {
       name: VARIANTS.noStopWhenShuttingDown,
       description:
         'cosm_stop skips hw_ops->stop for a card that is SHUTTING_DOWN: without the SCIF remove its endpoint never hangs up.',
-      source: 'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
-      breaks: ['card-can-return-to-ready', 'status-published-once-after-stop', 'no-deadlock'],
-    },
-    {
-      name: VARIANTS.slowWorkqueue,
-      description:
-        'The seed as written, without the timing assumption that queued work runs before the card reconnects (see docs/mic-cosm.md).',
-      source: 'sources/mic-cosm-scif.txt:347-348 cdev->newepd = newepd without cosm_mutex',
-      breaks: ['no-use-after-close', 'hw-stop-once-per-boot', 'accepted-endpoint-used-or-closed'],
+      source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
+      breaks: ['status-published-once-after-stop', 'card-can-return-to-ready'],
     },
   ],
   build(config) {
     return {
       machine: buildMachine(config),
-      events: (state) => micEvents(state, config),
-      terminal: (state) =>
-        state.matches('server.ACCEPT') &&
-        state.context.cards.every(
-          (d, c) =>
-            d.state === 'READY' &&
-            d.boots >= config.bounds.boots &&
-            state.matches(cardPath(c, 'OFF')) &&
-            state.matches(workPath(c, 'IDLE')) &&
-            !d.workPending &&
-            !d.resetPending &&
-            d.flushRuns === null,
-        ),
+      events: micEvents(config),
+      terminal: (state) => terminal(state.context, config.bounds.boots),
+      time: { tick: TICK },
     };
   },
 });

@@ -23,8 +23,8 @@
  * - `server`: the cosm_server kthread, asleep in scif_accept, or between finding the device and
  *   handing newepd over (seed:331-348); it returns when kthread_should_stop;
  * - `scif_work<i>`: card i's scif_work: dequeued and waiting for cosm_mutex, blocked in
- *   cosm_send_time's scif_send holding it, after a refused cosm_set_online's put_device, asleep
- *   in scif_poll, or back from it waiting for cosm_mutex (seed:272-315);
+ *   cosm_send_time's scif_send holding it, after cosm_set_online's put_device (before the
+ *   unlock), asleep in scif_poll, or back from it waiting for cosm_mutex (seed:272-315);
  * - `reset_work<i>`: card i's reset_trigger_work running cosm_stop, asleep in flush_work;
  * - `sysfs<i>`: a write to card i's sysfs `state` file (cosm_start, cosm_shutdown, cosm_reset),
  *   which returns within its event unless cosm_shutdown's scif_send sleeps on a full ring;
@@ -692,11 +692,11 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     // the server thread now queues this work again.
     yield 'cosm_set_online';
     yield* mutex_lock(cdev.cosm_mutex);
-    if ((yield* cosm_set_online(cdev)) !== 0) {
-      // put_device has dropped the server's reference: another CPU's put_device can free the
-      // device before the unlock below.
-      yield 'exit';
-    } else {
+    const online = yield* cosm_set_online(cdev);
+    // put_device has dropped the server's reference, cosm_mutex still held: another CPU's
+    // put_device can free the device before the unlock below.
+    yield online === 0 ? 'sleep' : 'exit';
+    if (online === 0) {
       while (true) {
         pollepd.epd = cdev.epd;
         pollepd.events = POLLIN;
@@ -1381,13 +1381,16 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         }
         case 'work.online':
-          step(`scif_work${c}`, 'cosm_set_online', ['scif_poll', 'scif_send', 'exit']);
+          step(`scif_work${c}`, 'cosm_set_online', ['sleep', 'scif_send', 'exit']);
           break;
         case 'work.sent':
-          step(`scif_work${c}`, 'scif_send', ['scif_poll']);
+          step(`scif_work${c}`, 'scif_send', ['sleep']);
           break;
         case 'work.exit':
           step(`scif_work${c}`, 'exit', [], true);
+          break;
+        case 'work.sleep':
+          step(`scif_work${c}`, 'sleep', ['scif_poll']);
           break;
         case 'work.process':
           step(`scif_work${c}`, 'process', ['scif_poll'], true);

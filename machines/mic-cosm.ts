@@ -97,7 +97,8 @@ export type WorkPc =
   | 'IDLE'
   | 'STARTING' // dequeued, wants cosm_mutex for cosm_set_online
   | 'SENDING' // cosm_send_time blocked in scif_send, holding cosm_mutex (seed:215)
-  | 'EXITING' // cosm_set_online refused and dropped its reference; mutex_unlock next (seed:261, 314)
+  | 'REFUSED' // cosm_set_online refused and put its reference; mutex_unlock, return next (seed:261, 314)
+  | 'WENT_ONLINE' // cosm_set_online done and put its reference; mutex_unlock, scif_poll next (seed:261, 288)
   | 'POLL' // asleep in scif_poll (seed:290)
   | 'POLLED'; // back from scif_poll, wants cosm_mutex (seed:291)
 
@@ -194,6 +195,7 @@ type CardEventType =
   | 'work.online'
   | 'work.sent'
   | 'work.exit'
+  | 'work.sleep'
   | 'work.poll'
   | 'work.timeout'
   | 'work.pollError'
@@ -362,7 +364,10 @@ const mapEp = (d: Cdev, id: number, f: (e: Endpoint) => Endpoint): Cdev => ({
  * and a sysfs writer blocked in cosm_shutdown's scif_send, hold it across a step boundary.
  */
 export const mutexFree = (d: Cdev) =>
-  d.work !== 'SENDING' && d.work !== 'EXITING' && d.user !== 'SHUTDOWN_SENDING';
+  d.work !== 'SENDING' &&
+  d.work !== 'REFUSED' &&
+  d.work !== 'WENT_ONLINE' &&
+  d.user !== 'SHUTDOWN_SENDING';
 
 /** The card's sysfs files exist (device_destroy in cosm_driver_remove removes them). */
 const sysfsOpen = (d: Cdev) => d.rm === 'NONE';
@@ -717,9 +722,10 @@ const startPoll = (d: Cdev, b: Behaviour): Cdev => ({
   pollTimer: b.pollWithoutTimeout ? null : arm(b.shortTimeout ? CARD_POLL_TICKS : HOST_POLL_TICKS),
 });
 
-/** The rest of cosm_set_online after cosm_send_time: put_device, then the poll loop. */
-function onlineDone(d: Cdev, c: number, b: Behaviour, outputs: MicOutput[]): Cdev {
-  return startPoll(putDevice(d, c, outputs), b);
+/** The rest of cosm_set_online after cosm_send_time: put_device (then the unlock and the poll
+ *  loop are the next step: another CPU can drop the last reference in between). */
+function onlineDone(d: Cdev, c: number, outputs: MicOutput[]): Cdev {
+  return { ...putDevice(d, c, outputs), work: 'WENT_ONLINE' };
 }
 
 const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
@@ -732,7 +738,7 @@ const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
     if (!b.refusedOnlineLeaks && d.newepd !== null && d.newepd !== CLOSED_EP)
       next = hostClose(next, d.newepd, c, outputs);
     if (!b.handoffUnlocked) next = { ...next, newepd: null };
-    next = { ...putDevice(next, c, outputs), work: 'EXITING' };
+    next = { ...putDevice(next, c, outputs), work: 'REFUSED' };
     return { context: updateCard(ctx, c, next), outputs };
   }
   const id = d.newepd;
@@ -752,11 +758,11 @@ const onlineEffect: Effect = (ctx, event, { bounds, b }) => {
       return { context: updateCard(ctx, c, { ...next, work: 'SENDING' }), outputs };
     next = mapEp(next, e.id, (x) => ({ ...x, toCard: [...x.toCard, 'SYNC_TIME' as const] }));
   } // else rc < 0: dev_err only (seed:216-218)
-  return { context: updateCard(ctx, c, onlineDone(next, c, b, outputs)), outputs };
+  return { context: updateCard(ctx, c, onlineDone(next, c, outputs)), outputs };
 };
 
 /** cosm_send_time's blocked scif_send returns: room in the ring, or the peer gone. */
-const sentEffect: Effect = (ctx, event, { bounds, b }) => {
+const sentEffect: Effect = (ctx, event, { bounds }) => {
   const [d, c] = cardOf(ctx, event);
   if (!d || d.work !== 'SENDING') return null;
   const e = endpoint(d, d.epd);
@@ -766,14 +772,21 @@ const sentEffect: Effect = (ctx, event, { bounds, b }) => {
     next = mapEp(d, e.id, (x) => ({ ...x, toCard: [...x.toCard, 'SYNC_TIME' as const] }));
   }
   const outputs: MicOutput[] = [];
-  return { context: updateCard(ctx, c, onlineDone(next, c, b, outputs)), outputs };
+  return { context: updateCard(ctx, c, onlineDone(next, c, outputs)), outputs };
 };
 
 /** After a refused cosm_set_online: `goto exit; mutex_unlock` (seed:280-281, 312-314). */
 const exitEffect: Effect = (ctx, event) => {
   const [d, c] = cardOf(ctx, event);
-  if (!d || d.work !== 'EXITING') return null;
+  if (!d || d.work !== 'REFUSED') return null;
   return { context: updateCard(ctx, c, workExits(d)), outputs: [] };
+};
+
+/** After cosm_set_online went online: mutex_unlock, into scif_poll (seed:283-290). */
+const sleepEffect: Effect = (ctx, event, { b }) => {
+  const [d, c] = cardOf(ctx, event);
+  if (!d || d.work !== 'WENT_ONLINE') return null;
+  return { context: updateCard(ctx, c, startPoll(d, b)), outputs: [] };
 };
 
 /** scif_poll returns POLLIN and/or POLLHUP (seed:290). */
@@ -1108,6 +1121,7 @@ const EFFECTS: Record<EventType, Effect> = {
   'work.online': onlineEffect,
   'work.sent': sentEffect,
   'work.exit': exitEffect,
+  'work.sleep': sleepEffect,
   'work.poll': pollEffect,
   'work.timeout': timeoutEffect,
   'work.pollError': pollErrorEffect,
@@ -1148,6 +1162,7 @@ export const URGENT: ReadonlySet<EventType> = new Set<EventType>([
   'work.online',
   'work.sent',
   'work.exit',
+  'work.sleep',
   'work.poll',
   'work.timeout',
   'work.process',
@@ -1253,7 +1268,15 @@ const CARD_STATES: readonly CardPc[] = [
   'UNLOADED',
   'CRASHED',
 ];
-const WORK_STATES: readonly WorkPc[] = ['IDLE', 'STARTING', 'SENDING', 'EXITING', 'POLL', 'POLLED'];
+const WORK_STATES: readonly WorkPc[] = [
+  'IDLE',
+  'STARTING',
+  'SENDING',
+  'REFUSED',
+  'WENT_ONLINE',
+  'POLL',
+  'POLLED',
+];
 const REMOVAL_STATES: readonly RemovalPc[] = ['NONE', 'BEGUN', 'STOPPED', 'FLUSHED', 'DONE'];
 const USER_STATES: readonly UserPc[] = ['IDLE', 'SHUTDOWN_SENDING'];
 const SERVER_STATES: readonly ServerPc[] = ['ACCEPT', 'FOUND', 'EXITED'];
@@ -1295,11 +1318,12 @@ const WIRING: Record<EventType, Wiring> = {
   'work.online': {
     owner: (r) => r.of.work,
     from: ['STARTING'],
-    to: ['POLL', 'SENDING', 'EXITING'],
+    to: ['WENT_ONLINE', 'SENDING', 'REFUSED'],
     outputs: 2,
   },
-  'work.sent': { owner: (r) => r.of.work, from: ['SENDING'], to: ['POLL'], outputs: 1 },
-  'work.exit': { owner: (r) => r.of.work, from: ['EXITING'], to: ['IDLE'], outputs: 0 },
+  'work.sent': { owner: (r) => r.of.work, from: ['SENDING'], to: ['WENT_ONLINE'], outputs: 1 },
+  'work.exit': { owner: (r) => r.of.work, from: ['REFUSED'], to: ['IDLE'], outputs: 0 },
+  'work.sleep': { owner: (r) => r.of.work, from: ['WENT_ONLINE'], to: ['POLL'], outputs: 0 },
   'work.poll': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
   'work.timeout': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
   'work.pollError': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
@@ -1590,6 +1614,7 @@ function alphabet(cards: number, statuses: number): MicEvent[] {
       'work.online',
       'work.sent',
       'work.exit',
+      'work.sleep',
       'work.poll',
       'work.timeout',
       'work.pollError',

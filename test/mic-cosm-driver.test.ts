@@ -371,6 +371,7 @@ describe('mic-cosm driver: the variant no generated suite reaches, killed by a d
       { type: 'server.schedule' },
       { type: 'work.dequeue', card },
       { type: 'work.online', card },
+      { type: 'work.sleep', card },
       { type: 'card.recv', card },
       { type: 'work.poll', card },
       { type: 'work.process', card },

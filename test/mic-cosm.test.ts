@@ -62,7 +62,8 @@ const card = 0;
 const tick: MicEvent = { type: 'tick' };
 const ticks = (n: number): MicEvent[] => Array.from({ length: n }, () => tick);
 
-/** Boot card 0 (it connects one tick later) and let the work go online on its connection. */
+/** Boot card 0 (it connects one tick later) and let the work go online on its connection and
+ *  sleep in scif_poll. */
 const bootOnline: MicEvent[] = [
   { type: 'start', card },
   tick,
@@ -70,6 +71,7 @@ const bootOnline: MicEvent[] = [
   { type: 'server.schedule' },
   { type: 'work.dequeue', card },
   { type: 'work.online', card },
+  { type: 'work.sleep', card },
 ];
 
 /** The card reads SYNC_TIME and heartbeats; the host reads the heartbeat. */
@@ -320,7 +322,7 @@ describe('mic-cosm scenarios', () => {
       { type: 'reset', card },
       { type: 'stop.run', card, ok: true },
     ]);
-    expect(outputs[7]).toEqual([
+    expect(outputs[8]).toEqual([
       { type: 'hw_stop', card },
       { type: 'cosm_set_state', card, state: 'RESET_FAILED' },
       { type: 'publish', card, status: 'NOP' },
@@ -347,7 +349,7 @@ describe('mic-cosm scenarios', () => {
     ]);
     expect(d.state).toBe('ONLINE');
     expect(d.epd).toBe(d.cardEp);
-    expect(outputs[11]).toEqual([{ type: 'scif_close', card, ep: 0 }]);
+    expect(outputs[12]).toEqual([{ type: 'scif_close', card, ep: 0 }]);
     expect(outputs.at(-1)).toEqual([]);
     expect(d.refs).toBe(0);
   });
@@ -562,9 +564,9 @@ describe('mic-cosm findings on the seed as written', () => {
     expect(drive(race).outputs.at(-1)).toEqual([{ type: 'scif_close', card, ep: 0 }]);
   });
 
-  it('finding 2: a late status re-opens a finished boot and hw_ops->stop runs twice (15 steps)', () => {
+  it('finding 2: a late status re-opens a finished boot and hw_ops->stop runs twice (16 steps)', () => {
     const trace = failures(['late-status-sets-shutting-down'])['hw-stop-once-per-boot'].trace!;
-    expect(trace.steps).toHaveLength(15);
+    expect(trace.steps).toHaveLength(16);
     const stops = trace.steps.filter((s) => s.outputs.some((o) => o.type === 'hw_stop'));
     expect(stops).toHaveLength(2);
     const types = events(trace.steps);
@@ -574,7 +576,7 @@ describe('mic-cosm findings on the seed as written', () => {
     expect(types.filter((t) => t === 'start')).toHaveLength(1);
   });
 
-  it('finding 3: two connections before the work ran leak the first endpoint and a device reference (8 steps), and a work queued again uses the closed endpoint (17)', () => {
+  it('finding 3: two connections before the work ran leak the first endpoint and a device reference (8 steps), and a work queued again uses the closed endpoint (18)', () => {
     const failed = failures(['newepd-handoff-unlocked']);
     const refs = failed['device-refs-dropped'].trace!.steps;
     expect(events(refs)).toEqual([
@@ -588,7 +590,7 @@ describe('mic-cosm findings on the seed as written', () => {
       'server.schedule',
     ]);
     const reuse = failed['no-use-after-close'].trace!.steps;
-    expect(reuse).toHaveLength(17);
+    expect(reuse).toHaveLength(18);
     // All within one tick: the kworker is slower than a cosm_client reload.
     expect(reuse.filter((s) => s.event.type === 'tick')).toHaveLength(1);
     expect(events(reuse).filter((t) => t === 'work.online')).toHaveLength(2);
@@ -628,7 +630,7 @@ describe('mic-cosm findings on the seed as written', () => {
     expect(uaf).toHaveLength(12);
     expect(uaf.at(-1)!.event.type).toBe('remove.done');
     expect(uaf.at(-1)!.outputs).toEqual([{ type: 'device_release', card }]);
-    expect(uaf.at(-1)!.value).toMatchObject({ card0: { scifWork: 'EXITING' } });
+    expect(uaf.at(-1)!.value).toMatchObject({ card0: { scifWork: 'REFUSED' } });
   });
 
   it('as written, all five findings show at once (with a removal)', () => {

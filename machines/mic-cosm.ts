@@ -987,17 +987,24 @@ const loadEffect: Effect = (ctx, event) => {
 const exitPoint = (b: Behaviour): RemovalPc => (b.exitAfterFlush ? 'FLUSHED' : 'BEGUN');
 
 const ORDER: readonly RemovalPc[] = ['NONE', 'BEGUN', 'STOPPED', 'FLUSHED', 'DONE'];
-const beyond = (rm: RemovalPc, point: RemovalPc) => ORDER.indexOf(rm) > ORDER.indexOf(point);
 
-/** Card c is at its exit point, is the last device (every other one has passed that point),
- *  and the server has not been stopped yet: cosm_scif_exit is its next step. */
+/**
+ * cosm_driver_remove has decremented g_num_dev: with the fix in the step that leaves BEGUN
+ * (exit.kill or remove.stop), as written in remove.flushed (the step into FLUSHED).
+ */
+const passedDec = (rm: RemovalPc, b: Behaviour) =>
+  b.exitAfterFlush
+    ? ORDER.indexOf(rm) >= ORDER.indexOf('FLUSHED')
+    : ORDER.indexOf(rm) > ORDER.indexOf('BEGUN');
+
+/** Every other card's removal has decremented g_num_dev: card c's decrement reaches 0. */
+const lastDevice = (ctx: MicContext, c: number, b: Behaviour) =>
+  ctx.cards.every((o, i) => i === c || passedDec(o.rm, b));
+
+/** Card c is at its exit point, is the last device, and the listening endpoint is not
+ *  closed yet: cosm_scif_exit is (or is still) its next step. */
 function needsExit(ctx: MicContext, c: number, b: Behaviour): boolean {
-  const point = exitPoint(b);
-  return (
-    ctx.cards[c].rm === point &&
-    ctx.exit !== 'CLOSED' &&
-    ctx.cards.every((o, i) => i === c || beyond(o.rm, point))
-  );
+  return ctx.cards[c].rm === exitPoint(b) && ctx.exit !== 'CLOSED' && lastDevice(ctx, c, b);
 }
 
 /** device_unregister: klist_del (cosm_find_cdev_by_id fails from now), then cosm_driver_remove's
@@ -1019,11 +1026,18 @@ const removeStopEffect: Effect = (ctx, event, { b }) => {
   return { context: updateCard(ctx, c, { ...next, rm: 'STOPPED' }), outputs };
 };
 
-/** cosm_stop's flush_work(&scif_work) returns in cosm_driver_remove. */
-const removeFlushedEffect: Effect = (ctx, event) => {
+/**
+ * cosm_stop's flush_work(&scif_work) returns in cosm_driver_remove. As written the last device
+ * then goes straight on into cosm_scif_exit (the decrement, send_sig and kthread_stop touch
+ * nothing another context reads, except the server's SIGKILL, which it only acts on with
+ * kthread_should_stop): this step also does exit.kill's.
+ */
+const removeFlushedEffect: Effect = (ctx, event, { b }) => {
   const [d, c] = cardOf(ctx, event);
   if (!d || d.rm !== 'STOPPED' || d.flushRuns !== 0) return null;
-  return { context: updateCard(ctx, c, { ...d, rm: 'FLUSHED', flushRuns: null }), outputs: [] };
+  const next = updateCard(ctx, c, { ...d, rm: 'FLUSHED', flushRuns: null });
+  const kills = b.exitAfterFlush && ctx.exit === 'RUNNING' && lastDevice(ctx, c, b);
+  return { context: kills ? { ...next, exit: 'KILLING' } : next, outputs: [] };
 };
 
 /** cosm_driver_remove returns (the module may go); device_unregister drops the bus reference. */
@@ -1035,10 +1049,11 @@ const removeDoneEffect: Effect = (ctx, event, { b }) => {
   return { context: updateCard(ctx, c, next), outputs };
 };
 
-/** cosm_scif_exit: send_sig(SIGKILL) and kthread_stop (which sets should_stop and waits). */
+/** cosm_scif_exit: send_sig(SIGKILL) and kthread_stop (which sets should_stop and waits). As
+ *  written it is part of remove.flushed; this is the fix's step, right after BEGUN. */
 const exitKillEffect: Effect = (ctx, event, { b }) => {
   const [d, c] = cardOf(ctx, event);
-  if (!d || ctx.exit !== 'RUNNING' || !needsExit(ctx, c, b)) return null;
+  if (!d || b.exitAfterFlush || ctx.exit !== 'RUNNING' || !needsExit(ctx, c, b)) return null;
   // In both orders flush_work(&reset_trigger_work) has returned by then.
   if (d.resetPending || (d.flushRuns !== null && d.rm !== 'STOPPED')) return null;
   return { context: { ...ctx, exit: 'KILLING' }, outputs: [] };
@@ -1382,6 +1397,7 @@ const WIRING: Record<EventType, Wiring> = {
     owner: (r) => r.of.removal,
     from: ['STOPPED'],
     to: ['FLUSHED'],
+    moves: (r) => [{ region: r.exit, from: ['RUNNING'], to: 'KILLING' }],
     outputs: 0,
   },
   'remove.done': { owner: (r) => r.of.removal, from: ['FLUSHED'], to: ['DONE'], outputs: 1 },

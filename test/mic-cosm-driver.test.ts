@@ -483,7 +483,7 @@ describe('conform mic-cosm (the command)', () => {
     async () => {
       const correct = await conform({});
       expect(correct.code, correct.stdout).toBe(0);
-      expect(correct.stdout.match(/conforms/g)).toHaveLength(3);
+      expect(correct.stdout.match(/conforms/g)).toHaveLength(5);
       const leak = await conform({ variant: ['refused-online-leaks-newepd'] });
       expect(leak.code).toBe(1);
       expect(leak.stdout).toMatch(/DIVERGES at vector tour-4, step 8/);

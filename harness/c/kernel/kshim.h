@@ -337,19 +337,29 @@ struct device {
 	void *driver_data;
 	int refcount; /* get_device/put_device */
 	int kobj;     /* stands for the kobject sysfs_notify() names */
+	/* Called when put_device() drops the last reference (the driver core's release); the
+	 * device may be freed then. NULL: nothing happens. */
+	void (*release)(struct device *dev);
 };
 static inline void *dev_get_drvdata(const struct device *dev) { return dev->driver_data; }
 static inline void dev_set_drvdata(struct device *dev, void *data) { dev->driver_data = data; }
+/* A reference count another context can observe (a put may free the device): each is a
+ * yield point just after the change, like a lock release. */
 static inline struct device *get_device(struct device *dev)
 {
-	if (dev)
+	if (dev) {
 		dev->refcount++;
+		kyield(Y_REF, "get_device");
+	}
 	return dev;
 }
 static inline void put_device(struct device *dev)
 {
-	if (dev)
-		dev->refcount--;
+	if (!dev)
+		return;
+	if (--dev->refcount == 0 && dev->release)
+		dev->release(dev);
+	kyield(Y_REF, "put_device");
 }
 
 typedef enum irqreturn { IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2 } irqreturn_t;

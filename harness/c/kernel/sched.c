@@ -56,6 +56,7 @@ static const char *const kind_names[Y_KIND_COUNT] = {
 	[Y_WAIT_LOCK] = "wait_lock",
 	[Y_WAIT_DEVICE] = "wait_device",
 	[Y_FREE] = "free",
+	[Y_REF] = "ref",
 };
 
 const char *yield_kind_name(enum yield_kind kind)

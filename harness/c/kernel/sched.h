@@ -44,6 +44,7 @@ enum yield_kind {
 	Y_WAIT_LOCK,      /* a contended lock */
 	Y_WAIT_DEVICE,    /* asleep in a device call (scif_accept, scif_poll) */
 	Y_FREE,           /* kfree */
+	Y_REF,            /* get_device, put_device: after the reference count changed */
 	Y_KIND_COUNT
 };
 

@@ -2,10 +2,11 @@
  * RECONSTRUCTED: the parts of drivers/misc/mic/cosm/cosm_main.c, cosm_sysfs.c and cosm_bus.c
  * that cosm_scif_server.c calls or races with (the seed quotes none of them): cosm_set_state,
  * cosm_set_shutdown_status, cosm_find_cdev_by_id, cosm_hw_reset, cosm_start, cosm_stop,
- * cosm_reset_trigger_work, cosm_reset, cosm_shutdown. Written after drivers/mic-cosm.ts,
- * which follows Linux 4.4-5.9; left out as there: the firmware download's credentials,
- * force_reset, cosm_suspend, the sysfs show/store wrappers (the adapter calls these directly,
- * as a write to the `state` file does).
+ * cosm_reset_trigger_work, cosm_reset, cosm_shutdown, cosm_driver_remove, and
+ * cosm_unregister_device with the driver core's part of device_unregister. Written after
+ * drivers/mic-cosm.ts, which follows Linux 4.4-5.9; left out as there: the firmware download's
+ * credentials, force_reset, cosm_suspend, the debugfs directory, the sysfs show/store wrappers
+ * (the adapter calls these directly, as a write to the `state` file does).
  */
 #include "cosm_main.h"
 
@@ -43,14 +44,17 @@ void cosm_set_shutdown_status(struct cosm_device *cdev, u8 shutdown_status)
 	sysfs_notify(&cdev->dev.kobj, NULL, "shutdown_status");
 }
 
-/* cosm_bus.c: bus_find_device() walks the bus's klist under its lock and takes a reference. */
+/* cosm_bus.c: subsys_find_device_by_id() walks the bus's klist (its spinlock held for each
+ * step of the iterator, which keeps a reference on the node it stands on) and takes a
+ * reference on the device it finds. A device whose device_del() has run klist_del is not on
+ * the list any more. */
 struct cosm_device *cosm_find_cdev_by_id(int id)
 {
 	struct cosm_device *found = NULL;
 
 	spin_lock(&cosm_bus_klist_lock);
 	for (int i = 0; i < n_cosm_devices; i++)
-		if (cosm_devices[i]->index == id)
+		if (cosm_devices[i] && cosm_devices[i]->index == id)
 			found = cosm_devices[i];
 	spin_unlock(&cosm_bus_klist_lock);
 	return found ? container_of(get_device(&found->dev), struct cosm_device, dev) : NULL;
@@ -206,4 +210,47 @@ int cosm_shutdown(struct cosm_device *cdev)
 err:
 	mutex_unlock(&cdev->cosm_mutex);
 	return rc;
+}
+
+/* cosm_main.c: g_num_dev, the probed devices (cosm_driver_probe adds one each; the adapter). */
+static int g_num_dev;
+
+/*
+ * cosm_main.c cosm_driver_remove. Linux stops the card (cosm_stop flushes scif_work) and only
+ * then, for the last device, cosm_scif_exit stops the server thread. The fix of finding 5
+ * (docs/mic-cosm.md) stops the server first, so that cosm_stop's flush catches a work the
+ * server queued meanwhile; its patch to cosm_scif_server.c defines COSM_SCIF_EXIT_FIRST (the
+ * harness patches only the seed, and this function is the reconstruction's).
+ */
+static void cosm_driver_remove(struct cosm_device *cdev)
+{
+	/* device_destroy(g_cosm_class, ...): the sysfs files go (their writers returned). */
+	cdev->sdev = NULL;
+	flush_work(&cdev->reset_trigger_work);
+#ifdef COSM_SCIF_EXIT_FIRST
+	if (--g_num_dev == 0)
+		cosm_scif_exit();
+	cosm_stop(cdev, false);
+#else
+	cosm_stop(cdev, false);
+	if (--g_num_dev == 0)
+		cosm_scif_exit();
+#endif
+	/* These sysfs entries might have allocated */
+	kfree(cdev->cmdline);
+	kfree(cdev->firmware);
+	kfree(cdev->ramdisk);
+}
+
+/* cosm_bus.c cosm_unregister_device: device_unregister() = device_del() (bus_remove_device:
+ * klist_del, then the driver's remove) and put_device() of the bus's reference. */
+void cosm_unregister_device(struct cosm_device *cdev)
+{
+	spin_lock(&cosm_bus_klist_lock);
+	for (int i = 0; i < n_cosm_devices; i++)
+		if (cosm_devices[i] == cdev)
+			cosm_devices[i] = NULL;
+	spin_unlock(&cosm_bus_klist_lock);
+	cosm_driver_remove(cdev);
+	put_device(&cdev->dev);
 }

@@ -108,5 +108,9 @@ long harness_bound(const char *name, long fallback);
 struct kctx *harness_context(const char *name, int index);
 /* The instance index of a context of a kind with index_key ("caller 1" -> 1), or -1. */
 int harness_context_index(const struct kctx *c);
+/* Whether some instance of the model event `type` (a rule of the table) can happen now: for an
+ * `enabled` function that depends on others (a clock that ticks only when nothing urgent can
+ * run). It must not be called for the rule that asks. */
+bool harness_event_enabled(const char *type);
 
 #endif

@@ -338,8 +338,12 @@ static void perform(const struct step_rule *r, const struct hjson *event)
 
 /* ---------- the enabled set ---------- */
 
-static void add_enabled_instances(const struct step_rule *r, struct hbuf *b, bool *first)
+/* Every enabled instance of `r`, added to `b` (when not NULL); returns how many, or 1 at the
+ * first one when `any`. */
+static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *first, bool any)
 {
+	int count = 0;
+
 	/* Every combination of the payload's domains, built as a small JSON object. */
 	struct hjson object = { .type = HJ_OBJECT }, members[MAX_PAYLOAD + 1];
 	char enum_values[MAX_PAYLOAD][8][16];
@@ -395,6 +399,9 @@ static void add_enabled_instances(const struct step_rule *r, struct hbuf *b, boo
 		if (!empty && step_enabled(r, &object, &why)) {
 			char text[256];
 
+			count++;
+			if (any)
+				return count;
 			hjson_write(&object, text, sizeof(text));
 			hbuf_add(b, "%s%s", *first ? "" : ",", text);
 			*first = false;
@@ -407,6 +414,16 @@ static void add_enabled_instances(const struct step_rule *r, struct hbuf *b, boo
 		if (i == n)
 			break;
 	}
+	return count;
+}
+
+bool harness_event_enabled(const char *type)
+{
+	const struct step_rule *r = rule_of(type);
+
+	if (!r)
+		harness_fatal("harness_event_enabled: no rule for '%s'", type);
+	return enabled_instances(r, NULL, NULL, true) > 0;
 }
 
 static void add_enabled(struct hbuf *b)
@@ -417,7 +434,7 @@ static void add_enabled(struct hbuf *b)
 		return;
 	hbuf_add(b, ",\"enabled\":[");
 	for (size_t i = 0; i < harness_adapter.n_rules; i++)
-		add_enabled_instances(&harness_adapter.rules[i], b, &first);
+		enabled_instances(&harness_adapter.rules[i], b, &first, false);
 	hbuf_add(b, "]");
 }
 

@@ -83,6 +83,12 @@ struct cosm_device {
 	scif_epd_t newepd;
 	struct work_struct scif_work;
 	struct work_struct reset_trigger_work;
+	/* The class device holding the sysfs files (`state`, `shutdown_status`); device_destroy()
+	 * in cosm_driver_remove takes it away. */
+	void *sdev;
+	/* sysfs-written strings, freed by cosm_driver_remove (allocated by writes to the files;
+	 * the harness never writes them, so they stay NULL) */
+	char *cmdline, *firmware, *ramdisk;
 };
 
 /* cosm_main.c, cosm_sysfs.c, cosm_bus.c */
@@ -94,6 +100,7 @@ void cosm_stop(struct cosm_device *cdev, bool force);
 int cosm_reset(struct cosm_device *cdev);
 int cosm_shutdown(struct cosm_device *cdev);
 void cosm_reset_trigger_work(struct work_struct *work);
+void cosm_unregister_device(struct cosm_device *cdev);
 
 /* cosm_scif_server.c */
 void cosm_scif_work(struct work_struct *work);

@@ -29,7 +29,12 @@
  * region owning the step's assign and emits and the others following (`wire`).
  */
 import { assign, emit, setup, type AnyStateMachine } from 'xstate';
-import { defineMachine, type ModelConfig, type ModelState } from '../src/model/model.ts';
+import {
+  defineMachine,
+  type LaneSpec,
+  type ModelConfig,
+  type ModelState,
+} from '../src/model/model.ts';
 import {
   arm,
   canTick,
@@ -1232,6 +1237,7 @@ type Guarded = {
   guard: (args: { context: MicContext; event: MicEvent }) => boolean;
   target?: string;
   actions?: unknown[];
+  meta: { source: string; lint?: Record<string, string> };
 };
 
 /** A region of the machine and the program counter in the context it mirrors. */
@@ -1257,6 +1263,8 @@ interface Wiring {
   moves?: (regions: Regions) => Array<{ region: Region; from: readonly string[]; to: string }>;
   /** The most outputs one step of this event emits. */
   outputs: number;
+  /** The code the step runs (`meta.source`: the inspector shows the cited lines). */
+  source: string;
 }
 
 interface CardRegions {
@@ -1300,8 +1308,17 @@ const EXIT_STATES: readonly ExitPc[] = ['RUNNING', 'KILLING', 'CLOSED'];
 const CARD_ALIVE: readonly CardPc[] = ['CONNECTING', 'UP', 'NOTIFY', 'CLOSING', 'UNLOADED'];
 
 const WIRING: Record<EventType, Wiring> = {
-  start: { owner: (r) => r.of.card, from: ['OFF'], to: ['CONNECTING'], outputs: 2 },
+  start: {
+    source:
+      'cosm_start (cosm_main.c, not in the seed): hw_ops->start, BOOTING; the card boots and connects: sources/mic-cosm-scif.txt:63-70',
+    owner: (r) => r.of.card,
+    from: ['OFF'],
+    to: ['CONNECTING'],
+    outputs: 2,
+  },
   shutdown: {
+    source:
+      'cosm_shutdown (cosm_main.c): SHUTDOWN sent to the card under cosm_mutex: sources/mic-cosm-scif.txt:75-78',
     owner: (r) => r.of.sysfs,
     from: ['IDLE'],
     to: ['SHUTDOWN_SENDING'],
@@ -1309,54 +1326,162 @@ const WIRING: Record<EventType, Wiring> = {
     outputs: 1,
   },
   'shutdown.sent': {
+    source: "cosm_shutdown's blocking scif_send returns: sources/mic-cosm-scif.txt:75-78",
     owner: (r) => r.of.sysfs,
     from: ['SHUTDOWN_SENDING'],
     to: ['IDLE'],
     outputs: 1,
   },
   'shutdown.interrupted': {
+    source: "cosm_shutdown's scif_send interrupted by a signal: sources/mic-cosm-scif.txt:75-78",
     owner: (r) => r.of.sysfs,
     from: ['SHUTDOWN_SENDING'],
     to: ['IDLE'],
     outputs: 0,
   },
-  reset: { owner: (r) => r.of.sysfs, stay: true, outputs: 1 },
+  reset: {
+    source: 'cosm_reset (cosm_main.c) queues reset_trigger_work: sources/mic-cosm-scif.txt:98-101',
+    owner: (r) => r.of.sysfs,
+    stay: true,
+    outputs: 1,
+  },
   'stop.run': {
+    source:
+      'cosm_stop under cosm_mutex: hw_ops->stop unregisters the SCIF device: sources/mic-cosm-scif.txt:103-105',
     owner: (r) => r.of.card,
     from: [...CARD_ALIVE, 'DOWN', 'CRASHED'],
     to: ['OFF'],
     stay: true,
     outputs: 4,
   },
-  'stop.flushed': { owner: (r) => r.of.sysfs, stay: true, outputs: 0 },
-  'work.dequeue': { owner: (r) => r.of.work, from: ['IDLE'], to: ['STARTING'], outputs: 0 },
+  'stop.flushed': {
+    source: "cosm_stop's flush_work(&cdev->scif_work) returns: sources/mic-cosm-scif.txt:113-114",
+    owner: (r) => r.of.sysfs,
+    stay: true,
+    outputs: 0,
+  },
+  'work.dequeue': {
+    source: 'the worker takes scif_work, up to mutex_lock: sources/mic-cosm-scif.txt:272-279',
+    owner: (r) => r.of.work,
+    from: ['IDLE'],
+    to: ['STARTING'],
+    outputs: 0,
+  },
   'work.online': {
+    source: 'cosm_set_online up to its put_device: sources/mic-cosm-scif.txt:244-261',
     owner: (r) => r.of.work,
     from: ['STARTING'],
     to: ['WENT_ONLINE', 'SENDING', 'REFUSED'],
     outputs: 2,
   },
-  'work.sent': { owner: (r) => r.of.work, from: ['SENDING'], to: ['WENT_ONLINE'], outputs: 1 },
-  'work.exit': { owner: (r) => r.of.work, from: ['REFUSED'], to: ['IDLE'], outputs: 0 },
-  'work.sleep': { owner: (r) => r.of.work, from: ['WENT_ONLINE'], to: ['POLL'], outputs: 0 },
-  'work.poll': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
-  'work.timeout': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
-  'work.pollError': { owner: (r) => r.of.work, from: ['POLL'], to: ['POLLED'], outputs: 0 },
+  'work.sent': {
+    source: "cosm_send_time's blocking scif_send returns: sources/mic-cosm-scif.txt:215",
+    owner: (r) => r.of.work,
+    from: ['SENDING'],
+    to: ['WENT_ONLINE'],
+    outputs: 1,
+  },
+  'work.exit': {
+    source: 'refused: goto exit, mutex_unlock: sources/mic-cosm-scif.txt:280-281',
+    owner: (r) => r.of.work,
+    from: ['REFUSED'],
+    to: ['IDLE'],
+    outputs: 0,
+  },
+  'work.sleep': {
+    source: 'mutex_unlock, into scif_poll with its timeout: sources/mic-cosm-scif.txt:283-290',
+    owner: (r) => r.of.work,
+    from: ['WENT_ONLINE'],
+    to: ['POLL'],
+    outputs: 0,
+  },
+  'work.poll': {
+    source: 'scif_poll returns an event, mutex_lock: sources/mic-cosm-scif.txt:290-291',
+    owner: (r) => r.of.work,
+    from: ['POLL'],
+    to: ['POLLED'],
+    outputs: 0,
+  },
+  'work.timeout': {
+    source: 'scif_poll times out after COSM_HEARTBEAT_TIMEOUT_MSEC: sources/mic-cosm-scif.txt:290',
+    owner: (r) => r.of.work,
+    from: ['POLL'],
+    to: ['POLLED'],
+    outputs: 0,
+  },
+  'work.pollError': {
+    source: 'scif_poll returns < 0: continue: sources/mic-cosm-scif.txt:292-296',
+    owner: (r) => r.of.work,
+    from: ['POLL'],
+    to: ['POLLED'],
+    outputs: 0,
+  },
   'work.process': {
+    source: 'messages, hang-up, crash check: sources/mic-cosm-scif.txt:298-311',
     owner: (r) => r.of.work,
     from: ['POLLED'],
     to: ['POLL', 'IDLE'],
     outputs: 3,
   },
-  'card.heartbeat': { owner: (r) => r.of.card, stay: true, outputs: 0 },
-  'card.recv': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], stay: true, outputs: 0 },
-  'card.reboot': { owner: (r) => r.of.card, from: ['UP'], to: ['NOTIFY'], outputs: 0 },
-  'card.notify': { owner: (r) => r.of.card, from: ['NOTIFY'], to: ['CLOSING'], outputs: 0 },
-  'card.crash': { owner: (r) => r.of.card, from: CARD_ALIVE, to: ['CRASHED'], outputs: 0 },
-  'card.unload': { owner: (r) => r.of.card, from: ['UP'], to: ['UNLOADED'], outputs: 0 },
-  'card.load': { owner: (r) => r.of.card, from: ['UNLOADED'], to: ['CONNECTING'], outputs: 0 },
-  'card.close': { owner: (r) => r.of.card, from: ['CLOSING'], to: ['DOWN'], outputs: 0 },
+  'card.heartbeat': {
+    source: "the card's periodic heartbeat: sources/mic-cosm-scif.txt:60-61",
+    owner: (r) => r.of.card,
+    stay: true,
+    outputs: 0,
+  },
+  'card.recv': {
+    source:
+      "the card's client thread reads a message (SYNC_TIME, SHUTDOWN): sources/mic-cosm-scif.txt:13-17",
+    owner: (r) => r.of.card,
+    from: ['UP'],
+    to: ['NOTIFY'],
+    stay: true,
+    outputs: 0,
+  },
+  'card.reboot': {
+    source: 'the card shuts down or reboots (orderly_poweroff): sources/mic-cosm-scif.txt:75-78',
+    owner: (r) => r.of.card,
+    from: ['UP'],
+    to: ['NOTIFY'],
+    outputs: 0,
+  },
+  'card.notify': {
+    source: 'the card sends its shutdown status: sources/mic-cosm-scif.txt:14-15',
+    owner: (r) => r.of.card,
+    from: ['NOTIFY'],
+    to: ['CLOSING'],
+    outputs: 0,
+  },
+  'card.crash': {
+    source: 'the card crashes: no heartbeat, no DISCNCT: sources/mic-cosm-scif.txt:116-125',
+    owner: (r) => r.of.card,
+    from: CARD_ALIVE,
+    to: ['CRASHED'],
+    outputs: 0,
+  },
+  'card.unload': {
+    source: 'cosm_client unloaded on the card: sources/mic-cosm-scif.txt:68-70',
+    owner: (r) => r.of.card,
+    from: ['UP'],
+    to: ['UNLOADED'],
+    outputs: 0,
+  },
+  'card.load': {
+    source: 'cosm_client reloaded on the card: sources/mic-cosm-scif.txt:240-242',
+    owner: (r) => r.of.card,
+    from: ['UNLOADED'],
+    to: ['CONNECTING'],
+    outputs: 0,
+  },
+  'card.close': {
+    source: 'the card closes its endpoint: POLLHUP on the host: sources/mic-cosm-scif.txt:83-88',
+    owner: (r) => r.of.card,
+    from: ['CLOSING'],
+    to: ['DOWN'],
+    outputs: 0,
+  },
   'server.accept': {
+    source: 'scif_accept returns, cosm_find_cdev_by_id: sources/mic-cosm-scif.txt:332-346',
     owner: (r) => r.server,
     from: ['ACCEPT'],
     to: ['FOUND', 'EXITED'],
@@ -1365,22 +1490,45 @@ const WIRING: Record<EventType, Wiring> = {
     outputs: 1,
   },
   'server.schedule': {
+    source: 'newepd stored, schedule_work: sources/mic-cosm-scif.txt:347-348',
     owner: (r) => r.server,
     from: ['FOUND'],
     to: ['ACCEPT', 'EXITED'],
     outputs: 2,
   },
-  'server.exit': { owner: (r) => r.server, from: ['ACCEPT'], to: ['EXITED'], outputs: 0 },
+  'server.exit': {
+    source: 'kthread_should_stop: the server returns: sources/mic-cosm-scif.txt:331',
+    owner: (r) => r.server,
+    from: ['ACCEPT'],
+    to: ['EXITED'],
+    outputs: 0,
+  },
   'server.acceptStranger': {
+    source:
+      'a connect from a node with no cosm_device: continue: sources/mic-cosm-scif.txt:344-346',
     owner: (r) => r.server,
     from: ['ACCEPT'],
     to: ['EXITED'],
     stay: true,
     outputs: 1,
   },
-  'stranger.connect': { owner: (r) => r.server, stay: true, outputs: 0 },
-  'remove.begin': { owner: (r) => r.of.removal, from: ['NONE'], to: ['BEGUN'], outputs: 0 },
+  'stranger.connect': {
+    source:
+      'a connect to the listening port from a node with no cosm_device: sources/mic-cosm-scif.txt:332-333',
+    owner: (r) => r.server,
+    stay: true,
+    outputs: 0,
+  },
+  'remove.begin': {
+    source:
+      'device_unregister begins: cosm_find_cdev_by_id fails from now: sources/mic-cosm-scif.txt:344',
+    owner: (r) => r.of.removal,
+    from: ['NONE'],
+    to: ['BEGUN'],
+    outputs: 0,
+  },
   'remove.stop': {
+    source: "cosm_driver_remove's cosm_stop (cosm_main.c): sources/mic-cosm-scif.txt:103-105",
     owner: (r) => r.of.removal,
     from: ['BEGUN'],
     to: ['STOPPED'],
@@ -1394,23 +1542,58 @@ const WIRING: Record<EventType, Wiring> = {
     outputs: 4,
   },
   'remove.flushed': {
+    source:
+      "cosm_stop's flush_work returns in cosm_driver_remove: sources/mic-cosm-scif.txt:113-114",
     owner: (r) => r.of.removal,
     from: ['STOPPED'],
     to: ['FLUSHED'],
     moves: (r) => [{ region: r.exit, from: ['RUNNING'], to: 'KILLING' }],
     outputs: 0,
   },
-  'remove.done': { owner: (r) => r.of.removal, from: ['FLUSHED'], to: ['DONE'], outputs: 1 },
-  'exit.kill': { owner: (r) => r.exit, from: ['RUNNING'], to: ['KILLING'], outputs: 0 },
+  'remove.done': {
+    source:
+      "cosm_driver_remove returns; device_unregister's put_device: sources/mic-cosm-scif.txt:260-261",
+    owner: (r) => r.of.removal,
+    from: ['FLUSHED'],
+    to: ['DONE'],
+    outputs: 1,
+  },
+  'exit.kill': {
+    source: 'cosm_scif_exit: send_sig(SIGKILL), kthread_stop: sources/mic-cosm-scif.txt:426-433',
+    owner: (r) => r.exit,
+    from: ['RUNNING'],
+    to: ['KILLING'],
+    outputs: 0,
+  },
   'exit.close': {
+    source: 'kthread_stop returns; the listening endpoint closed: sources/mic-cosm-scif.txt:436',
     owner: (r) => r.exit,
     from: ['KILLING'],
     to: ['CLOSED'],
     moves: (r) => [{ region: r.of.card, from: ['CONNECTING'], to: 'UNLOADED' }],
     outputs: 0,
   },
-  tick: { owner: (r) => r.server, stay: true, outputs: 0 },
+  tick: {
+    source: "5 s pass (the heartbeat timeout's unit): sources/mic-cosm-scif.txt:128-131",
+    owner: (r) => r.server,
+    stay: true,
+    outputs: 0,
+  },
 };
+
+/**
+ * The sequence chart's lanes are the code's execution contexts, not the machine's regions: the
+ * card region is the device (cosm_client on the card), and a context's step can move another
+ * region (reset_work's cosm_stop and the removal's take the card region to OFF).
+ */
+const LANES: LaneSpec[] = [
+  { name: 'sysfs writer (mpssd)', events: ['start', 'shutdown*', 'reset'] },
+  { name: 'reset_trigger_work', events: ['stop.*'] },
+  { name: 'scif_work (kworker)', events: ['work.*'] },
+  { name: 'cosm_server kthread', events: ['server.*'] },
+  { name: 'removal (device_unregister, rmmod)', events: ['remove.*', 'exit.*'] },
+  { name: 'card (cosm_client) and time', events: ['card.*', 'stranger.*', TICK], device: true },
+];
 
 function buildMachine(config: ModelConfig): AnyStateMachine {
   const env = makeEnv(config);
@@ -1501,6 +1684,7 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
               );
             },
             actions: actions(n),
+            meta: { source: wiring.source },
           });
         }
       }
@@ -1520,6 +1704,7 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
               },
               target: to,
               actions: actions(n),
+              meta: { source: wiring.source },
             });
           }
         }
@@ -1534,6 +1719,7 @@ function buildMachine(config: ModelConfig): AnyStateMachine {
               return res !== null && move.region.pc(res.context) === move.to;
             },
             target: move.to,
+            meta: { source: wiring.source },
           });
         }
       }
@@ -1892,6 +2078,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       events: micEvents(config),
       terminal: (state) => terminal(state.context, config.bounds.boots),
       time: { tick: TICK },
+      lanes: LANES,
     };
   },
 });

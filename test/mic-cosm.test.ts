@@ -18,6 +18,8 @@ import {
   type MicEvent,
 } from '../machines/mic-cosm.ts';
 import { micCosmModel } from '../machines/registry.ts';
+import { chartOf } from '../src/inspect/chart.ts';
+import { lanesOf } from '../src/inspect/lanes.ts';
 
 type Options = { variants?: string[]; bounds?: Record<string, number> };
 
@@ -534,6 +536,30 @@ describe('mic-cosm regions mirror the program counters', () => {
       }
       expect(states).toBeGreaterThan(1_000);
     }
+  });
+
+  it('each transition cites the seed lines it runs, and its lane is the code context that runs it', () => {
+    const instance = micCosmModel.build(resolveConfig(micCosmModel, { bounds: { remove: 1 } }));
+    const chart = chartOf(instance.machine);
+    expect(chart.transitions.length).toBeGreaterThan(100);
+    for (const t of chart.transitions) {
+      expect(t.cites, t.label).toMatch(/sources\/mic-cosm-scif\.txt:\d+/);
+    }
+    const lanes = lanesOf(chart, instance.lanes);
+    const laneOf = (label: string) => {
+      const index = chart.transitions.findIndex((t) => t.label === label);
+      expect(index, label).toBeGreaterThanOrEqual(0);
+      return lanes.lanes[lanes.ofTransition[index]];
+    };
+    // The card region is the device; a step of another context that moves the card region
+    // (reset_work's cosm_stop, the server's accept) stays in that context's lane.
+    expect(laneOf('micCosm.card0.card.UP:card.crash:0')).toMatchObject({ device: true });
+    expect(laneOf('micCosm.card0.card.CONNECTING:server.accept:0').name).toBe(
+      'cosm_server kthread',
+    );
+    expect(laneOf('micCosm.card0.card.CRASHED:stop.run:3').name).toBe('reset_trigger_work');
+    expect(laneOf('micCosm.card0.scifWork.POLL:work.timeout:0').name).toBe('scif_work (kworker)');
+    expect(lanes.lanes.map((l) => l.name)).not.toContain('device / environment');
   });
 });
 

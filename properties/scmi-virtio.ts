@@ -1,9 +1,15 @@
 /**
- * What the SCMI virtio TX channel must guarantee (issue 4), each tied to the seed's text.
- * Line numbers refer to sources/scmi-virtio-atomic.txt.
+ * What the SCMI virtio TX channel must guarantee (issues 4 and 17), each tied to the seed's
+ * text. Line numbers refer to sources/scmi-virtio-atomic.txt.
  */
-import type { ModelConfig, Property } from '../src/model/model.ts';
-import type { ScmiContext, ScmiEvent, ScmiOutput } from '../machines/scmi-virtio.ts';
+import type { ModelConfig, ModelState, Property } from '../src/model/model.ts';
+import { noTimeoutWhileDue } from '../src/model/timed-properties.ts';
+import {
+  ETIMEDOUT,
+  type ScmiContext,
+  type ScmiEvent,
+  type ScmiOutput,
+} from '../machines/scmi-virtio.ts';
 
 type P = Property<ScmiContext, ScmiEvent>;
 
@@ -13,14 +19,19 @@ const bit = (n: number) => 1 << n;
 /** Messages the virtqueue still owns: held by the device or waiting on the used ring. */
 const ownedByVirtqueue = (c: ScmiContext) => new Set([...c.device, ...c.used]);
 
-interface ReplyLedger {
-  /** Transfers whose reply the device has returned. */
-  returned: number;
-  /** Transfers whose reply has been handed to the core. */
-  handed: number;
-  /** Transfers that ended with -ETIMEDOUT. */
-  timedOut: number;
+/** The reply a step hands to the core: through scmi_rx_callback(), or poll_done() returning true. */
+function handedReplies(outputs: readonly ScmiOutput[]): number[] {
+  const replies: number[] = [];
+  for (const output of outputs) {
+    if (output.type === 'discarded' || output.type === 'poll_done') replies.push(output.reply);
+    if (output.type === 'fetched' && output.via === 'rx_callback') replies.push(output.reply);
+  }
+  return replies.filter((reply) => reply >= 0);
 }
+
+/** Buffers that can still come back: free, or with the device (lost ones stay with it). */
+const backOrWithDevice = ({ context }: ModelState<ScmiContext>) =>
+  context.msgs.every((_, m) => context.freeList.includes(m) || context.device.includes(m));
 
 export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
   return [
@@ -54,70 +65,140 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       },
     },
     {
+      kind: 'invariant',
+      name: 'not-freed-while-polled',
+      statement:
+        'A message is on free_list only when no transfer still polls it: it is not the xfer->priv of a pending polled transfer.',
+      source:
+        'sources/scmi-virtio-atomic.txt:376-377 ("Ensure msg is unbound from xfer before pushing onto the free list")',
+      check: ({ context }) => {
+        const cpu = context.cpus.find(
+          (c) => c.xfer >= 0 && c.polled && c.priv >= 0 && context.freeList.includes(c.priv),
+        );
+        return (
+          cpu === undefined ||
+          `msg ${cpu.priv} is on free_list while transfer ${cpu.xfer} still polls it`
+        );
+      },
+    },
+    {
       kind: 'monitor',
       name: 'reply-handed-once',
       statement:
-        'Every reply the device returns is handed to the core at most once and only as the reply of its own transfer, and exactly once unless its transfer timed out.',
+        'Every reply the device returns is handed to the core at most once: by scmi_rx_callback(), or by virtio_poll_done() returning true for it.',
       source:
         'sources/scmi-virtio-atomic.txt:185, 213 (scmi_rx_callback per dequeued buffer), :449-452 (poll_done: "process all new messages till the polled-for message is found")',
-      initial: (): ReplyLedger => ({ returned: 0, handed: 0, timedOut: 0 }),
-      step: (m: ReplyLedger, { outputs }) => {
-        let { returned, handed, timedOut } = m;
-        for (const output of outputsOf(outputs)) {
-          if (output.type === 'returned') returned |= bit(output.token);
-          if (output.type === 'timed_out') timedOut |= bit(output.xfer);
-          if (output.type !== 'handed') continue;
-          for (const d of output.deliveries) {
-            if (d.token !== d.xfer)
-              return {
-                violation: `${d.via} handed the reply of transfer ${d.token} as the reply of transfer ${d.xfer}`,
-              };
-            if (handed & bit(d.token))
-              return {
-                violation: `${d.via} handed the reply of transfer ${d.token} a second time`,
-              };
-            handed |= bit(d.token);
-          }
+      initial: () => 0,
+      step: (handed: number, { outputs }) => {
+        let next = handed;
+        for (const reply of handedReplies(outputsOf(outputs))) {
+          if (next & bit(reply))
+            return { violation: `the reply of transfer ${reply} was handed to the core twice` };
+          next |= bit(reply);
         }
-        return { returned, handed, timedOut };
+        return next;
       },
-      hot: (m: ReplyLedger) => (m.returned & ~m.handed & ~m.timedOut) !== 0,
     },
     {
       kind: 'step',
-      name: 'poll-done-after-reply',
+      name: 'fetch-own-reply',
       statement:
-        "virtio_poll_done() reports a polled transfer done only after the device has returned that transfer's reply.",
+        "The core copies a reply into a transfer (fetch_response) only from a buffer holding that transfer's own reply.",
       source:
-        'sources/scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
-      check: ({ from, outputs }) => {
+        'sources/scmi-virtio-atomic.txt:318-327 (fetch_response reads xfer->priv), :185-186 (scmi_rx_callback by the header\u2019s token)',
+      check: ({ outputs }) => {
         for (const output of outputsOf(outputs)) {
-          if (output.type !== 'poll_done') continue;
-          const held = from.context.device.find((m) => from.context.msgs[m].token === output.xfer);
-          if (held !== undefined)
-            return `poll_done reported transfer ${output.xfer} done while the device still holds its msg ${held}`;
+          if (output.type !== 'fetched' || output.reply === output.xfer) continue;
+          return output.reply < 0
+            ? `transfer ${output.xfer} fetched stale content (${output.via})`
+            : `transfer ${output.xfer} fetched the reply of transfer ${output.reply} (${output.via})`;
         }
         return true;
       },
     },
     {
+      kind: 'step',
+      name: 'poll-done-own-reply',
+      statement:
+        "virtio_poll_done() reports a polled transfer done only when the buffer bound to it holds that transfer's own reply, returned by the device.",
+      source:
+        'sources/scmi-virtio-atomic.txt:393-396 ("the only way to check if the freshly arrived buffer was what we were waiting for")',
+      check: ({ outputs }) => {
+        for (const output of outputsOf(outputs)) {
+          if (output.type !== 'poll_done' || output.reply === output.xfer) continue;
+          return output.reply < 0
+            ? `poll_done reported transfer ${output.xfer} done while its buffer holds no reply of it`
+            : `poll_done reported transfer ${output.xfer} done with the reply of transfer ${output.reply}`;
+        }
+        return true;
+      },
+    },
+    noTimeoutWhileDue<ScmiContext, ScmiEvent>({
+      name: 'no-timeout-after-reply',
+      statement:
+        'A transfer ends with -ETIMEDOUT only if the device had not returned its reply before its deadline passed (on a channel not being freed).',
+      source:
+        'sources/scmi-virtio-atomic.txt:516 (max_rx_timeout_ms), :473-477 (poll_done: the reply "will be served by a deferred worker OR by the normal IRQ/callback OR by other poll loops")',
+      timedOut: (step) =>
+        outputsOf(step.outputs)
+          .filter((o) => o.type === 'completed' && o.ret === ETIMEDOUT)
+          .map((o) => String((o as { xfer: number }).xfer)),
+      answerDue: (state, key) =>
+        state.context.ready &&
+        state.context.cpus.some((cpu) => cpu.xfer === Number(key) && cpu.ghostAnswered),
+    }),
+    {
+      kind: 'step',
+      name: 'workqueue-used-while-alive',
+      statement:
+        'queue_work() is called only on the live deferred_tx_wq: not while destroy_workqueue() drains it, not once it is freed, never on NULL.',
+      source:
+        'sources/scmi-virtio-atomic.txt:280-283 (chan_free destroys and clears deferred_tx_wq), :491-492 (poll_done queues on it)',
+      check: ({ outputs }) => {
+        const misuse = outputsOf(outputs).find((o) => o.type === 'queue_work' && o.wq !== 'alive');
+        if (!misuse || misuse.type !== 'queue_work') return true;
+        const what = {
+          draining: 'a workqueue being destroyed (WARN, the work is dropped)',
+          freed: 'a freed workqueue (use after free)',
+          null: 'a NULL workqueue (oops)',
+        } as const;
+        return `queue_work() on ${what[misuse.wq as keyof typeof what]}`;
+      },
+    },
+    {
+      kind: 'step',
+      name: 'channel-used-while-alive',
+      statement:
+        'No reply is handed to the core through vioch->cinfo once virtio_chan_free() has cleared it.',
+      source:
+        'sources/scmi-virtio-atomic.txt:276-288 (virtio_chan_free), :213 (the worker calls scmi_rx_callback(vioch->cinfo, ...))',
+      check: ({ from, outputs }) =>
+        from.context.cinfo ||
+        !outputsOf(outputs).some(
+          (o) => o.type === 'discarded' || (o.type === 'fetched' && o.via === 'rx_callback'),
+        ) ||
+        'scmi_rx_callback() called with vioch->cinfo == NULL',
+    },
+    {
       kind: 'recoverable',
       name: 'no-buffer-leak',
       statement:
-        'Every buffer the device returns can still get back to free_list: from every state, a state is reachable where each message is free or held by the device.',
+        'While the channel is ready, every buffer the device returns can still get back to free_list: a state is reachable where each message is free or held by the device.',
       source:
         'sources/scmi-virtio-atomic.txt:347-348 ("let IRQ/RX callbacks eventually clean up such messages"), :358-360',
-      goal: ({ context }) =>
-        context.msgs.every((_, m) => context.freeList.includes(m) || context.device.includes(m)),
+      when: ({ context }) => context.ready,
+      goal: (state) => state.context.ready && backOrWithDevice(state),
     },
     {
       kind: 'recoverable',
       name: 'all-free-reachable',
       statement:
-        'From every reachable state, with the device answering, the channel can get back to all max_msg messages on free_list.',
+        'While the channel is ready and the device answers, the channel can get back to all max_msg messages on free_list.',
       source:
         'sources/scmi-virtio-atomic.txt:355-356 (only a device that never returns buffers may exhaust the pool)',
+      when: ({ context }) => context.ready && context.lostLeft === bounds.lost,
       goal: ({ context }) =>
+        context.ready &&
         context.freeList.length === bounds.maxMsg &&
         new Set(context.freeList).size === bounds.maxMsg,
     },

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/model/config.ts';
 import { explore } from '../src/explore/explore.ts';
 import { fuzz } from '../src/fuzz/fuzz.ts';
-import type { ModelState } from '../src/model/model.ts';
+import { defineModel, type ModelState } from '../src/model/model.ts';
+import { assign, setup } from 'xstate';
 import { sweep } from '../src/explore/sweep.ts';
 import { toyModel, type ToyContext } from './fixtures/toy-mailbox.ts';
 
@@ -119,5 +120,74 @@ describe('fuzz', () => {
       path: found.path,
     });
     expect(replayed.trace).toEqual(found.trace);
+  });
+});
+
+describe('recoverable with `when`: an obligation that holds only in a phase of the system', () => {
+  /* START may go to GOAL (and back), or to CLOSED for good; CLOSED reaches no goal. */
+  const phases = (when?: (closed: boolean) => boolean) =>
+    defineModel<{ closed: boolean }, { type: 'open' | 'close' | 'goal' }>({
+      name: 'phases',
+      title: 'recoverable when (engine test)',
+      seed: 'none',
+      bounds: [],
+      variants: [],
+      build: () => ({
+        machine: setup({
+          types: {} as {
+            context: { closed: boolean };
+            events: { type: 'open' | 'close' | 'goal' };
+          },
+        }).createMachine({
+          context: { closed: false },
+          initial: 'START',
+          states: {
+            START: {
+              on: {
+                goal: { target: 'GOAL' },
+                close: { target: 'CLOSED', actions: assign({ closed: true }) },
+              },
+            },
+            GOAL: { on: { open: { target: 'START' } } },
+            CLOSED: {},
+          },
+        }),
+        events: () => [{ type: 'open' }, { type: 'close' }, { type: 'goal' }],
+        terminal: () => true,
+        properties: [
+          {
+            kind: 'recoverable',
+            name: 'goal-reachable',
+            statement: 'The goal stays reachable while the phase lasts.',
+            source: 'engine test',
+            goal: (state) => state.matches('GOAL'),
+            ...(when
+              ? { when: (state: ModelState<{ closed: boolean }>) => when(state.context.closed) }
+              : {}),
+          },
+        ],
+      }),
+    });
+
+  const verdict = (model: ReturnType<typeof phases>) => {
+    const result = explore(model);
+    return result.properties.find((p) => p.name === 'goal-reachable')!;
+  };
+
+  it('without `when`, the closed state that reaches no goal is a violation', () => {
+    const property = verdict(phases());
+    expect(property.holds).toBe(false);
+    expect(property.trace!.steps.map((s) => s.event.type)).toEqual(['close']);
+  });
+
+  it('with `when` false in the closed state, it is exempt and the property holds', () => {
+    expect(verdict(phases((closed) => !closed)).holds).toBe(true);
+  });
+
+  it('a state where `when` holds must still reach the goal, whatever is exempt elsewhere', () => {
+    // `when` true only in CLOSED: START and GOAL are exempt, CLOSED is obliged and stuck.
+    const property = verdict(phases((closed) => closed));
+    expect(property.holds).toBe(false);
+    expect(property.trace!.steps.map((s) => s.event.type)).toEqual(['close']);
   });
 });

@@ -9,6 +9,9 @@
  */
 import { DEADLOCK_PROPERTY, type ModelSystem, type SystemNode } from '../model/system.ts';
 
+/** The goal value of a state where a liveness obligation does not apply (Recoverable.when). */
+export const EXEMPT = 2;
+
 export interface ExpansionSink {
   /** A property violated in the expanded state, or by the step with `eventIndex` from it. */
   violation(property: string, message: string, eventIndex: number | undefined): void;
@@ -19,9 +22,10 @@ export interface ExpansionSink {
 export class Expander {
   /**
    * One goal per liveness obligation, in property order: a recoverable's goal, or "this
-   * monitor is not hot". A state that can reach no goal state is stuck.
+   * monitor is not hot". A state that can reach no goal state is stuck, unless the obligation
+   * does not apply there (a recoverable's `when`): its goal value is then EXEMPT.
    */
-  readonly goalChecks: Array<(node: SystemNode) => boolean> = [];
+  readonly goalChecks: Array<(node: SystemNode) => boolean | typeof EXEMPT> = [];
   /** Expanded states per configuration number (state-node coverage). */
   readonly configHits: number[] = [];
   /** How often each compiled transition was taken. */
@@ -32,7 +36,11 @@ export class Expander {
   constructor(readonly system: ModelSystem) {
     for (const property of system.instance.properties) {
       if (property.kind === 'recoverable') {
-        this.goalChecks.push((node) => property.goal(system.view(node)));
+        const { goal, when } = property;
+        this.goalChecks.push((node) => {
+          const state = system.view(node);
+          return goal(state) || (when && !when(state) ? EXEMPT : false);
+        });
       } else if (property.kind === 'monitor' && property.hot) {
         const index = system.monitors.indexOf(property);
         const hot = property.hot;
@@ -42,10 +50,15 @@ export class Expander {
     this.transitionHits = system.compiled.transitions.map(() => 0);
   }
 
-  /** Writes the goal bits of `node` to `out[offset..offset + goalChecks.length)`. */
+  /**
+   * Writes the goal values of `node` to `out[offset..offset + goalChecks.length)`: 1 a goal
+   * state, 0 not, EXEMPT (2) neither but not obliged to reach one.
+   */
   goals(node: SystemNode, out: { [index: number]: number }, offset: number): void {
-    for (let i = 0; i < this.goalChecks.length; i++)
-      out[offset + i] = this.goalChecks[i](node) ? 1 : 0;
+    for (let i = 0; i < this.goalChecks.length; i++) {
+      const value = this.goalChecks[i](node);
+      out[offset + i] = value === EXEMPT ? EXEMPT : value ? 1 : 0;
+    }
   }
 
   expand(node: SystemNode, sink: ExpansionSink): void {

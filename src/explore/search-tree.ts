@@ -4,7 +4,7 @@
  * replay and are shortest), the first finding per property, and, when some property is a
  * liveness obligation, the state graph and each state's goal bits.
  */
-import type { Expander, ExpansionSink } from './expand.ts';
+import { EXEMPT, type Expander, type ExpansionSink } from './expand.ts';
 import { IntVector } from './int-vector.ts';
 import type { Coverage, ExploreResult, PropertyResult } from './result.ts';
 import type { ModelDefinition } from '../model/model.ts';
@@ -25,7 +25,7 @@ export class SearchTree {
   readonly found = new Map<string, Found>();
   readonly edgeStart = new IntVector();
   readonly edgeTarget = new IntVector();
-  /** Per liveness obligation (Expander.goalChecks), one bit per expanded state. */
+  /** Per liveness obligation (Expander.goalChecks), one goal value per expanded state. */
   readonly goals: IntVector[];
   readonly needGraph: boolean;
   /** BFS depth of the state being expanded. */
@@ -230,7 +230,7 @@ function firstUnableToReach(
   const queue = new Int32Array(count);
   let tail = 0;
   for (let s = 0; s < count; s++) {
-    if (goal.get(s)) {
+    if (goal.get(s) === 1) {
       canReach[s] = 1;
       queue[tail++] = s;
     }
@@ -245,7 +245,8 @@ function firstUnableToReach(
       }
     }
   }
-  for (let s = 0; s < count; s++) if (!canReach[s]) return s;
+  // A state where the obligation does not apply (EXEMPT) need not reach a goal.
+  for (let s = 0; s < count; s++) if (!canReach[s] && goal.get(s) !== EXEMPT) return s;
   return -1;
 }
 

@@ -135,10 +135,17 @@ export interface Monitor<TContext, TEvent extends EventObject, M = unknown> exte
   hot?(monitor: M): boolean;
 }
 
-/** From every reachable state some state satisfying `goal` is reachable (AG EF goal). */
+/**
+ * From every reachable state some state satisfying `goal` is reachable (AG EF goal). With
+ * `when`, only from the states where it holds (AG (when -> EF goal)): for an obligation that
+ * ends with a phase of the system, such as buffers that must come back while a channel lives.
+ * The path to the goal may pass anywhere, so a goal that should be met within the phase says so
+ * itself (`goal: s => when(s) && ...`).
+ */
 export interface Recoverable<TContext> extends PropertyBase {
   kind: 'recoverable';
   goal(state: ModelState<TContext>): boolean;
+  when?(state: ModelState<TContext>): boolean;
 }
 
 export type Property<TContext, TEvent extends EventObject> =

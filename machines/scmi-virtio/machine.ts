@@ -1,0 +1,545 @@
+/**
+ * The XState machine of the SCMI virtio model: one parallel region per execution context, whose
+ * states are the steps of its code at the grain of the locks it takes (docs/scmi-virtio.md,
+ * "Execution contexts"). The state-changing code is in transport.ts, core.ts and
+ * environment.ts; the machine only says which step each region is at and which comes next.
+ */
+import { assign, emit, setup } from 'xstate';
+import { timeAfter, timerDue } from '../../src/model/time.ts';
+import type { ScmiEvent, ScmiOutput } from './alphabet.ts';
+import { pollExit, retOf } from './core.ts';
+import {
+  ETIMEDOUT,
+  IDLE_CB,
+  initialContext,
+  READY_FREE,
+  SCMI_SUCCESS,
+  withCpu,
+  type ScmiContext,
+} from './context.ts';
+import {
+  deviceLose,
+  deviceReply,
+  freeStep,
+  freeStepEnabled,
+  freeSteps,
+  tick,
+  tickEnabled,
+  type FreeStep,
+} from './environment.ts';
+import {
+  cbFinalize,
+  cbGet,
+  cbHand,
+  markTxdone,
+  pollCheck,
+  pollFetch,
+  queueWork,
+  sendMessage,
+  workerList,
+  type CbKey,
+  type TransportBounds,
+} from './transport.ts';
+import type { Flags } from './variants.ts';
+
+export interface MachineBounds extends TransportBounds {
+  maxMsg: number;
+  cpus: number;
+  transfers: number;
+  /** 0: no teardown; 1: chan_free once no transfer is in the core; 2: at any time. */
+  teardown: number;
+  /** The device may answer with an error status. */
+  error: boolean;
+  /** The device may notify although callbacks are disabled. */
+  ignoreHint: boolean;
+  lost: number;
+}
+
+type Ctx = { context: ScmiContext; event: ScmiEvent };
+
+const cpuOf = (event: ScmiEvent) => ('cpu' in event ? event.cpu : -1);
+
+export function buildMachine(bounds: MachineBounds, flags: Flags) {
+  /** The content xfer->priv points to, as poll_done hands it over: its reply, or -1 (stale). */
+  const privReply = (c: ScmiContext, i: number) => {
+    const msg = c.msgs[c.cpus[i].priv];
+    return msg.fresh ? msg.gid : -1;
+  };
+
+  const cpuRegion = (i: number) => {
+    // This CPU's caller runs only when the interrupt handler is not running on it.
+    const mine = ({ context, event }: Ctx) => cpuOf(event) === i && context.irqOn !== i;
+    const cpu = (context: ScmiContext) => context.cpus[i];
+    const spin = (c: ScmiContext, spinning: boolean) => withCpu(c, i, { spinning });
+    /** Leaves the wait with `ret`: the deadline is no longer looked at. */
+    const giveUp = (c: ScmiContext, ret: number) =>
+      withCpu(c, i, { ret, deadline: null, spinning: false });
+    const pollDone = emit(({ context }: Ctx) => ({
+      type: 'poll_done' as const,
+      xfer: cpu(context).xfer,
+      reply: privReply(context, i),
+    }));
+    /** As written: queue_work() reading vioch->deferred_tx_wq after the unlock. */
+    const kickAfter = (c: ScmiContext) => (flags.noDeferredWorker ? c : queueWork(c).next);
+    const emitKickAfter = flags.noDeferredWorker
+      ? []
+      : [emit(({ context }: Ctx) => queueWork(context).output)];
+    const emitKickInside = emit(
+      ({ context }: Ctx) =>
+        queueWork(withCpu(pollFetch(context, i, flags).next, i, { spinning: false })).output,
+    );
+    return {
+      initial: 'IDLE',
+      states: {
+        IDLE: {
+          on: {
+            send: [
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) &&
+                  context.issued < bounds.transfers &&
+                  context.ready &&
+                  event.type === 'send' &&
+                  sendMessage(context, i, event.polled, bounds).ret !== 0,
+                actions: [
+                  emit(({ context, event }: Ctx) => ({
+                    type: 'completed' as const,
+                    xfer: context.issued,
+                    ret: sendMessage(context, i, event.type === 'send' && event.polled, bounds).ret,
+                  })),
+                  assign(
+                    ({ context, event }: Ctx) =>
+                      sendMessage(context, i, event.type === 'send' && event.polled, bounds).next,
+                  ),
+                ],
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) &&
+                  context.issued < bounds.transfers &&
+                  context.ready &&
+                  event.type === 'send' &&
+                  event.polled,
+                target: 'POLL_CHECK',
+                actions: assign(({ context }: Ctx) => sendMessage(context, i, true, bounds).next),
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && context.issued < bounds.transfers && context.ready,
+                target: 'WAIT',
+                actions: assign(({ context }: Ctx) => sendMessage(context, i, false, bounds).next),
+              },
+            ],
+          },
+        },
+        POLL_CHECK: {
+          // virtio_poll_done(), its msg->poll_lock section (:432-443).
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && pollCheck(context, i, flags) === 'done',
+                target: 'POLL_EXIT',
+                actions: [pollDone, assign(({ context }: Ctx) => spin(context, false))],
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && pollCheck(context, i, flags) === 'idle',
+                target: 'TRY_WAIT',
+              },
+              {
+                guard: mine,
+                target: 'POLL_FETCH',
+                actions: assign(({ context }: Ctx) => spin(context, false)),
+              },
+            ],
+          },
+        },
+        POLL_FETCH: {
+          // Its vioch->lock section (:445-489); the fix queues the work inside it.
+          on: {
+            step: [
+              ...(flags.teardownAsWritten
+                ? [
+                    {
+                      guard: ({ context, event }: Ctx) =>
+                        mine({ context, event }) &&
+                        !flags.noDeferredWorker &&
+                        pollFetch(context, i, flags).kick,
+                      target: 'POLL_KICK',
+                      actions: assign(({ context }: Ctx) => pollFetch(context, i, flags).next),
+                    },
+                  ]
+                : []),
+              ...[true, false].flatMap((kicks) => [
+                {
+                  guard: ({ context, event }: Ctx) =>
+                    mine({ context, event }) &&
+                    pollFetch(context, i, flags).found &&
+                    kicksInside(context) === kicks,
+                  target: 'POLL_EXIT',
+                  actions: [
+                    ...(kicks ? [emitKickInside] : []),
+                    assign(({ context }: Ctx) => afterFetch(context)),
+                    pollDone,
+                  ],
+                },
+                {
+                  guard: ({ context, event }: Ctx) =>
+                    mine({ context, event }) && kicksInside(context) === kicks,
+                  target: 'TRY_WAIT',
+                  actions: [
+                    ...(kicks ? [emitKickInside] : []),
+                    assign(({ context }: Ctx) => spin(afterFetch(context), true)),
+                  ],
+                },
+              ]),
+            ],
+          },
+        },
+        POLL_KICK: {
+          // As written: queue_work() after dropping vioch->lock (:491-492), then poll_done returns.
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).found,
+                target: 'POLL_EXIT',
+                actions: [
+                  ...emitKickAfter,
+                  assign(({ context }: Ctx) => withCpu(kickAfter(context), i, { found: false })),
+                  pollDone,
+                ],
+              },
+              {
+                guard: mine,
+                target: 'TRY_WAIT',
+                actions: [
+                  ...emitKickAfter,
+                  assign(({ context }: Ctx) =>
+                    spin(withCpu(kickAfter(context), i, { found: false }), true),
+                  ),
+                ],
+              },
+            ],
+          },
+        },
+        TRY_WAIT: {
+          // ... || try_wait_for_completion(&xfer->done) || ktime_after(ktime_get(), stop)
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).done,
+                target: 'POLL_EXIT',
+                actions: assign(({ context }: Ctx) =>
+                  withCpu(context, i, { done: false, spinning: false }),
+                ),
+              },
+              {
+                // The loop ends on the deadline, and the check after it says -ETIMEDOUT.
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && timeAfter(cpu(context).deadline),
+                target: 'MARK_TXDONE',
+                actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
+              },
+              { guard: mine, target: 'POLL_CHECK' },
+            ],
+          },
+        },
+        POLL_EXIT: {
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && pollExit(context, i).output !== null,
+                target: 'MARK_TXDONE',
+                actions: [
+                  emit(({ context }: Ctx) => pollExit(context, i).output!),
+                  assign(({ context }: Ctx) => leaveExit(context)),
+                ],
+              },
+              {
+                guard: mine,
+                target: 'MARK_TXDONE',
+                actions: assign(({ context }: Ctx) => leaveExit(context)),
+              },
+            ],
+          },
+        },
+        WAIT: {
+          // wait_for_completion_timeout(&xfer->done, ...): done, or woken by its timer.
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).done,
+                target: 'MARK_TXDONE',
+                actions: assign(({ context }: Ctx) =>
+                  giveUp(withCpu(context, i, { done: false }), retOf(cpu(context).status)),
+                ),
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && timerDue(cpu(context).deadline),
+                target: 'MARK_TXDONE',
+                actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
+              },
+            ],
+          },
+        },
+        MARK_TXDONE: {
+          // virtio_mark_txdone(ret) (:366-384), do_xfer() returns, xfer_put().
+          on: {
+            step: {
+              guard: mine,
+              target: 'IDLE',
+              actions: [
+                emit(({ context }: Ctx) => ({
+                  type: 'completed' as const,
+                  xfer: cpu(context).xfer,
+                  ret: cpu(context).ret,
+                })),
+                assign(({ context }: Ctx) => markTxdone(context, i, flags)),
+              ],
+            },
+          },
+        },
+      },
+    };
+
+    /** The fix calls queue_work() inside the vioch->lock section, if the workqueue is set. */
+    function kicksInside(c: ScmiContext): boolean {
+      if (flags.teardownAsWritten || flags.noDeferredWorker) return false;
+      const fetched = pollFetch(c, i, flags);
+      return fetched.kick && fetched.next.wqPointer;
+    }
+    /** The fetch step's context: the drained ring, and the work queued if the fix kicks it. */
+    function afterFetch(c: ScmiContext): ScmiContext {
+      const next = withCpu(pollFetch(c, i, flags).next, i, { spinning: false });
+      return kicksInside(c) ? queueWork(next).next : next;
+    }
+    /** POLL_EXIT's context: fetched (or not), and out of the wait. */
+    function leaveExit(c: ScmiContext): ScmiContext {
+      const next = pollExit(c, i).next;
+      return giveUp(next, next.cpus[i].ret);
+    }
+  };
+
+  /** scmi_vio_complete_cb() as steps of one context (`irq` or `worker`). */
+  const completeCbStates = (key: CbKey, stepEvent: 'irq_step' | 'work_step', exit: object) => ({
+    CB_GET: {
+      // Loop head: ready_lock, then the vioch->lock section that gets one buffer.
+      on: {
+        [stepEvent]: [
+          {
+            guard: ({ context }: Ctx) =>
+              context.readyLock === READY_FREE && cbGet(context, key, flags).got,
+            target: 'CB_HAND',
+            actions: assign(({ context }: Ctx) => cbGet(context, key, flags).next),
+          },
+          {
+            guard: ({ context }: Ctx) =>
+              context.readyLock === READY_FREE && !cbGet(context, key, flags).left,
+            target: 'CB_GET',
+            actions: assign(({ context }: Ctx) => cbGet(context, key, flags).next),
+          },
+          {
+            guard: ({ context }: Ctx) => context.readyLock === READY_FREE,
+            target: 'IDLE',
+            actions: assign(({ context }: Ctx) => ({
+              ...cbGet(context, key, flags).next,
+              ...exit,
+            })),
+          },
+        ],
+      },
+    },
+    CB_HAND: {
+      // scmi_rx_callback(): outside vioch->lock, ready_lock held.
+      on: {
+        [stepEvent]: {
+          target: 'CB_FINALIZE',
+          actions: [
+            emit(({ context }: Ctx) => cbHand(context, key, flags).output),
+            assign(({ context }: Ctx) => cbHand(context, key, flags).next),
+          ],
+        },
+      },
+    },
+    CB_FINALIZE: {
+      on: {
+        [stepEvent]: {
+          target: 'CB_GET',
+          actions: assign(({ context }: Ctx) => cbFinalize(context, key)),
+        },
+      },
+    },
+  });
+
+  const cpuRegions = Object.fromEntries(
+    Array.from({ length: bounds.cpus }, (_, i) => [`cpu${i}`, cpuRegion(i)]),
+  );
+
+  const steps: FreeStep[] = freeSteps(flags).filter((step) => step !== 'READY');
+  const teardownStates = Object.fromEntries(
+    steps.map((step, k) => {
+      const last = k === steps.length - 1;
+      return [
+        `FREE_${step}`,
+        {
+          on: {
+            free_step: {
+              guard: ({ context }: Ctx) => freeStepEnabled(context, step),
+              target: last ? 'DONE' : `FREE_${steps[k + 1]}`,
+              actions: [
+                ...(last ? [emit({ type: 'chan_freed' as const })] : []),
+                assign(({ context }: Ctx) => freeStep(context, step)),
+              ],
+            },
+          },
+        },
+      ];
+    }),
+  );
+
+  return setup({
+    types: {} as { context: ScmiContext; events: ScmiEvent; emitted: ScmiOutput },
+  }).createMachine({
+    id: 'scmi-virtio',
+    type: 'parallel',
+    context: initialContext(bounds.maxMsg, bounds.cpus, bounds.tokens, bounds.lost),
+    states: {
+      ...cpuRegions,
+      irq: {
+        initial: 'IDLE',
+        states: {
+          IDLE: {
+            on: {
+              irq: [
+                {
+                  // vring_interrupt(): nothing used -> IRQ_NONE, the callback does not run.
+                  guard: ({ context }: Ctx) => context.irqPending && context.used.length === 0,
+                  actions: assign({ irqPending: false }),
+                },
+                {
+                  guard: ({ context }: Ctx) => context.irqPending,
+                  target: 'CB_GET',
+                  actions: assign(({ context, event }: Ctx) => ({
+                    ...context,
+                    irqPending: false,
+                    irqOn: cpuOf(event),
+                    irqCb: IDLE_CB,
+                  })),
+                },
+              ],
+            },
+          },
+          ...completeCbStates('irqCb', 'irq_step', { irqOn: -1 }),
+        },
+      },
+      worker: {
+        initial: 'IDLE',
+        states: {
+          IDLE: {
+            on: {
+              work_step: {
+                guard: ({ context }: Ctx) => context.workQueued,
+                target: 'PENDING_LIST',
+                // The work item starts: WORK_STRUCT_PENDING cleared.
+                actions: assign({ workQueued: false, workRunning: true }),
+              },
+            },
+          },
+          PENDING_LIST: {
+            // One vioch->lock section (:207-220): every pre-fetched message handed and freed.
+            on: {
+              // One transition per length of the list, so that each handed reply is one output.
+              work_step: [
+                ...Array.from({ length: bounds.maxMsg + bounds.transfers + 1 }, (_, k) => ({
+                  guard: ({ context }: Ctx) => context.pendingList.length === k,
+                  target: 'CB_GET',
+                  actions: [
+                    ...Array.from({ length: k }, (_, j) =>
+                      emit<ScmiContext, ScmiEvent, undefined, ScmiEvent, ScmiOutput>(
+                        ({ context }) => workerList(context, flags).outputs[j],
+                      ),
+                    ),
+                    assign<ScmiContext, ScmiEvent, undefined, ScmiEvent, never>(
+                      ({ context }) => workerList(context, flags).next,
+                    ),
+                  ],
+                })),
+              ],
+            },
+          },
+          ...completeCbStates('workCb', 'work_step', { workRunning: false }),
+        },
+      },
+      device: {
+        on: {
+          device_reply: {
+            guard: ({ context, event }: Ctx) =>
+              event.type === 'device_reply' &&
+              context.device.includes(event.msg) &&
+              context.msgs[event.msg].due !== null &&
+              (event.status === SCMI_SUCCESS || bounds.error),
+            actions: [
+              emit(({ context, event }: Ctx) => {
+                const { msg, status } = event as Extract<ScmiEvent, { type: 'device_reply' }>;
+                return { type: 'returned' as const, msg, reply: context.msgs[msg].gid, status };
+              }),
+              assign(({ context, event }: Ctx) => {
+                const { msg, status } = event as Extract<ScmiEvent, { type: 'device_reply' }>;
+                return deviceReply(context, msg, status);
+              }),
+            ],
+          },
+          device_lose: {
+            guard: ({ context, event }: Ctx) =>
+              event.type === 'device_lose' &&
+              context.lostLeft > 0 &&
+              context.device.includes(event.msg) &&
+              context.msgs[event.msg].due !== null,
+            actions: assign(({ context, event }: Ctx) =>
+              deviceLose(context, (event as Extract<ScmiEvent, { type: 'device_lose' }>).msg),
+            ),
+          },
+          irq_anyway: {
+            guard: ({ context }: Ctx) =>
+              bounds.ignoreHint &&
+              !context.cbEnabled &&
+              !context.irqPending &&
+              context.used.length > 0,
+            actions: assign({ irqPending: true }),
+          },
+        },
+      },
+      teardown: {
+        initial: 'IDLE',
+        states: {
+          IDLE: {
+            on: {
+              chan_free: {
+                // scmi_remove(): with teardown=1 only once no transfer is in the core.
+                guard: ({ context }: Ctx) =>
+                  bounds.teardown > 0 &&
+                  context.readyLock === READY_FREE &&
+                  (bounds.teardown > 1 || context.cpus.every((c) => c.xfer < 0)),
+                target: `FREE_${steps[0]}`,
+                actions: assign(({ context }: Ctx) => freeStep(context, 'READY')),
+              },
+            },
+          },
+          ...teardownStates,
+          DONE: {},
+        },
+      },
+      clock: {
+        on: {
+          tick: {
+            guard: ({ context }: Ctx) => tickEnabled(context, flags),
+            actions: assign(({ context }: Ctx) => tick(context)),
+          },
+        },
+      },
+    },
+  });
+}

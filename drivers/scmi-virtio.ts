@@ -4,28 +4,34 @@
  * sources/scmi-virtio-atomic.txt) as imperative TypeScript: the system under test for
  * `mailbox-models conform scmi-virtio`. It does not import the model.
  *
- * The default driver is v8 with the four-part fix of docs/scmi-virtio.md ("The fix"); the
- * variant `as-written` is v8 exactly as posted.
+ * The default driver is v8 with the fix of docs/scmi-virtio.md ("The fix"); the variant
+ * `as-written` is v8 exactly as posted.
  *
  * The transport (virtio_send_message, virtio_poll_done, virtio_mark_txdone,
- * scmi_vio_complete_cb, scmi_vio_deferred_tx_worker, scmi_vio_feed_vq_tx) is written as the C
- * code is. Code that can be preempted between lock sections is a generator that `yield`s where
- * the C code drops a lock (or another CPU may run): virtio_poll_done, scmi_vio_complete_cb and
- * the worker. Its seams, driven by the adapter at the bottom:
+ * scmi_vio_complete_cb, scmi_vio_deferred_tx_worker, scmi_vio_feed_vq_tx, virtio_chan_free)
+ * is written as the C code is. Code that can be preempted between lock sections is a generator
+ * that `yield`s where the C code drops a lock (or another CPU may run). Its seams, driven by the
+ * adapter at the bottom:
  * - the split virtqueue and the SCMI platform device behind it (buffers added, the used ring,
- *   the NO_INTERRUPT hint, the interrupt line);
- * - the SCMI core: do_xfer() on each CPU (a generator too: the polling loop, the wait on
- *   xfer->done, the timeout), scmi_rx_callback() -> the token lookup of scmi_handle_response();
- * - the workqueue running deferred_tx_work, and the interrupt running vring_interrupt().
+ *   the NO_INTERRUPT hint, the interrupt line; a device that answers with an error status,
+ *   loses a buffer, or notifies although asked not to);
+ * - the SCMI core (driver.c of v5.17): do_xfer() on each CPU (a generator too: the polling
+ *   loop, the wait on xfer->done), xfer_get()'s token allocation, scmi_rx_callback() -> the
+ *   token lookup of scmi_handle_response();
+ * - jiffies (`tick`), the workqueue running deferred_tx_work, the interrupt running
+ *   vring_interrupt(), and scmi_remove() calling virtio_chan_free().
  *
- * Outputs are the transport's observable behaviour: `returned(token, msg)` when the device
- * returns a buffer, `handed(deliveries)` when replies are handed to the core (by
- * scmi_rx_callback, or by virtio_poll_done returning true with the reply in xfer->priv),
- * `poll_done(xfer)`, `timed_out(xfer)` and `busy(xfer)` (-EBUSY from send_message). Lists
- * check CONFIG_DEBUG_LIST's "list_add double add" (a BUG: the adapter throws, a divergence).
+ * Outputs are the transport's and the core's observable behaviour, each where the C code does
+ * it: `returned` (the device puts a buffer on the used ring), `fetched` (fetch_response copies a
+ * reply into a transfer), `discarded` (scmi_rx_callback drops a reply), `poll_done`
+ * (virtio_poll_done returns true), `completed` (do_xfer returns), `queue_work` (with the state of
+ * the workqueue it reaches), `chan_freed`. A reply is named by the transfer whose request was in
+ * the buffer when the device answered: a ghost the harness's device keeps beside the header.
+ * Lists check CONFIG_DEBUG_LIST's "list_add double add" (a BUG: the adapter throws, a
+ * divergence).
  *
- * Variants: most are killed by the suites generated at the model's default bounds; the deep
- * ones declare DEEP_VARIANT_BOUNDS as their killBounds (see there).
+ * Variants: most are killed by the suites generated at the model's default bounds; the others
+ * declare the bounds at which they are (killBounds).
  */
 import {
   NotEnabledError,
@@ -37,41 +43,62 @@ import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/executi
 import type { Output } from '../src/model/model.ts';
 import type { VectorEvent } from '../src/testgen/vectors.ts';
 
+const ENOMEM = 12;
 const EBUSY = 16;
+const EOPNOTSUPP = 95;
 const ETIMEDOUT = 110;
 
 /* The patch's out-of-range poll_idx markers. */
 const VIO_MSG_NOT_POLLED = 0xeeeeeeee;
 const VIO_MSG_POLL_DONE = 0xffffffff;
 
+const SCMI_SUCCESS = 0;
+
+/** xfer->state */
+const SCMI_XFER_SENT_OK = 0;
+const SCMI_XFER_RESP_OK = 1;
+
 interface scmi_vio_msg {
   /** Index in the pool (the descriptor the device sees). */
   id: number;
-  /** msg->request: the header written by msg_tx_prepare(), i.e. the transfer's token. */
+  /** msg->request: the header's token, and (ghost) the transfer whose request it is. */
   request_token: number;
+  request_gid: number;
+  /** msg->input: the status word of the reply in it, and (ghost) whose reply it is (-1 none). */
+  input_status: number;
+  input_gid: number;
   poll_idx: number;
-  /* rx_len is not modelled: the harness checks whose reply, not its length. */
 }
 
 /** The SCMI core's struct scmi_xfer, as far as the transport sees it. */
 interface scmi_xfer {
+  /** Ghost: the transfer's id (issue order). */
+  gid: number;
+  /** xfer->hdr.seq */
   token: number;
   poll_completion: boolean;
   priv: scmi_vio_msg | null;
   /** xfer->done: completed and not yet consumed. */
   done: boolean;
-  /** xfer->state == SCMI_XFER_RESP_OK */
-  resp_ok: boolean;
-  /** The harness's clock: ktime_get() is past this transfer's stop time. */
-  deadline_passed: boolean;
-  /** For the outputs: the poll loop already reported the hand-over of its reply. */
-  handover_reported: boolean;
+  state: number;
+  /** xfer->hdr.status */
+  status: number;
+  /** ktime / jiffies at which the transfer's timeout passes: `stop`, or the timer's expiry. */
+  stop: number;
+}
+
+/** What deferred_tx_wq points to: a workqueue, being destroyed or freed. */
+interface workqueue_struct {
+  draining: boolean;
+  freed: boolean;
 }
 
 /** The split virtqueue as the driver and the device share it. */
 interface virtqueue {
   /** Buffers added (virtqueue_add_sgs) that the device has not returned yet. */
   device_holds: scmi_vio_msg[];
+  /** Buffers the device lost: it keeps them and never returns them. */
+  device_lost: scmi_vio_msg[];
   /** The used ring, oldest first, from last_used_idx on. */
   used: scmi_vio_msg[];
   /** vring.used->idx (device side) and the driver's last_used_idx. */
@@ -89,6 +116,10 @@ interface scmi_vio_channel {
   max_msg: number;
   /** Who holds vioch->ready_lock across a preemption point (null: free). */
   ready_lock: string | null;
+  ready: boolean;
+  /** vioch->cinfo != NULL */
+  cinfo: boolean;
+  deferred_tx_wq: workqueue_struct | null;
   /** deferred_tx_work has WORK_STRUCT_PENDING set. */
   deferred_tx_work_pending: boolean;
 }
@@ -96,30 +127,32 @@ interface scmi_vio_channel {
 type Step<R = void> = Preemptible<R>;
 
 /**
- * The bounds at which the deep variants below become observable in the outputs: one CPU, three
- * messages, three transfers, so that the worker walks pending_cmds_list twice for one poll loop
- * and a reply can arrive after a poll loop found its own. At the default bounds (two
- * transfers) v7-missing-list-del only corrupts the lists (the worker walks them once, and the
- * stale entry is never added next to itself, so CONFIG_DEBUG_LIST does not see it either);
- * poll-done-no-enable-cb shows only on some random seeds (2 and 6), not on the tour, the state
- * cover or the default seed.
+ * Where the variants that the default bounds cannot show are killed: one CPU, a device that
+ * answers late, a teardown with a transfer in flight and three transfers, so that a late reply
+ * is prefetched by the next transfer's poll loop and the worker walks pending_cmds_list twice.
  */
-export const DEEP_VARIANT_BOUNDS = { maxMsg: 3, cpus: 1, transfers: 3 } as const;
+export const DEEP_VARIANT_BOUNDS = { cpus: 1, transfers: 3, late: 1, teardown: 2 } as const;
 
 /**
  * The driver's bug variants. The suites generated at the model's default bounds kill those
- * without killBounds; `conform --variant` and the tests run the deep ones at their killBounds.
+ * without killBounds; `conform --variant` and the tests run the others at their killBounds.
  */
 export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'as-written',
     description:
-      'v8 exactly as posted: the IRQ path hands and frees polled messages, mark_txdone frees on ret == 0 && list_empty(), poll_done neither marks its own reply POLL_DONE nor keeps another CPU\u2019s mark',
+      'v8 exactly as posted: the IRQ path hands and frees polled messages, mark_txdone frees on ret == 0 && list_empty(), poll_done neither marks its own reply POLL_DONE nor keeps another CPU\u2019s mark, queue_work() after the unlock on a workqueue chan_free destroys unlocked',
     source: 'sources/scmi-virtio-atomic.txt (the whole patch)',
   },
   {
+    name: 'teardown-as-written',
+    description:
+      'v8\u2019s teardown only: queue_work() after dropping vioch->lock, and chan_free destroys the workqueue before it NULLs the pointer, without the lock',
+    source: 'sources/scmi-virtio-atomic.txt:280-283, :491-492',
+  },
+  {
     name: 'no-deferred-worker',
-    description: 'poll_done prefetches onto pending_cmds_list but queue_work() does nothing',
+    description: 'poll_done prefetches onto pending_cmds_list but never queues the worker',
     source: 'sources/scmi-virtio-atomic.txt:24 (v7 -> v8 changelog), :492',
   },
   {
@@ -133,31 +166,42 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
     description:
       'code only: scmi_vio_deferred_tx_worker() does not end with scmi_vio_complete_cb(), so buffers left in the vqueue by a poll loop wait for an interrupt that was suppressed',
     source:
-      'code only (sources/scmi-virtio-atomic.txt:218-219 "Process possibly still pending messages")',
+      'code only (sources/scmi-virtio-atomic.txt:222-223 "Process possibly still pending messages")',
   },
   {
     name: 'poll-done-drops-prefetched',
     description:
       'code only: virtio_poll_done() dequeues a non-polled reply without putting it on pending_cmds_list (the reply is lost)',
-    source: 'code only (sources/scmi-virtio-atomic.txt:488-491)',
-  },
-  {
-    name: 'txdone-frees-timed-out',
-    description: 'virtio_mark_txdone() frees polled messages even when the transfer timed out',
-    source: 'sources/scmi-virtio-atomic.txt:350-360 (the comment saying why it must not), :381',
-  },
-  /* The deep variants: observable only at DEEP_VARIANT_BOUNDS. */
-  {
-    name: 'v7-missing-list-del',
-    description: 'the deferred worker walks pending_cmds_list without list_del()',
-    source: 'sources/scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
-    killBounds: DEEP_VARIANT_BOUNDS,
+    source: 'code only (sources/scmi-virtio-atomic.txt:463-466)',
   },
   {
     name: 'poll-done-no-enable-cb',
     description:
       'code only: virtio_poll_done() leaves callbacks disabled after finding its reply (no virtqueue_enable_cb()), so later replies raise no interrupt',
-    source: 'code only (sources/scmi-virtio-atomic.txt:503-504)',
+    source: 'code only (sources/scmi-virtio-atomic.txt:481-482)',
+  },
+  {
+    name: 'rx-lookup-oldest-pending',
+    description:
+      'code only: scmi_rx_callback() hands a reply to the oldest transfer still waiting instead of the one its token names',
+    source: 'code only (the token lookup of scmi_handle_response, driver.c)',
+  },
+  {
+    name: 'txdone-frees-timed-out',
+    description: 'virtio_mark_txdone() frees polled messages even when the transfer timed out',
+    source: 'sources/scmi-virtio-atomic.txt:350-360 (the comment saying why it must not), :381',
+    killBounds: DEEP_VARIANT_BOUNDS,
+  },
+  {
+    name: 'destroy-wq-after-free-channel',
+    description:
+      'virtio_chan_free() clears vioch->cinfo before destroy_workqueue(), whose drain runs the worker on the freed channel',
+    source: 'plausible reordering of sources/scmi-virtio-atomic.txt:280-285',
+  },
+  {
+    name: 'v7-missing-list-del',
+    description: 'the deferred worker walks pending_cmds_list without list_del()',
+    source: 'sources/scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
     killBounds: DEEP_VARIANT_BOUNDS,
   },
 ];
@@ -165,27 +209,25 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
 function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   const has = (name: string) => variants.has(name);
   const as_written = has('as-written');
+  /** v8's queue_work() placement and chan_free order (also part of as-written). */
+  const teardown_as_written = as_written || has('teardown-as-written');
 
   let vioch!: scmi_vio_channel;
-  /* The SCMI core: pending transfers by token, the next token, the transfers budget. */
+  /* The SCMI core: pending transfers by token, the pool size, the token space, the clock. */
   let pending_xfers = new Map<number, scmi_xfer>();
-  let next_token = 0;
-  let transfers = 0;
+  let next_gid = 0;
+  let transfer_last_token = 0;
+  let tokens = 1;
+  let timeout = 1;
+  let jiffies = 0;
   /* The interrupt line of the virtqueue: raised by the device, taken by irq(cpu). */
   let irq_line = false;
   /** The CPU the interrupt handler runs on, -1 when it does not run. */
   let irq_on = -1;
-  /* Execution contexts: cpu0..cpuN-1 (the core's do_xfer), irq and worker. */
+  /* Execution contexts: cpu0..cpuN-1 (the core's do_xfer), irq, worker and teardown. */
   const contexts = new ExecutionContexts();
   let cpus = 0;
   let outputs: Output[] = [];
-  /* Replies scmi_rx_callback() handed to the core in the current lock section. */
-  let deliveries: Array<{ token: number; xfer: number; via: 'rx_callback' | 'poll_done' }> = [];
-
-  function report_handed(): void {
-    outputs.push({ type: 'handed', deliveries });
-    deliveries = [];
-  }
 
   /* ---------- the virtqueue API (virtio_ring.c, split ring) ---------- */
 
@@ -240,21 +282,52 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     return !vioch.free_list.includes(msg) && !vioch.pending_cmds_list.includes(msg);
   }
 
-  function queue_work(): void {
-    if (has('no-deferred-worker')) return;
-    vioch.deferred_tx_work_pending = true; // a queued item stays queued once
+  /* ---------- workqueues ---------- */
+
+  /** queue_work(wq, &vioch->deferred_tx_work), reporting what `wq` was. */
+  function queue_work(wq: workqueue_struct | null): void {
+    const seen = !wq ? 'null' : wq.freed ? 'freed' : wq.draining ? 'draining' : 'alive';
+    outputs.push({ type: 'queue_work', wq: seen });
+    // A draining workqueue refuses the work (__queue_work's WARN); a freed or NULL one is a
+    // use after free or an oops, after which nothing is queued either.
+    if (seen === 'alive') vioch.deferred_tx_work_pending = true;
   }
 
-  /* ---------- the SCMI core's receive side (driver.c) ---------- */
+  /* ---------- the SCMI core (driver.c, v5.17) ---------- */
+
+  /** scmi_to_linux_errno() */
+  const errno_of = (status: number) => (status === SCMI_SUCCESS ? 0 : -EOPNOTSUPP);
+
+  /** scmi_xfer_token_set(): the next token after the last, or the first free one after it. */
+  function scmi_xfer_token_set(): number | null {
+    for (let i = 1; i <= tokens; i++) {
+      const token = (transfer_last_token + i) % tokens;
+      if (!pending_xfers.has(token)) return token;
+    }
+    return null;
+  }
+
+  /** The reply a buffer holds, as the model names it: its request's transfer, or -1 (stale). */
+  const reply_in = (msg: scmi_vio_msg) =>
+    msg.input_gid === msg.request_gid ? msg.request_gid : -1;
 
   /** scmi_rx_callback() -> scmi_handle_response(): look the transfer up by its token. */
   function scmi_rx_callback(msg: scmi_vio_msg): void {
-    const token = msg.request_token;
-    deliveries.push({ token, xfer: token, via: 'rx_callback' });
-    const xfer = pending_xfers.get(token);
-    if (!xfer || xfer.resp_ok) return; // late or unexpected: discarded
-    xfer.priv = msg;
-    xfer.resp_ok = true; // fetch_response, SCMI_XFER_RESP_OK
+    if (!vioch.cinfo) throw new Error('scmi_rx_callback(NULL): vioch->cinfo was freed');
+    let xfer = pending_xfers.get(msg.request_token);
+    if (has('rx-lookup-oldest-pending')) {
+      xfer = [...pending_xfers.values()]
+        .filter((x) => x.state === SCMI_XFER_SENT_OK)
+        .sort((a, b) => a.gid - b.gid)[0];
+    }
+    if (!xfer || xfer.state !== SCMI_XFER_SENT_OK) {
+      outputs.push({ type: 'discarded', reply: reply_in(msg) }); // late or unexpected
+      return;
+    }
+    xfer.priv = msg; // smp_store_mb(xfer->priv, priv)
+    xfer.status = msg.input_status; // fetch_response
+    xfer.state = SCMI_XFER_RESP_OK;
+    outputs.push({ type: 'fetched', xfer: xfer.gid, reply: reply_in(msg), via: 'rx_callback' });
     xfer.done = true; // complete(&xfer->done)
   }
 
@@ -270,10 +343,18 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     scmi_vio_feed_vq_tx(msg);
   }
 
-  /** The TX part of virtio_chan_setup(): each new message list_add()ed to free_list. */
+  /** The TX part of virtio_chan_setup(): the workqueue, and each new message list_add()ed. */
   function virtio_chan_setup(): void {
+    vioch.deferred_tx_wq = { draining: false, freed: false }; // alloc_workqueue()
     for (let i = 0; i < vioch.max_msg; i++) {
-      const msg: scmi_vio_msg = { id: i, request_token: -1, poll_idx: 0 };
+      const msg: scmi_vio_msg = {
+        id: i,
+        request_token: -1,
+        request_gid: -1,
+        input_status: SCMI_SUCCESS,
+        input_gid: -1,
+        poll_idx: 0,
+      };
       scmi_vio_feed_vq_tx(msg); // under vioch->lock
     }
   }
@@ -284,6 +365,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     const msg = vioch.free_list[0]; // list_first_entry()
     vioch.free_list.shift(); // list_del_init()
     msg.request_token = xfer.token; // msg_tx_prepare()
+    msg.request_gid = xfer.gid;
     virtqueue_add_sgs(msg);
     if (xfer.poll_completion) {
       msg.poll_idx = virtqueue_enable_cb_prepare(); // under msg->poll_lock
@@ -305,8 +387,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       }
       return;
     }
-    // Fix, part 4: free it iff it was dequeued for us (POLL_DONE), whatever ret; otherwise
-    // the device still owns it: let the late-reply paths treat it as a non-polled message.
+    // Fix: free it iff it was dequeued for us (POLL_DONE), whatever ret; otherwise the device
+    // still owns it: let the late-reply paths treat it as a non-polled message.
     if (msg.poll_idx === VIO_MSG_POLL_DONE || has('txdone-frees-timed-out')) {
       scmi_vio_feed_vq_tx(msg);
     } else {
@@ -335,7 +417,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     while ((next_msg = virtqueue_get_buf())) {
       if (next_msg === msg) {
         ret = true;
-        // Fix, part 2: remember that the device returned it, for mark_txdone().
+        // Fix: remember that the device returned it, for mark_txdone().
         if (!as_written) msg.poll_idx = VIO_MSG_POLL_DONE;
         break;
       }
@@ -350,8 +432,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       }
     }
     if (!ret && !as_written && msg.poll_idx === VIO_MSG_POLL_DONE) {
-      // Fix, part 3: another context dequeued our reply after our poll_lock section; do not
-      // erase its mark with a fresh index (we would wait for a buffer nobody will return).
+      // Fix: another context dequeued our reply after our poll_lock section; do not erase its
+      // mark with a fresh index (we would wait for a buffer nobody will return).
       ret = true;
     }
     if (ret) {
@@ -362,15 +444,18 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       msg.poll_idx = virtqueue_enable_cb_prepare(); // under msg->poll_lock
       pending = virtqueue_poll(msg.poll_idx);
     }
+    const kick = (any_prefetched > 0 || pending) && !has('no-deferred-worker');
+    if (!teardown_as_written) {
+      // Fix: queue the work inside the lock, and only while chan_free has not taken the
+      // workqueue away (it NULLs the pointer under this lock before destroying it).
+      if (kick && vioch.deferred_tx_wq) queue_work(vioch.deferred_tx_wq);
+      // spin_unlock_irqrestore(&vioch->lock)
+      return ret;
+    }
     // spin_unlock_irqrestore(&vioch->lock)
-
-    if (any_prefetched || pending) {
-      // Observation point: what this section dequeued for the core, seen before the kick.
-      if (ret) deliveries.push({ token: msg.request_token, xfer: xfer.token, via: 'poll_done' });
-      report_handed();
-      xfer.handover_reported = ret;
+    if (kick) {
       yield 'POLL_KICK';
-      queue_work();
+      queue_work(vioch.deferred_tx_wq);
     }
     return ret;
   }
@@ -382,7 +467,12 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       yield 'CB_GET';
       while (vioch.ready_lock !== null) yield BLOCKED; // spin_lock_irqsave(&vioch->ready_lock)
       vioch.ready_lock = who;
-      // vioch->ready is always true here (no teardown). spin_lock(&vioch->lock)
+      if (!vioch.ready) {
+        if (!cb_enabled) virtqueue_enable_cb();
+        vioch.ready_lock = null; // goto unlock_ready_out
+        return;
+      }
+      // spin_lock(&vioch->lock)
       if (cb_enabled) {
         virtqueue_disable_cb();
         cb_enabled = false;
@@ -407,7 +497,6 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       if (msg) {
         yield 'CB_HAND';
         scmi_rx_callback(msg);
-        report_handed();
         yield 'CB_FINALIZE';
         scmi_finalize_message(msg); // under vioch->lock
       }
@@ -415,7 +504,10 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
+  let worker_running = false;
+
   function* scmi_vio_deferred_tx_worker(): Step {
+    worker_running = true;
     yield 'PENDING_LIST';
     // spin_lock_irqsave(&vioch->lock); list_for_each_entry_safe()
     for (const msg of [...vioch.pending_cmds_list]) {
@@ -424,32 +516,75 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       scmi_rx_callback(msg);
       scmi_vio_feed_vq_tx(msg);
     }
-    report_handed();
     // spin_unlock_irqrestore(&vioch->lock)
-    if (has('worker-skips-complete-cb')) return;
-    yield* scmi_vio_complete_cb('worker');
+    if (!has('worker-skips-complete-cb')) yield* scmi_vio_complete_cb('worker');
+    worker_running = false;
+  }
+
+  /**
+   * virtio_chan_free() on the TX channel (:276-288 with the v5.16 lines): each step one
+   * critical section or call, yielding before the next. destroy_workqueue() is two steps: it
+   * starts draining, then returns (and frees) once the work is neither queued nor running.
+   */
+  function* virtio_chan_free(): Step {
+    while (vioch.ready_lock !== null) yield BLOCKED; // spin_lock_irqsave(&vioch->ready_lock)
+    vioch.ready = false;
+    const wq = vioch.deferred_tx_wq;
+    const order = teardown_as_written
+      ? (['DRAIN', 'DESTROY', 'WQ_NULL', 'GONE'] as const)
+      : has('destroy-wq-after-free-channel')
+        ? (['WQ_NULL', 'GONE', 'DRAIN', 'DESTROY'] as const)
+        : (['WQ_NULL', 'DRAIN', 'DESTROY', 'GONE'] as const);
+    for (const step of order) {
+      yield `FREE_${step}`;
+      switch (step) {
+        case 'WQ_NULL':
+          vioch.deferred_tx_wq = null; // the fix: under vioch->lock, before destroying it
+          break;
+        case 'DRAIN':
+          if (wq) wq.draining = true; // destroy_workqueue(): __WQ_DRAINING
+          break;
+        case 'DESTROY':
+          // ... returns once the work is neither queued nor running, and frees the workqueue.
+          while (vioch.deferred_tx_work_pending || worker_running) yield BLOCKED;
+          if (wq) wq.freed = true;
+          break;
+        case 'GONE':
+          vioch.cinfo = false; // scmi_free_channel(); vioch->cinfo = NULL under vioch->lock
+          outputs.push({ type: 'chan_freed' });
+          break;
+      }
+    }
   }
 
   /* ---------- the SCMI core's do_xfer() on one CPU (driver.c, v5.17) ---------- */
 
-  function ktime_after(xfer: scmi_xfer): boolean {
-    return xfer.deadline_passed;
-  }
+  /** ktime_after(ktime_get(), stop), and the timer of wait_for_completion_timeout(). */
+  const deadline_passed = (xfer: scmi_xfer) => jiffies > xfer.stop;
 
   function* do_xfer(poll_completion: boolean): Step {
+    const gid = next_gid++;
+    // xfer_get(): a free xfer from the pool of max_msg, and a token.
+    const token = pending_xfers.size < vioch.max_msg ? scmi_xfer_token_set() : null;
+    if (token === null) {
+      outputs.push({ type: 'completed', xfer: gid, ret: -ENOMEM });
+      return;
+    }
+    transfer_last_token = token;
     const xfer: scmi_xfer = {
-      token: next_token++,
+      gid,
+      token,
       poll_completion,
       priv: null,
       done: false,
-      resp_ok: false,
-      deadline_passed: false,
-      handover_reported: false,
+      state: SCMI_XFER_SENT_OK,
+      status: SCMI_SUCCESS,
+      stop: jiffies + timeout,
     };
-    pending_xfers.set(xfer.token, xfer); // xfer_get()
+    pending_xfers.set(token, xfer);
     if (virtio_send_message(xfer) === -EBUSY) {
-      outputs.push({ type: 'busy', xfer: xfer.token });
-      pending_xfers.delete(xfer.token); // xfer_put()
+      outputs.push({ type: 'completed', xfer: gid, ret: -EBUSY });
+      pending_xfers.delete(token); // xfer_put()
       return;
     }
     let ret: number | null = null;
@@ -458,13 +593,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       for (;;) {
         yield 'POLL_CHECK';
         if (yield* virtio_poll_done(xfer)) {
-          outputs.push({ type: 'poll_done', xfer: xfer.token });
-          if (!xfer.handover_reported) {
-            const msg = xfer.priv!;
-            deliveries.push({ token: msg.request_token, xfer: xfer.token, via: 'poll_done' });
-            report_handed();
-          }
-          xfer.handover_reported = false;
+          outputs.push({ type: 'poll_done', xfer: gid, reply: reply_in(xfer.priv!) });
           break;
         }
         yield 'TRY_WAIT';
@@ -473,36 +602,41 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         }
         // The loop's ktime_after() and the check after the loop read the same clock: one step.
-        if (ktime_after(xfer)) {
+        if (deadline_passed(xfer)) {
           ret = -ETIMEDOUT;
           break;
         }
       }
       if (ret === null) {
         yield 'POLL_EXIT';
-        if (ktime_after(xfer)) {
+        if (deadline_passed(xfer)) {
           ret = -ETIMEDOUT;
         } else {
           // spin_lock(&xfer->lock): fetch_response unless already SCMI_XFER_RESP_OK
-          xfer.resp_ok = true;
-          ret = 0;
+          if (xfer.state === SCMI_XFER_SENT_OK) {
+            const msg = xfer.priv!;
+            xfer.status = msg.input_status;
+            xfer.state = SCMI_XFER_RESP_OK;
+            outputs.push({ type: 'fetched', xfer: gid, reply: reply_in(msg), via: 'poll' });
+          }
+          ret = errno_of(xfer.status);
         }
       }
     } else {
       yield 'WAIT';
-      // wait_for_completion_timeout(&xfer->done)
-      while (!xfer.done && !ktime_after(xfer)) yield BLOCKED;
+      // wait_for_completion_timeout(&xfer->done): woken by done, or by its timer
+      while (!xfer.done && !deadline_passed(xfer)) yield BLOCKED;
       if (xfer.done) {
         xfer.done = false;
-        ret = 0;
+        ret = errno_of(xfer.status);
       } else {
         ret = -ETIMEDOUT;
       }
     }
-    if (ret === -ETIMEDOUT) outputs.push({ type: 'timed_out', xfer: xfer.token });
     yield 'MARK_TXDONE';
+    outputs.push({ type: 'completed', xfer: gid, ret });
     virtio_mark_txdone(ret, xfer);
-    pending_xfers.delete(xfer.token); // xfer_put()
+    pending_xfers.delete(token); // xfer_put()
   }
 
   /* ---------- the adapter ---------- */
@@ -516,28 +650,38 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   function cpuContext(event: VectorEvent): string {
     const cpu = Number(event.cpu);
     if (irq_on === cpu) throw new NotEnabledError(`cpu${cpu} runs the interrupt handler`);
+    if (!(cpu >= 0 && cpu < cpus)) throw new NotEnabledError(`no cpu${cpu}`);
     return `cpu${cpu}`;
   }
 
-  /** The transfer each CPU context runs: the harness's clock passes its deadline on `expire`. */
-  let xfer_of: Record<string, scmi_xfer | undefined> = {};
-
-  function device_reply(id: number): void {
-    const vq = vioch.vqueue;
-    const msg = vq.device_holds.find((m) => m.id === id);
+  function held(id: number): scmi_vio_msg {
+    const msg = vioch.vqueue.device_holds.find((m) => m.id === id);
     if (!msg) throw new NotEnabledError(`the device does not hold msg ${id}`);
-    vq.device_holds = vq.device_holds.filter((m) => m !== msg);
-    outputs.push({ type: 'returned', token: msg.request_token, msg: id });
+    return msg;
+  }
+
+  /** The device writes a reply of `status` for the request in buffer `id` and returns it. */
+  function device_reply(id: number, status: number): void {
+    const vq = vioch.vqueue;
+    const msg = held(id);
+    // One descriptor of it: a buffer added twice (freed while the device held it) comes back twice.
+    vq.device_holds.splice(vq.device_holds.indexOf(msg), 1);
+    msg.input_status = status;
+    msg.input_gid = msg.request_gid;
+    outputs.push({ type: 'returned', msg: id, reply: msg.request_gid, status });
     vq.used.push(msg);
     vq.used_idx++;
     if (!vq.no_interrupt) irq_line = true;
   }
+
+  let transfers = 0;
 
   return {
     reset(bounds) {
       vioch = {
         vqueue: {
           device_holds: [],
+          device_lost: [],
           used: [],
           used_idx: 0,
           last_used_idx: 0,
@@ -547,18 +691,24 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         pending_cmds_list: [],
         max_msg: bounds.maxMsg,
         ready_lock: null,
+        ready: true,
+        cinfo: true,
+        deferred_tx_wq: null,
         deferred_tx_work_pending: false,
       };
       virtio_chan_setup();
       contexts.clear();
       cpus = bounds.cpus;
-      pending_xfers = new Map();
-      xfer_of = {};
-      next_token = 0;
       transfers = bounds.transfers;
+      tokens = bounds.tokens;
+      timeout = bounds.timeout;
+      pending_xfers = new Map();
+      next_gid = 0;
+      transfer_last_token = tokens - 1;
+      jiffies = 0;
       irq_line = false;
       irq_on = -1;
-      deliveries = [];
+      worker_running = false;
       return [];
     },
     apply(event) {
@@ -566,30 +716,14 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       switch (event.type) {
         case 'send': {
           const name = cpuContext(event);
-          if (!(Number(event.cpu) < cpus)) throw new NotEnabledError(`no ${name}`);
-          if (next_token >= transfers) throw new NotEnabledError('every transfer was issued');
-          const token = next_token;
+          if (next_gid >= transfers) throw new NotEnabledError('every transfer was issued');
+          if (!vioch.ready) throw new NotEnabledError('the channel is being freed');
           contexts.start(name, do_xfer(event.polled === true));
-          xfer_of[name] = pending_xfers.get(token);
           break;
         }
         case 'step':
           advance(cpuContext(event));
           break;
-        case 'expire': {
-          const name = cpuContext(event);
-          const at = contexts.at(name);
-          const xfer = xfer_of[name];
-          if (
-            !xfer ||
-            !(at === 'POLL_EXIT' || ((at === 'TRY_WAIT' || at === 'WAIT') && !xfer.done))
-          ) {
-            throw new NotEnabledError(`${name}: no deadline to pass at ${at ?? 'IDLE'}`);
-          }
-          xfer.deadline_passed = true;
-          advance(name);
-          break;
-        }
         case 'irq': {
           if (contexts.isRunning('irq') || !irq_line) {
             throw new NotEnabledError('no interrupt pending');
@@ -615,7 +749,33 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           }
           break;
         case 'device_reply':
-          device_reply(Number(event.msg));
+          device_reply(Number(event.msg), Number(event.status));
+          break;
+        case 'device_lose': {
+          const vq = vioch.vqueue;
+          const msg = held(Number(event.msg));
+          vq.device_holds.splice(vq.device_holds.indexOf(msg), 1);
+          vq.device_lost.push(msg);
+          break;
+        }
+        case 'irq_anyway':
+          // The device notifies although VRING_AVAIL_F_NO_INTERRUPT asks it not to.
+          if (!vioch.vqueue.no_interrupt || vioch.vqueue.used.length === 0 || irq_line) {
+            throw new NotEnabledError('nothing to notify');
+          }
+          irq_line = true;
+          break;
+        case 'chan_free':
+          if (contexts.isRunning('teardown') || !vioch.ready) {
+            throw new NotEnabledError('virtio_chan_free() already ran');
+          }
+          contexts.start('teardown', virtio_chan_free());
+          break;
+        case 'free_step':
+          advance('teardown');
+          break;
+        case 'tick':
+          jiffies++;
           break;
         default:
           throw new NotEnabledError(`unknown event '${event.type}'`);

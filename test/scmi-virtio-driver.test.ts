@@ -33,7 +33,7 @@ let deepSuites: Suites | undefined;
 const atDefault = () => (defaultSuites ??= generate());
 const atDeep = () => (deepSuites ??= generate({ ...DEEP_VARIANT_BOUNDS }));
 
-/** The variants that need the deep bounds: they declare them as their killBounds. */
+/** The variants that need other bounds: they declare them as their killBounds. */
 const deepVariants = scmiVirtioDriver.variants.filter((variant) => variant.killBounds);
 /** The suites a variant is checked against: at its killBounds, or at the model's defaults. */
 const suitesFor = (variant: string) =>
@@ -63,7 +63,7 @@ const noDivergence = (result: ConformResult) =>
 describe('scmi-virtio driver: the correct driver conforms', () => {
   it('to the tour, the state cover and the random walks at the default bounds', () => {
     const suites = atDefault();
-    expect(suites.tour.bounds).toEqual({ maxMsg: 2, cpus: 2, transfers: 2 });
+    expect(suites.tour.bounds).toMatchObject({ maxMsg: 2, cpus: 2, transfers: 2, teardown: 1 });
     expect(suites.tour.summary.coveredTransitions).toBe(suites.tour.summary.reachableTransitions);
     expect(suites.states.summary.reachableStates).toBeGreaterThan(1000);
     for (const generator of GENERATORS) {
@@ -71,7 +71,7 @@ describe('scmi-virtio driver: the correct driver conforms', () => {
     }
   });
 
-  it('to all three suites at the deep-variant bounds (one CPU, three messages and transfers)', () => {
+  it('to all three suites at the deep-variant bounds (one CPU, three transfers, a late device, teardown in flight)', () => {
     const suites = atDeep();
     expect(suites.tour.summary.coveredTransitions).toBe(suites.tour.summary.reachableTransitions);
     for (const generator of GENERATORS) {
@@ -81,10 +81,10 @@ describe('scmi-virtio driver: the correct driver conforms', () => {
 });
 
 describe('scmi-virtio driver: every variant is killed', () => {
-  it('the deep variants declare DEEP_VARIANT_BOUNDS as their killBounds', () => {
+  it('the variants the default bounds cannot show declare DEEP_VARIANT_BOUNDS as their killBounds', () => {
     expect(deepVariants.map((v) => v.name)).toEqual([
+      'txdone-frees-timed-out',
       'v7-missing-list-del',
-      'poll-done-no-enable-cb',
     ]);
     for (const variant of deepVariants) expect(variant.killBounds).toEqual(DEEP_VARIANT_BOUNDS);
   });
@@ -97,14 +97,28 @@ describe('scmi-virtio driver: every variant is killed', () => {
     }
   });
 
-  it('as-written: the IRQ path hands a polled transfer its reply (finding 1), caught by the state cover', () => {
-    const divergence = killedBy(atDefault(), 'as-written', 'states');
-    expect(divergence.event).toEqual({ type: 'irq_step' });
-    // The fix leaves the message to its poller; v8 hands it over through scmi_rx_callback().
-    expect(divergence.expected).toEqual([]);
-    expect(divergence.actual).toEqual([
-      { type: 'handed', deliveries: [{ token: 0, xfer: 0, via: 'rx_callback' }] },
-    ]);
+  it('as-written: the IRQ path hands a polled transfer its reply (the root of findings 1-3), caught by all three', () => {
+    for (const { divergence } of killers(atDefault(), 'as-written')) {
+      expect(divergence.event).toEqual({ type: 'irq_step' });
+      // The fix leaves the message to its poller; v8 hands it over through scmi_rx_callback().
+      expect(divergence.expected).toEqual([]);
+      expect(divergence.actual).toEqual([
+        { type: 'fetched', xfer: 0, reply: 0, via: 'rx_callback' },
+      ]);
+    }
+  });
+
+  it('rx-lookup-oldest-pending: the rx path names the transfer its lookup found, so a reply handed to the wrong one diverges', () => {
+    const kills = killers(atDefault(), 'rx-lookup-oldest-pending');
+    expect(kills.map((k) => k.generator)).toEqual(['tour', 'states', 'random']);
+    for (const { divergence } of kills) {
+      expect(divergence.event).toEqual({ type: 'irq_step' });
+      const [expected] = divergence.expected;
+      const [actual] = divergence.actual;
+      expect(actual).toMatchObject({ type: 'fetched', reply: expected.reply, via: 'rx_callback' });
+      expect(expected.xfer).toBe(expected.reply);
+      expect(actual.xfer).not.toBe(expected.xfer);
+    }
   });
 
   it('index-moved-means-done: poll_done reports done without dequeuing, caught by all three', () => {
@@ -116,79 +130,72 @@ describe('scmi-virtio driver: every variant is killed', () => {
     }
   });
 
-  it('no-deferred-worker and worker-skips-complete-cb: the model runs a worker step the driver never queued', () => {
-    for (const variant of ['no-deferred-worker', 'worker-skips-complete-cb']) {
+  it('teardown-as-written, no-deferred-worker, poll-done-drops-prefetched: the poll loop that must kick the worker does not queue it inside its vioch->lock section', () => {
+    for (const variant of [
+      'teardown-as-written',
+      'no-deferred-worker',
+      'poll-done-drops-prefetched',
+    ]) {
       const kills = killers(atDefault(), variant);
       expect(
         kills.map((k) => k.generator),
         variant,
       ).toEqual(['tour', 'states', 'random']);
       for (const { divergence } of kills) {
-        expect(divergence.event).toEqual({ type: 'work_step' });
-        expect(divergence.error).toMatch(/no work queued/);
+        expect(divergence.event).toMatchObject({ type: 'step' });
+        expect(divergence.expected).toEqual([{ type: 'queue_work', wq: 'alive' }]);
+        expect(divergence.actual).toEqual([]);
       }
     }
-    // The worker that skips scmi_vio_complete_cb() gets further: it did run its pending list.
-    const skip = killers(atDefault(), 'worker-skips-complete-cb')[0].divergence;
-    const none = killers(atDefault(), 'no-deferred-worker')[0].divergence;
-    expect(skip.step).toBeGreaterThan(none.step);
   });
 
-  it('poll-done-drops-prefetched: the poll loop that dequeued another reply does not kick the worker', () => {
-    const divergence = killedBy(atDefault(), 'poll-done-drops-prefetched', 'tour');
-    expect(divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
-    expect(divergence.actual).toEqual([]);
+  it('worker-skips-complete-cb: the model runs a worker step the driver has finished', () => {
+    for (const { divergence } of killers(atDefault(), 'worker-skips-complete-cb')) {
+      expect(divergence.event).toEqual({ type: 'work_step' });
+      expect(divergence.error).toMatch(/no work queued/);
+    }
   });
 
-  it('the deep variants are killed by suites generated at DEEP_VARIANT_BOUNDS', () => {
-    const expectedKiller: Record<string, GeneratorName> = {
-      'v7-missing-list-del': 'states',
-      'txdone-frees-timed-out': 'tour', // also a registered variant: see below
-      'poll-done-no-enable-cb': 'tour',
-    };
-    const deep = [...deepVariants.map((v) => v.name), 'txdone-frees-timed-out'];
-    for (const variant of deep) {
-      const kills = killers(atDeep(), variant);
-      expect(
-        kills.map((k) => k.generator),
-        variant,
-      ).toContain(expectedKiller[variant]);
-      for (const { divergence } of kills) expect(divergence.step).toBeGreaterThan(0);
+  it('poll-done-no-enable-cb: only the state cover reaches the interrupt that the driver never raises', () => {
+    const kills = killers(atDefault(), 'poll-done-no-enable-cb');
+    expect(kills.map((k) => k.generator)).toEqual(['states']);
+    expect(kills[0].divergence.event).toMatchObject({ type: 'irq' });
+    expect(kills[0].divergence.error).toMatch(/no interrupt pending/);
+  });
+
+  it('destroy-wq-after-free-channel: scmi_free_channel() comes two steps early', () => {
+    for (const { divergence } of killers(atDefault(), 'destroy-wq-after-free-channel')) {
+      expect(divergence.event).toEqual({ type: 'free_step' });
+      expect(divergence.expected).toEqual([]);
+      expect(divergence.actual).toEqual([{ type: 'chan_freed' }]);
     }
   });
 
   it('v7-missing-list-del: the worker walks the stale pending entry again and frees it twice', () => {
     const divergence = killedBy(atDeep(), 'v7-missing-list-del', 'states');
     expect(divergence.event).toEqual({ type: 'work_step' });
-    expect(divergence.expected).toEqual([{ type: 'handed', deliveries: [] }]);
     // The message handed and freed on the first walk is still on pending_cmds_list: the second
     // walk hands it again and list_add()s it next to itself on the free list.
     expect(divergence.error).toMatch(/list_add double add/);
-    // ... and it is the worker's second run: the path holds an earlier PENDING_LIST step.
     const workerRuns = divergence.path.filter((s) => s.state.includes('worker.PENDING_LIST'));
     expect(workerRuns.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('txdone-frees-timed-out at the default bounds: the late reply frees the message a second time (list_add double add)', () => {
-    const divergence = killedBy(atDefault(), 'txdone-frees-timed-out', 'states');
-    expect(divergence.event).toEqual({ type: 'irq_step' });
-    expect(divergence.error).toMatch(/list_add double add/);
-    // The polled transfer timed out before its message came back.
-    expect(divergence.path.map((s) => s.event.type)).toContain('expire');
-  });
-
-  it('txdone-frees-timed-out at the deep bounds: the device returns a buffer a later transfer reused', () => {
+  it('txdone-frees-timed-out: the device returns a buffer a later transfer reused', () => {
     const divergence = killedBy(atDeep(), 'txdone-frees-timed-out', 'tour');
     expect(divergence.event).toMatchObject({ type: 'device_reply' });
     const [expected] = divergence.expected;
     const [actual] = divergence.actual;
     expect(actual).toMatchObject({ type: 'returned', msg: expected.msg });
-    expect(Number(actual.token)).toBeGreaterThan(Number(expected.token)); // a later transfer's header
+    expect(Number(actual.reply)).toBeGreaterThan(Number(expected.reply)); // a later request
+    // The transfer timed out before its message came back.
+    expect(divergence.path.map((s) => s.event.type)).toContain('tick');
   });
 
-  it('with two transfers, v7-missing-list-del corrupts only the lists: no default suite sees it', () => {
-    // The worker walks pending_cmds_list once per poll loop kick, and two transfers give no
-    // second kick after the first walk: the reason for the deep bounds.
+  it('at the default bounds, txdone-frees-timed-out and v7-missing-list-del cannot show', () => {
+    // Without a late device a polled transfer never times out while the device holds its
+    // buffer, and with two transfers the worker walks pending_cmds_list once.
+    expect(killers(atDefault(), 'txdone-frees-timed-out')).toEqual([]);
     expect(killers(atDefault(), 'v7-missing-list-del')).toEqual([]);
   });
 });
@@ -251,7 +258,7 @@ describe('conform scmi-virtio (the command)', () => {
       expect(lines).toHaveLength(3);
       for (const line of lines) {
         expect(line).toContain(
-          `--variant ${variant.name} (at its killBounds maxMsg=3 cpus=1 transfers=3)`,
+          `--variant ${variant.name} (at its killBounds cpus=1 transfers=3 late=1 teardown=2)`,
         );
       }
       expect(stdout).toMatch(/DIVERGES at vector \w+-\d+, step [1-9]/);

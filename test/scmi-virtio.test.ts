@@ -1,101 +1,161 @@
 /**
- * SCMI virtio model: the code paths of the patch one by one, then the races of v8 as written,
- * replayed step by step, then what the explorer finds for the default model and each variant.
+ * SCMI virtio model: the code paths of the patch and of the core one by one, time and teardown,
+ * then the findings on v8 as written replayed step by step (each with the property it breaks
+ * and the consequence the trace shows), then what the explorer says at chosen bounds (the
+ * token's safety boundary, the hint). The generic checks (every variant breaks exactly what it
+ * declares, at its bounds) are in test/registry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { explore } from '../src/explore/explore.ts';
 import { ModelSystem, type SystemNode } from '../src/model/system.ts';
 import { resolveConfig } from '../src/model/config.ts';
+import { EXPIRED } from '../src/model/time.ts';
 import {
+  EBUSY,
+  EOPNOTSUPP,
   ETIMEDOUT,
   IDX_CURRENT,
   IDX_MOVED,
   NOT_POLLED,
   POLL_DONE,
+  SCMI_ERR_SUPPORT,
   VARIANTS,
+  WQ_ALIVE,
+  allocToken,
   deviceReply,
   flagsOf,
+  freeSteps,
   initialContext,
   markTxdone,
+  pollExit,
   pollFetch,
+  queueWork,
+  rxCallback,
   sendMessage,
+  tick,
+  tickEnabled,
+  withCpu,
   workerList,
   type ScmiContext,
   type ScmiEvent,
+  type ScmiOutput,
 } from '../machines/scmi-virtio.ts';
 import { scmiVirtioModel } from '../machines/registry.ts';
 
 const fixed = flagsOf(new Set());
 const asWritten = flagsOf(new Set([VARIANTS.asWritten]));
+const transport = { maxMsg: 2, tokens: 4, timeout: 1, deviceLatency: 1 };
+const fresh = (maxMsg = 2, cpus = 2) => initialContext(maxMsg, cpus, 4, 0);
+const send = (c: ScmiContext, cpu: number, polled: boolean, bounds = transport) =>
+  sendMessage(c, cpu, polled, bounds).next;
 
 describe('scmi-virtio code paths', () => {
   it('sets the pool up as list_add() leaves it: last message at the head', () => {
-    expect(initialContext(3, 2).freeList).toEqual([2, 1, 0]);
+    expect(fresh(3).freeList).toEqual([2, 1, 0]);
   });
 
-  it('send_message takes the head of free_list, hands it to the device, binds polled ones', () => {
-    const c = sendMessage(initialContext(2, 2), 0, true);
+  it('send_message takes the head of free_list, hands it to the device, binds polled ones, starts the timeout', () => {
+    const c = send(fresh(), 0, true);
     expect(c.freeList).toEqual([0]);
     expect(c.device).toEqual([1]);
-    expect(c.msgs[1]).toEqual({ token: 0, pollIdx: IDX_CURRENT });
-    expect(c.cpus[0]).toMatchObject({ xfer: 0, polled: true, priv: 1 });
-    const notPolled = sendMessage(initialContext(2, 2), 1, false);
+    expect(c.msgs[1]).toMatchObject({ gid: 0, token: 0, pollIdx: IDX_CURRENT, due: 1 });
+    expect(c.cpus[0]).toMatchObject({ xfer: 0, polled: true, priv: 1, deadline: 1 });
+    const notPolled = send(fresh(), 1, false);
     expect(notPolled.msgs[1].pollIdx).toBe(NOT_POLLED);
     expect(notPolled.cpus[1].priv).toBe(-1);
   });
 
-  it('send_message fails with -EBUSY on an empty free_list and the transfer is put', () => {
-    let c = sendMessage(initialContext(1, 2), 0, false);
-    c = sendMessage(c, 1, true);
-    expect(c.issued).toBe(2);
-    expect(c.device).toEqual([0]);
-    expect(c.cpus[1].xfer).toBe(-1);
+  it('a send on an empty free list fails with -EBUSY, and the transfer still took a token', () => {
+    const one = { ...transport, maxMsg: 2 };
+    const c = send(initialContext(1, 2, 4, 0), 0, false, one);
+    const { next, ret } = sendMessage(c, 1, true, one);
+    expect(ret).toBe(EBUSY);
+    expect(next.issued).toBe(2);
+    expect(next.lastToken).toBe(1);
+    expect(next.cpus[1].xfer).toBe(-1);
   });
 
-  it('a returned buffer moves every poll index taken before it and raises the IRQ only if enabled', () => {
-    const c = sendMessage(initialContext(2, 2), 0, true);
-    const returned = deviceReply(c, 1);
+  it('the core allocates the next token after the last, skipping those in use, wrapping', () => {
+    let c = initialContext(2, 2, 2, 0);
+    expect(allocToken(c, 2)).toBe(0);
+    c = send(c, 0, false, { ...transport, tokens: 2 }); // token 0, in use
+    c = { ...c, lastToken: 1 }; // the next would be 0 again: it is busy, so 1
+    expect(allocToken(c, 2)).toBe(1);
+    c = withCpu(c, 1, { xfer: 1, token: 1 });
+    expect(allocToken(c, 2)).toBeNull();
+  });
+
+  it('a returned buffer moves every poll index, raises the IRQ only if enabled, marks an answer in time', () => {
+    const c = send(fresh(), 0, true);
+    const returned = deviceReply(c, 1, 0);
     expect(returned.used).toEqual([1]);
-    expect(returned.msgs[1].pollIdx).toBe(IDX_MOVED);
+    expect(returned.msgs[1]).toMatchObject({ pollIdx: IDX_MOVED, fresh: true, due: null });
     expect(returned.irqPending).toBe(true);
-    expect(deviceReply({ ...c, cbEnabled: false }, 1).irqPending).toBe(false);
+    expect(returned.cpus[0].ghostAnswered).toBe(true);
+    expect(deviceReply({ ...c, cbEnabled: false }, 1, 0).irqPending).toBe(false);
+    // After the deadline passed (time_after strict), the same reply is late.
+    const late = deviceReply(withCpu(c, 0, { deadline: EXPIRED }), 1, 0);
+    expect(late.cpus[0].ghostAnswered).toBe(false);
+  });
+
+  it('scmi_rx_callback finds the transfer by token; a reply for a transfer already RESP_OK is discarded', () => {
+    let c = send(fresh(), 0, false);
+    c = deviceReply(c, 1, SCMI_ERR_SUPPORT);
+    const handed = rxCallback(c, 1, fixed);
+    expect(handed.output).toEqual({ type: 'fetched', xfer: 0, reply: 0, via: 'rx_callback' });
+    expect(handed.next.cpus[0]).toMatchObject({ done: true, priv: 1, status: SCMI_ERR_SUPPORT });
+    expect(rxCallback(handed.next, 1, fixed).output).toEqual({ type: 'discarded', reply: 0 });
   });
 
   it('poll_done prefetches non-polled replies, marks other polled ones POLL_DONE, stops at its own', () => {
-    let c = sendMessage(initialContext(3, 3), 0, true); // msg 2
-    c = sendMessage(c, 1, false); // msg 1
-    c = sendMessage(c, 2, true); // msg 0
-    c = deviceReply(deviceReply(deviceReply(c, 1), 0), 2);
+    let c = initialContext(3, 3, 4, 0);
+    c = send(c, 0, true, { ...transport, maxMsg: 3 }); // msg 2
+    c = send(c, 1, false, { ...transport, maxMsg: 3 }); // msg 1
+    c = send(c, 2, true, { ...transport, maxMsg: 3 }); // msg 0
+    c = deviceReply(deviceReply(deviceReply(c, 1, 0), 0, 0), 2, 0);
     const { next, found, kick } = pollFetch(c, 0, asWritten);
-    expect(found).toBe(true);
-    expect(kick).toBe(true);
+    expect([found, kick]).toEqual([true, true]);
     expect(next.pendingList).toEqual([1]);
     expect(next.msgs[0].pollIdx).toBe(POLL_DONE);
     expect(next.used).toEqual([]);
     expect(next.cbEnabled).toBe(true);
+    // The fix also marks its own message, so that mark_txdone knows it came back.
+    expect(pollFetch(c, 0, fixed).next.msgs[2].pollIdx).toBe(POLL_DONE);
   });
 
   it('poll_done without its reply refreshes poll_idx and re-enables callbacks', () => {
-    let c = sendMessage(initialContext(2, 2), 0, true);
+    let c = send(fresh(), 0, true);
     c = { ...c, msgs: c.msgs.map((m, i) => (i === 1 ? { ...m, pollIdx: IDX_MOVED } : m)) };
     const { next, found, kick } = pollFetch(c, 0, asWritten);
     expect([found, kick]).toEqual([false, false]);
     expect(next.msgs[1].pollIdx).toBe(IDX_CURRENT);
   });
 
+  it('after the polling loop the deadline decides: -ETIMEDOUT once time_after(), else fetch and the status errno', () => {
+    let c = deviceReply(send(fresh(), 0, true), 1, SCMI_ERR_SUPPORT);
+    c = pollFetch(c, 0, fixed).next;
+    const inTime = pollExit(withCpu(c, 0, { deadline: 0 }), 0);
+    expect(inTime.output).toEqual({ type: 'fetched', xfer: 0, reply: 0, via: 'poll' });
+    expect(inTime.next.cpus[0].ret).toBe(EOPNOTSUPP);
+    const passed = pollExit(withCpu(c, 0, { deadline: EXPIRED }), 0);
+    expect(passed.output).toBeNull();
+    expect(passed.next.cpus[0].ret).toBe(ETIMEDOUT);
+  });
+
   it('as written, mark_txdone frees only a successful polled message that is on no list', () => {
-    const sent = sendMessage(initialContext(2, 1), 0, true);
-    const ok = { ...sent, cpus: [{ ...sent.cpus[0], ret: 0 }] };
+    const sent = send(fresh(2, 1), 0, true);
+    const ok = withCpu(sent, 0, { ret: 0 });
     expect(markTxdone(ok, 0, asWritten).freeList).toEqual([1, 0]);
-    const late = { ...sent, cpus: [{ ...sent.cpus[0], ret: ETIMEDOUT }] };
-    expect(markTxdone(late, 0, asWritten).freeList).toEqual([0]);
+    for (const ret of [ETIMEDOUT, EOPNOTSUPP]) {
+      expect(markTxdone(withCpu(sent, 0, { ret }), 0, asWritten).freeList).toEqual([0]);
+    }
     const listed = { ...ok, freeList: [1, 0] };
     expect(markTxdone(listed, 0, asWritten).freeList).toEqual([1, 0]);
   });
 
   it('fixed, mark_txdone frees a dequeued polled message whatever ret, else leaves it to the late-reply paths', () => {
-    const sent = sendMessage(initialContext(2, 1), 0, true);
-    const timedOut = { ...sent, cpus: [{ ...sent.cpus[0], ret: ETIMEDOUT }] };
+    const sent = send(fresh(2, 1), 0, true);
+    const timedOut = withCpu(sent, 0, { ret: ETIMEDOUT });
     const dequeued = {
       ...timedOut,
       device: [],
@@ -107,173 +167,314 @@ describe('scmi-virtio code paths', () => {
     expect(stillHeld.msgs[1].pollIdx).toBe(NOT_POLLED);
   });
 
-  it('the deferred worker empties pending_cmds_list; without list_del (v6) the messages stay on it', () => {
-    const c: ScmiContext = { ...initialContext(2, 1), freeList: [], pendingList: [0, 1] };
-    expect(workerList(c, fixed)).toMatchObject({ pendingList: [], freeList: [1, 0] });
-    const v6 = workerList(c, flagsOf(new Set([VARIANTS.v7MissingListDel])));
+  it('the deferred worker hands and frees pending_cmds_list; without list_del (v6) the messages stay on it', () => {
+    const c: ScmiContext = { ...fresh(2, 1), freeList: [], pendingList: [0, 1] };
+    expect(workerList(c, fixed).next).toMatchObject({ pendingList: [], freeList: [1, 0] });
+    expect(workerList(c, fixed).outputs).toEqual([
+      { type: 'discarded', reply: -1 },
+      { type: 'discarded', reply: -1 },
+    ]);
+    const v6 = workerList(c, flagsOf(new Set([VARIANTS.v7MissingListDel]))).next;
     expect(v6.pendingList).toEqual([0, 1]);
     expect(v6.freeList).toEqual([1, 0]);
   });
+
+  it('queue_work queues only on a live workqueue and says what it reached', () => {
+    const c = fresh();
+    expect(queueWork(c)).toMatchObject({ output: { wq: 'alive' }, next: { workQueued: true } });
+    for (const [patch, wq] of [
+      [{ wq: 1 }, 'draining'],
+      [{ wq: 2 }, 'freed'],
+      [{ wqPointer: false }, 'null'],
+    ] as const) {
+      const result = queueWork({ ...c, ...patch });
+      expect(result.output).toEqual({ type: 'queue_work', wq });
+      expect(result.next.workQueued).toBe(false);
+    }
+    expect(c.wq).toBe(WQ_ALIVE);
+  });
+
+  it('virtio_chan_free: as written destroys then NULLs; the fix NULLs first (under vioch->lock)', () => {
+    expect(freeSteps(asWritten)).toEqual(['READY', 'DRAIN', 'DESTROY', 'WQ_NULL', 'GONE']);
+    expect(freeSteps(fixed)).toEqual(['READY', 'WQ_NULL', 'DRAIN', 'DESTROY', 'GONE']);
+  });
 });
 
-/** Steps the model through `events` with the engine's stepper; returns the violations seen. */
-function replay(variants: string[], events: ScmiEvent[]) {
-  const system = new ModelSystem(scmiVirtioModel, resolveConfig(scmiVirtioModel, { variants }));
+describe('scmi-virtio time', () => {
+  it('time passes only while every context waits: not with an interrupt, work or a runnable CPU', () => {
+    const waiting = send(fresh(), 0, false);
+    expect(tickEnabled(waiting, fixed)).toBe(true);
+    expect(tickEnabled({ ...waiting, irqPending: true }, fixed)).toBe(false);
+    expect(tickEnabled({ ...waiting, workQueued: true }, fixed)).toBe(false);
+    expect(tickEnabled(withCpu(waiting, 0, { done: true }), fixed)).toBe(false);
+    expect(tickEnabled(withCpu(waiting, 0, { spinning: false }), fixed)).toBe(false);
+  });
+
+  it('a polling CPU lets time pass only while it has nothing new to look at', () => {
+    const polling = send(fresh(), 0, true);
+    expect(tickEnabled(polling, fixed)).toBe(true);
+    const moved = deviceReply({ ...polling, cbEnabled: false }, 1, 0);
+    expect(tickEnabled(moved, fixed)).toBe(false);
+  });
+
+  it('a tick moves every deadline and every obligation of the device; the device must answer before its last tick', () => {
+    const c = send(fresh(), 0, false);
+    const later = tick(c);
+    expect(later.cpus[0].deadline).toBe(0);
+    expect(later.msgs[1].due).toBe(0);
+    expect(tickEnabled(later, fixed)).toBe(false); // the device owes msg 1 now
+    const answered = tick(deviceReply({ ...later, cbEnabled: false }, 1, 0));
+    expect(answered.cpus[0].deadline).toBe(EXPIRED);
+    expect(tick(answered).cpus[0].deadline).toBe(EXPIRED);
+  });
+});
+
+interface Replayed {
+  context: ScmiContext;
+  /** Per step (1-based index - 1): the properties violated by the step or in the state after it. */
+  violations: string[][];
+  outputs: ScmiOutput[][];
+}
+
+/** Steps the model through `events` with the engine's stepper. */
+function replay(
+  variants: string[],
+  events: ScmiEvent[],
+  bounds: Record<string, number> = {},
+): Replayed {
+  const config = resolveConfig(scmiVirtioModel, { variants, bounds });
+  const system = new ModelSystem(scmiVirtioModel, config);
   let node: SystemNode = system.initial().node;
-  const violations: string[] = [];
+  const violations: string[][] = [];
+  const outputs: ScmiOutput[][] = [];
   for (const [i, event] of events.entries()) {
     const next = system.stepWith(node, system.view(node), event, 0);
-    if (!next) throw new Error(`step ${i} (${JSON.stringify(event)}) is not enabled`);
-    violations.push(...next.violations.map((v) => v.property));
+    if (!next) throw new Error(`step ${i + 1} (${JSON.stringify(event)}) is not enabled`);
     node = next.node;
-    violations.push(...system.checkState(node).map((v) => v.property));
+    violations.push([
+      ...next.violations.map((v) => v.property),
+      ...system.checkState(node).map((v) => v.property),
+    ]);
+    outputs.push(next.result.outputs as ScmiOutput[]);
   }
-  return { context: system.view(node).context as ScmiContext, violations };
+  return { context: system.view(node).context as ScmiContext, violations, outputs };
 }
+
+const step = (cpu: number): ScmiEvent => ({ type: 'step', cpu });
+const reply = (msg: number, status = 0): ScmiEvent => ({ type: 'device_reply', msg, status });
+const polledSend = (cpu: number): ScmiEvent => ({ type: 'send', cpu, polled: true });
+const TICK: ScmiEvent = { type: 'tick' };
+const IRQ_STEP: ScmiEvent = { type: 'irq_step' };
 
 /** A polled transfer on CPU 0 whose reply the IRQ callback on CPU 1 hands to the core. */
 const irqAnswersPolledTransfer: ScmiEvent[] = [
-  { type: 'send', cpu: 0, polled: true },
-  { type: 'step', cpu: 0 }, // poll_done: index not moved yet
-  { type: 'device_reply', msg: 1 },
+  polledSend(0),
+  step(0), // poll_done: index not moved yet
+  reply(1),
   { type: 'irq', cpu: 1 },
-  { type: 'irq_step' }, // virtqueue_get_buf()
-  { type: 'irq_step' }, // scmi_rx_callback(): completes xfer->done
+  IRQ_STEP, // virtqueue_get_buf()
+  IRQ_STEP, // scmi_rx_callback(): fetched, completes xfer->done
 ];
 
-describe('v8 as written: the races the explorer reports, replayed', () => {
-  it('mark_txdone frees a message the IRQ callback is about to free: linked twice', () => {
+describe('v8 as written: the findings, replayed', () => {
+  it('the root: the IRQ path frees a polled message while its transfer still polls it (6 steps)', () => {
+    const { violations } = replay(
+      [VARIANTS.asWritten],
+      [polledSend(0), reply(1), { type: 'irq', cpu: 0 }, IRQ_STEP, IRQ_STEP, IRQ_STEP],
+    );
+    expect(violations[5]).toEqual(['not-freed-while-polled']);
+    expect(violations.slice(0, 5).flat()).toEqual([]);
+  });
+
+  it('finding 1: mark_txdone frees a message the IRQ callback is about to free: linked twice (10 steps)', () => {
     const { context, violations } = replay(
       [VARIANTS.asWritten],
       [
         ...irqAnswersPolledTransfer,
-        { type: 'step', cpu: 0 }, // try_wait_for_completion() succeeds
-        { type: 'step', cpu: 0 }, // in time
-        { type: 'step', cpu: 0 }, // mark_txdone(0): list_empty() -> free
-        { type: 'irq_step' }, // scmi_finalize_message(): free again
+        step(0), // try_wait_for_completion() succeeds
+        step(0), // in time, already RESP_OK
+        step(0), // mark_txdone(0): list_empty() -> free
+        IRQ_STEP, // scmi_finalize_message(): free again
       ],
     );
     expect(context.freeList).toEqual([1, 1, 0]);
-    expect(violations).toContain('one-list-at-a-time');
+    expect(violations[9]).toContain('one-list-at-a-time');
   });
 
-  it('... and if the message was reused meanwhile, it is freed while the device holds it', () => {
+  it('finding 2: ... and if the message was reused meanwhile, it is freed while the device holds it (11 steps)', () => {
     const { violations } = replay(
       [VARIANTS.asWritten],
-      [
-        ...irqAnswersPolledTransfer,
-        { type: 'step', cpu: 0 },
-        { type: 'step', cpu: 0 },
-        { type: 'step', cpu: 0 },
-        { type: 'send', cpu: 0, polled: true }, // reuses msg 1
-        { type: 'irq_step' },
-      ],
+      [...irqAnswersPolledTransfer, step(0), step(0), step(0), polledSend(0), IRQ_STEP],
     );
-    expect(violations).toContain('free-only-when-returned');
+    expect(violations[10]).toEqual(
+      expect.arrayContaining(['free-only-when-returned', 'not-freed-while-polled']),
+    );
   });
 
-  it("a poller still bound to a freed and reused message takes another transfer's reply", () => {
-    const { violations } = replay(
-      [VARIANTS.asWritten],
-      [
-        { type: 'send', cpu: 0, polled: true }, // transfer 0 in msg 1
-        { type: 'device_reply', msg: 1 },
-        { type: 'step', cpu: 0 }, // poll_idx moved: on to the vioch->lock section
-        { type: 'irq', cpu: 0 }, // ... but the interrupt comes first
-        { type: 'irq_step' }, // virtqueue_get_buf(): msg 1
-        { type: 'irq_step' }, // scmi_rx_callback(): transfer 0 completed
-        { type: 'irq_step' }, // scmi_finalize_message(): msg 1 free
-        { type: 'send', cpu: 1, polled: true }, // transfer 1 reuses msg 1
-        { type: 'irq_step' }, // nothing more: the callback returns
-        { type: 'device_reply', msg: 1 }, // transfer 1's reply
-        { type: 'step', cpu: 0 }, // CPU 0 dequeues msg 1 as its own
-      ],
-    );
-    expect(violations).toEqual(['reply-handed-once']);
-  });
-
-  it('the interrupt handler keeps the caller of the CPU it runs on from stepping', () => {
-    const system = new ModelSystem(scmiVirtioModel, resolveConfig(scmiVirtioModel));
-    let node = system.initial().node;
-    const events: ScmiEvent[] = [
-      { type: 'send', cpu: 0, polled: true },
-      { type: 'device_reply', msg: 1 },
-      { type: 'irq', cpu: 0 },
+  it("finding 3: a poller bound to a freed and reused message consumes the other transfer's reply (11 steps); no wrong payload, but that transfer times out although answered", () => {
+    const prefix: ScmiEvent[] = [
+      polledSend(0), // transfer 0 in msg 1
+      reply(1),
+      step(0), // poll_idx moved: on to the vioch->lock section
+      { type: 'irq', cpu: 0 }, // ... but the interrupt comes first
+      IRQ_STEP, // virtqueue_get_buf(): msg 1
+      IRQ_STEP, // scmi_rx_callback(): transfer 0 fetched and completed
+      IRQ_STEP, // scmi_finalize_message(): msg 1 free
+      polledSend(1), // transfer 1 reuses msg 1
+      IRQ_STEP, // nothing more: the callback returns
+      reply(1), // transfer 1's reply
+      step(0), // CPU 0 dequeues msg 1 as its own
     ];
-    for (const event of events) {
-      node = system.stepWith(node, system.view(node), event, 0)!.node;
-    }
-    const step: ScmiEvent = { type: 'step', cpu: 0 };
-    const otherCpu: ScmiEvent = { type: 'send', cpu: 1, polled: false };
-    expect(system.stepWith(node, system.view(node), step, 0)).toBeNull();
-    expect(system.stepWith(node, system.view(node), otherCpu, 0)).not.toBeNull();
-  });
-
-  it('a reply found by poll_done is leaked when the final ktime check says timed out', () => {
-    const { context, violations } = replay(
+    const { violations, outputs, context } = replay(
       [VARIANTS.asWritten],
       [
-        { type: 'send', cpu: 0, polled: true },
-        { type: 'device_reply', msg: 1 },
-        { type: 'step', cpu: 0 }, // poll_idx moved
-        { type: 'step', cpu: 0 }, // dequeues its own reply: poll_done() returns true
-        { type: 'expire', cpu: 0 }, // ktime_after(): -ETIMEDOUT
-        { type: 'step', cpu: 0 }, // mark_txdone(-ETIMEDOUT) does not free it
+        ...prefix,
+        step(0), // POLL_EXIT: transfer 0 is RESP_OK, nothing fetched
+        step(0), // mark_txdone(0): msg 1 is on no list -> freed, while transfer 1 polls it
+        { type: 'irq', cpu: 1 }, // the interrupt of transfer 1's reply: the ring is empty
+        step(1), // transfer 1: poll_idx NOT_POLLED reads as moved
+        step(1), // nothing to dequeue: poll_idx refreshed
+        TICK,
+        TICK,
+        step(1), // its deadline passed
+        step(1), // -ETIMEDOUT
       ],
     );
-    expect(violations).toEqual([]);
-    expect(context.freeList).toEqual([0]);
-    expect(context.device).toEqual([]);
-    expect(context.used).toEqual([]);
-    expect(context.pendingList).toEqual([]);
+    expect(violations[6]).toEqual(['not-freed-while-polled']);
+    expect(outputs[10]).toEqual([{ type: 'poll_done', xfer: 0, reply: 1 }]);
+    expect(violations[10]).toEqual(['poll-done-own-reply']);
+    // Transfer 0 got its own reply through the IRQ path; the core fetches nothing more.
+    expect(outputs.flat().filter((o) => o.type === 'fetched')).toEqual([
+      { type: 'fetched', xfer: 0, reply: 0, via: 'rx_callback' },
+    ]);
+    expect(violations[12]).toEqual(['not-freed-while-polled']);
+    expect(outputs[19]).toEqual([{ type: 'completed', xfer: 1, ret: ETIMEDOUT }]);
+    expect(violations[19]).toEqual(['no-timeout-after-reply']);
+    expect(context.freeList).toEqual([1, 0]);
   });
 
-  it('a poll loop erases the POLL_DONE mark another CPU left between its two critical sections', () => {
+  it('finding 4: a reply that comes in the tick the deadline passes is dequeued, the final ktime check says timed out, the message leaks (late device)', () => {
+    const events: ScmiEvent[] = [
+      polledSend(0),
+      TICK,
+      TICK, // the deadline has passed; the poller is back at its poll_done() call
+      reply(1), // a late reply
+      step(0), // poll_done: index moved
+      step(0), // dequeues its own reply: true
+      step(0), // ktime_after(): -ETIMEDOUT
+      step(0), // mark_txdone(-ETIMEDOUT) does not free it
+      { type: 'irq', cpu: 0 }, // IRQ_NONE: the ring is empty
+    ];
+    const written = replay([VARIANTS.asWritten], events, { late: 1 });
+    expect(written.outputs[6]).toEqual([]);
+    expect(written.outputs[7]).toEqual([{ type: 'completed', xfer: 0, ret: ETIMEDOUT }]);
+    expect(written.context).toMatchObject({ freeList: [0], device: [], used: [], pendingList: [] });
+    // The fix frees it: the poll loop marked it POLL_DONE.
+    expect(replay([], events, { late: 1 }).context.freeList).toEqual([1, 0]);
+  });
+
+  it('finding 5: a poll loop erases the POLL_DONE mark another CPU left between its two critical sections (the leak is decided at step 6)', () => {
     const { context } = replay(
       [VARIANTS.asWritten],
       [
-        { type: 'send', cpu: 0, polled: true }, // msg 1
-        { type: 'send', cpu: 1, polled: true }, // msg 0
-        { type: 'device_reply', msg: 1 },
-        { type: 'step', cpu: 0 }, // CPU 0 sees its index moved
-        { type: 'step', cpu: 1 }, // CPU 1 too ...
-        { type: 'step', cpu: 1 }, // ... and dequeues msg 1: POLL_DONE
-        { type: 'step', cpu: 0 }, // CPU 0 finds the ring empty and refreshes poll_idx
+        polledSend(0), // msg 1
+        polledSend(1), // msg 0
+        reply(0), // transfer 1's reply
+        step(0), // CPU 0 sees the index move
+        step(1), // CPU 1 too
+        step(0), // CPU 0 dequeues msg 0: POLL_DONE for CPU 1
+        step(1), // CPU 1 finds the ring empty and refreshes poll_idx over the mark
       ],
     );
-    expect(context.msgs[1].pollIdx).toBe(IDX_CURRENT);
+    expect(context.msgs[0].pollIdx).toBe(IDX_CURRENT);
     expect(context.used).toEqual([]);
+  });
+
+  it('finding 6 (new): a polled transfer answered with an SCMI error status leaks its message (mark_txdone tests ret == 0)', () => {
+    const events: ScmiEvent[] = [
+      polledSend(0),
+      reply(1, SCMI_ERR_SUPPORT),
+      step(0), // index moved
+      step(0), // dequeues its own reply
+      step(0), // fetch: status NOT_SUPPORTED
+      step(0), // mark_txdone(-EOPNOTSUPP)
+      { type: 'irq', cpu: 0 },
+    ];
+    const written = replay([VARIANTS.asWritten], events, { error: 1 });
+    expect(written.outputs[4]).toEqual([{ type: 'fetched', xfer: 0, reply: 0, via: 'poll' }]);
+    expect(written.outputs[5]).toEqual([{ type: 'completed', xfer: 0, ret: EOPNOTSUPP }]);
+    expect(written.context).toMatchObject({ freeList: [0], device: [], used: [], pendingList: [] });
+    expect(replay([], events, { error: 1 }).context.freeList).toEqual([1, 0]);
+  });
+
+  describe('finding 7 (new): queue_work() against virtio_chan_free() with a transfer in flight', () => {
+    /* One CPU, a late device, teardown with users: the second transfer's poll loop prefetches
+     * the late reply of the first and has to kick the worker after dropping vioch->lock. */
+    const bounds = { teardown: 2, cpus: 1, late: 1 };
+    const prefix: ScmiEvent[] = [
+      { type: 'send', cpu: 0, polled: false },
+      TICK,
+      TICK,
+      step(0), // woken by its timer
+      step(0), // -ETIMEDOUT; msg 1 stays with the device
+      polledSend(0), // transfer 1 in msg 0
+      reply(1), // transfer 0's late reply
+      step(0), // index moved
+      step(0), // prefetched onto pending_cmds_list: the worker must be kicked
+    ];
+    const kick = (variant: string, frees: number) =>
+      replay(
+        [variant],
+        [
+          ...prefix,
+          { type: 'chan_free' },
+          ...Array.from({ length: frees }, () => ({ type: 'free_step' }) as ScmiEvent),
+          step(0),
+        ],
+        bounds,
+      );
+
+    it('on a draining workqueue (WARN, work dropped), a freed one (use after free), a NULL one (oops)', () => {
+      for (const [frees, wq] of [
+        [1, 'draining'],
+        [2, 'freed'],
+        [3, 'null'],
+      ] as const) {
+        const { outputs, violations } = kick(VARIANTS.teardownAsWritten, frees);
+        expect(outputs.at(-1)).toEqual([{ type: 'queue_work', wq }]);
+        expect(violations.at(-1)).toEqual(['workqueue-used-while-alive']);
+      }
+    });
+
+    it('the fix queues inside vioch->lock, and chan_free clears the pointer under it before destroying', () => {
+      const { outputs } = replay([], [...prefix.slice(0, -1), step(0)], bounds);
+      expect(outputs.at(-1)).toEqual([{ type: 'queue_work', wq: 'alive' }]);
+    });
   });
 });
 
 describe('scmi-virtio exploration', () => {
-  it('finds the v8 double free as a short counterexample ending in scmi_finalize_message()', () => {
-    // One message is enough for this race, and keeps the search small.
-    const result = explore(scmiVirtioModel, {
-      variants: [VARIANTS.asWritten],
-      bounds: { maxMsg: 1 },
-    });
-    const trace = result.properties.find((p) => p.name === 'one-list-at-a-time')?.trace;
-    expect(trace).toBeDefined();
-    const events = trace!.steps.map((s) => s.event.type);
-    expect(events.at(-1)).toBe('irq_step');
-    expect(trace!.steps.length).toBeLessThanOrEqual(12);
+  it("the token's safety boundary: a late reply outlived by MSG_TOKEN_MAX allocations is fetched by the transfer that reuses its token (every transport version)", () => {
+    const at = (tokens: number) =>
+      explore(scmiVirtioModel, { bounds: { tokens, transfers: 3, late: 1, cpus: 1 } });
+    const reused = at(2).properties.find((p) => p.name === 'fetch-own-reply')!;
+    expect(reused.holds).toBe(false);
+    expect(reused.message).toBe('transfer 2 fetched the reply of transfer 0 (rx_callback)');
+    expect(at(3).properties.every((p) => p.holds)).toBe(true);
   });
 
-  it('catches the missing deferred worker by the leak of a prefetched reply', () => {
-    const result = explore(scmiVirtioModel, { variants: [VARIANTS.noDeferredWorker] });
-    const leak = result.properties.find((p) => p.name === 'no-buffer-leak');
-    expect(leak?.holds).toBe(false);
-    const last = leak!.trace!.steps.at(-1)!.context as ScmiContext;
-    expect(last.pendingList.length).toBeGreaterThan(0);
-  });
-
-  it('catches mark_txdone freeing a timed-out message while the device still holds it', () => {
-    const result = explore(scmiVirtioModel, {
-      variants: [VARIANTS.txdoneFreesTimedOut],
-      bounds: { maxMsg: 1 },
-    });
-    const trace = result.properties.find((p) => p.name === 'free-only-when-returned')?.trace;
-    expect(trace!.steps.map((s) => s.event.type)).toContain('expire');
+  it('the suppression hint: a poll loop that leaves callbacks disabled leaks only with a device that honours it', () => {
+    const failing = (ignoreHint: number) =>
+      explore(scmiVirtioModel, {
+        variants: [VARIANTS.pollDoneNoEnableCb],
+        bounds: { ignoreHint },
+      })
+        .properties.filter((p) => p.holds === false)
+        .map((p) => p.name)
+        .sort();
+    expect(failing(1)).toEqual(['no-timeout-after-reply']);
+    expect(failing(0)).toEqual(
+      expect.arrayContaining(['all-free-reachable', 'no-buffer-leak', 'no-timeout-after-reply']),
+    );
   });
 });

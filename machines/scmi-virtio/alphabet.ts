@@ -39,5 +39,5 @@ export type ScmiOutput =
   | { type: 'completed'; xfer: number; ret: number }
   /** queue_work() on deferred_tx_wq, as it was then: alive, draining, freed or NULL. */
   | { type: 'queue_work'; wq: 'alive' | 'draining' | 'freed' | 'null' }
-  /** virtio_chan_free() returned. */
+  /** virtio_chan_free() released the channel: scmi_free_channel(), `vioch->cinfo = NULL`. */
   | { type: 'chan_freed' };

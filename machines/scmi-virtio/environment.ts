@@ -24,13 +24,18 @@ import type { Flags } from './variants.ts';
  */
 export function deviceReply(c: ScmiContext, m: number, status: number): ScmiContext {
   const gid = c.msgs[m].gid;
+  // One descriptor of it: a buffer added twice (after it was freed while the device held it)
+  // is returned twice.
+  const at = c.device.indexOf(m);
+  const device = [...c.device.slice(0, at), ...c.device.slice(at + 1)];
   return {
     ...c,
-    device: c.device.filter((d) => d !== m),
+    device,
     used: [...c.used, m],
     msgs: c.msgs.map((msg, i) => {
       const moved = msg.pollIdx === IDX_CURRENT ? { ...msg, pollIdx: IDX_MOVED } : msg;
-      return i === m ? { ...moved, fresh: true, status, due: null } : moved;
+      if (i !== m) return moved;
+      return { ...moved, fresh: true, status, due: device.includes(m) ? moved.due : null };
     }),
     cpus: c.cpus.map((cpu) =>
       cpu.xfer === gid && cpu.deadline !== null && !timeAfter(cpu.deadline) && c.ready

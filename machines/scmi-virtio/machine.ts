@@ -390,7 +390,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               guard: ({ context }: Ctx) => freeStepEnabled(context, step),
               target: last ? 'DONE' : `FREE_${steps[k + 1]}`,
               actions: [
-                ...(last ? [emit({ type: 'chan_freed' as const })] : []),
+                ...(step === 'GONE' ? [emit({ type: 'chan_freed' as const })] : []),
                 assign(({ context }: Ctx) => freeStep(context, step)),
               ],
             },

@@ -53,10 +53,12 @@ const VIO_MSG_NOT_POLLED = 0xeeeeeeee;
 const VIO_MSG_POLL_DONE = 0xffffffff;
 
 const SCMI_SUCCESS = 0;
+const SCMI_ERR_SUPPORT = -1;
 
 /** xfer->state */
 const SCMI_XFER_SENT_OK = 0;
 const SCMI_XFER_RESP_OK = 1;
+const SCMI_XFER_DRESP_OK = 2;
 
 interface scmi_vio_msg {
   /** Index in the pool (the descriptor the device sees). */
@@ -64,10 +66,21 @@ interface scmi_vio_msg {
   /** msg->request: the header's token, and (ghost) the transfer whose request it is. */
   request_token: number;
   request_gid: number;
+  /** The command asks for a delayed response (its message id is an async one). */
+  request_async: boolean;
   /** msg->input: the status word of the reply in it, and (ghost) whose reply it is (-1 none). */
   input_status: number;
   input_gid: number;
   poll_idx: number;
+}
+
+/** An RX (eventq) struct scmi_vio_msg: its input holds a delayed response. */
+interface scmi_vio_rx_msg {
+  id: number;
+  /** The delayed response's header token and status, and (ghost) whose command it answers. */
+  input_token: number;
+  input_status: number;
+  input_gid: number;
 }
 
 /** The SCMI core's struct scmi_xfer, as far as the transport sees it. */
@@ -85,6 +98,10 @@ interface scmi_xfer {
   status: number;
   /** ktime / jiffies at which the transfer's timeout passes: `stop`, or the timer's expiry. */
   stop: number;
+  /** xfer->async_done: do_xfer_with_response()'s on-stack completion, or NULL. */
+  async_done: { done: boolean } | null;
+  /** xfer->users: the caller's reference and the RX path's while it handles a message. */
+  users: number;
 }
 
 /** What deferred_tx_wq points to: a workqueue, being destroyed or freed. */
@@ -108,6 +125,15 @@ interface virtqueue {
   no_interrupt: boolean;
 }
 
+/** The RX channel: its virtqueue as the device shares it. */
+interface rx_channel {
+  /** Buffers fed (virtqueue_add_inbuf) that the device has not filled yet. */
+  device_holds: scmi_vio_rx_msg[];
+  used: scmi_vio_rx_msg[];
+  no_interrupt: boolean;
+  irq_line: boolean;
+}
+
 interface scmi_vio_channel {
   vqueue: virtqueue;
   /** list_head free_list / pending_cmds_list, head first. */
@@ -128,10 +154,16 @@ type Step<R = void> = Preemptible<R>;
 
 /**
  * Where the variants that the default bounds cannot show are killed: one CPU, a device that
- * answers late, a teardown with a transfer in flight and three transfers, so that a late reply
- * is prefetched by the next transfer's poll loop and the worker walks pending_cmds_list twice.
+ * answers late, a teardown with a transfer in flight and three transfers, so that a polled
+ * transfer times out while the device still holds its buffer.
  */
 export const DEEP_VARIANT_BOUNDS = { cpus: 1, transfers: 3, late: 1, teardown: 2 } as const;
+
+/** Where the delayed-response variants show: one CPU, one async transfer, a late device. */
+export const ASYNC_VARIANT_BOUNDS = { cpus: 1, async: 1, late: 1 } as const;
+
+/** SCMI_MAX_RESPONSE_TIMEOUT (2 s) in the model's ticks. */
+const SCMI_MAX_RESPONSE_TIMEOUT = 1;
 
 /**
  * The driver's bug variants. The suites generated at the model's default bounds kill those
@@ -199,10 +231,23 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
     source: 'plausible reordering of sources/scmi-virtio-atomic.txt:280-285',
   },
   {
+    name: 'rx-feed-before-callback',
+    description:
+      'code only: the RX path feeds its buffer back to the device before scmi_rx_callback() has read the delayed response in it',
+    source: 'code only (the order of sources/scmi-virtio-atomic.txt:185-190)',
+    killBounds: ASYNC_VARIANT_BOUNDS,
+  },
+  {
+    name: 'core-async-done-unlocked',
+    description:
+      'the v5.17 core (not the seed): complete(xfer->async_done) without xfer->lock, so a delayed response that comes as the caller gives up completes NULL',
+    source: 'driver.c of v5.17; fix posted by Wen Yang, 2024-08-27',
+    killBounds: ASYNC_VARIANT_BOUNDS,
+  },
+  {
     name: 'v7-missing-list-del',
     description: 'the deferred worker walks pending_cmds_list without list_del()',
     source: 'sources/scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
-    killBounds: DEEP_VARIANT_BOUNDS,
   },
 ];
 
@@ -213,6 +258,12 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   const teardown_as_written = as_written || has('teardown-as-written');
 
   let vioch!: scmi_vio_channel;
+  let rx!: rx_channel;
+  /** The device: delayed responses it owes, by the command's ghost id (with its token). */
+  let dresps_owed = new Map<number, number>();
+  let async_left = 0;
+  /** The device may answer with an error status (the model's `error` fault). */
+  let error_replies = false;
   /* The SCMI core: pending transfers by token, the pool size, the token space, the clock. */
   let pending_xfers = new Map<number, scmi_xfer>();
   let next_gid = 0;
@@ -233,6 +284,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   function virtqueue_add_sgs(msg: scmi_vio_msg): void {
     vioch.vqueue.device_holds.push(msg);
+    // The device reads the command: an async one owes a delayed response as well.
+    if (msg.request_async) dresps_owed.set(msg.request_gid, msg.request_token);
   }
 
   function virtqueue_get_buf(): scmi_vio_msg | null {
@@ -331,6 +384,50 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     xfer.done = true; // complete(&xfer->done)
   }
 
+  /** __scmi_xfer_put(): the last reference returns the xfer to the pool and frees its token. */
+  function xfer_put(xfer: scmi_xfer): void {
+    if (--xfer.users === 0) pending_xfers.delete(xfer.token);
+  }
+
+  /**
+   * scmi_handle_response() for a delayed response, first half: scmi_xfer_command_acquire()
+   * (lookup by token, then under xfer->lock scmi_msg_response_validate(), the busy flag and
+   * the state update). Null when the core refuses it.
+   */
+  function scmi_xfer_command_acquire_dresp(msg: scmi_vio_rx_msg): scmi_xfer | null {
+    // (the RX channel's own cinfo: that channel is not freed in the harness)
+    const xfer = pending_xfers.get(msg.input_token);
+    if (!xfer || !xfer.async_done || xfer.state === SCMI_XFER_DRESP_OK) {
+      outputs.push({ type: 'dresp_discarded', reply: msg.input_gid }); // "not expected"
+      return null;
+    }
+    xfer.users++;
+    if (xfer.state === SCMI_XFER_SENT_OK) {
+      // "Received valid OoO Delayed Response": taken as the response too.
+      xfer.status = SCMI_SUCCESS;
+      xfer.state = SCMI_XFER_RESP_OK;
+      xfer.done = true; // complete(&xfer->done)
+    }
+    xfer.state = SCMI_XFER_DRESP_OK;
+    return xfer;
+  }
+
+  /** ... second half: fetch_response, complete(xfer->async_done), the release. */
+  function scmi_handle_dresp_complete(xfer: scmi_xfer, msg: scmi_vio_rx_msg): void {
+    xfer.status = msg.input_status; // fetch_response from the RX buffer
+    outputs.push({ type: 'fetched', xfer: xfer.gid, reply: msg.input_gid, via: 'dresp' });
+    if (has('core-async-done-unlocked')) {
+      // v5.17: complete(xfer->async_done), read without xfer->lock: NULL if the caller gave up.
+      outputs.push({ type: 'async_complete', xfer: xfer.gid, live: xfer.async_done !== null });
+      if (xfer.async_done) xfer.async_done.done = true;
+    } else if (xfer.async_done) {
+      // The fix: under xfer->lock, only while the caller still has it.
+      outputs.push({ type: 'async_complete', xfer: xfer.gid, live: true });
+      xfer.async_done.done = true;
+    }
+    xfer_put(xfer); // scmi_xfer_command_release()
+  }
+
   /* ---------- the transport (virtio.c) ---------- */
 
   /** Called with vioch->lock held. */
@@ -351,6 +448,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         id: i,
         request_token: -1,
         request_gid: -1,
+        request_async: false,
         input_status: SCMI_SUCCESS,
         input_gid: -1,
         poll_idx: 0,
@@ -366,6 +464,7 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     vioch.free_list.shift(); // list_del_init()
     msg.request_token = xfer.token; // msg_tx_prepare()
     msg.request_gid = xfer.gid;
+    msg.request_async = xfer.async_done !== null;
     virtqueue_add_sgs(msg);
     if (xfer.poll_completion) {
       msg.poll_idx = virtqueue_enable_cb_prepare(); // under msg->poll_lock
@@ -521,6 +620,38 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     worker_running = false;
   }
 
+  /** scmi_vio_feed_vq_rx() (:125-146), the caller holding the RX vioch->lock. */
+  function scmi_vio_feed_vq_rx(msg: scmi_vio_rx_msg): void {
+    rx.device_holds.push(msg); // virtqueue_add_inbuf() + kick
+  }
+
+  /** scmi_vio_complete_cb() on the RX virtqueue: delayed responses. */
+  function* scmi_vio_rx_complete_cb(): Step {
+    let cb_enabled = true;
+    for (;;) {
+      yield 'RX_GET';
+      // (ready_lock and vioch->lock of the RX channel: no other taker in the harness)
+      if (cb_enabled) {
+        rx.no_interrupt = true; // virtqueue_disable_cb()
+        cb_enabled = false;
+      }
+      const msg = rx.used.shift();
+      if (!msg) {
+        rx.no_interrupt = false; // virtqueue_enable_cb(): nothing pending
+        return;
+      }
+      if (has('rx-feed-before-callback')) scmi_vio_feed_vq_rx(msg);
+      yield 'RX_ACQUIRE';
+      const xfer = scmi_xfer_command_acquire_dresp(msg);
+      if (xfer) {
+        yield 'RX_COMPLETE';
+        scmi_handle_dresp_complete(xfer, msg);
+      }
+      yield 'RX_FINALIZE';
+      if (!has('rx-feed-before-callback')) scmi_vio_feed_vq_rx(msg); // scmi_finalize_message()
+    }
+  }
+
   /**
    * virtio_chan_free() on the TX channel (:276-288 with the v5.16 lines): each step one
    * critical section or call, yielding before the next. destroy_workqueue() is two steps: it
@@ -562,7 +693,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** ktime_after(ktime_get(), stop), and the timer of wait_for_completion_timeout(). */
   const deadline_passed = (xfer: scmi_xfer) => jiffies > xfer.stop;
 
-  function* do_xfer(poll_completion: boolean): Step {
+  /** do_xfer(), or with `async` do_xfer_with_response() around it. */
+  function* do_xfer(poll_completion: boolean, async = false): Step {
     const gid = next_gid++;
     // xfer_get(): a free xfer from the pool of max_msg, and a token.
     const token = pending_xfers.size < vioch.max_msg ? scmi_xfer_token_set() : null;
@@ -580,11 +712,14 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       state: SCMI_XFER_SENT_OK,
       status: SCMI_SUCCESS,
       stop: jiffies + timeout,
+      // do_xfer_with_response(): xfer->async_done = &async_response
+      async_done: async ? { done: false } : null,
+      users: 1,
     };
     pending_xfers.set(token, xfer);
     if (virtio_send_message(xfer) === -EBUSY) {
       outputs.push({ type: 'completed', xfer: gid, ret: -EBUSY });
-      pending_xfers.delete(token); // xfer_put()
+      xfer_put(xfer);
       return;
     }
     let ret: number | null = null;
@@ -634,9 +769,25 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       }
     }
     yield 'MARK_TXDONE';
-    outputs.push({ type: 'completed', xfer: gid, ret });
+    if (!xfer.async_done) {
+      outputs.push({ type: 'completed', xfer: gid, ret });
+      virtio_mark_txdone(ret, xfer);
+      xfer_put(xfer);
+      return;
+    }
     virtio_mark_txdone(ret, xfer);
-    pending_xfers.delete(token); // xfer_put()
+    if (ret === 0) {
+      // wait_for_completion_timeout(xfer->async_done, SCMI_MAX_RESPONSE_TIMEOUT)
+      const stop = jiffies + SCMI_MAX_RESPONSE_TIMEOUT;
+      yield 'WAIT_DRESP';
+      const async_done = xfer.async_done;
+      while (!async_done.done && !(jiffies > stop)) yield BLOCKED;
+      ret = async_done.done ? errno_of(xfer.status) : -ETIMEDOUT;
+    }
+    yield 'ASYNC_CLEAR';
+    xfer.async_done = null; // under xfer->lock in the fix
+    outputs.push({ type: 'completed', xfer: gid, ret });
+    xfer_put(xfer);
   }
 
   /* ---------- the adapter ---------- */
@@ -676,6 +827,21 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   let transfers = 0;
 
+  /** The device writes the delayed response it owes for `gid` into RX buffer `id`. */
+  function device_dresp(gid: number, id: number, status: number): void {
+    if (!dresps_owed.has(gid)) throw new NotEnabledError(`no delayed response owed for ${gid}`);
+    const msg = rx.device_holds.find((m) => m.id === id);
+    if (!msg) throw new NotEnabledError(`the device does not hold RX buffer ${id}`);
+    rx.device_holds.splice(rx.device_holds.indexOf(msg), 1);
+    msg.input_token = dresps_owed.get(gid)!;
+    msg.input_gid = gid;
+    msg.input_status = status;
+    dresps_owed.delete(gid);
+    outputs.push({ type: 'dresp_returned', rx: id, reply: gid, status });
+    rx.used.push(msg);
+    if (!rx.no_interrupt) rx.irq_line = true;
+  }
+
   return {
     reset(bounds) {
       vioch = {
@@ -697,6 +863,16 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         deferred_tx_work_pending: false,
       };
       virtio_chan_setup();
+      // The RX channel's setup: its one buffer fed to the device.
+      rx = {
+        device_holds: [{ id: 0, input_token: -1, input_status: SCMI_SUCCESS, input_gid: -1 }],
+        used: [],
+        no_interrupt: false,
+        irq_line: false,
+      };
+      dresps_owed = new Map();
+      async_left = bounds.async ?? 0;
+      error_replies = (bounds.error ?? 0) > 0;
       contexts.clear();
       cpus = bounds.cpus;
       transfers = bounds.transfers;
@@ -711,6 +887,42 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
       worker_running = false;
       return [];
     },
+    enabled() {
+      const statuses = error_replies ? [SCMI_SUCCESS, SCMI_ERR_SUPPORT] : [SCMI_SUCCESS];
+      const list: VectorEvent[] = [];
+      for (const msg of vioch.vqueue.device_holds) {
+        for (const status of statuses) list.push({ type: 'device_reply', msg: msg.id, status });
+      }
+      for (const xfer of dresps_owed.keys()) {
+        for (const buffer of rx.device_holds) {
+          for (const status of statuses) {
+            list.push({ type: 'device_dresp', xfer, rx: buffer.id, status });
+          }
+        }
+      }
+      if (irq_line && !contexts.isRunning('irq')) {
+        for (let cpu = 0; cpu < cpus; cpu++) list.push({ type: 'irq', cpu });
+      }
+      if (rx.irq_line && !contexts.isRunning('rx')) list.push({ type: 'rx_irq' });
+      return list;
+    },
+    observe() {
+      const ids = (list: Array<{ id: number }>) => list.map((m) => m.id);
+      const vq = vioch.vqueue;
+      const wq = vioch.deferred_tx_wq;
+      return {
+        freeList: ids(vioch.free_list),
+        pendingList: ids(vioch.pending_cmds_list),
+        device: ids([...vq.device_holds, ...vq.device_lost]).sort((a, b) => a - b),
+        used: ids(vq.used),
+        cbEnabled: !vq.no_interrupt,
+        workQueued: vioch.deferred_tx_work_pending,
+        ready: vioch.ready,
+        wq: !wq ? 'null' : wq.freed ? 'freed' : wq.draining ? 'draining' : 'alive',
+        rxDevice: ids(rx.device_holds).sort((a, b) => a - b),
+        rxUsed: ids(rx.used),
+      };
+    },
     apply(event) {
       outputs = [];
       switch (event.type) {
@@ -721,8 +933,33 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           contexts.start(name, do_xfer(event.polled === true));
           break;
         }
+        case 'send_async': {
+          const name = cpuContext(event);
+          if (next_gid >= transfers || async_left === 0) {
+            throw new NotEnabledError('every transfer was issued');
+          }
+          if (!vioch.ready) throw new NotEnabledError('the channel is being freed');
+          async_left--;
+          contexts.start(name, do_xfer(false, true));
+          break;
+        }
         case 'step':
           advance(cpuContext(event));
+          break;
+        case 'rx_irq':
+          if (contexts.isRunning('rx') || !rx.irq_line) {
+            throw new NotEnabledError('no RX interrupt pending');
+          }
+          rx.irq_line = false;
+          if (rx.used.length === 0) break; // IRQ_NONE
+          contexts.enter('rx', scmi_vio_rx_complete_cb(), 'START');
+          advance('rx');
+          break;
+        case 'rx_step':
+          advance('rx');
+          break;
+        case 'device_dresp':
+          device_dresp(Number(event.xfer), Number(event.rx), Number(event.status));
           break;
         case 'irq': {
           if (contexts.isRunning('irq') || !irq_line) {

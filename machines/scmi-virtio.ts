@@ -50,15 +50,29 @@ export { VARIANTS, flagsOf, type Flags } from './scmi-virtio/variants.ts';
 /** The transfer ids a model with these bounds can issue (properties keep per-id bits). */
 export const MAX_TRANSFERS = 6;
 
+/**
+ * SCMI_MAX_RESPONSE_TIMEOUT (2 s) in ticks: one. It is shorter than the transfer timeout (60 s
+ * for virtio); the model keeps that ordering with `timeout` >= 1, not the ratio.
+ */
+export const DRESP_TIMEOUT = 1;
+
 function events(bounds: MachineBounds) {
   const statuses = bounds.error ? [SCMI_SUCCESS, SCMI_ERR_SUPPORT] : [SCMI_SUCCESS];
   return (state: ModelState<ScmiContext>): ScmiEvent[] => {
     const list: ScmiEvent[] = [];
     for (let cpu = 0; cpu < bounds.cpus; cpu++) {
       list.push({ type: 'send', cpu, polled: true }, { type: 'send', cpu, polled: false });
+      if (bounds.async > 0) list.push({ type: 'send_async', cpu });
       list.push({ type: 'step', cpu }, { type: 'irq', cpu });
     }
-    list.push({ type: 'irq_step' }, { type: 'work_step' });
+    list.push({ type: 'irq_step' }, { type: 'work_step' }, { type: 'rx_irq' }, { type: 'rx_step' });
+    for (const dresp of state.context.dresps) {
+      if (dresp.due === null) continue;
+      for (const rx of state.context.rxDevice) {
+        for (const status of statuses)
+          list.push({ type: 'device_dresp', xfer: dresp.gid, rx, status });
+      }
+    }
     for (const msg of owed(state.context)) {
       for (const status of statuses) list.push({ type: 'device_reply', msg, status });
       if (bounds.lost > 0) list.push({ type: 'device_lose', msg });
@@ -116,6 +130,14 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
         'virtio_chan_free(): 0 never, 1 once no transfer is in the core (scmi_remove\u2019s contract), 2 at any time (an unbind with users)',
     },
     {
+      name: 'async',
+      default: 0,
+      min: 0,
+      max: 2,
+      description:
+        'transfers sent with do_xfer_with_response(): a delayed response on the RX virtqueue',
+    },
+    {
       name: 'ignoreHint',
       default: 1,
       min: 0,
@@ -153,6 +175,24 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       breaks: ['workqueue-used-while-alive'],
       // One CPU is enough: the next transfer's poll loop prefetches a late reply.
       bounds: { teardown: 2, cpus: 1, late: 1 },
+      finding: true,
+    },
+    {
+      name: VARIANTS.rxFeedBeforeCallback,
+      description:
+        'code only: the RX path gives its buffer back to the device (scmi_vio_feed_vq_rx) before scmi_rx_callback() has read the delayed response in it.',
+      source: 'code only (the order of sources/scmi-virtio-atomic.txt:185-190)',
+      breaks: ['rx-buffer-not-reused-while-read'],
+      bounds: { async: 1, cpus: 1 },
+    },
+    {
+      name: VARIANTS.coreAsyncDoneUnlocked,
+      description:
+        'the SCMI core of v5.17 as written (not the seed): scmi_handle_response() calls complete(xfer->async_done) without xfer->lock, and do_xfer_with_response() sets it to NULL on timeout without it, so a delayed response that comes as the caller gives up completes NULL.',
+      source:
+        'driver.c of v5.17 (scmi_handle_response, do_xfer_with_response); fix posted by Wen Yang, 2024-08-27 ("protect xfer->async_done with xfer->lock")',
+      breaks: ['complete-live-async-done'],
+      bounds: { async: 1, cpus: 1, late: 1 },
       finding: true,
     },
     {
@@ -241,11 +281,31 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       error: faultOn(bounds, 'error'),
       ignoreHint: bounds.ignoreHint > 0,
       lost: bounds.lost,
+      async: bounds.async,
+      drespTimeout: DRESP_TIMEOUT,
+      // The delayed response comes within both timeouts, or two ticks later with `late`.
+      drespLatency: bounds.timeout + DRESP_TIMEOUT + (faultOn(bounds, 'late') ? 2 : 0),
     };
     return {
       machine: buildMachine(b, flags),
       events: events(b),
       time: { tick: TICK },
+      conformance: {
+        // What the device can do and which interrupts can be taken say what the driver holds.
+        enabling: ['device_reply', 'device_dresp', 'irq', 'rx_irq'],
+        observe: ({ context: c }) => ({
+          freeList: c.freeList,
+          pendingList: c.pendingList,
+          device: c.device,
+          used: c.used,
+          cbEnabled: c.cbEnabled,
+          workQueued: c.workQueued,
+          ready: c.ready,
+          wq: c.wqPointer ? ['alive', 'draining', 'freed'][c.wq] : 'null',
+          rxDevice: c.rxDevice,
+          rxUsed: c.rxUsed,
+        }),
+      },
       terminal: (state) => {
         const c = state.context;
         const tornDown = state.matches('teardown.DONE');
@@ -257,7 +317,11 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
           !c.irqPending &&
           !c.workQueued &&
           state.matches('irq.IDLE') &&
-          state.matches('worker.IDLE')
+          state.matches('worker.IDLE') &&
+          c.dresps.every((d) => d.due === null) &&
+          c.rxUsed.length === 0 &&
+          !c.rxIrqPending &&
+          state.matches('rx.IDLE')
         );
       },
     };

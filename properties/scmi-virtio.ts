@@ -6,6 +6,7 @@ import type { ModelConfig, ModelState, Property } from '../src/model/model.ts';
 import { noTimeoutWhileDue } from '../src/model/timed-properties.ts';
 import {
   ETIMEDOUT,
+  MAX_TRANSFERS,
   type ScmiContext,
   type ScmiEvent,
   type ScmiOutput,
@@ -14,19 +15,29 @@ import {
 type P = Property<ScmiContext, ScmiEvent>;
 
 const outputsOf = (outputs: readonly unknown[]) => outputs as readonly ScmiOutput[];
-const bit = (n: number) => 1 << n;
+const bit = (n: number) => 2 ** n;
 
 /** Messages the virtqueue still owns: held by the device or waiting on the used ring. */
 const ownedByVirtqueue = (c: ScmiContext) => new Set([...c.device, ...c.used]);
 
-/** The reply a step hands to the core: through scmi_rx_callback(), or poll_done() returning true. */
-function handedReplies(outputs: readonly ScmiOutput[]): number[] {
-  const replies: number[] = [];
+/**
+ * The messages a step hands to the core, as bits: a reply through scmi_rx_callback() or
+ * poll_done() returning true (bit `gid`), a delayed response (bit MAX_TRANSFERS + gid).
+ */
+function handed(outputs: readonly ScmiOutput[]): Array<{ bit: number; what: string }> {
+  const list: Array<{ bit: number; what: string }> = [];
+  const reply = (gid: number) =>
+    gid >= 0 && list.push({ bit: gid, what: `the reply of transfer ${gid}` });
+  const dresp = (gid: number) =>
+    gid >= 0 &&
+    list.push({ bit: MAX_TRANSFERS + gid, what: `the delayed response of transfer ${gid}` });
   for (const output of outputs) {
-    if (output.type === 'discarded' || output.type === 'poll_done') replies.push(output.reply);
-    if (output.type === 'fetched' && output.via === 'rx_callback') replies.push(output.reply);
+    if (output.type === 'discarded' || output.type === 'poll_done') reply(output.reply);
+    if (output.type === 'fetched' && output.via === 'rx_callback') reply(output.reply);
+    if (output.type === 'dresp_discarded') dresp(output.reply);
+    if (output.type === 'fetched' && output.via === 'dresp') dresp(output.reply);
   }
-  return replies.filter((reply) => reply >= 0);
+  return list;
 }
 
 /** Buffers that can still come back: free, or with the device (lost ones stay with it). */
@@ -85,16 +96,15 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       kind: 'monitor',
       name: 'reply-handed-once',
       statement:
-        'Every reply the device returns is handed to the core at most once: by scmi_rx_callback(), or by virtio_poll_done() returning true for it.',
+        'Every reply and delayed response the device returns is handed to the core at most once: by scmi_rx_callback(), or by virtio_poll_done() returning true for it.',
       source:
         'sources/scmi-virtio-atomic.txt:185, 213 (scmi_rx_callback per dequeued buffer), :449-452 (poll_done: "process all new messages till the polled-for message is found")',
       initial: () => 0,
-      step: (handed: number, { outputs }) => {
-        let next = handed;
-        for (const reply of handedReplies(outputsOf(outputs))) {
-          if (next & bit(reply))
-            return { violation: `the reply of transfer ${reply} was handed to the core twice` };
-          next |= bit(reply);
+      step: (seen: number, { outputs }) => {
+        let next = seen;
+        for (const { bit: b, what } of handed(outputsOf(outputs))) {
+          if (next & bit(b)) return { violation: `${what} was handed to the core twice` };
+          next |= bit(b);
         }
         return next;
       },
@@ -178,6 +188,34 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
           (o) => o.type === 'discarded' || (o.type === 'fetched' && o.via === 'rx_callback'),
         ) ||
         'scmi_rx_callback() called with vioch->cinfo == NULL',
+    },
+    {
+      kind: 'invariant',
+      name: 'rx-buffer-not-reused-while-read',
+      statement:
+        'The device never holds an RX buffer whose delayed response the core is still reading.',
+      source:
+        'sources/scmi-virtio-atomic.txt:163-164, :185-190 (scmi_rx_callback, then scmi_finalize_message feeds the buffer back)',
+      check: ({ context }) =>
+        context.rxCb.msg < 0 ||
+        !context.rxDevice.includes(context.rxCb.msg) ||
+        `RX buffer ${context.rxCb.msg} is with the device while the core reads it`,
+    },
+    {
+      kind: 'step',
+      name: 'complete-live-async-done',
+      statement:
+        'complete(xfer->async_done) is called only while the caller still waits on it: never on NULL or on a completion whose waiter has returned.',
+      source:
+        'driver.c of v5.17 (scmi_handle_response: complete(xfer->async_done); do_xfer_with_response: xfer->async_done = NULL), Wen Yang 2024-08-27',
+      check: ({ outputs }) => {
+        const dead = outputsOf(outputs).find((o) => o.type === 'async_complete' && !o.live);
+        return (
+          !dead ||
+          dead.type !== 'async_complete' ||
+          `complete(xfer->async_done) of transfer ${dead.xfer} after its caller cleared it (NULL)`
+        );
+      },
     },
     {
       kind: 'recoverable',

@@ -453,6 +453,88 @@ describe('v8 as written: the findings, replayed', () => {
   });
 });
 
+describe('delayed responses (the RX virtqueue)', () => {
+  const rxStep: ScmiEvent = { type: 'rx_step' };
+  const dresp = (xfer: number, status = 0): ScmiEvent => ({
+    type: 'device_dresp',
+    xfer,
+    rx: 0,
+    status,
+  });
+
+  it('a delayed response before the response is taken as both; the late response is then dropped', () => {
+    const { outputs, violations } = replay(
+      [],
+      [
+        { type: 'send_async', cpu: 0 },
+        dresp(0),
+        { type: 'rx_irq' },
+        rxStep, // get the RX buffer
+        rxStep, // acquire: SENT_OK -> RESP_OK (complete done) -> DRESP_OK
+        rxStep, // fetch, complete(async_done), release
+        rxStep, // feed the RX buffer back
+        step(0), // wait_for_completion_timeout(done): done
+        step(0), // mark_txdone; the async completion is already done
+        step(0), // wait_for_completion_timeout(async_done)
+        step(0), // async_done = NULL, return 0
+        reply(1), // the response, after all
+        { type: 'irq', cpu: 0 },
+        IRQ_STEP,
+        IRQ_STEP,
+      ],
+      { async: 1, cpus: 1 },
+    );
+    expect(outputs[5]).toEqual([
+      { type: 'fetched', xfer: 0, reply: 0, via: 'dresp' },
+      { type: 'async_complete', xfer: 0, live: true },
+    ]);
+    expect(outputs[10]).toEqual([{ type: 'completed', xfer: 0, ret: 0 }]);
+    expect(outputs[14]).toEqual([{ type: 'discarded', reply: 0 }]);
+    expect(violations.flat()).toEqual([]);
+  });
+
+  /* The response never comes in time; the delayed response comes as the caller gives up. */
+  const givesUp: ScmiEvent[] = [
+    { type: 'send_async', cpu: 0 },
+    TICK,
+    TICK,
+    step(0), // woken by its timer: -ETIMEDOUT
+    step(0), // mark_txdone; no wait for the delayed response
+    dresp(0),
+    { type: 'rx_irq' },
+    rxStep, // get the RX buffer
+    rxStep, // acquire: async_done is still set, the transfer still pending
+    step(0), // async_done = NULL, return -ETIMEDOUT, xfer_put
+    rxStep, // fetch, complete(xfer->async_done)
+  ];
+
+  it('core finding: the v5.17 core completes xfer->async_done after the caller set it to NULL (11 steps)', () => {
+    const written = replay([VARIANTS.coreAsyncDoneUnlocked], givesUp, {
+      async: 1,
+      cpus: 1,
+      late: 1,
+    });
+    expect(written.outputs[10]).toEqual([
+      { type: 'fetched', xfer: 0, reply: 0, via: 'dresp' },
+      { type: 'async_complete', xfer: 0, live: false },
+    ]);
+    expect(written.violations[10]).toEqual(['complete-live-async-done']);
+    // With the fix (xfer->lock around both), the delayed response is fetched and nothing completed.
+    const fixedCore = replay([], givesUp, { async: 1, cpus: 1, late: 1 });
+    expect(fixedCore.outputs[10]).toEqual([{ type: 'fetched', xfer: 0, reply: 0, via: 'dresp' }]);
+    expect(fixedCore.violations.flat()).toEqual([]);
+  });
+
+  it('an RX buffer fed back before the core read it is with the device while it is read', () => {
+    const { violations } = replay(
+      [VARIANTS.rxFeedBeforeCallback],
+      [{ type: 'send_async', cpu: 0 }, dresp(0), { type: 'rx_irq' }, rxStep],
+      { async: 1, cpus: 1 },
+    );
+    expect(violations[3]).toEqual(['rx-buffer-not-reused-while-read']);
+  });
+});
+
 describe('scmi-virtio exploration', () => {
   it("the token's safety boundary: a late reply outlived by MSG_TOKEN_MAX allocations is fetched by the transfer that reuses its token (every transport version)", () => {
     const at = (tokens: number) =>

@@ -7,14 +7,21 @@
 export type ScmiEvent =
   /** The SCMI core starts a transfer on this CPU: xfer_get() + virtio_send_message(). */
   | { type: 'send'; cpu: number; polled: boolean }
+  /** ... with do_xfer_with_response(): not polled, a delayed response awaited after the reply. */
+  | { type: 'send_async'; cpu: number }
   /** This CPU's caller runs to its next preemption point. */
   | { type: 'step'; cpu: number }
   /** The virtqueue interrupt is taken on this CPU: vring_interrupt(). */
   | { type: 'irq'; cpu: number }
   | { type: 'irq_step' }
   | { type: 'work_step' }
+  /** The RX virtqueue's interrupt, and its handler's next step. */
+  | { type: 'rx_irq' }
+  | { type: 'rx_step' }
   /** The device returns a buffer it holds, with a reply of this status. */
   | { type: 'device_reply'; msg: number; status: number }
+  /** The device writes the delayed response it owes for transfer `xfer` into RX buffer `rx`. */
+  | { type: 'device_dresp'; xfer: number; rx: number; status: number }
   /** The device loses a buffer: it never returns it (the `lost` fault). */
   | { type: 'device_lose'; msg: number }
   /** The device notifies although callbacks are disabled: the suppression flag is a hint. */
@@ -24,7 +31,7 @@ export type ScmiEvent =
   | { type: 'free_step' }
   | { type: 'tick' };
 
-export type Via = 'rx_callback' | 'poll';
+export type Via = 'rx_callback' | 'poll' | 'dresp';
 
 export type ScmiOutput =
   /** The device put a buffer on the used ring with the reply to transfer `reply`. */
@@ -33,6 +40,12 @@ export type ScmiOutput =
   | { type: 'fetched'; xfer: number; reply: number; via: Via }
   /** scmi_rx_callback() found no transfer in SENT_OK for the reply's token: dropped. */
   | { type: 'discarded'; reply: number }
+  /** The device put an RX buffer on the RX used ring with the delayed response to `reply`. */
+  | { type: 'dresp_returned'; rx: number; reply: number; status: number }
+  /** The core dropped a delayed response (no transfer expects one for its token). */
+  | { type: 'dresp_discarded'; reply: number }
+  /** complete(xfer->async_done); `live` false: on NULL or on a completion its waiter has left. */
+  | { type: 'async_complete'; xfer: number; live: boolean }
   /** virtio_poll_done() returned true for `xfer`; `reply` is what xfer->priv holds (-1: stale). */
   | { type: 'poll_done'; xfer: number; reply: number }
   /** do_xfer() returned `ret` for transfer `xfer` (0, an errno, -ETIMEDOUT, -EBUSY). */

@@ -27,6 +27,10 @@ export const SCMI_ERR_SUPPORT = -1;
 /** `xfer->state` (driver.c): a response may be fetched only while SENT_OK. */
 export const SENT_OK = 0;
 export const RESP_OK = 1;
+export const DRESP_OK = 2;
+
+/** RX buffers (the eventq's pool, `max_msg` of the RX channel), scaled to one. */
+export const RX_MSGS = 1;
 
 /** `vioch->ready_lock` holder. */
 export const READY_FREE = 0;
@@ -54,6 +58,23 @@ export interface Msg {
   due: Due;
 }
 
+/** A delayed response the device owes: to an async command it took. */
+export interface Dresp {
+  /** Ghost id and token of the command it answers. */
+  gid: number;
+  token: number;
+  /** Ticks left to send it; null when the device will never send it. */
+  due: Due;
+}
+
+/** One RX `struct scmi_vio_msg`: what the device wrote into its input buffer. */
+export interface RxMsg {
+  /** Ghost id and token of the command whose delayed response it holds (-1: none). */
+  gid: number;
+  token: number;
+  status: number;
+}
+
 /** One CPU's `do_xfer()` and its `struct scmi_xfer` while the transfer is pending in the core. */
 export interface Cpu {
   /** Ghost id of the transfer (issue order), -1 when idle. */
@@ -61,6 +82,14 @@ export interface Cpu {
   /** `xfer->hdr.seq`: the token the core allocated. */
   token: number;
   polled: boolean;
+  /** do_xfer_with_response(): a delayed response is awaited after the response. */
+  async: boolean;
+  /** `xfer->async_done != NULL`: the caller's on-stack completion is still there. */
+  asyncLive: boolean;
+  /** The async completion was completed. */
+  asyncDone: boolean;
+  /** Waiting for the delayed response (its own deadline in `deadline`). */
+  inDrespWait: boolean;
   /** `xfer->priv`: the message bound to the transfer, -1 for NULL. */
   priv: number;
   /** `xfer->done` completed and not yet consumed. */
@@ -77,8 +106,13 @@ export interface Cpu {
   deadline: Deadline;
   /** At a point where it only waits: WAIT, or the polling loop's POLL_CHECK / TRY_WAIT. */
   spinning: boolean;
-  /** Ghost: the device returned this transfer's reply before its deadline, on a ready channel. */
+  /**
+   * Ghost: what the transfer waits for now (its reply, then its delayed response) came from the
+   * device before the wait's deadline, on a ready channel.
+   */
   ghostAnswered: boolean;
+  /** Ghost: the device sent its delayed response while the transfer was pending. */
+  ghostDresp: boolean;
 }
 
 /** Locals of one running `scmi_vio_complete_cb()`. */
@@ -125,12 +159,37 @@ export interface ScmiContext {
   wqPointer: boolean;
   /** `vioch->cinfo != NULL`: cleared at the end of virtio_chan_free(). */
   cinfo: boolean;
+  /* The RX channel (the eventq), only for delayed responses (bound `async`). */
+  /** Async transfers still to issue. */
+  asyncLeft: number;
+  /** Delayed responses the device owes, in the order of their commands. */
+  dresps: Dresp[];
+  rxMsgs: RxMsg[];
+  /** RX buffers the device holds (fed, empty), sorted. */
+  rxDevice: number[];
+  /** RX used ring, oldest first. */
+  rxUsed: number[];
+  rxCbEnabled: boolean;
+  rxIrqPending: boolean;
+  /** Locals of the running RX complete_cb (msg -1: none; `cbEnabled` as in CompleteCb). */
+  rxCb: CompleteCb;
+  /** The RX handler is running (between its interrupt and its return). */
+  rxRunning: boolean;
+  /**
+   * The transfer (ghost id and token) the RX path holds between acquire and release (its busy
+   * flag and a reference, so its token stays allocated), or null.
+   */
+  rxHeld: { xfer: number; token: number } | null;
 }
 
 export const IDLE_CPU: Cpu = {
   xfer: -1,
   token: -1,
   polled: false,
+  async: false,
+  asyncLive: false,
+  asyncDone: false,
+  inDrespWait: false,
   priv: -1,
   done: false,
   state: SENT_OK,
@@ -140,6 +199,7 @@ export const IDLE_CPU: Cpu = {
   deadline: null,
   spinning: false,
   ghostAnswered: false,
+  ghostDresp: false,
 };
 export const IDLE_CB: CompleteCb = { msg: -1, cbEnabled: true };
 
@@ -148,6 +208,7 @@ export function initialContext(
   cpus: number,
   tokens: number,
   lost: number,
+  async = 0,
 ): ScmiContext {
   const msgs: Msg[] = [];
   let freeList: number[] = [];
@@ -185,6 +246,17 @@ export function initialContext(
     wq: WQ_ALIVE,
     wqPointer: true,
     cinfo: true,
+    asyncLeft: async,
+    dresps: [],
+    // virtio_chan_setup() of the RX channel: every buffer fed to the device.
+    rxMsgs: Array.from({ length: RX_MSGS }, () => ({ gid: -1, token: -1, status: SCMI_SUCCESS })),
+    rxDevice: Array.from({ length: RX_MSGS }, (_, i) => i),
+    rxUsed: [],
+    rxCbEnabled: true,
+    rxIrqPending: false,
+    rxCb: IDLE_CB,
+    rxRunning: false,
+    rxHeld: null,
   };
 }
 

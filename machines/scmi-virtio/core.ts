@@ -6,6 +6,8 @@
 import { timeAfter } from '../../src/model/time.ts';
 import type { ScmiOutput } from './alphabet.ts';
 import {
+  DRESP_OK,
+  IDLE_CPU,
   EOPNOTSUPP,
   ETIMEDOUT,
   RESP_OK,
@@ -19,8 +21,13 @@ import type { Flags } from './variants.ts';
 /** `scmi_to_linux_errno()` of the status do_xfer() found (`if (!ret && xfer->hdr.status)`). */
 export const retOf = (status: number) => (status === SCMI_SUCCESS ? 0 : EOPNOTSUPP);
 
-/** Transfers pending in the core: from xfer_get() to xfer_put(). */
-export const pendingTransfers = (c: ScmiContext) => c.cpus.filter((cpu) => cpu.xfer >= 0).length;
+/**
+ * Transfers taken from the core's pool (max_msg of them): from xfer_get() to the last
+ * xfer_put(), which is the RX path's release when it still holds a transfer its caller put.
+ */
+export const pendingTransfers = (c: ScmiContext) =>
+  c.cpus.filter((cpu) => cpu.xfer >= 0).length +
+  (c.rxHeld && !c.cpus.some((cpu) => cpu.xfer === c.rxHeld!.xfer) ? 1 : 0);
 
 /**
  * `scmi_xfer_token_set()`: the next token after the last one (the monotonic transfer id modulo
@@ -28,6 +35,7 @@ export const pendingTransfers = (c: ScmiContext) => c.cpus.filter((cpu) => cpu.x
  */
 export function allocToken(c: ScmiContext, tokens: number): number | null {
   const busy = new Set(c.cpus.filter((cpu) => cpu.xfer >= 0).map((cpu) => cpu.token));
+  if (c.rxHeld) busy.add(c.rxHeld.token);
   for (let i = 1; i <= tokens; i++) {
     const token = (c.lastToken + i) % tokens;
     if (!busy.has(token)) return token;
@@ -35,8 +43,8 @@ export function allocToken(c: ScmiContext, tokens: number): number | null {
   return null;
 }
 
-/** The CPU whose pending transfer `scmi_rx_callback()` finds for buffer `m`'s reply, or -1. */
-function lookup(c: ScmiContext, m: number, flags: Flags): number {
+/** The CPU whose pending transfer `scmi_rx_callback()` finds for a reply with `token`, or -1. */
+function lookup(c: ScmiContext, token: number, flags: Flags): number {
   if (flags.rxLookupOldestPending) {
     // Variant: the reply goes to the oldest transfer still waiting, whatever its token.
     let oldest = -1;
@@ -47,7 +55,7 @@ function lookup(c: ScmiContext, m: number, flags: Flags): number {
     return oldest;
   }
   // scmi_xfer_lookup_unlocked(): the pending transfer holding the reply header's token.
-  return c.cpus.findIndex((cpu) => cpu.xfer >= 0 && cpu.token === c.msgs[m].token);
+  return c.cpus.findIndex((cpu) => cpu.xfer >= 0 && cpu.token === token);
 }
 
 /**
@@ -63,7 +71,7 @@ export function rxCallback(
 ): { next: ScmiContext; output: ScmiOutput } {
   const msg = c.msgs[m];
   const reply = msg.fresh ? msg.gid : -1;
-  const i = lookup(c, m, flags);
+  const i = lookup(c, msg.token, flags);
   if (i < 0 || c.cpus[i].state !== SENT_OK) {
     return { next: c, output: { type: 'discarded', reply } };
   }
@@ -92,4 +100,66 @@ export function pollExit(
     next: withCpu(c, i, { state: RESP_OK, status: msg.status, ret: retOf(msg.status) }),
     output: { type: 'fetched', xfer: cpu.xfer, reply: msg.fresh ? msg.gid : -1, via: 'poll' },
   };
+}
+
+/* ---------- delayed responses: scmi_handle_response() for MSG_TYPE_DELAYED_RESP ---------- */
+
+/**
+ * `scmi_xfer_command_acquire()` for the delayed response in RX buffer `r`, one xfer->lock
+ * section: the transfer its token names; `scmi_msg_response_validate()` refuses it when no
+ * async completion is set or a delayed response was already taken; one that comes before the
+ * response is taken as the response too (SENT_OK -> RESP_OK, `complete(&xfer->done)`); then
+ * the busy flag and DRESP_OK. `held`: the RX path now holds the transfer until its release.
+ */
+export function rxAcquire(
+  c: ScmiContext,
+  r: number,
+  flags: Flags,
+): { next: ScmiContext; output: ScmiOutput | null } {
+  const dresp = c.rxMsgs[r];
+  const i = lookup(c, dresp.token, flags);
+  const cpu = c.cpus[i];
+  if (i < 0 || !cpu.asyncLive || cpu.state === DRESP_OK) {
+    return { next: c, output: { type: 'dresp_discarded', reply: dresp.gid } };
+  }
+  const early = cpu.state === SENT_OK ? { status: SCMI_SUCCESS, done: true } : {};
+  return {
+    next: {
+      ...withCpu(c, i, { ...early, state: DRESP_OK }),
+      rxHeld: { xfer: cpu.xfer, token: cpu.token },
+    },
+    output: null,
+  };
+}
+
+/**
+ * After the acquire: fetch_response from the RX buffer into the transfer, then
+ * `complete(xfer->async_done)` and the release. The v5.17 core reads `async_done` here without
+ * xfer->lock, so a caller that timed out meanwhile and cleared it makes this complete(NULL)
+ * (`live: false`); the fix (posted in 2024) completes it under xfer->lock only if still set.
+ */
+export function rxComplete(
+  c: ScmiContext,
+  r: number,
+  flags: Flags,
+): { next: ScmiContext; outputs: ScmiOutput[] } {
+  const held = c.rxHeld!;
+  const dresp = c.rxMsgs[r];
+  const i = c.cpus.findIndex((cpu) => cpu.xfer === held.xfer);
+  const live = i >= 0 && c.cpus[i].asyncLive;
+  const outputs: ScmiOutput[] = [
+    { type: 'fetched', xfer: held.xfer, reply: dresp.gid, via: 'dresp' },
+  ];
+  if (live || flags.coreAsyncDoneUnlocked) {
+    outputs.push({ type: 'async_complete', xfer: held.xfer, live });
+  }
+  let next: ScmiContext = { ...c, rxHeld: null };
+  if (i >= 0)
+    next = withCpu(next, i, { status: dresp.status, ...(live ? { asyncDone: true } : {}) });
+  return { next, outputs };
+}
+
+/** xfer_put(): the transfer leaves the core (its token is free again). */
+export function xferPut(c: ScmiContext, i: number): ScmiContext {
+  return withCpu(c, i, IDLE_CPU);
 }

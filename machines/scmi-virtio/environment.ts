@@ -46,6 +46,28 @@ export function deviceReply(c: ScmiContext, m: number, status: number): ScmiCont
   };
 }
 
+/**
+ * The device sends the delayed response it owes for transfer `gid` in RX buffer `r`: on the RX
+ * used ring, with an interrupt if the RX callbacks are enabled. Ghost: it came while the
+ * transfer was pending, and in time if the transfer already waits for it.
+ */
+export function deviceDresp(c: ScmiContext, gid: number, r: number, status: number): ScmiContext {
+  const owedFor = c.dresps.find((d) => d.gid === gid)!;
+  return {
+    ...c,
+    dresps: c.dresps.filter((d) => d !== owedFor),
+    rxDevice: c.rxDevice.filter((x) => x !== r),
+    rxUsed: [...c.rxUsed, r],
+    rxMsgs: c.rxMsgs.map((msg, i) => (i === r ? { gid, token: owedFor.token, status } : msg)),
+    rxIrqPending: c.rxIrqPending || c.rxCbEnabled,
+    cpus: c.cpus.map((cpu) => {
+      if (cpu.xfer !== gid || !c.ready) return cpu;
+      const inTime = cpu.inDrespWait && !timeAfter(cpu.deadline);
+      return { ...cpu, ghostDresp: true, ...(inTime ? { ghostAnswered: true } : {}) };
+    }),
+  };
+}
+
 /** The device loses buffer `m`: it keeps it and never returns it. */
 export function deviceLose(c: ScmiContext, m: number): ScmiContext {
   return {
@@ -69,6 +91,7 @@ function waiting(c: ScmiContext, i: number, flags: Flags): boolean {
   const cpu: Cpu = c.cpus[i];
   if (cpu.xfer < 0) return true;
   if (!cpu.spinning || cpu.done) return false;
+  if (cpu.inDrespWait) return !cpu.asyncDone;
   if (!cpu.polled) return true;
   return !timeAfter(cpu.deadline) && pollCheck(c, i, flags) === 'idle';
 }
@@ -81,9 +104,11 @@ function waiting(c: ScmiContext, i: number, flags: Flags): boolean {
 export function tickEnabled(c: ScmiContext, flags: Flags): boolean {
   return canTick({
     deadlines: c.cpus.map((cpu) => cpu.deadline),
-    dues: c.msgs.map((msg) => msg.due),
+    dues: [...c.msgs.map((msg) => msg.due), ...c.dresps.map((d) => d.due)],
     urgent:
       c.irqPending ||
+      c.rxIrqPending ||
+      c.rxRunning ||
       c.irqOn >= 0 ||
       c.workQueued ||
       c.workRunning ||
@@ -99,6 +124,7 @@ export function tick(c: ScmiContext): ScmiContext {
       cpu.deadline === null ? cpu : { ...cpu, deadline: elapse(cpu.deadline) },
     ),
     msgs: c.msgs.map((msg) => (msg.due === null ? msg : { ...msg, due: elapseDue(msg.due) })),
+    dresps: c.dresps.map((d) => (d.due === null ? d : { ...d, due: elapseDue(d.due) })),
   };
 }
 

@@ -5,9 +5,9 @@
  * environment.ts; the machine only says which step each region is at and which comes next.
  */
 import { assign, emit, setup } from 'xstate';
-import { timeAfter, timerDue } from '../../src/model/time.ts';
+import { arm, timeAfter, timerDue } from '../../src/model/time.ts';
 import type { ScmiEvent, ScmiOutput } from './alphabet.ts';
-import { pollExit, retOf } from './core.ts';
+import { pollExit, retOf, rxAcquire, rxComplete, xferPut } from './core.ts';
 import {
   ETIMEDOUT,
   IDLE_CB,
@@ -18,6 +18,7 @@ import {
   type ScmiContext,
 } from './context.ts';
 import {
+  deviceDresp,
   deviceLose,
   deviceReply,
   freeStep,
@@ -35,6 +36,9 @@ import {
   pollCheck,
   pollFetch,
   queueWork,
+  rxFinalize,
+  rxGet,
+  sendAsync,
   sendMessage,
   workerList,
   type CbKey,
@@ -53,6 +57,11 @@ export interface MachineBounds extends TransportBounds {
   /** The device may notify although callbacks are disabled. */
   ignoreHint: boolean;
   lost: number;
+  /** Transfers that are do_xfer_with_response() (a delayed response on the RX channel). */
+  async: number;
+  /** The delayed response's timeout (SCMI_MAX_RESPONSE_TIMEOUT) and the device's latency for it. */
+  drespTimeout: number;
+  drespLatency: number;
 }
 
 type Ctx = { context: ScmiContext; event: ScmiEvent };
@@ -74,6 +83,13 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
     /** Leaves the wait with `ret`: the deadline is no longer looked at. */
     const giveUp = (c: ScmiContext, ret: number) =>
       withCpu(c, i, { ret, deadline: null, spinning: false });
+    const completed = emit(({ context }: Ctx) => ({
+      type: 'completed' as const,
+      xfer: cpu(context).xfer,
+      ret: cpu(context).ret,
+    }));
+    const canSendAsync = (c: ScmiContext) =>
+      c.asyncLeft > 0 && c.issued < bounds.transfers && c.ready;
     const pollDone = emit(({ context }: Ctx) => ({
       type: 'poll_done' as const,
       xfer: cpu(context).xfer,
@@ -128,6 +144,28 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                   mine({ context, event }) && context.issued < bounds.transfers && context.ready,
                 target: 'WAIT',
                 actions: assign(({ context }: Ctx) => sendMessage(context, i, false, bounds).next),
+              },
+            ],
+            send_async: [
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) &&
+                  canSendAsync(context) &&
+                  sendAsync(context, i, bounds).ret !== 0,
+                actions: [
+                  emit(({ context }: Ctx) => ({
+                    type: 'completed' as const,
+                    xfer: context.issued,
+                    ret: sendAsync(context, i, bounds).ret,
+                  })),
+                  assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
+                ],
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && canSendAsync(context),
+                target: 'WAIT',
+                actions: assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
               },
             ],
           },
@@ -286,19 +324,69 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
           },
         },
         MARK_TXDONE: {
-          // virtio_mark_txdone(ret) (:366-384), do_xfer() returns, xfer_put().
+          // virtio_mark_txdone(ret) (:366-384), do_xfer() returns; xfer_put(), or the wait for
+          // the delayed response.
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) => mine({ context, event }) && !cpu(context).async,
+                target: 'IDLE',
+                actions: [
+                  completed,
+                  assign(({ context }: Ctx) => xferPut(markTxdone(context, i, flags), i)),
+                ],
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && cpu(context).ret === 0,
+                target: 'WAIT_DRESP',
+                actions: assign(({ context }: Ctx) =>
+                  withCpu(markTxdone(context, i, flags), i, {
+                    deadline: arm(bounds.drespTimeout),
+                    spinning: true,
+                    inDrespWait: true,
+                    ghostAnswered: cpu(context).ghostDresp,
+                  }),
+                ),
+              },
+              {
+                guard: mine,
+                target: 'ASYNC_CLEAR',
+                actions: assign(({ context }: Ctx) => markTxdone(context, i, flags)),
+              },
+            ],
+          },
+        },
+        WAIT_DRESP: {
+          // wait_for_completion_timeout(xfer->async_done, SCMI_MAX_RESPONSE_TIMEOUT)
+          on: {
+            step: [
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && cpu(context).asyncDone,
+                target: 'ASYNC_CLEAR',
+                actions: assign(({ context }: Ctx) =>
+                  withCpu(giveUp(context, retOf(cpu(context).status)), i, { inDrespWait: false }),
+                ),
+              },
+              {
+                guard: ({ context, event }: Ctx) =>
+                  mine({ context, event }) && timerDue(cpu(context).deadline),
+                target: 'ASYNC_CLEAR',
+                actions: assign(({ context }: Ctx) =>
+                  withCpu(giveUp(context, ETIMEDOUT), i, { inDrespWait: false }),
+                ),
+              },
+            ],
+          },
+        },
+        ASYNC_CLEAR: {
+          // `xfer->async_done = NULL`, do_xfer_with_response() returns, xfer_put().
           on: {
             step: {
               guard: mine,
               target: 'IDLE',
-              actions: [
-                emit(({ context }: Ctx) => ({
-                  type: 'completed' as const,
-                  xfer: cpu(context).xfer,
-                  ret: cpu(context).ret,
-                })),
-                assign(({ context }: Ctx) => markTxdone(context, i, flags)),
-              ],
+              actions: [completed, assign(({ context }: Ctx) => xferPut(context, i))],
             },
           },
         },
@@ -405,7 +493,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
   }).createMachine({
     id: 'scmi-virtio',
     type: 'parallel',
-    context: initialContext(bounds.maxMsg, bounds.cpus, bounds.tokens, bounds.lost),
+    context: initialContext(bounds.maxMsg, bounds.cpus, bounds.tokens, bounds.lost, bounds.async),
     states: {
       ...cpuRegions,
       irq: {
@@ -473,8 +561,112 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
           ...completeCbStates('workCb', 'work_step', { workRunning: false }),
         },
       },
+      rx: {
+        // The RX virtqueue's interrupt: scmi_vio_complete_cb() on the RX channel, for delayed
+        // responses (on a CPU whose caller it does not hold up: no async transfer polls).
+        initial: 'IDLE',
+        states: {
+          IDLE: {
+            on: {
+              rx_irq: [
+                {
+                  guard: ({ context }: Ctx) => context.rxIrqPending && context.rxUsed.length === 0,
+                  actions: assign({ rxIrqPending: false }),
+                },
+                {
+                  guard: ({ context }: Ctx) => context.rxIrqPending,
+                  target: 'RX_GET',
+                  actions: assign({ rxIrqPending: false, rxRunning: true, rxCb: IDLE_CB }),
+                },
+              ],
+            },
+          },
+          RX_GET: {
+            on: {
+              rx_step: [
+                {
+                  guard: ({ context }: Ctx) => rxGet(context, flags).got,
+                  target: 'RX_ACQUIRE',
+                  actions: assign(({ context }: Ctx) => rxGet(context, flags).next),
+                },
+                {
+                  target: 'IDLE',
+                  actions: assign(({ context }: Ctx) => rxGet(context, flags).next),
+                },
+              ],
+            },
+          },
+          RX_ACQUIRE: {
+            // scmi_rx_callback() -> scmi_xfer_command_acquire(): lookup, validate, busy.
+            on: {
+              rx_step: [
+                {
+                  guard: ({ context }: Ctx) =>
+                    rxAcquire(context, context.rxCb.msg, flags).output !== null,
+                  target: 'RX_FINALIZE',
+                  actions: emit(
+                    ({ context }: Ctx) => rxAcquire(context, context.rxCb.msg, flags).output!,
+                  ),
+                },
+                {
+                  target: 'RX_COMPLETE',
+                  actions: assign(
+                    ({ context }: Ctx) => rxAcquire(context, context.rxCb.msg, flags).next,
+                  ),
+                },
+              ],
+            },
+          },
+          RX_COMPLETE: {
+            // fetch_response, complete(xfer->async_done), scmi_xfer_command_release().
+            on: {
+              rx_step: [true, false].map((twoOutputs) => ({
+                guard: ({ context }: Ctx) =>
+                  (rxComplete(context, context.rxCb.msg, flags).outputs.length === 2) ===
+                  twoOutputs,
+                target: 'RX_FINALIZE',
+                actions: [
+                  ...[0, ...(twoOutputs ? [1] : [])].map((k) =>
+                    emit<ScmiContext, ScmiEvent, undefined, ScmiEvent, ScmiOutput>(
+                      ({ context }) => rxComplete(context, context.rxCb.msg, flags).outputs[k],
+                    ),
+                  ),
+                  assign<ScmiContext, ScmiEvent, undefined, ScmiEvent, never>(
+                    ({ context }) => rxComplete(context, context.rxCb.msg, flags).next,
+                  ),
+                ],
+              })),
+            },
+          },
+          RX_FINALIZE: {
+            on: {
+              rx_step: {
+                target: 'RX_GET',
+                actions: assign(({ context }: Ctx) => rxFinalize(context, flags)),
+              },
+            },
+          },
+        },
+      },
       device: {
         on: {
+          device_dresp: {
+            guard: ({ context, event }: Ctx) =>
+              event.type === 'device_dresp' &&
+              context.dresps.some((d) => d.gid === event.xfer && d.due !== null) &&
+              context.rxDevice.includes(event.rx) &&
+              (event.status === SCMI_SUCCESS || bounds.error),
+            actions: [
+              emit(({ event }: Ctx) => {
+                const { xfer, rx, status } = event as Extract<ScmiEvent, { type: 'device_dresp' }>;
+                return { type: 'dresp_returned' as const, rx, reply: xfer, status };
+              }),
+              assign(({ context, event }: Ctx) => {
+                const { xfer, rx, status } = event as Extract<ScmiEvent, { type: 'device_dresp' }>;
+                return deviceDresp(context, xfer, rx, status);
+              }),
+            ],
+          },
           device_reply: {
             guard: ({ context, event }: Ctx) =>
               event.type === 'device_reply' &&

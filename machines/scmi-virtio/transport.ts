@@ -116,6 +116,28 @@ export function sendMessage(
   return { next, ret: 0 };
 }
 
+/**
+ * do_xfer_with_response(): `xfer->async_done = &async_response`, then the same send (never
+ * polled: the core WARNs on a polled async command, see docs/scmi-virtio.md); the device now
+ * owes a delayed response as well, within `drespLatency` ticks.
+ */
+export function sendAsync(
+  c: ScmiContext,
+  i: number,
+  bounds: TransportBounds & { maxMsg: number; drespLatency: number },
+): { next: ScmiContext; ret: number } {
+  const sent = sendMessage({ ...c, asyncLeft: c.asyncLeft - 1 }, i, false, bounds);
+  if (sent.ret !== 0) return sent;
+  const { xfer, token } = sent.next.cpus[i];
+  return {
+    next: {
+      ...withCpu(sent.next, i, { async: true, asyncLive: true }),
+      dresps: [...sent.next.dresps, { gid: xfer, token, due: due(bounds.drespLatency) }],
+    },
+    ret: 0,
+  };
+}
+
 /* ---------- virtio_poll_done() (:420-495) ---------- */
 
 /** First critical section (msg->poll_lock, :432-443): 'done', 'idle' (not moved) or 'moved'. */
@@ -213,7 +235,7 @@ export function markTxdone(c: ScmiContext, i: number, flags: Flags): ScmiContext
       next = withMsg(c, m, { pollIdx: NOT_POLLED });
     }
   }
-  return withCpu(next, i, IDLE_CPU); // priv = NULL; xfer_put() removes it from pending
+  return withCpu(next, i, { priv: -1 }); // smp_store_mb(xfer->priv, NULL)
 }
 
 /* ---------- scmi_vio_complete_cb() (:175-196), in IRQ or worker context ---------- */
@@ -290,4 +312,35 @@ export function workerList(
   }
   // v6 -> v7: "fixed missing list_del on pending_cmds_list processing".
   return { next: flags.v7MissingListDel ? next : { ...next, pendingList: [] }, outputs };
+}
+
+/* ---------- the RX channel's scmi_vio_complete_cb() (:175-196 on the RX vioch) ---------- */
+
+/**
+ * Loop head on the RX virtqueue: disable callbacks once and get a buffer, or re-enable them and
+ * leave. The RX channel is never freed in the model, so its ready check always passes; its
+ * ready_lock has no other taker. With the variant the buffer goes back to the device at once,
+ * before the core has read it.
+ */
+export function rxGet(c: ScmiContext, flags: Flags): { next: ScmiContext; got: boolean } {
+  let next: ScmiContext = c.rxCb.cbEnabled ? { ...c, rxCbEnabled: false } : c;
+  if (next.rxUsed.length === 0) {
+    return { next: { ...next, rxCbEnabled: true, rxCb: IDLE_CB, rxRunning: false }, got: false };
+  }
+  const r = next.rxUsed[0];
+  next = { ...next, rxUsed: next.rxUsed.slice(1), rxCb: { msg: r, cbEnabled: false } };
+  if (flags.rxFeedBeforeCallback) next = feedVqRx(next, r);
+  return { next, got: true };
+}
+
+/** `scmi_vio_feed_vq_rx()` (:125-146): the buffer back to the device (virtqueue_add_inbuf). */
+function feedVqRx(c: ScmiContext, r: number): ScmiContext {
+  return { ...c, rxDevice: [...c.rxDevice, r].sort((a, b) => a - b) };
+}
+
+/** scmi_finalize_message() on the RX channel, under vioch->lock (:163-164, :188-190). */
+export function rxFinalize(c: ScmiContext, flags: Flags): ScmiContext {
+  const r = c.rxCb.msg;
+  const next = flags.rxFeedBeforeCallback ? c : feedVqRx(c, r);
+  return { ...next, rxCb: { msg: -1, cbEnabled: false } };
 }

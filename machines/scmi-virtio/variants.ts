@@ -10,6 +10,8 @@ export const VARIANTS = {
   rxLookupOldestPending: 'rx-lookup-oldest-pending',
   destroyWqAfterFreeChannel: 'destroy-wq-after-free-channel',
   teardownAsWritten: 'teardown-as-written',
+  rxFeedBeforeCallback: 'rx-feed-before-callback',
+  coreAsyncDoneUnlocked: 'core-async-done-unlocked',
 } as const;
 
 export interface Flags {
@@ -27,6 +29,10 @@ export interface Flags {
    * dropping vioch->lock, chan_free destroys the workqueue and then NULLs the pointer unlocked.
    */
   teardownAsWritten: boolean;
+  /** The RX path gives its buffer back to the device before the core has read it. */
+  rxFeedBeforeCallback: boolean;
+  /** The v5.17 core: complete(xfer->async_done) and `async_done = NULL` without xfer->lock. */
+  coreAsyncDoneUnlocked: boolean;
 }
 
 export function flagsOf(variants: ReadonlySet<string>): Flags {
@@ -40,5 +46,7 @@ export function flagsOf(variants: ReadonlySet<string>): Flags {
     rxLookupOldestPending: variants.has(VARIANTS.rxLookupOldestPending),
     destroyWqAfterFreeChannel: variants.has(VARIANTS.destroyWqAfterFreeChannel),
     teardownAsWritten: variants.has(VARIANTS.asWritten) || variants.has(VARIANTS.teardownAsWritten),
+    rxFeedBeforeCallback: variants.has(VARIANTS.rxFeedBeforeCallback),
+    coreAsyncDoneUnlocked: variants.has(VARIANTS.coreAsyncDoneUnlocked),
   };
 }

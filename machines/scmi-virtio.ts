@@ -115,7 +115,6 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
     {
       name: 'timeout',
       default: 1,
-      deep: 2,
       min: 1,
       max: 4,
       description: 'the transfer timeout in ticks (max_rx_timeout_ms, 60 s for virtio)',
@@ -145,9 +144,9 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       description: 'the device may notify although callbacks are disabled (the flag is a hint)',
     },
     ...faultBounds({
-      lost: { default: 0, deep: 1, note: 'the buffer stays with the device' },
+      lost: { default: 0, note: 'the buffer stays with the device' },
       late: { default: 0, deep: 1, note: 'up to two ticks after the timeout' },
-      error: { default: 0, deep: 1, note: 'an SCMI error status in the reply' },
+      error: { default: 0, note: 'an SCMI error status in the reply' },
     }),
   ],
   variants: [

@@ -104,6 +104,30 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
       ({ context }: Ctx) =>
         queueWork(withCpu(pollFetch(context, i, flags).next, i, { spinning: false })).output,
     );
+    /** IDLE's transitions for send_async: do_xfer_with_response(). */
+    function sendAsyncTransitions() {
+      return [
+        {
+          guard: ({ context, event }: Ctx) =>
+            mine({ context, event }) &&
+            canSendAsync(context) &&
+            sendAsync(context, i, bounds).ret !== 0,
+          actions: [
+            emit(({ context }: Ctx) => ({
+              type: 'completed' as const,
+              xfer: context.issued,
+              ret: sendAsync(context, i, bounds).ret,
+            })),
+            assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
+          ],
+        },
+        {
+          guard: ({ context, event }: Ctx) => mine({ context, event }) && canSendAsync(context),
+          target: 'WAIT',
+          actions: assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
+        },
+      ];
+    }
     return {
       initial: 'IDLE',
       states: {
@@ -146,28 +170,8 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 actions: assign(({ context }: Ctx) => sendMessage(context, i, false, bounds).next),
               },
             ],
-            send_async: [
-              {
-                guard: ({ context, event }: Ctx) =>
-                  mine({ context, event }) &&
-                  canSendAsync(context) &&
-                  sendAsync(context, i, bounds).ret !== 0,
-                actions: [
-                  emit(({ context }: Ctx) => ({
-                    type: 'completed' as const,
-                    xfer: context.issued,
-                    ret: sendAsync(context, i, bounds).ret,
-                  })),
-                  assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
-                ],
-              },
-              {
-                guard: ({ context, event }: Ctx) =>
-                  mine({ context, event }) && canSendAsync(context),
-                target: 'WAIT',
-                actions: assign(({ context }: Ctx) => sendAsync(context, i, bounds).next),
-              },
-            ],
+            // Only with async transfers (the alphabet has no send_async otherwise).
+            ...(bounds.async > 0 ? { send_async: sendAsyncTransitions() } : {}),
           },
         },
         POLL_CHECK: {
@@ -650,23 +654,34 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
       },
       device: {
         on: {
-          device_dresp: {
-            guard: ({ context, event }: Ctx) =>
-              event.type === 'device_dresp' &&
-              context.dresps.some((d) => d.gid === event.xfer && d.due !== null) &&
-              context.rxDevice.includes(event.rx) &&
-              (event.status === SCMI_SUCCESS || bounds.error),
-            actions: [
-              emit(({ event }: Ctx) => {
-                const { xfer, rx, status } = event as Extract<ScmiEvent, { type: 'device_dresp' }>;
-                return { type: 'dresp_returned' as const, rx, reply: xfer, status };
-              }),
-              assign(({ context, event }: Ctx) => {
-                const { xfer, rx, status } = event as Extract<ScmiEvent, { type: 'device_dresp' }>;
-                return deviceDresp(context, xfer, rx, status);
-              }),
-            ],
-          },
+          // Only with async transfers (the alphabet has no device_dresp otherwise).
+          ...(bounds.async > 0
+            ? {
+                device_dresp: {
+                  guard: ({ context, event }: Ctx) =>
+                    event.type === 'device_dresp' &&
+                    context.dresps.some((d) => d.gid === event.xfer && d.due !== null) &&
+                    context.rxDevice.includes(event.rx) &&
+                    (event.status === SCMI_SUCCESS || bounds.error),
+                  actions: [
+                    emit(({ event }: Ctx) => {
+                      const { xfer, rx, status } = event as Extract<
+                        ScmiEvent,
+                        { type: 'device_dresp' }
+                      >;
+                      return { type: 'dresp_returned' as const, rx, reply: xfer, status };
+                    }),
+                    assign(({ context, event }: Ctx) => {
+                      const { xfer, rx, status } = event as Extract<
+                        ScmiEvent,
+                        { type: 'device_dresp' }
+                      >;
+                      return deviceDresp(context, xfer, rx, status);
+                    }),
+                  ],
+                },
+              }
+            : {}),
           device_reply: {
             guard: ({ context, event }: Ctx) =>
               event.type === 'device_reply' &&
@@ -684,16 +699,21 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               }),
             ],
           },
-          device_lose: {
-            guard: ({ context, event }: Ctx) =>
-              event.type === 'device_lose' &&
-              context.lostLeft > 0 &&
-              context.device.includes(event.msg) &&
-              context.msgs[event.msg].due !== null,
-            actions: assign(({ context, event }: Ctx) =>
-              deviceLose(context, (event as Extract<ScmiEvent, { type: 'device_lose' }>).msg),
-            ),
-          },
+          // Only with the lost fault (the alphabet has no device_lose otherwise).
+          ...(bounds.lost > 0
+            ? {
+                device_lose: {
+                  guard: ({ context, event }: Ctx) =>
+                    event.type === 'device_lose' &&
+                    context.lostLeft > 0 &&
+                    context.device.includes(event.msg) &&
+                    context.msgs[event.msg].due !== null,
+                  actions: assign(({ context, event }: Ctx) =>
+                    deviceLose(context, (event as Extract<ScmiEvent, { type: 'device_lose' }>).msg),
+                  ),
+                },
+              }
+            : {}),
           irq_anyway: {
             guard: ({ context }: Ctx) =>
               bounds.ignoreHint &&

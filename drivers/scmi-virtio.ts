@@ -154,13 +154,17 @@ type Step<R = void> = Preemptible<R>;
 
 /**
  * Where the variants that the default bounds cannot show are killed: one CPU, a device that
- * answers late, a teardown with a transfer in flight and three transfers, so that a polled
- * transfer times out while the device still holds its buffer.
+ * answers late, so that a polled transfer times out while the device still holds its buffer,
+ * and a teardown with a transfer in flight (6,677 states: small enough for every suite in CI;
+ * three transfers, 33,660 states, are left to `conform --bound`, docs/scmi-virtio.md).
  */
-export const DEEP_VARIANT_BOUNDS = { cpus: 1, transfers: 3, late: 1, teardown: 2 } as const;
+export const DEEP_VARIANT_BOUNDS = { cpus: 1, late: 1, teardown: 2 } as const;
 
-/** Where the delayed-response variants show: one CPU, one async transfer, a late device. */
-export const ASYNC_VARIANT_BOUNDS = { cpus: 1, async: 1, late: 1 } as const;
+/**
+ * Where the delayed-response variants show: one CPU, one transfer and that one async, a late
+ * device (1,151 states).
+ */
+export const ASYNC_VARIANT_BOUNDS = { cpus: 1, transfers: 1, async: 1, late: 1 } as const;
 
 /** SCMI_MAX_RESPONSE_TIMEOUT (2 s) in the model's ticks. */
 const SCMI_MAX_RESPONSE_TIMEOUT = 1;

@@ -16,7 +16,7 @@ import {
 import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
 import { modelEnabledSets } from '../testgen/enabled-sets.ts';
 import { formatDisagreement, runDifferential } from '../testgen/differential.ts';
-import { GenerateError, generateSuite } from '../testgen/generate.ts';
+import { GenerateError, generateSuites as generateModelSuites } from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { formatStateValue } from '../model/trace.ts';
 import type { StateValue } from 'xstate';
@@ -56,10 +56,20 @@ function generate(
   generator: GeneratorName,
   bounds?: Readonly<Record<string, number>>,
 ) {
+  const [generated] = generateAll(context, model, [generator], bounds);
+  return generated;
+}
+
+/** Several suites from one exploration of the model at the options' bounds. */
+function generateAll(
+  context: CommandContext,
+  model: ModelDefinition,
+  generators: readonly GeneratorName[],
+  bounds?: Readonly<Record<string, number>>,
+) {
   const { values } = context;
   try {
-    return generateSuite(model, {
-      generator,
+    return generateModelSuites(model, generators, {
       deep: bounds ? false : values.deep,
       bounds: bounds ?? parseBounds(values.bound),
       variants: values.variant ?? [],
@@ -282,8 +292,8 @@ function generateSuites(
   // Model variants belong to `generate`; here --variant names the driver's bugs.
   const values = { ...context.values, variant: [] };
   const suites: TestSuite[] = [];
-  for (const generator of GENERATORS) {
-    const { suite } = generate({ ...context, values }, model, generator, bounds);
+  for (const { suite } of generateAll({ ...context, values }, model, GENERATORS, bounds)) {
+    const generator = suite.generator.name;
     if (suite.summary.steps <= CONFORM_MAX_SUITE_STEPS) suites.push(suite);
     else {
       context.io.stderr(

@@ -379,6 +379,19 @@ export function generateSuite(
   definition: ModelDefinition,
   options: GenerateOptions,
 ): GeneratedSuite {
+  const [generated] = generateSuites(definition, [options.generator], options);
+  return generated;
+}
+
+/**
+ * One suite per generator from a single exploration: the graph is built once and only read
+ * by the generators, so several suites at the same bounds cost one exploration, not one each.
+ */
+export function generateSuites(
+  definition: ModelDefinition,
+  generators: readonly GeneratorName[],
+  options: Omit<GenerateOptions, 'generator'>,
+): GeneratedSuite[] {
   const config = resolveConfig(definition, options);
   const system = new ModelSystem(definition, config);
   const graph = buildStateGraph(system, options.maxStates);
@@ -387,6 +400,17 @@ export function generateSuite(
       `${definition.name} has more than ${options.maxStates} reachable states under these bounds; use smaller bounds`,
     );
   }
+  return generators.map((generator) =>
+    suiteFromGraph(definition, config, graph, { ...options, generator }),
+  );
+}
+
+function suiteFromGraph(
+  definition: ModelDefinition,
+  config: ReturnType<typeof resolveConfig>,
+  graph: StateGraph,
+  options: GenerateOptions,
+): GeneratedSuite {
   const seed = options.seed ?? DEFAULT_SEED;
   const walks = options.walks ?? DEFAULT_WALKS;
   const maxSteps = options.maxSteps ?? DEFAULT_WALK_STEPS;

@@ -275,7 +275,9 @@ describe('conform scmi-virtio (the command)', () => {
     const lines = stdout.split('\n').filter((line) => line.startsWith('scmi-virtio '));
     expect(lines).toHaveLength(GENERATORS.length);
     for (const line of lines) {
-      expect(line).toContain(`--variant ${variant.name} (at its killBounds cpus=1 transfers=1 async=1 late=1)`);
+      expect(line).toContain(
+        `--variant ${variant.name} (at its killBounds cpus=1 transfers=1 async=1 late=1)`,
+      );
     }
     expect(stdout).toMatch(/DIVERGES at vector tour-\d+, step [1-9]/);
   });

@@ -12,7 +12,7 @@ import {
   runVector,
   type DriverDefinition,
 } from '../src/testgen/conform.ts';
-import { generateSuite } from '../src/testgen/generate.ts';
+import { generateSuite, generateSuites } from '../src/testgen/generate.ts';
 import { canonicalJson, GENERATORS, type TestSuite } from '../src/testgen/vectors.ts';
 import { PROJECT_ROOT, renderVitest } from '../src/testgen/vitest-render.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
@@ -259,9 +259,8 @@ describe('registered drivers', async () => {
         const key = bounds ? canonicalJson(bounds) : '';
         let suites = cache.get(key);
         if (!suites) {
-          suites = GENERATORS.map(
-            (generator) =>
-              generateSuite(model!, { generator, ...(bounds ? { bounds } : {}) }).suite,
+          suites = generateSuites(model!, GENERATORS, bounds ? { bounds } : {}).map(
+            ({ suite }) => suite,
           );
           cache.set(key, suites);
         }

@@ -1,27 +1,35 @@
 /**
  * The idpf virtchnl transaction manager (idpf_vc_xn_* in
- * drivers/net/ethernet/intel/idpf/idpf_virtchnl.c, Linux 6.9) as imperative TypeScript: the
- * system under test for `mailbox-models conform idpf-xn`. It does not import the model.
+ * drivers/net/ethernet/intel/idpf/idpf_virtchnl.c, Linux 6.9) and the parts of idpf_lib.c that
+ * own its lifetime (the service task's reset detection, idpf_vc_event_task,
+ * idpf_init_hard_reset, idpf_vc_core_init's error path) as imperative TypeScript: the system
+ * under test for `mailbox-models conform idpf-xn`. It does not import the model.
  *
- * The default driver is 6.9 with the two fixes of docs/idpf-xn.md: forward_reply compares the
- * salt under the transaction lock, and complete() is called inside the critical section.
+ * The default driver is 6.9 with the fixes docs/idpf-xn.md lists: forward_reply compares the
+ * salt under the transaction lock and calls complete() inside it (on the separate spinlock_t
+ * of "idpf: fix PREEMPT_RT raw/bh spinlock nesting"), exec re-initialises its completion
+ * before it unlocks, reply_sz is the descriptor's data_len (also for the async handler),
+ * vc_event_task shuts the manager down before it takes vport_ctrl_lock, the init error path
+ * cancels the mailbox task before it deinitialises the mailbox, and an async transaction has a
+ * timeout after which the mailbox task reclaims it.
  *
  * Execution contexts are generator functions that `yield` where the C code can be preempted at
  * lock grain: one per caller of idpf_vc_xn_exec (`caller0`, ...), the mailbox receive task
- * (`rx`, idpf_recv_mb_msg -> idpf_vc_xn_forward_reply) and the reset path (`reset`,
- * idpf_vc_xn_shutdown). The seams the adapter drives: the control plane (the send queue and
- * the replies), wait_for_completion_timeout (the timeout firing) and idpf_vc_xn_init.
+ * (`rx`) and the reset worker (`reset`). The seams the adapter drives: the control plane (the
+ * send queue, its replies, its resets), the clock (jiffies), the timers that fire on it, and
+ * the environment's choice of how idpf_vc_core_init's exchange ends.
  *
  * Ghost data (harness instrumentation, not in the C code, marked `ghost_`): request ids carried
  * as the message payload the control plane echoes, the request holding a transaction and the
- * request whose reply completed it. They are only used to fill the outputs, never to decide.
+ * request (and data_len) whose reply completed it. They only fill the outputs.
  */
+import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
 import {
   NotEnabledError,
   type DriverAdapter,
   type DriverDefinition,
+  type DriverVariant,
 } from '../src/testgen/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
 import type { Output } from '../src/model/model.ts';
 
 const EIO = 5;
@@ -30,11 +38,14 @@ const EBUSY = 16;
 const EINVAL = 22;
 const ENOSPC = 28;
 const ETIME = 62;
-/** The reply size a COMPLETED_SUCCESS transaction returns (any value >= 0). */
-const REPLY_SZ = 16;
 const UINT_MAX = 0xffffffff;
 /** The one virtchnl opcode every request uses; a `wrongop` reply carries another one. */
 const VIRTCHNL2_OP_X = 500;
+const IDPF_CTLQ_MAX_BUF_LEN = 4096;
+/** sizeof() of the reply every caller (and the MAC filter handler) expects. */
+const EXPECTED = 16;
+/** vport_ctrl_lock held by the reset worker. */
+const RESET_WORKER = -2;
 
 type idpf_vc_xn_state =
   'IDLE' | 'WAITING' | 'ASYNC' | 'COMPLETED_SUCCESS' | 'COMPLETED_FAILED' | 'SHUTDOWN';
@@ -52,8 +63,11 @@ interface idpf_vc_xn {
   /** Whether an async handler is attached (async_handler != NULL). */
   async_handler: boolean;
   reply_sz: number;
+  /** The async timeout of the default (jiffies), or null. */
+  async_expires: number | null;
   ghost_holder: number;
   ghost_answer: number;
+  ghost_answer_len: number;
 }
 
 interface idpf_vc_xn_manager {
@@ -62,28 +76,41 @@ interface idpf_vc_xn_manager {
   salt: number;
 }
 
-/** A message on the mailbox: the cookie, the opcode, and the echoed payload (ghost). */
+/** A message on the mailbox: the cookie, the opcode, retval, data_len, and the ghost payload. */
 interface ctlq_msg {
   cookie: number;
   opcode: number;
   retval: number;
+  data_len: number;
   ghost_req: number;
   ghost_async: boolean;
 }
 
 type ReplyKind = 'ok' | 'error' | 'wrongop';
 
-/** A request as the control plane holds it (plus the harness's age bookkeeping). */
+/** What the control plane holds: a request, or a copy of a reply it already sent. */
 interface PendingRequest {
-  idx: number;
-  salt: number;
+  cookie: number;
   req: number;
   async: boolean;
-  age: number;
-  kind: ReplyKind | null;
+  /** null: the request itself; set: a duplicate reply still to come. */
+  copy: { kind: ReplyKind; data_len: number } | null;
 }
 
-export const IDPF_XN_DRIVER_VARIANTS = [
+const LENGTHS: Record<string, number> = {
+  exact: EXPECTED,
+  short: EXPECTED - 1,
+  long: EXPECTED + 1,
+  zero: 0,
+  max: IDPF_CTLQ_MAX_BUF_LEN,
+};
+function lenName(n: number): string {
+  if (n === 0) return 'zero';
+  if (n === IDPF_CTLQ_MAX_BUF_LEN) return 'max';
+  return n < EXPECTED ? 'short' : n === EXPECTED ? 'exact' : 'long';
+}
+
+export const IDPF_XN_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'salt-check-unlocked',
     description: 'Linux 6.9 as written: forward_reply compares xn->salt before idpf_vc_xn_lock',
@@ -95,9 +122,48 @@ export const IDPF_XN_DRIVER_VARIANTS = [
     source: 'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply out_unlock',
   },
   {
+    name: 'reinit-after-unlock',
+    description: 'as written: exec unlocks the transaction, then calls reinit_completion()',
+    source: 'idpf_virtchnl.c idpf_vc_xn_exec',
+  },
+  {
+    name: 'reply-size-from-buffer',
+    description: 'Linux 6.9 as written: reply_sz is the receive buffer size, not data_len',
+    source: 'idpf_virtchnl.c (6.9) forward_reply "payload_size = ...payload->size"; fixed Sep 2024',
+  },
+  {
+    name: 'async-reply-size-unset',
+    description: 'Linux 6.9 as written: the async handler sees reply_sz 0',
+    source: 'idpf_virtchnl.c (6.9) forward_async; fixed Mar 2026',
+  },
+  {
+    name: 'handler-under-raw-lock',
+    description: "Linux 6.9 as written: the transaction lock is the completion's raw wait.lock",
+    source: 'idpf_virtchnl.c (6.9) idpf_vc_xn_lock; fixed Mar 2026',
+  },
+  {
+    name: 'reset-after-vport-lock',
+    description: 'Linux 6.9 as written: vc_event_task takes vport_ctrl_lock before the shutdown',
+    source: 'idpf_lib.c (6.9) idpf_vc_event_task; fixed May 2025',
+  },
+  {
+    name: 'init-error-deinit-before-cancel',
+    description:
+      'Linux 6.9 as written: vc_core_init error path deinits the mailbox, mbx_task queued (needs a failed init)',
+    source: 'idpf_virtchnl.c (6.9) idpf_vc_core_init; CVE-2024-53064',
+    killBounds: { initFailures: 1 },
+  },
+  {
+    name: 'async-never-reclaimed',
+    description: 'Linux 6.9 as written: an async transaction has no timeout',
+    source: 'idpf_virtchnl.c (6.9) idpf_vc_xn_exec',
+  },
+  {
     name: 'cookie-index-only',
-    description: 'the cookie carries only the index, forward_reply checks no salt',
+    description:
+      'the cookie carries only the index, forward_reply checks no salt (needs a reply that outlives its waiter)',
     source: 'cover letter: "Without the salt we would have no way of knowing"',
+    killBounds: { late: 1 },
   },
   {
     name: 'opcode-only-matching',
@@ -131,38 +197,38 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   let bounds: Readonly<Record<string, number>> = {};
   let SALT_MASK = 1;
   let vcxn_mngr!: idpf_vc_xn_manager;
-  /* The control plane: requests sent and not answered (the model's mailbox, sorted). */
-  let mailbox: PendingRequest[] = [];
-  let duplicates = 0;
-  let shutdowns = 0;
-  let down = false;
+  let jiffies = 0;
   const contexts = new ExecutionContexts();
   let outputs: Output[] = [];
-  /* Per caller: wait_for_completion_timeout's timer has fired. */
-  let timed_out: boolean[] = [];
-  /* Harness ghost state of each caller: the request id and age (for the replyDelay bound). */
-  let callerReq: number[] = [];
-  let callerAge: number[] = [];
-  /* The request of the reply the receive task holds (-1: none). */
-  let rxReq = -1;
 
-  /* ---------- locks: at step grain a lock is held only inside one step ---------- */
-  const idpf_vc_xn_lock = (_xn: idpf_vc_xn) => {};
-  const idpf_vc_xn_unlock = (_xn: idpf_vc_xn) => {};
-  const spin_lock_bh = () => {};
-  const spin_unlock_bh = () => {};
+  /* ---------- adapter state (struct idpf_adapter) ---------- */
+  /** adapter->hw.arq/asq initialised. */
+  let mbx = true;
+  /** adapter->mbx_task pending. */
+  let mbx_task = true;
+  /** vport_ctrl_lock: the caller holding it, RESET_WORKER, or -1. */
+  let vport_ctrl_lock = -1;
+  /** IDPF_HR_FUNC_RESET / DRV_LOAD / RESET_IN_PROG. */
+  let reset_in_prog = false;
+  /** idpf_deinit_task has cancelled the stats task and stopped the vports. */
+  let vports_down = false;
+  /** Per caller: the jiffies wait_for_completion_timeout's timer expires at, or null. */
+  let wait_expires: Array<number | null> = [];
 
-  function complete(c: completion): void {
-    if (c.done !== UINT_MAX) c.done++;
-  }
-  function complete_all(c: completion): void {
-    c.done = UINT_MAX;
-  }
-  function reinit_completion(c: completion): void {
-    c.done = 0;
-  }
+  /* ---------- the control plane (the environment) ---------- */
+  let mailbox: PendingRequest[] = [];
+  let device_in_reset = false;
+  /** jiffies after which the device may come out of reset. */
+  let device_back_after = 0;
+  /** How the next idpf_vc_core_init exchange ends (set by the adapter). */
+  let core_init_fails = false;
 
   /* ---------- ghost request ids (lowest id nothing refers to, as the model's) ---------- */
+  let callerReq: number[] = [];
+  let callerAsync: boolean[] = [];
+  /** The transaction each caller popped (harness bookkeeping for the wait's seams). */
+  let callerXn: Array<idpf_vc_xn | null> = [];
+  let rxReq = -1;
   function freshId(): number {
     const used = new Set<number>();
     for (const r of callerReq) if (r >= 0) used.add(r);
@@ -176,44 +242,54 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     while (used.has(id)) id++;
     return id;
   }
-  /** A transaction was popped by caller c: give the request an id, age the others. */
-  function ghost_claimed(c: number, xn: idpf_vc_xn): void {
-    const req = freshId();
-    if (bounds.replyDelay > 0) {
-      for (const m of mailbox) m.age++;
-      for (let i = 0; i < callerAge.length; i++) if (callerAge[i] >= 0) callerAge[i]++;
-      callerAge[c] = 0;
-    }
-    callerReq[c] = req;
-    xn.ghost_holder = req;
-    xn.ghost_answer = -1;
-  }
-  function ghost_exec_done(c: number): void {
-    callerReq[c] = -1;
-    callerAge[c] = -1;
-  }
 
-  /* ---------- the driver ---------- */
+  /* ---------- locks: at step grain a lock is held only inside one step ---------- */
+  const idpf_vc_xn_lock = (_xn: idpf_vc_xn) => {};
+  const idpf_vc_xn_unlock = (_xn: idpf_vc_xn) => {};
+  const spin_lock_bh = () => {};
+  const spin_unlock_bh = () => {};
+  /** The lock class the transaction lock has: 6.9's completion wait.lock is a raw spinlock. */
+  const XN_LOCK_CLASS = has('handler-under-raw-lock') ? 'raw' : 'spin';
+
+  function complete(c: completion): void {
+    if (c.done !== UINT_MAX) c.done++;
+  }
+  function complete_all(c: completion): void {
+    c.done = UINT_MAX;
+  }
+  function reinit_completion(c: completion): void {
+    c.done = 0;
+  }
+  /** time_after(jiffies, expires). */
+  const time_after = (expires: number | null) => expires !== null && jiffies > expires;
+
+  /* ---------- the transaction manager ---------- */
+
+  /** idpf_vc_xn_release_bufs. */
+  function idpf_vc_xn_release_bufs(xn: idpf_vc_xn): void {
+    if (xn.state !== 'SHUTDOWN') xn.state = 'IDLE';
+  }
 
   function idpf_vc_xn_init(): void {
-    spin_lock_bh();
     for (let i = 0; i < bounds.ringSize; i++) {
       const xn = vcxn_mngr.ring[i];
       xn.state = 'IDLE';
       xn.idx = i;
-      xn.async_handler = false;
+      idpf_vc_xn_release_bufs(xn);
       reinit_completion(xn.completed); // init_completion
+      xn.async_handler = false;
+      xn.async_expires = null;
       xn.ghost_holder = -1;
       xn.ghost_answer = -1;
     }
     vcxn_mngr.free_xn_bm = vcxn_mngr.ring.map(() => true); // bitmap_fill
-    spin_unlock_bh();
   }
 
   /** idpf_vc_xn_release_bufs + set_bit. */
   function idpf_vc_xn_push_free(xn: idpf_vc_xn): void {
-    if (xn.state !== 'SHUTDOWN') xn.state = 'IDLE';
+    idpf_vc_xn_release_bufs(xn);
     xn.async_handler = false;
+    xn.async_expires = null;
     xn.ghost_holder = -1;
     xn.ghost_answer = -1;
     vcxn_mngr.free_xn_bm[xn.idx] = true;
@@ -228,7 +304,11 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     const xn = vcxn_mngr.ring[free_idx];
     xn.salt = vcxn_mngr.salt;
     vcxn_mngr.salt = (vcxn_mngr.salt + 1) & SALT_MASK;
-    ghost_claimed(c, xn);
+    const req = freshId();
+    callerReq[c] = req;
+    callerXn[c] = xn;
+    xn.ghost_holder = req;
+    xn.ghost_answer = -1;
     return xn;
   }
 
@@ -247,65 +327,73 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     return xn;
   }
 
-  /** idpf_send_mb_msg -> idpf_ctlq_send: fails when the send queue has no free descriptor. */
+  /** idpf_is_reset_detected: the receive queue is gone, or its length register reads 0. */
+  const idpf_is_reset_detected = () => !mbx || device_in_reset;
+
+  /** idpf_send_mb_msg -> idpf_ctlq_send. */
   function idpf_send_mb_msg(xn: idpf_vc_xn, async: boolean, c: number): number {
-    if (mailbox.length >= bounds.inFlight) return -EBUSY;
+    // "If we are here and a reset is detected nothing much can be done": return 0, send nothing.
+    if (idpf_is_reset_detected()) return 0;
+    if (mailbox.filter((m) => m.copy === null).length >= bounds.inFlight) return -EBUSY;
     const cookie = has('cookie-index-only') ? xn.idx : (xn.salt << 8) | xn.idx;
-    mailbox.push({
-      idx: cookie & 0xff,
-      salt: cookie >> 8,
-      req: callerReq[c],
-      async,
-      age: Math.max(callerAge[c], 0),
-      kind: null,
-    });
-    sortMailbox();
-    callerAge[c] = -1;
+    mailbox.push({ cookie, req: callerReq[c], async, copy: null });
     return 0;
   }
 
-  /** wait_for_completion_timeout: 0 on timeout, else the time left. */
+  /** wait_for_completion_timeout: 0 on timeout, else the time left (at least 1). */
   function* wait_for_completion_timeout(c: number, x: completion): Preemptible<number> {
+    wait_expires[c] = jiffies + bounds.timeout;
     yield 'WAITING';
-    // Woken by complete()/complete_all() or by the timer (the adapter's TIMEOUT).
-    while (!timed_out[c] && x.done === 0) yield BLOCKED;
-    if (timed_out[c]) return 0;
+    // Woken by complete()/complete_all(), or by the timer (the adapter's TIMEOUT).
+    while (x.done === 0 && !timerFired[c]) yield BLOCKED;
+    if (x.done === 0) return 0;
     if (x.done !== UINT_MAX) x.done--;
-    return 1;
+    return Math.max(1, (wait_expires[c] ?? 0) - jiffies);
   }
+  /** Per caller: the adapter fired wait_for_completion_timeout's timer. */
+  let timerFired: boolean[] = [];
 
   /** idpf_vc_xn_exec: returns the reply size, 0 (async sent) or a negative errno. */
   function* idpf_vc_xn_exec(c: number, async: boolean): Preemptible<number> {
     const xn = yield* idpf_vc_xn_pop_free(c);
     if (!xn) return -ENOSPC;
-    yield 'LOCKING';
+    yield 'ARMING';
     idpf_vc_xn_lock(xn);
     if (xn.state === 'SHUTDOWN') {
       if (has('enxio-frees')) idpf_vc_xn_push_free(xn);
+      emitReturn(c, async, -ENXIO, xn);
       xn.ghost_holder = -1;
       idpf_vc_xn_unlock(xn);
       return -ENXIO;
-    } else if (!async) {
-      xn.state = 'WAITING';
-    } else {
-      xn.state = 'ASYNC';
-      xn.async_handler = true;
     }
+    xn.reply_sz = 0;
     xn.ghost_answer = -1;
+    xn.ghost_answer_len = 0;
+    xn.state = async ? 'ASYNC' : 'WAITING';
     xn.vc_op = VIRTCHNL2_OP_X;
+    xn.async_handler = async;
+    // The fix: re-initialise the completion before the unlock, where shutdown cannot yet
+    // have signalled it.
+    if (!async && !has('reinit-after-unlock')) reinit_completion(xn.completed);
     idpf_vc_xn_unlock(xn);
-    if (!async) reinit_completion(xn.completed);
+    yield 'SENDING';
+    if (!async && has('reinit-after-unlock')) reinit_completion(xn.completed);
     let retval = idpf_send_mb_msg(xn, async, c);
     if (retval) {
       idpf_vc_xn_lock(xn);
-      emitReturn(c, async, retval, false, xn);
+      emitReturn(c, async, retval, xn);
       idpf_vc_xn_push_free(xn);
       idpf_vc_xn_unlock(xn);
       return retval;
     }
-    if (async) return 0;
+    if (async) {
+      if (!has('async-never-reclaimed') && xn.state === 'ASYNC')
+        xn.async_expires = jiffies + bounds.timeout;
+      emitReturn(c, async, 0, xn);
+      return 0;
+    }
 
-    timed_out[c] = false;
+    timerFired[c] = false;
     const left = yield* wait_for_completion_timeout(c, xn.completed);
     if (left) outputs.push({ type: 'wake', caller: c, req: callerReq[c], idx: xn.idx });
     yield 'CHECKING';
@@ -314,8 +402,9 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     switch (xn.state as idpf_vc_xn_state) {
       case 'SHUTDOWN':
         retval = -ENXIO;
-        emitReturn(c, async, retval, !left, xn);
+        emitReturn(c, async, retval, xn);
         xn.ghost_holder = -1;
+        xn.ghost_answer = -1;
         idpf_vc_xn_unlock(xn); // only_unlock: not pushed back
         return retval;
       case 'WAITING':
@@ -328,19 +417,34 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
         retval = -EIO;
         break;
     }
-    emitReturn(c, async, retval, !left, xn);
+    emitReturn(c, async, retval, xn);
     idpf_vc_xn_push_free(xn);
     idpf_vc_xn_unlock(xn);
     return retval;
   }
 
+  /**
+   * idpf_mac_filter_async_handler: a success returns at once; an error with a payload at least
+   * struct_size(ma_list, ...) removes the failed filters under mac_filter_list_lock.
+   */
+  function idpf_mac_filter_async_handler(xn: idpf_vc_xn, msg: ctlq_msg): string {
+    if (!msg.retval) return 'ok';
+    if (xn.reply_sz < EXPECTED) return 'invalid_payload';
+    spin_lock_bh(); // mac_filter_list_lock: a spinlock_t, under the transaction lock
+    spin_unlock_bh();
+    return 'reconciled';
+  }
+
   /** idpf_vc_xn_forward_async: the handler runs unless the opcode mismatches; then free. */
-  function idpf_vc_xn_forward_async(xn: idpf_vc_xn, msg: ctlq_msg): number {
-    let err = 0;
-    if (msg.opcode !== xn.vc_op) err = -EINVAL;
-    else if (xn.async_handler) err = 0; // the handler runs
+  function idpf_vc_xn_forward_async(xn: idpf_vc_xn, msg: ctlq_msg): string {
+    let result = 'FREED';
+    if (msg.opcode !== xn.vc_op) {
+      xn.reply_sz = 0;
+    } else if (xn.async_handler) {
+      result = idpf_mac_filter_async_handler(xn, msg);
+    }
     if (!has('async-not-freed')) idpf_vc_xn_push_free(xn);
-    return err;
+    return result;
   }
 
   /** The routing: the cookie's index, or before the manager the first busy transaction. */
@@ -356,6 +460,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     kind: ReplyKind,
     verdict: string,
     effect: string,
+    handler = 'none',
   ): void {
     outputs.push({
       type: 'reply',
@@ -364,8 +469,11 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       holder: idx < 0 ? -1 : vcxn_mngr.ring[idx].ghost_holder,
       async: msg.ghost_async,
       kind,
+      len: lenName(msg.data_len),
       verdict,
       effect,
+      handler,
+      lock: effect === 'CALLBACK' ? XN_LOCK_CLASS : null,
     });
   }
 
@@ -397,17 +505,25 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     let err = 0;
     const verdict = xn.state;
     switch (xn.state) {
-      case 'WAITING':
+      case 'WAITING': {
         if (msg.opcode !== xn.vc_op || msg.retval) {
+          xn.reply_sz = 0;
           xn.state = 'COMPLETED_FAILED';
           err = -EINVAL;
         } else {
-          xn.reply_sz = REPLY_SZ;
+          const payload_size = !msg.data_len
+            ? 0
+            : has('reply-size-from-buffer')
+              ? IDPF_CTLQ_MAX_BUF_LEN // ctlq_msg->ctx.indirect.payload->size
+              : msg.data_len;
+          xn.reply_sz = payload_size;
+          xn.ghost_answer_len = msg.data_len;
           xn.state = 'COMPLETED_SUCCESS';
         }
         xn.ghost_answer = msg.ghost_req;
         emitReply(xn_idx, msg, kind, verdict, xn.state);
         break;
+      }
       case 'IDLE': // "Unexpected or belated VC reply"
         emitReply(xn_idx, msg, kind, verdict, 'NONE');
         err = -EINVAL;
@@ -416,11 +532,27 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
         emitReply(xn_idx, msg, kind, verdict, 'NONE');
         err = -ENXIO;
         break;
-      case 'ASYNC':
-        emitReply(xn_idx, msg, kind, verdict, msg.opcode !== xn.vc_op ? 'FREED' : 'CALLBACK');
-        err = idpf_vc_xn_forward_async(xn, msg);
+      case 'ASYNC': {
+        // The fix: the handler gets the payload's size (6.9 left exec's 0 there).
+        if (!has('async-reply-size-unset')) xn.reply_sz = msg.data_len;
+        const holder = xn.ghost_holder;
+        const result = idpf_vc_xn_forward_async(xn, msg);
+        outputs.push({
+          type: 'reply',
+          idx: xn_idx,
+          answers: msg.ghost_req,
+          holder,
+          async: msg.ghost_async,
+          kind,
+          len: lenName(msg.data_len),
+          verdict,
+          effect: result === 'FREED' ? 'FREED' : 'CALLBACK',
+          handler: result === 'FREED' ? 'none' : result,
+          lock: result === 'FREED' ? null : XN_LOCK_CLASS,
+        });
         idpf_vc_xn_unlock(xn);
         return err;
+      }
       default: // "Overwriting VC reply"
         emitReply(xn_idx, msg, kind, verdict, 'NONE');
         err = -EBUSY;
@@ -437,20 +569,114 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     return err;
   }
 
-  /** idpf_vc_xn_shutdown. */
-  function* idpf_vc_xn_shutdown(): Preemptible {
+  /** The mailbox task's async timeout scan (the default's fix), for one transaction. */
+  function idpf_vc_xn_reclaim_async(xn: idpf_vc_xn): void {
+    idpf_vc_xn_lock(xn);
+    outputs.push({ type: 'reclaim', idx: xn.idx, holder: xn.ghost_holder });
+    idpf_vc_xn_push_free(xn);
+    idpf_vc_xn_unlock(xn);
+  }
+
+  /** idpf_vc_xn_shutdown, one transaction per preemption point (`at` names the loop). */
+  function* idpf_vc_xn_shutdown(at: string): Preemptible {
     spin_lock_bh();
     vcxn_mngr.free_xn_bm = vcxn_mngr.ring.map(() => false); // bitmap_zero
     spin_unlock_bh();
     for (let i = 0; i < bounds.ringSize; i++) {
-      yield 'SHUTTING_DOWN';
+      yield at;
       const xn = vcxn_mngr.ring[i];
       idpf_vc_xn_lock(xn);
       xn.state = 'SHUTDOWN';
-      xn.async_handler = false; // idpf_vc_xn_release_bufs
+      idpf_vc_xn_release_bufs(xn);
+      xn.async_expires = null;
       idpf_vc_xn_unlock(xn);
       complete_all(xn.completed);
     }
+  }
+
+  /* ---------- the mailbox and the reset worker (idpf_lib.c) ---------- */
+
+  /** idpf_deinit_dflt_mbx, after trigger_reset: the control queues and what they held go. */
+  function idpf_deinit_dflt_mbx(): void {
+    outputs.push({ type: 'mbx_deinit', taskPending: mbx_task });
+    device_in_reset = true; // reg_ops->trigger_reset
+    device_back_after = jiffies;
+    mbx = false;
+    mailbox = [];
+  }
+
+  /** cancel_delayed_work_sync(&adapter->mbx_task): waits for a receive in progress. */
+  function* cancel_mbx_task(): Preemptible {
+    while (contexts.isRunning('rx')) yield BLOCKED;
+    mbx_task = false;
+  }
+
+  /** idpf_vc_core_deinit (6.9 order where it matters here). */
+  function* idpf_vc_core_deinit(): Preemptible {
+    if (has('reset-after-vport-lock')) yield* idpf_vc_xn_shutdown('DEINIT_SHUTDOWN');
+    yield 'CANCELLING';
+    // idpf_deinit_task: cancel_delayed_work_sync(&stats_task) waits for a stats exec.
+    for (let k = 0; k < bounds.callers; k++)
+      while (k >= bounds.ctrlCallers && callerReq[k] >= 0 && !callerAsync[k]) yield BLOCKED;
+    vports_down = true;
+    yield* cancel_mbx_task();
+  }
+
+  /** idpf_vc_core_init after idpf_vc_xn_init: the VERSION/GET_CAPS exchange, and init_failed. */
+  function* idpf_vc_core_init(): Preemptible<number> {
+    yield 'REINITIALISING';
+    idpf_vc_xn_init();
+    yield 'CORE_INIT';
+    if (!core_init_fails) return 0;
+    // init_failed: "Retry to initialize the mailbox again"
+    yield* idpf_vc_xn_shutdown('INIT_FAILED');
+    if (has('init-error-deinit-before-cancel')) {
+      yield 'FAIL_DEINIT';
+      idpf_deinit_dflt_mbx();
+    }
+    return -EAGAIN;
+  }
+  const EAGAIN = 11;
+
+  /** idpf_init_hard_reset (FUNC_RESET, or DRV_LOAD on a retry). */
+  function* idpf_init_hard_reset(drvLoad: boolean): Preemptible {
+    yield drvLoad ? 'RELOCKING' : 'LOCKING';
+    while (vport_ctrl_lock !== -1) yield BLOCKED;
+    vport_ctrl_lock = RESET_WORKER;
+    if (!drvLoad) {
+      yield* idpf_vc_core_deinit();
+      yield 'DEINITIALISING';
+      idpf_deinit_dflt_mbx();
+    } else {
+      device_in_reset = true; // trigger_reset(IDPF_HR_DRV_LOAD)
+    }
+    yield 'WAIT_DEVICE';
+    // idpf_check_reset_complete, then idpf_init_dflt_mbx and queue_delayed_work(mbx_task, 0).
+    while (!(jiffies > device_back_after)) yield BLOCKED;
+    device_in_reset = false;
+    mbx = true;
+    mbx_task = true;
+    const err = yield* idpf_vc_core_init();
+    if (err) {
+      if (!has('init-error-deinit-before-cancel')) {
+        yield 'FAIL_CANCELLING';
+        yield* cancel_mbx_task();
+        yield 'FAIL_DEINIT';
+        idpf_deinit_dflt_mbx();
+      }
+      yield 'UNLOCKING';
+      vport_ctrl_lock = -1;
+      return; // vc_event_task (DRV_LOAD) is queued again
+    }
+    vport_ctrl_lock = -1;
+    reset_in_prog = false;
+    vports_down = false; // idpf_init_task brings the vports back
+  }
+
+  /** idpf_vc_event_task. */
+  function* idpf_vc_event_task(drvLoad: boolean): Preemptible {
+    if (!drvLoad && !has('reset-after-vport-lock')) yield* idpf_vc_xn_shutdown('SHUTTING_DOWN');
+    yield* idpf_init_hard_reset(drvLoad);
   }
 
   /* ---------- outputs ---------- */
@@ -473,67 +699,49 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
-  /** exec_return; `xnState` defaults to the state of the transaction the caller held. */
-  function emitReturn(
-    c: number,
-    async: boolean,
-    rc: number,
-    timedOut: boolean,
-    xn: idpf_vc_xn | null,
-    xnState: idpf_vc_xn_state = xn ? xn.state : 'IDLE',
-  ): void {
+  /** exec_return, as the caller sees it at its return site. */
+  function emitReturn(c: number, async: boolean, rc: number, xn: idpf_vc_xn | null): void {
+    const size = !async && rc >= 0 && xn ? lenName(xn.reply_sz) : null;
+    const waited = !async && xn !== null && rc !== -EBUSY && wait_expires[c] !== null;
     outputs.push({
       type: 'exec_return',
       caller: c,
-      req: callerReq[c],
+      req: xn ? callerReq[c] : -1,
       async,
       rc: rcName(async, rc),
-      timedOut,
-      answer: xn && !async && rc !== -EBUSY ? xn.ghost_answer : -1,
-      xnState,
+      expired: waited ? time_after(wait_expires[c]) : false,
+      answer: waited ? xn.ghost_answer : -1,
+      xnState: xn ? xn.state : 'IDLE',
+      size,
+      sent: size === null ? null : lenName(xn!.ghost_answer_len),
     });
-  }
-
-  /* ---------- the control plane (the environment) ---------- */
-
-  const KIND_ORDER = (k: ReplyKind | null) => k ?? '';
-  function sortMailbox(): void {
-    mailbox.sort(
-      (a, b) =>
-        a.idx - b.idx ||
-        a.salt - b.salt ||
-        a.req - b.req ||
-        Number(a.async) - Number(b.async) ||
-        a.age - b.age ||
-        KIND_ORDER(a.kind).localeCompare(KIND_ORDER(b.kind)),
-    );
   }
 
   /* ---------- the adapter ---------- */
 
+  function finishExec(c: number, async: boolean, rc: number): void {
+    if (rc === -ENOSPC) emitReturn(c, async, rc, null);
+    callerReq[c] = -1;
+    callerXn[c] = null;
+    wait_expires[c] = null;
+    if (vport_ctrl_lock === c) vport_ctrl_lock = -1; // mutex_unlock(&adapter->vport_ctrl_lock)
+  }
+
   function runCaller(c: number, async: boolean): void {
     const name = `caller${c}`;
     if (contexts.isRunning(name)) throw new NotEnabledError(`${name} is in exec`);
+    if (c < bounds.ctrlCallers) {
+      if (async) throw new NotEnabledError('netdev ops under vport_ctrl_lock are sync');
+      if (vport_ctrl_lock !== -1) throw new NotEnabledError('vport_ctrl_lock is held');
+      vport_ctrl_lock = c; // mutex_lock
+    } else if (vports_down) {
+      throw new NotEnabledError('the vports are down: no stats task, no MAC filter sync');
+    }
+    callerAsync[c] = async;
+    wait_expires[c] = null;
     const result = contexts.start(name, idpf_vc_xn_exec(c, async));
     if (result.done) finishExec(c, async, result.value);
   }
-
-  /** The exec returned without a return emitted at its return site (ENOSPC, ENXIO, OK). */
-  function finishExec(c: number, async: boolean, rc: number): void {
-    const emitted = outputs.some((o) => o.type === 'exec_return' && o.caller === c);
-    if (!emitted) {
-      if (rc === -ENOSPC) {
-        callerReq[c] = -1; // nothing was popped: no request
-        emitReturn(c, async, rc, false, null);
-      } else {
-        // ENXIO: the ring was shut down; OK: the transaction stays ASYNC for its handler.
-        emitReturn(c, async, rc, false, null, rc === -ENXIO ? 'SHUTDOWN' : 'ASYNC');
-      }
-    }
-    ghost_exec_done(c);
-  }
-
-  const callerAsync: boolean[] = [];
 
   function advanceCaller(c: number, at: string): void {
     const result = contexts.advanceFrom<number>(`caller${c}`, at);
@@ -544,10 +752,29 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (contexts.advanceFrom('rx', at).done) rxReq = -1;
   }
 
+  /** Steps the reset worker from the point one of `from` names. */
+  function advanceReset(...from: string[]): void {
+    const at = contexts.at('reset');
+    if (at === null || !from.includes(at)) throw new NotEnabledError(`reset is at ${at}`);
+    const result = contexts.advance('reset');
+    if (result.done && at === 'UNLOCKING') awaitingRetry = true;
+  }
+  /** vc_event_task (DRV_LOAD) is queued after a failed idpf_vc_core_init. */
+  let awaitingRetry = false;
+
+  /** The message the control plane holds for request `req` (or a copy of its reply). */
+  function takeMessage(req: number, copy: boolean): PendingRequest {
+    const i = mailbox.findIndex((m) => m.req === req && (m.copy !== null) === copy);
+    if (i < 0) throw new NotEnabledError(`the control plane holds nothing for request ${req}`);
+    const [message] = mailbox.splice(i, 1);
+    return message;
+  }
+
   return {
     reset(next) {
       bounds = next;
       SALT_MASK = 2 ** bounds.saltBits - 1;
+      jiffies = 0;
       vcxn_mngr = {
         ring: Array.from({ length: bounds.ringSize }, (_, i) => ({
           state: 'IDLE' as const,
@@ -557,21 +784,31 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
           completed: { done: 0 },
           async_handler: false,
           reply_sz: 0,
+          async_expires: null,
           ghost_holder: -1,
           ghost_answer: -1,
+          ghost_answer_len: 0,
         })),
         free_xn_bm: [],
         salt: 0,
       };
       idpf_vc_xn_init();
+      mbx = true;
+      mbx_task = true;
+      vport_ctrl_lock = -1;
+      reset_in_prog = false;
+      vports_down = false;
       mailbox = [];
-      duplicates = bounds.duplicates;
-      shutdowns = bounds.shutdowns;
-      down = false;
+      device_in_reset = false;
+      device_back_after = 0;
+      core_init_fails = false;
+      awaitingRetry = false;
       contexts.clear();
-      timed_out = Array.from({ length: bounds.callers }, () => false);
       callerReq = Array.from({ length: bounds.callers }, () => -1);
-      callerAge = Array.from({ length: bounds.callers }, () => -1);
+      callerAsync = Array.from({ length: bounds.callers }, () => false);
+      callerXn = Array.from({ length: bounds.callers }, () => null);
+      wait_expires = Array.from({ length: bounds.callers }, () => null);
+      timerFired = Array.from({ length: bounds.callers }, () => false);
       rxReq = -1;
       return [];
     },
@@ -580,20 +817,27 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       const c = typeof event.caller === 'number' ? event.caller : -1;
       switch (event.type) {
         case 'EXEC':
-          callerAsync[c] = event.async === true;
           runCaller(c, event.async === true);
           break;
         case 'CLAIM':
           advanceCaller(c, 'CLAIMING');
           break;
+        case 'ARM':
+          advanceCaller(c, 'ARMING');
+          break;
         case 'SEND':
-          advanceCaller(c, 'LOCKING');
+          advanceCaller(c, 'SENDING');
           break;
         case 'WAKE':
+          if (!callerXn[c] || callerXn[c]!.completed.done === 0)
+            throw new NotEnabledError('nothing completed it');
+          advanceCaller(c, 'WAITING');
+          break;
         case 'TIMEOUT':
-          // Whether the wait timed out is only set for a caller that waits.
-          if (contexts.at(`caller${c}`) !== 'WAITING') throw new NotEnabledError('not waiting');
-          timed_out[c] = event.type === 'TIMEOUT';
+          // The timer fires from expires + 1 on; a waiter that sees its completion returns >0.
+          if (!time_after(wait_expires[c])) throw new NotEnabledError('the timer is not due');
+          if (callerXn[c]?.completed.done !== 0) throw new NotEnabledError('already completed');
+          timerFired[c] = true;
           advanceCaller(c, 'WAITING');
           break;
         case 'CHECK':
@@ -601,22 +845,17 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
           break;
         case 'REPLY': {
           if (contexts.isRunning('rx')) throw new NotEnabledError('rx is busy');
-          const i = event.msg as number;
-          const request = mailbox[i];
-          if (!request) throw new NotEnabledError('no such request on the mailbox');
-          const kind = event.kind as ReplyKind;
-          if (request.kind && request.kind !== kind) throw new NotEnabledError('duplicate kind');
-          mailbox.splice(i, 1);
-          if (event.duplicate === true) {
-            if (duplicates === 0) throw new NotEnabledError('no duplicates left');
-            duplicates--;
-            mailbox.push({ ...request, kind });
-            sortMailbox();
-          }
+          if (!mbx || !mbx_task) throw new NotEnabledError('the mailbox task does not run');
+          const req = event.req as number;
+          const request = takeMessage(req, event.copy === true);
+          const kind = (request.copy?.kind ?? event.kind) as ReplyKind;
+          const data_len = request.copy?.data_len ?? LENGTHS[event.len as string];
+          if (event.duplicate === true) mailbox.push({ ...request, copy: { kind, data_len } });
           const msg: ctlq_msg = {
-            cookie: (request.salt << 8) | request.idx,
+            cookie: request.cookie,
             opcode: kind === 'wrongop' ? VIRTCHNL2_OP_X + 1 : VIRTCHNL2_OP_X,
             retval: kind === 'error' ? -EIO : 0,
+            data_len,
             ghost_req: request.req,
             ghost_async: request.async,
           };
@@ -625,30 +864,81 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (result.done) rxReq = -1;
           break;
         }
+        case 'LOSE':
+          takeMessage(event.req as number, false);
+          break;
+        case 'LATE':
+          // The control plane will answer after the waiter's timeout: nothing the driver sees.
+          if (!mailbox.some((m) => m.req === event.req && m.copy === null))
+            throw new NotEnabledError('no such request');
+          break;
         case 'FORWARD':
           advanceRx('SALT_CHECKED');
           break;
         case 'COMPLETE':
           advanceRx('SIGNALLING');
           break;
-        case 'SHUTDOWN':
-          if (down || contexts.isRunning('reset') || shutdowns === 0)
-            throw new NotEnabledError('no shutdown possible');
-          shutdowns--;
-          contexts.start('reset', idpf_vc_xn_shutdown());
+        case 'RECLAIM': {
+          if (has('async-never-reclaimed')) throw new NotEnabledError('no async timeout');
+          const xn = vcxn_mngr.ring[event.idx as number];
+          if (!mbx || !mbx_task || contexts.isRunning('rx') || !xn || xn.state !== 'ASYNC')
+            throw new NotEnabledError('nothing to reclaim');
+          if (!time_after(xn.async_expires)) throw new NotEnabledError('not yet expired');
+          idpf_vc_xn_reclaim_async(xn);
+          break;
+        }
+        case 'DEVICE_RESET':
+          // An FLR or a control-plane reboot: the device drops the requests it holds.
+          device_in_reset = true;
+          mailbox = mailbox.filter((m) => m.copy !== null);
+          break;
+        case 'RESET_REQUEST':
+        case 'DETECT':
+          // idpf_service_task ("HW reset detected") or a driver-initiated reset: FUNC_RESET,
+          // vc_event_task queued.
+          if (reset_in_prog) throw new NotEnabledError('a reset is in progress');
+          if (event.type === 'DETECT' && !idpf_is_reset_detected())
+            throw new NotEnabledError('no reset to detect');
+          reset_in_prog = true;
+          break;
+        case 'EVENT':
+          if (!reset_in_prog || contexts.isRunning('reset'))
+            throw new NotEnabledError('vc_event_task is not queued');
+          contexts.start('reset', idpf_vc_event_task(false));
+          break;
+        case 'RETRY':
+          if (!awaitingRetry) throw new NotEnabledError('vc_event_task (DRV_LOAD) not queued');
+          awaitingRetry = false;
+          contexts.start('reset', idpf_vc_event_task(true));
           break;
         case 'SHUTDOWN_XN':
-          if (contexts.advanceFrom('reset', 'SHUTTING_DOWN').done) down = true;
+          advanceReset('SHUTTING_DOWN', 'DEINIT_SHUTDOWN', 'INIT_FAILED');
+          break;
+        case 'CTRL_LOCK':
+          advanceReset('LOCKING', 'RELOCKING');
+          break;
+        case 'CANCEL_MBX':
+          advanceReset('CANCELLING', 'FAIL_CANCELLING');
+          break;
+        case 'DEINIT_MBX':
+          advanceReset('DEINITIALISING', 'FAIL_DEINIT');
+          break;
+        case 'DEVICE_READY':
+          advanceReset('WAIT_DEVICE');
           break;
         case 'REINIT':
-          if (!down) throw new NotEnabledError('not down');
-          for (let k = 0; k < bounds.callers; k++)
-            if (contexts.isRunning(`caller${k}`)) throw new NotEnabledError('caller in exec');
-          if (contexts.isRunning('rx')) throw new NotEnabledError('rx busy');
-          // idpf_vc_core_init: the mailbox is re-created, then idpf_vc_xn_init.
-          mailbox = [];
-          idpf_vc_xn_init();
-          down = false;
+          advanceReset('REINITIALISING');
+          break;
+        case 'CORE_INIT_OK':
+        case 'CORE_INIT_FAIL':
+          core_init_fails = event.type === 'CORE_INIT_FAIL';
+          advanceReset('CORE_INIT');
+          break;
+        case 'CTRL_UNLOCK':
+          advanceReset('UNLOCKING');
+          break;
+        case 'tick':
+          jiffies++;
           break;
         default:
           throw new NotEnabledError(`unknown event '${event.type}'`);

@@ -1,38 +1,86 @@
 /**
  * Intel idpf virtchnl transaction manager (drivers/net/ethernet/intel/idpf/idpf_virtchnl.c,
  * Linux 6.9: idpf_vc_xn_pop_free, idpf_vc_xn_exec, idpf_vc_xn_forward_reply,
- * idpf_vc_xn_forward_async, idpf_vc_xn_shutdown, idpf_vc_xn_init).
+ * idpf_vc_xn_forward_async, idpf_vc_xn_shutdown, idpf_vc_xn_init) with the mailbox task and the
+ * reset path around it (idpf_lib.c: idpf_service_task, idpf_vc_event_task, idpf_init_hard_reset,
+ * idpf_vc_core_init's error path).
  *
- * Regions: one per concurrent caller of idpf_vc_xn_exec, the mailbox receive task
- * (idpf_recv_mb_msg -> idpf_vc_xn_forward_reply) and the reset path (shutdown, re-init). The
- * control plane is the environment: it answers any request it was sent, in any order, with a
- * good reply, an error retval or a wrong opcode, possibly twice. Each step is one critical
- * section of the code; see docs/idpf-xn.md for how the code maps onto the steps.
+ * Regions: one per concurrent caller of idpf_vc_xn_exec (caller 0..ctrlCallers-1 hold
+ * vport_ctrl_lock around their exec, as the netdev and ethtool ops do), `rx` (the mailbox task:
+ * the control plane's answer and idpf_recv_mb_msg -> idpf_vc_xn_forward_reply), `reset` (the
+ * service task, the reset worker, the mailbox's lifecycle) and `clock`. The control plane is the
+ * environment: it answers within `latency` ticks in any order, with success, an error or a wrong
+ * opcode, a reply of any length the `lengths` bound allows; it may lose a request, answer one
+ * late or twice, or reset. Each step is one critical section of the code; docs/idpf-xn.md maps
+ * the code onto the steps and says what each merge hides.
+ *
+ * Salts are kept relative to vcxn_mngr->salt (a pop hands out 0 and ages every other salt by
+ * one), and the salt of a free slot that no message names is forgotten (0): the code compares
+ * salts only for equality and overwrites a free slot's salt before reading it, so both keep the
+ * behaviour and shrink the state space by about 2^saltBits.
  */
 import { assign, emit, setup, type AnyStateMachine } from 'xstate';
+import { faultBounds, replyLengths, type ReplyLength } from '../src/model/device.ts';
+import {
+  answer,
+  complete,
+  deliver,
+  duplicate,
+  EMPTY_LEDGER,
+  find,
+  issue,
+  lose,
+  type Ledger,
+} from '../src/model/ghosts.ts';
 import { defineMachine, type Bounds, type ModelState } from '../src/model/model.ts';
+import {
+  arm,
+  canTick,
+  due,
+  elapse,
+  elapseDue,
+  TICK,
+  timeAfter,
+  timerDue,
+  type Deadline,
+  type Due,
+} from '../src/model/time.ts';
 
 export type XnState =
   'IDLE' | 'WAITING' | 'ASYNC' | 'COMPLETED_SUCCESS' | 'COMPLETED_FAILED' | 'SHUTDOWN';
 
+/** A reply's length against what its reader expects (src/model/device.ts). */
+export type Len = ReplyLength;
+
 /** One struct idpf_vc_xn, its bit in free_xn_bm, its completion, and ghost bookkeeping. */
 export interface Xn {
   state: XnState;
+  /** xn->salt, relative to vcxn_mngr->salt (see the file comment). */
   salt: number;
   /** This transaction's bit in vcxn_mngr->free_xn_bm. */
   free: boolean;
   /** xn->completed.done: 0, 1 (complete) or 'all' (complete_all, never consumed). */
   done: 0 | 1 | 'all';
+  /** xn->reply_sz: what exec returns for COMPLETED_SUCCESS and what the async handler checks. */
+  replySz: Len;
+  /** The default's async deadline (the mbx task reclaims an ASYNC slot after it), or null. */
+  asyncDue: Deadline;
   /** Ghost: the request that popped this transaction and has not freed it, or -1. */
   holder: number;
   /** Ghost: the request whose reply set COMPLETED_SUCCESS/FAILED here, or -1. */
   answer: number;
+  /** Ghost: the data_len of that reply (what reply_sz should say). */
+  answerLen: Len;
 }
 
 /** The reply kinds the control plane can send for a cookie. */
 export type ReplyKind = 'ok' | 'error' | 'wrongop';
 
-/** A request on the mailbox: the cookie it carries and, as ghost fields, who sent it. */
+/**
+ * A request on the mailbox: the cookie it carries and, as ghost fields, who sent it. `kind`
+ * null: the control plane holds the request; set: a copy of a reply it already sent (a
+ * duplicate), still on its way.
+ */
 export interface Message {
   idx: number;
   salt: number;
@@ -42,13 +90,17 @@ export interface Message {
   async: boolean;
   /** Allocations (pops) since its request popped its transaction; see the replyDelay bound. */
   age: number;
-  /** null until the control plane answers; a duplicate left behind repeats the same reply. */
   kind: ReplyKind | null;
+  /** The data_len of the copy (null while the control plane holds the request). */
+  len: Len | null;
+  /** Ticks left for the control plane to answer (null: no obligation: late or unbounded). */
+  due: Due;
 }
 
 /** A reply the receive task is working on. */
 export interface InHand extends Message {
   kind: ReplyKind;
+  len: Len;
   /** The transaction it was routed to (the cookie's index, or by opcode in that variant). */
   target: number;
 }
@@ -60,8 +112,8 @@ export interface Caller {
   /** The popped transaction's index, or -1. */
   idx: number;
   async: boolean;
-  /** What ended wait_for_completion_timeout: its return value was 0. */
-  timedOut: boolean;
+  /** wait_for_completion_timeout's timeout (expires - jiffies), armed after the send. */
+  deadline: Deadline;
   /** Allocations since this call popped, until it sends; -1 once sent or when idle. */
   age: number;
   /** pop-free-unlocked variant: the index find_first_bit returned, not yet claimed. */
@@ -70,37 +122,81 @@ export interface Caller {
 
 export interface IdpfXnContext {
   xn: Xn[];
-  /** vcxn_mngr->salt, already reduced to the salt width. */
-  salt: number;
   callers: Caller[];
-  /** Requests the control plane has and has not answered yet (a multiset, kept sorted). */
+  /** Requests the control plane holds and reply copies on their way (a multiset, sorted). */
   mailbox: Message[];
   /** The reply idpf_recv_mb_msg is processing, or null. */
   rx: InHand | null;
-  /** Duplicate replies the control plane may still send. */
-  duplicates: number;
-  /** Shutdowns (idpf_vc_xn_shutdown, then re-init) still allowed. */
-  shutdowns: number;
-  /** Next ring index idpf_vc_xn_shutdown's loop marks SHUTDOWN. */
-  shutdownNext: number;
+  /** Fault budgets left (the bounds of the same names). */
+  faults: { lost: number; duplicate: number; late: number; reset: number; initFailures: number };
+  /** The default mailbox (adapter->hw.arq/asq) is initialised. */
+  mbx: boolean;
+  /** adapter->mbx_task is pending (queued, or re-queueing itself every poll). */
+  mbxTask: boolean;
+  /** vport_ctrl_lock: the caller that holds it, RESET_WORKER, or -1. */
+  ctrl: number;
+  /** The device is in reset: it answers nothing and idpf_is_reset_detected() is true. */
+  deviceReset: boolean;
+  /** IDPF_HR_FUNC_RESET / DRV_LOAD set: the reset worker owns the manager. */
+  resetting: boolean;
+  /**
+   * idpf_deinit_task has run: the stats task is cancelled and the vports are stopped (no MAC
+   * filter sync is sent while a vport is not UP), until idpf_init_task brings them back.
+   */
+  vportsDown: boolean;
+  /** The device comes out of reset no sooner than this (an FLR or reboot takes time). */
+  deviceBack: Deadline;
+  /** The service task must see the device reset within this many ticks. */
+  detectDue: Due;
+  /** vc_event_task (queued +10 ms, +30 ms on a retry) must run within this many ticks. */
+  eventDue: Due;
+  /** Next ring index idpf_vc_xn_shutdown's loop marks SHUTDOWN, or null outside the loop. */
+  shutdownNext: number | null;
+  ghosts: Ledger;
 }
+
+/** `ctrl` when the reset worker (idpf_init_hard_reset) holds vport_ctrl_lock. */
+export const RESET_WORKER = -2;
 
 export type IdpfXnEvent =
   | { type: 'EXEC'; caller: number; async: boolean }
   | { type: 'CLAIM'; caller: number }
+  | { type: 'ARM'; caller: number }
   | { type: 'SEND'; caller: number }
   | { type: 'WAKE'; caller: number }
   | { type: 'TIMEOUT'; caller: number }
   | { type: 'CHECK'; caller: number }
-  | { type: 'REPLY'; msg: number; kind: ReplyKind; duplicate: boolean }
+  /**
+   * The control plane answers request `req` (or, `copy`, delivers the duplicate it left), with
+   * `kind` and `len`; `duplicate` leaves a copy of this reply to come again.
+   */
+  | { type: 'REPLY'; req: number; copy: boolean; kind: ReplyKind; len: Len; duplicate: boolean }
+  | { type: 'LOSE'; req: number }
+  | { type: 'LATE'; req: number }
   | { type: 'FORWARD' }
   | { type: 'COMPLETE' }
-  | { type: 'SHUTDOWN' }
+  | { type: 'RECLAIM'; idx: number }
+  | { type: 'DEVICE_RESET' }
+  | { type: 'RESET_REQUEST' }
+  | { type: 'DETECT' }
+  | { type: 'EVENT' }
+  | { type: 'CTRL_LOCK' }
   | { type: 'SHUTDOWN_XN' }
-  | { type: 'REINIT' };
+  | { type: 'CANCEL_MBX' }
+  | { type: 'DEINIT_MBX' }
+  | { type: 'DEVICE_READY' }
+  | { type: 'REINIT' }
+  | { type: 'CORE_INIT_OK' }
+  | { type: 'CORE_INIT_FAIL' }
+  | { type: 'CTRL_UNLOCK' }
+  | { type: 'RETRY' }
+  | { type: typeof TICK };
 
 /** Return codes of idpf_vc_xn_exec, by name; SIZE is the reply size (>= 0). */
 export type ExecRc = 'OK' | 'SIZE' | 'ETIME' | 'EIO' | 'ENXIO' | 'ENOSPC' | 'ESEND';
+
+/** What idpf_mac_filter_async_handler did with a reply. */
+export type HandlerResult = 'none' | 'ok' | 'reconciled' | 'invalid_payload';
 
 export type IdpfXnOutput =
   | {
@@ -109,10 +205,15 @@ export type IdpfXnOutput =
       req: number;
       async: boolean;
       rc: ExecRc;
-      timedOut: boolean;
+      /** time_after(jiffies, deadline) when exec read the state: the wait had timed out. */
+      expired: boolean;
       /** Ghost: the request whose reply completed the transaction (-1: none). */
       answer: number;
       xnState: XnState;
+      /** The reply size exec returned (rc SIZE), or null. */
+      size: Len | null;
+      /** Ghost: the data_len of the reply behind it, or null. */
+      sent: Len | null;
     }
   | {
       /** One reply processed by idpf_vc_xn_forward_reply, and what it did. */
@@ -124,16 +225,30 @@ export type IdpfXnOutput =
       holder: number;
       async: boolean;
       kind: ReplyKind;
+      /** The reply's data_len. */
+      len: Len;
       /** What the reply path saw: a drop reason or the transaction's state under the lock. */
       verdict: 'salt_mismatch' | 'no_waiter' | XnState;
       /** What it changed: a completion, the async handler (and free), a free without handler. */
       effect: 'COMPLETED_SUCCESS' | 'COMPLETED_FAILED' | 'CALLBACK' | 'FREED' | 'NONE';
+      /** CALLBACK only: what the MAC filter handler did, and the transaction lock it ran under. */
+      handler: HandlerResult;
+      lock: 'raw' | 'spin' | null;
     }
-  | { type: 'wake'; caller: number; req: number; idx: number };
+  | { type: 'wake'; caller: number; req: number; idx: number }
+  | { type: 'reclaim'; idx: number; holder: number }
+  | { type: 'mbx_deinit'; taskPending: boolean };
 
 export const VARIANTS = {
   saltCheckUnlocked: 'salt-check-unlocked',
   completeAfterUnlock: 'complete-after-unlock',
+  reinitAfterUnlock: 'reinit-after-unlock',
+  replySizeFromBuffer: 'reply-size-from-buffer',
+  asyncReplySizeUnset: 'async-reply-size-unset',
+  handlerUnderRawLock: 'handler-under-raw-lock',
+  resetAfterVportLock: 'reset-after-vport-lock',
+  initErrorDeinitBeforeCancel: 'init-error-deinit-before-cancel',
+  asyncNeverReclaimed: 'async-never-reclaimed',
   cookieIndexOnly: 'cookie-index-only',
   opcodeOnlyMatching: 'opcode-only-matching',
   asyncNotFreed: 'async-not-freed',
@@ -164,38 +279,32 @@ const replace = <T>(list: readonly T[], index: number, value: T): T[] =>
   list.map((item, i) => (i === index ? value : item));
 
 /** The mailbox is a multiset (the control plane answers in any order): keep it sorted. */
-const compareMessages = (a: Message, b: Message): number =>
+const KIND_ORDER = { null: 0, ok: 1, error: 2, wrongop: 3 } as const;
+export const compareMessages = (a: Message, b: Message): number =>
   a.idx - b.idx ||
   a.salt - b.salt ||
   a.req - b.req ||
   Number(a.async) - Number(b.async) ||
   a.age - b.age ||
-  (a.kind ?? '').localeCompare(b.kind ?? '');
+  KIND_ORDER[a.kind ?? 'null'] - KIND_ORDER[b.kind ?? 'null'] ||
+  (a.len ?? '').localeCompare(b.len ?? '') ||
+  (a.due ?? -1) - (b.due ?? -1);
 const sortMessages = (messages: Message[]): Message[] => [...messages].sort(compareMessages);
 
-/** idpf_vc_xn_exec returning before any wait (shut down, async sent, send error). */
-function returnBeforeWait(
-  context: IdpfXnContext,
-  c: number,
-  rc: ExecRc,
-  xnState: XnState,
-): IdpfXnOutput {
-  const caller = context.callers[c];
-  return {
-    type: 'exec_return',
-    caller: c,
-    req: caller.req,
-    async: caller.async,
-    rc,
-    timedOut: false,
-    answer: -1,
-    xnState,
-  };
-}
+/** A length at least what its reader expects (the callers' `reply_sz < sizeof(x)` check). */
+export const atLeastExpected = (len: Len): boolean =>
+  len === 'exact' || len === 'long' || len === 'max';
 
-const IDLE_CALLER: Caller = { req: -1, idx: -1, async: false, timedOut: false, age: -1, found: -1 };
+const IDLE_CALLER: Caller = {
+  req: -1,
+  idx: -1,
+  async: false,
+  deadline: null,
+  age: -1,
+  found: -1,
+};
 
-/** Request ids still referenced anywhere; a new request takes the lowest id not in this set. */
+/** Request ids the model names outside the ledger: not reused while named. */
 export function referencedIds(context: IdpfXnContext): Set<number> {
   const ids = new Set<number>();
   for (const caller of context.callers) if (caller.req >= 0) ids.add(caller.req);
@@ -208,21 +317,17 @@ export function referencedIds(context: IdpfXnContext): Set<number> {
   return ids;
 }
 
-function freshId(context: IdpfXnContext): number {
-  const used = referencedIds(context);
-  let id = 0;
-  while (used.has(id)) id++;
-  return id;
-}
-
 /** idpf_vc_xn_push_free: release_bufs (IDLE unless SHUTDOWN) and set the free bit. */
 function pushFree(xn: Xn): Xn {
   return {
     ...xn,
     state: xn.state === 'SHUTDOWN' ? 'SHUTDOWN' : 'IDLE',
     free: true,
+    replySz: 'zero',
+    asyncDue: null,
     holder: -1,
     answer: -1,
+    answerLen: 'zero',
   };
 }
 
@@ -230,102 +335,18 @@ function lowestFree(context: IdpfXnContext): number {
   return context.xn.findIndex((xn) => xn.free);
 }
 
-/** Whether another allocation keeps every reply within the assumed delay (see replyDelay). */
-function canAllocate(context: IdpfXnContext, replyDelay: number): boolean {
-  if (replyDelay === 0) return true;
-  const ages = [
-    ...context.mailbox.map((m) => m.age),
-    ...(context.rx ? [context.rx.age] : []),
-    ...context.callers.map((c) => c.age),
-  ];
-  return ages.every((age) => age < replyDelay);
-}
-
-/** Every allocation ages the requests already allocated (only tracked under a delay bound). */
-function ageAll(context: IdpfXnContext, replyDelay: number): Partial<IdpfXnContext> {
-  if (replyDelay === 0) return {};
-  return {
-    mailbox: context.mailbox.map((m) => ({ ...m, age: m.age + 1 })),
-    rx: context.rx ? { ...context.rx, age: context.rx.age + 1 } : null,
-    callers: context.callers.map((c) => (c.age >= 0 ? { ...c, age: c.age + 1 } : c)),
-  };
-}
-
 /**
- * The second half of idpf_vc_xn_pop_free under xn_bm_lock: clear the bit, give the
- * transaction the manager's salt, increment the salt.
+ * Keep the salts canonical: forget (0) the salt of a free slot that no message names, since
+ * the code overwrites it at the next pop before it is read.
  */
-function claim(
-  context: IdpfXnContext,
-  caller: number,
-  index: number,
-  async: boolean,
-  bounds: Bounds,
-): Partial<IdpfXnContext> {
-  const req = freshId(context);
-  const aged = { ...context, ...ageAll(context, bounds.replyDelay) };
-  const xn = replace(aged.xn, index, {
-    ...aged.xn[index],
-    free: false,
-    salt: context.salt,
-    holder: req,
-    answer: -1,
-  });
-  const callers = replace(aged.callers, caller, {
-    ...IDLE_CALLER,
-    req,
-    idx: index,
-    async,
-    age: bounds.replyDelay === 0 ? -1 : 0,
-  });
+function settleSalts(context: IdpfXnContext): IdpfXnContext {
+  const named = new Set(context.mailbox.map((m) => m.idx));
+  if (context.rx) named.add(context.rx.idx);
+  if (!context.xn.some((xn, i) => xn.free && xn.salt !== 0 && !named.has(i))) return context;
   return {
-    xn,
-    callers,
-    mailbox: aged.mailbox,
-    rx: aged.rx,
-    salt: (context.salt + 1) % 2 ** bounds.saltBits,
+    ...context,
+    xn: context.xn.map((xn, i) => (xn.free && !named.has(i) ? { ...xn, salt: 0 } : xn)),
   };
-}
-
-/** The switch of idpf_vc_xn_forward_reply on xn->state, under the transaction's lock. */
-function forwardLocked(
-  context: IdpfXnContext,
-  message: InHand,
-  asyncNotFreed: boolean,
-): { xn: Xn; output: IdpfXnOutput; signal: boolean } {
-  const xn = context.xn[message.target];
-  const output = (effect: Extract<IdpfXnOutput, { type: 'reply' }>['effect']): IdpfXnOutput => ({
-    type: 'reply',
-    idx: message.target,
-    answers: message.req,
-    holder: xn.holder,
-    async: message.async,
-    kind: message.kind,
-    verdict: xn.state,
-    effect,
-  });
-  switch (xn.state) {
-    case 'WAITING': {
-      // Opcode, then retval; either failing gives COMPLETED_FAILED.
-      const result = message.kind === 'ok' ? 'COMPLETED_SUCCESS' : 'COMPLETED_FAILED';
-      return {
-        xn: { ...xn, state: result, answer: message.req },
-        output: output(result),
-        signal: true,
-      };
-    }
-    case 'ASYNC':
-      // idpf_vc_xn_forward_async: an opcode mismatch skips the handler; both paths free.
-      return {
-        xn: asyncNotFreed ? xn : pushFree(xn),
-        output: output(message.kind === 'wrongop' ? 'FREED' : 'CALLBACK'),
-        signal: false,
-      };
-    default:
-      // IDLE ("Unexpected or belated"), COMPLETED_* ("Overwriting"), SHUTDOWN (-ENXIO):
-      // nothing changes, but the code still goes to out_unlock and signals the completion.
-      return { xn, output: output('NONE'), signal: true };
-  }
 }
 
 /** complete(&xn->completed). */
@@ -333,16 +354,37 @@ function signal(xn: Xn): Xn {
   return xn.done === 'all' ? xn : { ...xn, done: 1 };
 }
 
+/** The ledger after the control plane's answer to `message` reached the driver. */
+function delivered(ledger: Ledger, message: Message, leavesCopy: boolean): Ledger {
+  let next = message.kind === null ? answer(ledger, message.req) : ledger;
+  if (leavesCopy) next = duplicate(next, message.req);
+  return deliver(next, message.req);
+}
+
+/** Drop every message (the mailbox was torn down or the device reset): who loses what. */
+function discard(ledger: Ledger, messages: readonly Message[]): Ledger {
+  return messages.reduce(
+    (next, m) => (m.kind === null ? lose(next, m.req) : deliver(next, m.req)),
+    ledger,
+  );
+}
+
+/** Where request `req`'s held request (or a reply copy of it) is on the mailbox, or -1. */
+export function messageIndex(context: IdpfXnContext, req: number, copy: boolean): number {
+  return context.mailbox.findIndex((m) => m.req === req && (m.kind !== null) === copy);
+}
+
 /* ---------- the model ---------- */
 
 export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
   name: 'idpf-xn',
   title: 'Intel idpf virtchnl transaction manager (index + salt cookies)',
-  seed: 'sources/idpf-virtchnl-xn.txt',
+  seed: 'idpf-virtchnl-xn.txt',
   bounds: [
     {
       name: 'ringSize',
       default: 1,
+      deep: 2,
       min: 1,
       max: 4,
       description: 'transactions in the ring (IDPF_VC_XN_RING_LEN, 255 upstream)',
@@ -362,6 +404,14 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       description: 'threads calling idpf_vc_xn_exec concurrently',
     },
     {
+      name: 'ctrlCallers',
+      default: 1,
+      min: 0,
+      max: 2,
+      description:
+        'of the callers, how many hold vport_ctrl_lock around a sync exec (netdev and ethtool ops); the others are the stats task and the async MAC filter sync',
+    },
+    {
       name: 'inFlight',
       default: 2,
       min: 1,
@@ -369,27 +419,45 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       description: 'requests on the mailbox not yet answered; a send beyond fails',
     },
     {
-      name: 'duplicates',
-      default: 0,
-      min: 0,
-      max: 2,
-      description: 'duplicate replies the control plane may send in total',
+      name: 'timeout',
+      default: 2,
+      min: 1,
+      max: 4,
+      description: 'wait_for_completion_timeout in ticks (the 2 s and 60 s timeouts, scaled)',
     },
     {
-      name: 'shutdowns',
-      default: 1,
+      name: 'latency',
+      default: 2,
       min: 0,
-      max: 1,
-      description: 'idpf_vc_xn_shutdown + re-init cycles',
+      max: 4,
+      description:
+        'the control plane answers (and the mbx task processes) within this many ticks; 0 = unbounded',
     },
     {
       name: 'replyDelay',
-      default: 1,
+      default: 0,
       min: 0,
       max: 16,
       description:
-        'control-plane latency assumption: a reply is processed before this many further transactions are allocated after its own (0 = unbounded)',
+        'allocation-count assumption: a reply is processed before this many further transactions are allocated after its own (0 = no assumption)',
     },
+    {
+      name: 'initFailures',
+      default: 0,
+      deep: 1,
+      min: 0,
+      max: 1,
+      description:
+        "times idpf_vc_core_init's VERSION/GET_CAPS exchange may fail after a reset (its error path retries)",
+    },
+    ...faultBounds({
+      lost: { default: 1 },
+      duplicate: { default: 0, deep: 1 },
+      late: { default: 0, deep: 1, note: 'the reply comes after its waiter timed out' },
+      error: { default: 1, note: 'an error retval or a wrong opcode' },
+      reset: { default: 1, note: 'a device or driver-initiated reset, once' },
+      lengths: { default: 2, deep: 4, max: 4 },
+    }),
   ],
   variants: [
     {
@@ -398,7 +466,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         'Linux 6.9 as written: idpf_vc_xn_forward_reply compares the salt before taking the transaction lock, so the transaction can be freed and re-popped in between',
       source:
         'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply: "if (xn->salt != salt) ... idpf_vc_xn_lock(xn);"; fixed by "idpf: Acquire the lock before accessing the xn->salt" (Aug 2024)',
-      breaks: ['reply-to-own-transaction', 'sync-result-matches', 'waiter-woken-by-own-cause'],
+      breaks: [
+        'reply-to-own-transaction',
+        'index-exclusive',
+        'sync-result-matches',
+        'waiter-woken-by-own-cause',
+        'no-timeout-while-answer-due',
+      ],
       finding: true,
     },
     {
@@ -407,15 +481,89 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         'Linux 6.9 as written: forward_reply unlocks and only then calls complete(); a late complete() lands on the transaction after it was freed, re-popped and reinit_completion()ed, and wakes the new waiter',
       source:
         'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply: "out_unlock: idpf_vc_xn_unlock(xn); /* we _cannot_ hold lock while calling complete */ complete(&xn->completed);"',
-      breaks: ['sync-result-matches', 'waiter-woken-by-own-cause'],
+      breaks: ['sync-result-matches', 'waiter-woken-by-own-cause', 'no-timeout-while-answer-due'],
       finding: true,
+      // Keep the salt from wrapping under a reply this early -ETIME freed (a second story,
+      // the salt boundary of docs/idpf-xn.md).
+      bounds: { replyDelay: 1 },
+    },
+    {
+      name: VARIANTS.reinitAfterUnlock,
+      description:
+        "As written (6.9 and later trees): idpf_vc_xn_exec unlocks the transaction and only then calls reinit_completion(); idpf_vc_xn_shutdown's complete_all() landing in between is erased, and the caller sits out its whole timeout",
+      source:
+        'idpf_virtchnl.c idpf_vc_xn_exec: "idpf_vc_xn_unlock(xn); if (!params->async) reinit_completion(&xn->completed);"; idpf_vc_xn_shutdown: "All waiting threads will be woken-up"',
+      breaks: ['shutdown-releases-waiters'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.replySizeFromBuffer,
+      description:
+        "Linux 6.9 as written: forward_reply takes reply_sz from the receive buffer's size (always IDPF_CTLQ_MAX_BUF_LEN) instead of the descriptor's data_len, so a short reply passes every caller's size check",
+      source:
+        'idpf_virtchnl.c (6.9) idpf_vc_xn_forward_reply: "payload_size = ctlq_msg->ctx.indirect.payload->size;"; fixed by "idpf: use actual mbx receive payload length" (Sep 2024)',
+      breaks: ['reply-size-honest'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.asyncReplySizeUnset,
+      description:
+        'Linux 6.9 as written: the ASYNC branch calls the handler without setting reply_sz (exec left it 0), so idpf_mac_filter_async_handler never gets past its size check and a failed MAC filter stays in the list',
+      source:
+        'idpf_virtchnl.c (6.9) idpf_vc_xn_exec "xn->reply_sz = 0" and forward_async; fixed by "idpf: set the payload size before calling the async handler" (Mar 2026)',
+      breaks: ['async-error-reconciled'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.handlerUnderRawLock,
+      description:
+        "Linux 6.9 as written: the transaction lock is the completion's raw wait.lock, and the async handler takes mac_filter_list_lock (spin_lock_bh) under it: an invalid wait context (a sleeping lock on PREEMPT_RT)",
+      source:
+        'idpf_virtchnl.c (6.9) "#define idpf_vc_xn_lock(xn) raw_spin_lock(&(xn)->completed.wait.lock)"; fixed by "idpf: fix PREEMPT_RT raw/bh spinlock nesting for async VC handling" (Mar 2026)',
+      breaks: ['handler-lock-context'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.resetAfterVportLock,
+      description:
+        'Linux 6.9 as written: vc_event_task goes straight to idpf_init_hard_reset, which takes vport_ctrl_lock before anything shuts the manager down; a netdev op waiting in exec holds that lock, and waits out its timeout while the device is in reset',
+      source:
+        'idpf_lib.c (6.9) idpf_vc_event_task -> idpf_init_hard_reset "mutex_lock(&adapter->vport_ctrl_lock)" then idpf_vc_core_deinit; fixed by "idpf: avoid mailbox timeout delays during reset" (May 2025)',
+      breaks: ['reset-releases-waiters'],
+      finding: true,
+    },
+    {
+      name: VARIANTS.initErrorDeinitBeforeCancel,
+      description:
+        "Linux 6.9 as written: idpf_vc_core_init's error path deinitialises the mailbox while the mailbox task is still queued (it polls every 300 ms), which then reads the released control queue",
+      source:
+        'idpf_virtchnl.c (6.9) idpf_vc_core_init init_failed: "idpf_vc_xn_shutdown(...); idpf_deinit_dflt_mbx(adapter);"; fixed by "idpf: fix idpf_vc_core_init error path" (Oct 2024, CVE-2024-53064)',
+      breaks: ['mbx-task-not-after-deinit'],
+      finding: true,
+      bounds: { initFailures: 1 },
+    },
+    {
+      name: VARIANTS.asyncNeverReclaimed,
+      description:
+        'Linux 6.9 as written: an async transaction has no timeout; when its reply is lost the slot stays ASYNC until the next reset, and once every slot is lost every exec returns -ENOSPC',
+      source:
+        'idpf_virtchnl.c (6.9) idpf_vc_xn_exec "if (params->async) return 0;" (nothing frees an ASYNC slot but its reply or a shutdown); libie later times async transactions out (libie_xn_check_async_timeout)',
+      breaks: ['no-leak', 'all-can-become-free'],
+      finding: true,
+      bounds: { lost: 1, reset: 0 },
     },
     {
       name: VARIANTS.cookieIndexOnly,
       description: 'the cookie carries only the index: any reply for that index is accepted',
       source:
-        'sources/idpf-virtchnl-xn.txt cover letter: "Without the salt we would have no way of knowing for sure if it\'s the correct reply"',
-      breaks: ['reply-to-own-transaction', 'sync-result-matches', 'waiter-woken-by-own-cause'],
+        'idpf-virtchnl-xn.txt cover letter: "Without the salt we would have no way of knowing for sure if it\'s the correct reply"',
+      breaks: [
+        'reply-to-own-transaction',
+        'index-exclusive',
+        'sync-result-matches',
+        'waiter-woken-by-own-cause',
+      ],
+      bounds: { late: 1 },
     },
     {
       name: VARIANTS.opcodeOnlyMatching,
@@ -425,18 +573,21 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         'idpf_virtchnl.c before the series, idpf_recv_mb_msg: "if (op && ctlq_msg.cookie.mbx.chnl_opcode != op) goto post_buffs;" and idpf_recv_vchnl_op waking vchnl_wq',
       breaks: [
         'reply-to-own-transaction',
+        'index-exclusive',
         'async-callback-once',
         'sync-result-matches',
         'waiter-woken-by-own-cause',
       ],
+      bounds: { late: 1 },
     },
     {
       name: VARIANTS.asyncNotFreed,
       description:
-        'the reply path runs the async handler but does not push the ASYNC transaction back on the free list',
+        'the reply path runs the async handler but does not push the ASYNC transaction back on the free list: the async timeout of the default reclaims the slot later, and a duplicate reply runs the handler again meanwhile',
       source:
         'idpf_virtchnl.c idpf_vc_xn_forward_async: "release_bufs: idpf_vc_xn_push_free(adapter->vcxn_mngr, xn);" removed',
-      breaks: ['no-leak', 'all-can-become-free'],
+      breaks: ['async-callback-once', 'completed-at-most-once'],
+      bounds: { duplicate: 1, replyDelay: 1 },
     },
     {
       name: VARIANTS.popFreeUnlocked,
@@ -450,12 +601,29 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         'async-callback-once',
         'sync-result-matches',
         'waiter-woken-by-own-cause',
+        'completed-at-most-once',
       ],
+      // Two free callers racing the pop; everything else as small as the race allows.
+      bounds: {
+        reset: 0,
+        ctrlCallers: 0,
+        error: 0,
+        inFlight: 1,
+        replyDelay: 1,
+        timeout: 1,
+        latency: 1,
+      },
     },
   ],
   build({ bounds, variants }) {
     const has = (name: string) => variants.has(name);
     const callerIds = Array.from({ length: bounds.callers }, (_, i) => i);
+    const isCtrl = (c: number) => c < bounds.ctrlCallers;
+    const saltMod = 2 ** bounds.saltBits;
+    /** Ids in flight at once: callers, async holders, stale messages and their copies. */
+    const capacity = bounds.callers + bounds.ringSize + bounds.inFlight + 2;
+    const replyKinds: ReplyKind[] = bounds.error > 0 ? ['ok', 'error', 'wrongop'] : ['ok'];
+    const lengths = replyLengths(bounds.lengths);
 
     type Args = { context: IdpfXnContext; event: IdpfXnEvent };
     const forCaller =
@@ -473,25 +641,99 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       has(VARIANTS.opcodeOnlyMatching) ||
       context.xn[message.target].salt === message.salt;
 
-    /** A reply taken off the mailbox (REPLY): the message and the mailbox without it. */
+    /** Whether another allocation keeps every reply within the assumed delay (see replyDelay). */
+    const canAllocate = (context: IdpfXnContext): boolean =>
+      bounds.replyDelay === 0 ||
+      [
+        ...context.mailbox.map((m) => m.age),
+        ...(context.rx ? [context.rx.age] : []),
+        ...context.callers.map((c) => c.age),
+      ].every((age) => age < bounds.replyDelay);
+
+    /**
+     * The second half of idpf_vc_xn_pop_free under xn_bm_lock: clear the bit, give the
+     * transaction the manager's salt (relative 0, every other salt one older), issue a ghost id.
+     */
+    const claim = (
+      context: IdpfXnContext,
+      c: number,
+      index: number,
+      async: boolean,
+    ): IdpfXnContext => {
+      // A request still waiting that nothing in the driver names any more (only the broken
+      // variants lose one: a slot taken twice, a reply fed to the wrong holder) will never be
+      // completed; the ghost forgets it as the driver did, so the ledger stays bounded.
+      const named = referencedIds(context);
+      const forgotten = context.ghosts.requests
+        .filter((g) => g.caller === 'waiting' && !named.has(g.id))
+        .reduce((ledger, g) => complete(ledger, g.id), context.ghosts);
+      const { ledger, id } = issue(forgotten, capacity, named);
+      const older = (salt: number) => (salt + 1) % saltMod;
+      const aged = (age: number) => (bounds.replyDelay === 0 || age < 0 ? age : age + 1);
+      const xn = context.xn.map((x, i) =>
+        i === index
+          ? { ...x, free: false, salt: 0, holder: id, answer: -1 }
+          : { ...x, salt: older(x.salt) },
+      );
+      const callers = context.callers.map((caller, i) =>
+        i === c
+          ? {
+              ...IDLE_CALLER,
+              req: id,
+              idx: index,
+              async,
+              age: bounds.replyDelay === 0 ? -1 : 0,
+            }
+          : { ...caller, age: aged(caller.age) },
+      );
+      return settleSalts({
+        ...context,
+        xn,
+        callers,
+        mailbox: context.mailbox.map((m) => ({ ...m, salt: older(m.salt), age: aged(m.age) })),
+        rx: context.rx
+          ? { ...context.rx, salt: older(context.rx.salt), age: aged(context.rx.age) }
+          : null,
+        ghosts: ledger,
+      });
+    };
+
+    /** A reply taken off the mailbox (REPLY): the message, the mailbox and ledger without it. */
     const take = memo2((context: IdpfXnContext, event: IdpfXnEvent) => {
       if (event.type !== 'REPLY') throw new Error('take: not a REPLY');
-      const message = context.mailbox[event.msg];
-      const rest = context.mailbox.filter((_, i) => i !== event.msg);
-      const mailbox = event.duplicate
-        ? sortMessages([...rest, { ...message, kind: event.kind }])
-        : rest;
-      const inHand: InHand = { ...message, kind: event.kind, target: route(context, message) };
+      const at = messageIndex(context, event.req, event.copy);
+      const message = context.mailbox[at];
+      const rest = context.mailbox.filter((_, i) => i !== at);
+      const copy: Message = {
+        ...message,
+        kind: event.kind,
+        len: event.len,
+        due: due(bounds.latency),
+      };
+      const mailbox = event.duplicate ? sortMessages([...rest, copy]) : rest;
+      const inHand: InHand = {
+        ...message,
+        kind: event.kind,
+        len: event.len,
+        due: null,
+        target: route(context, message),
+      };
       return {
         inHand,
         mailbox,
-        duplicates: context.duplicates - (event.duplicate ? 1 : 0),
+        faults: event.duplicate
+          ? { ...context.faults, duplicate: context.faults.duplicate - 1 }
+          : context.faults,
+        ghosts: delivered(context.ghosts, message, event.duplicate),
       };
     });
-    const dropped = (
+
+    const replyOutput = (
       context: IdpfXnContext,
       message: InHand,
-      verdict: 'salt_mismatch' | 'no_waiter',
+      verdict: Extract<IdpfXnOutput, { type: 'reply' }>['verdict'],
+      effect: Extract<IdpfXnOutput, { type: 'reply' }>['effect'],
+      handler: HandlerResult = 'none',
     ): IdpfXnOutput => ({
       type: 'reply',
       idx: message.target,
@@ -499,20 +741,91 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       holder: message.target < 0 ? -1 : context.xn[message.target].holder,
       async: message.async,
       kind: message.kind,
+      len: message.len,
       verdict,
-      effect: 'NONE',
+      effect,
+      handler,
+      lock: effect === 'CALLBACK' ? (has(VARIANTS.handlerUnderRawLock) ? 'raw' : 'spin') : null,
     });
+
+    /**
+     * idpf_mac_filter_async_handler on the reply it is given: success returns at once; an
+     * error with a payload at least struct_size(ma_list, ...) removes the failed filters.
+     */
+    const macFilterHandler = (message: InHand): HandlerResult => {
+      if (message.kind === 'ok') return 'ok';
+      const replySz: Len = has(VARIANTS.asyncReplySizeUnset) ? 'zero' : message.len;
+      return atLeastExpected(replySz) ? 'reconciled' : 'invalid_payload';
+    };
+
+    /** The switch of idpf_vc_xn_forward_reply on xn->state, under the transaction's lock. */
+    const forwardLocked = (
+      context: IdpfXnContext,
+      message: InHand,
+    ): { xn: Xn; output: IdpfXnOutput; signal: boolean; ghosts: Ledger } => {
+      const xn = context.xn[message.target];
+      switch (xn.state) {
+        case 'WAITING': {
+          // Opcode, then retval; either failing gives COMPLETED_FAILED with reply_sz 0.
+          const ok = message.kind === 'ok';
+          const result = ok ? 'COMPLETED_SUCCESS' : 'COMPLETED_FAILED';
+          const replySz: Len = !ok
+            ? 'zero'
+            : has(VARIANTS.replySizeFromBuffer) && message.len !== 'zero'
+              ? 'max'
+              : message.len;
+          return {
+            xn: {
+              ...xn,
+              state: result,
+              replySz,
+              answer: message.req,
+              answerLen: ok ? message.len : 'zero',
+            },
+            output: replyOutput(context, message, 'WAITING', result),
+            signal: true,
+            ghosts: context.ghosts,
+          };
+        }
+        case 'ASYNC': {
+          // idpf_vc_xn_forward_async: an opcode mismatch skips the handler; both paths free.
+          const freed = has(VARIANTS.asyncNotFreed) ? xn : pushFree(xn);
+          const wrongop = message.kind === 'wrongop';
+          return {
+            xn: freed,
+            output: wrongop
+              ? replyOutput(context, message, 'ASYNC', 'FREED')
+              : replyOutput(context, message, 'ASYNC', 'CALLBACK', macFilterHandler(message)),
+            signal: false,
+            ghosts: complete(context.ghosts, xn.holder),
+          };
+        }
+        default:
+          // IDLE ("Unexpected or belated"), COMPLETED_* ("Overwriting"), SHUTDOWN (-ENXIO):
+          // nothing changes, but the code still goes to out_unlock and signals the completion.
+          return {
+            xn,
+            output: replyOutput(context, message, xn.state, 'NONE'),
+            signal: true,
+            ghosts: context.ghosts,
+          };
+      }
+    };
 
     /**
      * Lock, switch, unlock of forward_reply. With the default fix complete() is issued inside
      * the same critical section; in the as-written variant it is the separate COMPLETE step.
      */
     const forward = memo2((context: IdpfXnContext, message: InHand) => {
-      const result = forwardLocked(context, message, has(VARIANTS.asyncNotFreed));
+      const result = forwardLocked(context, message);
       const late = has(VARIANTS.completeAfterUnlock) && result.signal;
       const xn = result.signal && !late ? signal(result.xn) : result.xn;
       return {
-        update: { xn: replace(context.xn, message.target, xn), rx: late ? message : null },
+        update: {
+          xn: replace(context.xn, message.target, xn),
+          rx: late ? message : null,
+          ghosts: result.ghosts,
+        },
         output: result.output,
         late,
       };
@@ -523,7 +836,12 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       const result = forward({ ...context, ...taken }, taken.inHand);
       return {
         ...result,
-        update: { ...result.update, mailbox: taken.mailbox, duplicates: taken.duplicates },
+        update: settleSalts({
+          ...context,
+          ...result.update,
+          mailbox: taken.mailbox,
+          faults: taken.faults,
+        }),
       };
     });
 
@@ -545,103 +863,161 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         req: caller.req,
         async: false,
         rc,
-        timedOut: caller.timedOut,
+        expired: timeAfter(caller.deadline),
         answer: xn.answer,
         xnState: xn.state,
+        size: rc === 'SIZE' ? xn.replySz : null,
+        sent: rc === 'SIZE' ? xn.answerLen : null,
       };
       // SHUTDOWN goes to only_unlock: the transaction is not pushed back.
-      const nextXn = rc === 'ENXIO' ? { ...xn, holder: -1 } : pushFree(xn);
+      const nextXn =
+        rc === 'ENXIO' ? { ...xn, holder: -1, answer: -1, answerLen: 'zero' as Len } : pushFree(xn);
       return {
         output,
-        context: {
+        context: settleSalts({
+          ...context,
           xn: replace(context.xn, caller.idx, nextXn),
           callers: replace(context.callers, c, IDLE_CALLER),
-        },
+          ctrl: context.ctrl === c ? -1 : context.ctrl,
+          ghosts: complete(context.ghosts, caller.req),
+        }),
       };
     };
 
+    /** idpf_vc_xn_exec returning before any wait (shut down, async sent, send error). */
+    const returnBeforeWait = (
+      context: IdpfXnContext,
+      c: number,
+      rc: ExecRc,
+      xnState: XnState,
+    ): IdpfXnOutput => {
+      const caller = context.callers[c];
+      return {
+        type: 'exec_return',
+        caller: c,
+        req: caller.req,
+        async: caller.async,
+        rc,
+        expired: false,
+        answer: -1,
+        xnState,
+        size: null,
+        sent: null,
+      };
+    };
+
+    /** The request a caller puts on the mailbox, its cookie read from the transaction. */
+    const messageOf = (context: IdpfXnContext, c: number): Message => {
+      const caller = context.callers[c];
+      return {
+        idx: caller.idx,
+        salt: has(VARIANTS.cookieIndexOnly) ? 0 : context.xn[caller.idx].salt,
+        req: caller.req,
+        async: caller.async,
+        age: Math.max(caller.age, 0),
+        kind: null,
+        len: null,
+        due: due(bounds.latency),
+      };
+    };
+
+    /** idpf_send_mb_msg reached the device: false when a reset is detected (returns 0, sends nothing). */
+    const reachesDevice = (context: IdpfXnContext) => context.mbx && !context.deviceReset;
+
     const callerRegion = (c: number) => {
       const mine = forCaller(c);
-      /** Under the transaction lock: WAITING (sync) or ASYNC. */
-      const setState = assign(({ context }: Args) => {
+      /** Lock, the SHUTDOWN check, WAITING or ASYNC, reply_sz = 0, unlock. */
+      const arm_ = assign(({ context }: Args) => {
         const caller = context.callers[c];
         const xn = context.xn[caller.idx];
         return {
           xn: replace(context.xn, caller.idx, {
             ...xn,
             state: caller.async ? ('ASYNC' as const) : ('WAITING' as const),
+            replySz: 'zero' as Len,
             answer: -1,
+            answerLen: 'zero' as Len,
+            // The fix: reinit_completion() inside the section, before shutdown can signal.
+            done: !caller.async && !has(VARIANTS.reinitAfterUnlock) ? (0 as const) : xn.done,
           }),
         };
       });
-      const popStep = has(VARIANTS.popFreeUnlocked)
-        ? {
-            // find_first_bit without the lock: only remember the index.
-            EXEC: [
-              {
-                guard: ({ context, event }: Args) =>
-                  mine({ context, event }) && lowestFree(context) >= 0,
-                target: 'CLAIMING',
-                actions: assign(({ context, event }: Args) => ({
-                  callers: replace(context.callers, c, {
-                    ...IDLE_CALLER,
-                    async: event.type === 'EXEC' && event.async,
-                    found: lowestFree(context),
-                  }),
-                })),
-              },
-              { guard: mine, actions: 'returnEnospc' as const },
-            ],
-          }
-        : {
-            EXEC: [
-              {
-                guard: ({ context, event }: Args) =>
-                  mine({ context, event }) &&
-                  lowestFree(context) >= 0 &&
-                  canAllocate(context, bounds.replyDelay),
-                target: 'LOCKING',
-                actions: assign(({ context, event }: Args) =>
-                  claim(
-                    context,
-                    c,
-                    lowestFree(context),
-                    event.type === 'EXEC' && event.async,
-                    bounds,
-                  ),
-                ),
-              },
-              {
-                guard: ({ context, event }: Args) =>
-                  mine({ context, event }) && lowestFree(context) < 0,
-                actions: 'returnEnospc' as const,
-              },
-            ],
-          };
+      const exec = (async: boolean) => [
+        {
+          guard: ({ context, event }: Args) =>
+            mine({ context, event }) &&
+            event.type === 'EXEC' &&
+            event.async === async &&
+            mayCall(context) &&
+            (has(VARIANTS.popFreeUnlocked)
+              ? lowestFree(context) >= 0
+              : lowestFree(context) >= 0 && canAllocate(context)),
+          target: has(VARIANTS.popFreeUnlocked) ? 'CLAIMING' : 'ARMING',
+          actions: assign(({ context }: Args) => {
+            const taken = { ...context, ctrl: isCtrl(c) ? c : context.ctrl };
+            if (has(VARIANTS.popFreeUnlocked)) {
+              // find_first_bit without the lock: only remember the index.
+              return {
+                ctrl: taken.ctrl,
+                callers: replace(context.callers, c, {
+                  ...IDLE_CALLER,
+                  async,
+                  found: lowestFree(context),
+                }),
+              };
+            }
+            return claim(taken, c, lowestFree(context), async);
+          }),
+        },
+        {
+          guard: ({ context, event }: Args) =>
+            mine({ context, event }) &&
+            event.type === 'EXEC' &&
+            event.async === async &&
+            mayCall(context) &&
+            lowestFree(context) < 0,
+          actions: emit(() => ({
+            type: 'exec_return' as const,
+            caller: c,
+            req: -1,
+            async,
+            rc: 'ENOSPC' as const,
+            expired: false,
+            answer: -1,
+            xnState: 'IDLE' as const,
+            size: null,
+            sent: null,
+          })),
+        },
+      ];
+      const idle = () => ({ ctrl: -1 });
+      /**
+       * Who may enter exec now: a ctrl caller takes vport_ctrl_lock (blocks while held); the
+       * others (the stats task, the async MAC filter sync of a vport that is UP) cannot start
+       * while idpf_deinit_task has the vports down.
+       */
+      const mayCall = (context: IdpfXnContext) =>
+        isCtrl(c) ? context.ctrl === -1 : !context.vportsDown;
       return {
         initial: 'IDLE',
         states: {
-          IDLE: { on: popStep },
+          IDLE: { on: { EXEC: [...exec(false), ...(isCtrl(c) ? [] : exec(true))] } },
           // pop-free-unlocked only: clear_bit and the salt, for the index found earlier.
           CLAIMING: {
             on: {
               CLAIM: {
                 guard: ({ context, event }: Args) =>
-                  mine({ context, event }) && canAllocate(context, bounds.replyDelay),
-                target: 'LOCKING',
+                  mine({ context, event }) && canAllocate(context),
+                target: 'ARMING',
                 actions: assign(({ context }: Args) =>
-                  claim(context, c, context.callers[c].found, context.callers[c].async, bounds),
+                  claim(context, c, context.callers[c].found, context.callers[c].async),
                 ),
               },
             },
           },
-          // Popped. SEND is one step for: idpf_vc_xn_lock, the SHUTDOWN check, WAITING or
-          // ASYNC, unlock, reinit_completion (sync), cookie = salt << 8 | idx, idpf_send_mb_msg
-          // and, on a send error, lock + push_free + unlock. Nothing in the gaps between
-          // these can be observed differently from just before or just after the step.
-          LOCKING: {
+          ARMING: {
             on: {
-              SEND: [
+              ARM: [
                 {
                   guard: ({ context, event }: Args) =>
                     mine({ context, event }) &&
@@ -650,55 +1026,32 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                   actions: [
                     emit(({ context }: Args) => returnBeforeWait(context, c, 'ENXIO', 'SHUTDOWN')),
                     assign(({ context }: Args) => {
-                      const idx = context.callers[c].idx;
+                      const { idx, req } = context.callers[c];
                       return {
                         xn: replace(context.xn, idx, { ...context.xn[idx], holder: -1 }),
                         callers: replace(context.callers, c, IDLE_CALLER),
+                        ...(context.ctrl === c ? idle() : {}),
+                        ghosts: complete(lose(context.ghosts, req), req),
                       };
                     }),
                   ],
                 },
+                { guard: mine, target: 'SENDING', actions: arm_ },
+              ],
+            },
+          },
+          // reinit_completion (as written), the cookie, idpf_send_mb_msg.
+          SENDING: {
+            on: {
+              SEND: [
                 {
+                  // idpf_ctlq_send: no free descriptor. Lock, push_free, unlock, return.
                   guard: ({ context, event }: Args) =>
                     mine({ context, event }) &&
-                    context.mailbox.length < bounds.inFlight &&
-                    context.callers[c].async,
+                    reachesDevice(context) &&
+                    context.mailbox.filter((m) => m.kind === null).length >= bounds.inFlight,
                   target: 'IDLE',
                   actions: [
-                    setState,
-                    // The guard holds only for an async caller, so its output says async: true.
-                    emit(({ context }: Args) => returnBeforeWait(context, c, 'OK', 'ASYNC')),
-                    assign(({ context }: Args) => ({
-                      mailbox: sortMessages([...context.mailbox, messageOf(context, c)]),
-                      callers: replace(context.callers, c, IDLE_CALLER),
-                    })),
-                  ],
-                },
-                {
-                  guard: ({ context, event }: Args) =>
-                    mine({ context, event }) && context.mailbox.length < bounds.inFlight,
-                  target: 'WAITING',
-                  actions: [
-                    setState,
-                    assign(({ context }: Args) => {
-                      const caller = context.callers[c];
-                      return {
-                        xn: replace(context.xn, caller.idx, {
-                          ...context.xn[caller.idx],
-                          done: context.xn[caller.idx].done === 'all' ? 'all' : 0,
-                        }),
-                        mailbox: sortMessages([...context.mailbox, messageOf(context, c)]),
-                        callers: replace(context.callers, c, { ...caller, age: -1 }),
-                      };
-                    }),
-                  ],
-                },
-                {
-                  // A send error (idpf_ctlq_send: no free descriptor): lock, push_free, unlock.
-                  guard: mine,
-                  target: 'IDLE',
-                  actions: [
-                    setState,
                     emit(({ context }: Args) =>
                       returnBeforeWait(
                         context,
@@ -708,18 +1061,74 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                       ),
                     ),
                     assign(({ context }: Args) => {
-                      const idx = context.callers[c].idx;
-                      return {
+                      const { idx, req } = context.callers[c];
+                      return settleSalts({
+                        ...context,
                         xn: replace(context.xn, idx, pushFree(context.xn[idx])),
                         callers: replace(context.callers, c, IDLE_CALLER),
+                        ctrl: context.ctrl === c ? -1 : context.ctrl,
+                        ghosts: complete(lose(context.ghosts, req), req),
+                      });
+                    }),
+                  ],
+                },
+                {
+                  guard: ({ context, event }: Args) =>
+                    mine({ context, event }) && context.callers[c].async,
+                  target: 'IDLE',
+                  actions: [
+                    emit(({ context }: Args) =>
+                      returnBeforeWait(context, c, 'OK', context.xn[context.callers[c].idx].state),
+                    ),
+                    assign(({ context }: Args) => {
+                      const caller = context.callers[c];
+                      const sent = reachesDevice(context);
+                      const xn = context.xn[caller.idx];
+                      return {
+                        mailbox: sent
+                          ? sortMessages([...context.mailbox, messageOf(context, c)])
+                          : context.mailbox,
+                        // The fix for lost async replies: a deadline the mbx task reclaims at.
+                        xn:
+                          has(VARIANTS.asyncNeverReclaimed) || xn.state !== 'ASYNC'
+                            ? context.xn
+                            : replace(context.xn, caller.idx, {
+                                ...xn,
+                                asyncDue: arm(bounds.timeout),
+                              }),
+                        callers: replace(context.callers, c, IDLE_CALLER),
+                        ghosts: sent ? context.ghosts : lose(context.ghosts, caller.req),
                       };
                     }),
                   ],
                 },
+                {
+                  guard: mine,
+                  target: 'WAITING',
+                  actions: assign(({ context }: Args) => {
+                    const caller = context.callers[c];
+                    const sent = reachesDevice(context);
+                    const xn = context.xn[caller.idx];
+                    return {
+                      xn: has(VARIANTS.reinitAfterUnlock)
+                        ? replace(context.xn, caller.idx, { ...xn, done: 0 as const })
+                        : context.xn,
+                      mailbox: sent
+                        ? sortMessages([...context.mailbox, messageOf(context, c)])
+                        : context.mailbox,
+                      callers: replace(context.callers, c, {
+                        ...caller,
+                        age: -1,
+                        deadline: arm(bounds.timeout),
+                      }),
+                      ghosts: sent ? context.ghosts : lose(context.ghosts, caller.req),
+                    };
+                  }),
+                },
               ],
             },
           },
-          // wait_for_completion_timeout: a completion or the timeout ends it.
+          // wait_for_completion_timeout: the completion, or the timer when nothing completed it.
           WAITING: {
             on: {
               WAKE: {
@@ -741,20 +1150,16 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                         ...xn,
                         done: xn.done === 'all' ? 'all' : 0,
                       }),
-                      callers: replace(context.callers, c, { ...caller, timedOut: false }),
                     };
                   }),
                 ],
               },
               TIMEOUT: {
-                guard: mine,
+                guard: ({ context, event }: Args) =>
+                  mine({ context, event }) &&
+                  context.xn[context.callers[c].idx].done === 0 &&
+                  timerDue(context.callers[c].deadline),
                 target: 'CHECKING',
-                actions: assign(({ context }: Args) => ({
-                  callers: replace(context.callers, c, {
-                    ...context.callers[c],
-                    timedOut: true,
-                  }),
-                })),
               },
             },
           },
@@ -774,24 +1179,14 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       };
     };
 
-    /** The request a caller puts on the mailbox, its cookie read from the transaction. */
-    const messageOf = (context: IdpfXnContext, c: number): Message => {
-      const caller = context.callers[c];
-      return {
-        idx: caller.idx,
-        salt: has(VARIANTS.cookieIndexOnly) ? 0 : context.xn[caller.idx].salt,
-        req: caller.req,
-        async: caller.async,
-        age: Math.max(caller.age, 0),
-        kind: null,
-      };
-    };
-
     const dropStep = (verdict: 'salt_mismatch' | 'no_waiter') => [
-      emit(({ context, event }: Args) => dropped(context, take(context, event).inHand, verdict)),
+      emit(({ context, event }: Args) => {
+        const inHand = take(context, event).inHand;
+        return replyOutput(context, inHand, verdict, 'NONE');
+      }),
       assign(({ context, event }: Args) => {
-        const { mailbox, duplicates } = take(context, event);
-        return { mailbox, duplicates };
+        const { mailbox, faults, ghosts } = take(context, event);
+        return settleSalts({ ...context, mailbox, faults, ghosts });
       }),
     ];
     const forwardNow = [
@@ -800,8 +1195,11 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     ];
     const forwardInHand = [
       emit(({ context }: Args) => forward(context, context.rx!).output),
-      assign(({ context }: Args) => forward(context, context.rx!).update),
+      assign(({ context }: Args) =>
+        settleSalts({ ...context, ...forward(context, context.rx!).update }),
+      ),
     ];
+    const mbxRuns = ({ context }: Args) => context.mbx && context.mbxTask;
 
     const rxRegion = {
       initial: 'IDLE',
@@ -811,35 +1209,93 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             REPLY: [
               {
                 // Routed nowhere: opcode-only matching with no thread waiting for it.
-                guard: ({ context, event }: Args) => take(context, event).inHand.target < 0,
+                guard: ({ context, event }: Args) =>
+                  mbxRuns({ context, event }) && take(context, event).inHand.target < 0,
                 actions: dropStep('no_waiter'),
               },
               {
                 // The salt compare (without the lock in the as-written variant).
                 guard: ({ context, event }: Args) =>
-                  !saltMatches(context, take(context, event).inHand),
+                  mbxRuns({ context, event }) && !saltMatches(context, take(context, event).inHand),
                 actions: dropStep('salt_mismatch'),
               },
               ...(has(VARIANTS.saltCheckUnlocked)
                 ? [
                     {
                       // Salt matched; preemptible before idpf_vc_xn_lock.
+                      guard: mbxRuns,
                       target: 'SALT_CHECKED',
                       actions: assign(({ context, event }: Args) => {
-                        const { inHand, mailbox, duplicates } = take(context, event);
-                        return { rx: inHand, mailbox, duplicates };
+                        const { inHand, mailbox, faults, ghosts } = take(context, event);
+                        return { rx: inHand, mailbox, faults, ghosts };
                       }),
                     },
                   ]
                 : [
                     {
-                      guard: ({ context, event }: Args) => takeAndForward(context, event).late,
+                      guard: ({ context, event }: Args) =>
+                        mbxRuns({ context, event }) && takeAndForward(context, event).late,
                       target: 'SIGNALLING',
                       actions: forwardNow,
                     },
-                    { actions: forwardNow },
+                    { guard: mbxRuns, actions: forwardNow },
                   ]),
             ],
+            // The control plane drops a request it holds.
+            LOSE: {
+              guard: ({ context, event }: Args) =>
+                event.type === 'LOSE' &&
+                context.faults.lost > 0 &&
+                messageIndex(context, event.req, false) >= 0,
+              actions: assign(({ context, event }: Args) => {
+                const msg = messageIndex(context, (event as { req: number }).req, false);
+                const message = context.mailbox[msg];
+                return settleSalts({
+                  ...context,
+                  mailbox: context.mailbox.filter((_, i) => i !== msg),
+                  faults: { ...context.faults, lost: context.faults.lost - 1 },
+                  ghosts: lose(context.ghosts, message.req),
+                });
+              }),
+            },
+            // The control plane will answer this request after its waiter gave up.
+            LATE: {
+              guard: ({ context, event }: Args) =>
+                event.type === 'LATE' &&
+                context.faults.late > 0 &&
+                context.mailbox[messageIndex(context, event.req, false)]?.due != null,
+              actions: assign(({ context, event }: Args) => {
+                const msg = messageIndex(context, (event as { req: number }).req, false);
+                return {
+                  mailbox: sortMessages(
+                    replace(context.mailbox, msg, { ...context.mailbox[msg], due: null }),
+                  ),
+                  faults: { ...context.faults, late: context.faults.late - 1 },
+                };
+              }),
+            },
+            // The default's async timeout: the mbx task frees an ASYNC slot whose reply is overdue.
+            RECLAIM: {
+              guard: ({ context, event }: Args) =>
+                event.type === 'RECLAIM' &&
+                mbxRuns({ context, event }) &&
+                context.xn[event.idx].state === 'ASYNC' &&
+                timerDue(context.xn[event.idx].asyncDue),
+              actions: [
+                emit(({ context, event }: Args) => {
+                  const idx = (event as { idx: number }).idx;
+                  return { type: 'reclaim' as const, idx, holder: context.xn[idx].holder };
+                }),
+                assign(({ context, event }: Args) => {
+                  const idx = (event as { idx: number }).idx;
+                  return settleSalts({
+                    ...context,
+                    xn: replace(context.xn, idx, pushFree(context.xn[idx])),
+                    ghosts: complete(context.ghosts, context.xn[idx].holder),
+                  });
+                }),
+              ],
+            },
           },
         },
         // salt-check-unlocked only: the lock and the state switch, after the salt compare.
@@ -860,95 +1316,287 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             COMPLETE: {
               target: 'IDLE',
-              actions: assign(({ context }: Args) => ({
-                xn: replace(context.xn, context.rx!.target, signal(context.xn[context.rx!.target])),
-                rx: null,
-              })),
+              actions: assign(({ context }: Args) =>
+                settleSalts({
+                  ...context,
+                  xn: replace(
+                    context.xn,
+                    context.rx!.target,
+                    signal(context.xn[context.rx!.target]),
+                  ),
+                  rx: null,
+                }),
+              ),
             },
           },
         },
       },
     };
+
+    /* The reset path: the service task, vc_event_task, idpf_init_hard_reset. */
+    const asWrittenOrder = has(VARIANTS.resetAfterVportLock);
+    /** bitmap_zero(free_xn_bm) under xn_bm_lock, the start of idpf_vc_xn_shutdown. */
+    const startShutdown = assign(({ context }: Args) => ({
+      xn: context.xn.map((xn) => ({ ...xn, free: false })),
+      shutdownNext: 0,
+    }));
+    /** One transaction of idpf_vc_xn_shutdown: lock, SHUTDOWN, release_bufs, unlock, complete_all. */
+    const shutdownXn = assign(({ context }: Args) => {
+      const k = context.shutdownNext!;
+      const xn = context.xn[k];
+      return {
+        xn: replace(context.xn, k, {
+          ...xn,
+          state: 'SHUTDOWN' as const,
+          done: 'all' as const,
+          replySz: 'zero' as Len,
+          asyncDue: null,
+        }),
+        shutdownNext: k + 1 === bounds.ringSize ? null : k + 1,
+      };
+    });
+    const shutdownLoop = (next: string) => ({
+      on: {
+        SHUTDOWN_XN: [
+          {
+            guard: ({ context }: Args) => context.shutdownNext === bounds.ringSize - 1,
+            target: next,
+            actions: shutdownXn,
+          },
+          { actions: shutdownXn },
+        ],
+      },
+    });
+    /**
+     * idpf_vc_core_deinit: idpf_deinit_task's cancel_delayed_work_sync(&stats_task) waits for
+     * a stats exec in flight, then cancel_delayed_work_sync(&mbx_task) for a running receive.
+     */
+    const statsIdle = (context: IdpfXnContext) =>
+      context.callers.every((caller, c) => isCtrl(c) || caller.req < 0 || caller.async);
+    // (An async sender already inside exec is not waited for: it cannot be preempted for a
+    // tick, and the device takes at least one to come back, so it is done before re-init.)
+    const cancelMbx = {
+      guard: ({ context }: Args) => context.rx === null && statsIdle(context),
+      actions: assign(({ context }: Args) => ({
+        mbxTask: false,
+        vportsDown: true,
+        // Replies now wait in the ARQ for nobody: no latency obligation is left.
+        mailbox: context.mailbox.map((m) => ({ ...m, due: null })),
+      })),
+    };
+    /** idpf_deinit_dflt_mbx (after trigger_reset): the control queues and what they held go. */
+    const deinitMbx = [
+      emit(({ context }: Args) => ({ type: 'mbx_deinit' as const, taskPending: context.mbxTask })),
+      assign(({ context }: Args) =>
+        settleSalts({
+          ...context,
+          mbx: false,
+          deviceReset: true,
+          deviceBack: arm(0),
+          mailbox: [],
+          ghosts: discard(context.ghosts, context.mailbox),
+        }),
+      ),
+    ];
+    const lockCtrl = (target: string, then?: typeof startShutdown) => ({
+      CTRL_LOCK: {
+        guard: ({ context }: Args) => context.ctrl === -1,
+        target,
+        actions: then
+          ? [assign(() => ({ ctrl: RESET_WORKER })), then]
+          : assign(() => ({ ctrl: RESET_WORKER })),
+      },
+    });
 
     const resetRegion = {
       initial: 'RUNNING',
       states: {
         RUNNING: {
           on: {
-            SHUTDOWN: {
-              guard: ({ context }: Args) => context.shutdowns > 0,
-              target: 'SHUTTING_DOWN',
-              // bitmap_zero(free_xn_bm) under xn_bm_lock.
+            // An FLR or a control-plane reboot: the device drops what it holds.
+            DEVICE_RESET: {
+              guard: ({ context }: Args) => context.faults.reset > 0 && !context.deviceReset,
+              actions: assign(({ context }: Args) => {
+                const held = context.mailbox.filter((m) => m.kind === null);
+                return settleSalts({
+                  ...context,
+                  deviceReset: true,
+                  detectDue: 1,
+                  mailbox: context.mailbox.filter((m) => m.kind !== null),
+                  faults: { ...context.faults, reset: context.faults.reset - 1 },
+                  ghosts: discard(context.ghosts, held),
+                });
+              }),
+            },
+            // A driver-initiated reset (Tx timeout, ethtool reset): IDPF_HR_FUNC_RESET.
+            RESET_REQUEST: {
+              guard: ({ context }: Args) => context.faults.reset > 0 && !context.deviceReset,
+              target: 'DETECTED',
               actions: assign(({ context }: Args) => ({
-                xn: context.xn.map((xn) => ({ ...xn, free: false })),
-                shutdowns: context.shutdowns - 1,
-                shutdownNext: 0,
+                resetting: true,
+                eventDue: 1,
+                faults: { ...context.faults, reset: context.faults.reset - 1 },
+              })),
+            },
+            // idpf_service_task: "HW reset detected", queue vc_event_task (+10 ms).
+            DETECT: {
+              guard: ({ context }: Args) => context.deviceReset && !context.resetting,
+              target: 'DETECTED',
+              actions: assign(() => ({ resetting: true, detectDue: null, eventDue: 1 })),
+            },
+          },
+        },
+        // vc_event_task runs: the fix shuts the manager down first, 6.9 takes the lock first.
+        DETECTED: {
+          on: {
+            EVENT: asWrittenOrder
+              ? { target: 'LOCKING', actions: assign(() => ({ eventDue: null })) }
+              : {
+                  target: 'SHUTTING_DOWN',
+                  actions: [assign(() => ({ eventDue: null })), startShutdown],
+                },
+          },
+        },
+        SHUTTING_DOWN: shutdownLoop('LOCKING'),
+        // idpf_init_hard_reset: mutex_lock(&adapter->vport_ctrl_lock).
+        LOCKING: {
+          on: asWrittenOrder ? lockCtrl('DEINIT_SHUTDOWN', startShutdown) : lockCtrl('CANCELLING'),
+        },
+        // 6.9's idpf_vc_core_deinit: the shutdown under vport_ctrl_lock.
+        DEINIT_SHUTDOWN: shutdownLoop('CANCELLING'),
+        CANCELLING: { on: { CANCEL_MBX: { ...cancelMbx, target: 'DEINITIALISING' } } },
+        DEINITIALISING: { on: { DEINIT_MBX: { target: 'WAIT_DEVICE', actions: deinitMbx } } },
+        // idpf_check_reset_complete, then idpf_init_dflt_mbx and queue_delayed_work(mbx_task, 0).
+        WAIT_DEVICE: {
+          on: {
+            DEVICE_READY: {
+              guard: ({ context }: Args) => timerDue(context.deviceBack),
+              target: 'REINITIALISING',
+              actions: assign(() => ({
+                deviceReset: false,
+                deviceBack: null,
+                detectDue: null,
+                mbx: true,
+                mbxTask: true,
               })),
             },
           },
         },
-        // One transaction per step: lock, SHUTDOWN, release_bufs, unlock, complete_all.
-        SHUTTING_DOWN: {
+        // idpf_vc_core_init -> idpf_vc_xn_init: every slot IDLE and free, salts kept.
+        REINITIALISING: {
           on: {
-            SHUTDOWN_XN: [
-              {
-                guard: ({ context }: Args) => context.shutdownNext === bounds.ringSize - 1,
-                target: 'DOWN',
-                actions: 'shutdownXn' as const,
-              },
-              { actions: 'shutdownXn' as const },
-            ],
-          },
-        },
-        DOWN: {
-          on: {
-            // idpf_vc_core_init -> idpf_vc_xn_init after the reset: no caller in exec, the
-            // mailbox re-created (messages in flight are gone); the salts are kept.
             REINIT: {
-              guard: ({ context }: Args) =>
-                context.callers.every((caller) => caller.req < 0 && caller.found < 0) &&
-                context.rx === null,
-              target: 'RUNNING',
-              actions: assign(({ context }: Args) => ({
-                xn: context.xn.map((xn) => ({
-                  ...xn,
-                  state: 'IDLE' as const,
-                  free: true,
-                  done: 0 as const,
-                  holder: -1,
-                  answer: -1,
-                })),
-                mailbox: [],
-                shutdownNext: 0,
-              })),
+              target: 'CORE_INIT',
+              actions: assign(({ context }: Args) => {
+                // Async requests whose slot is re-initialised are forgotten by the driver.
+                let ghosts = context.ghosts;
+                for (const xn of context.xn)
+                  if (xn.holder >= 0 && find(ghosts, xn.holder)?.caller === 'waiting')
+                    ghosts = complete(ghosts, xn.holder);
+                return settleSalts({
+                  ...context,
+                  xn: context.xn.map((xn) => ({
+                    ...pushFree(xn),
+                    state: 'IDLE' as const,
+                    done: 0 as const,
+                  })),
+                  ghosts,
+                });
+              }),
             },
           },
         },
+        CORE_INIT: {
+          on: {
+            CORE_INIT_OK: {
+              target: 'RUNNING',
+              // idpf_init_task restarts the stats task once the vports are back.
+              actions: assign(() => ({ ctrl: -1, resetting: false, vportsDown: false })),
+            },
+            // VERSION or GET_CAPS failed: init_failed shuts the manager down and retries.
+            CORE_INIT_FAIL: {
+              guard: ({ context }: Args) => context.faults.initFailures > 0,
+              target: 'INIT_FAILED',
+              actions: [
+                assign(({ context }: Args) => ({
+                  faults: { ...context.faults, initFailures: context.faults.initFailures - 1 },
+                })),
+                startShutdown,
+              ],
+            },
+          },
+        },
+        INIT_FAILED: shutdownLoop(
+          has(VARIANTS.initErrorDeinitBeforeCancel) ? 'FAIL_DEINIT' : 'FAIL_CANCELLING',
+        ),
+        // The fix: idpf_init_hard_reset cancels the mbx task before idpf_deinit_dflt_mbx.
+        FAIL_CANCELLING: { on: { CANCEL_MBX: { ...cancelMbx, target: 'FAIL_DEINIT' } } },
+        FAIL_DEINIT: { on: { DEINIT_MBX: { target: 'UNLOCKING', actions: deinitMbx } } },
+        // unlock_mutex; vc_event_task (DRV_LOAD) is queued +30 ms.
+        UNLOCKING: {
+          on: {
+            CTRL_UNLOCK: {
+              target: 'RETRYING',
+              actions: assign(() => ({ ctrl: -1, eventDue: 1 })),
+            },
+          },
+        },
+        // vc_event_task, DRV_LOAD: idpf_init_hard_reset locks and triggers a reset.
+        RETRYING: {
+          on: { RETRY: { target: 'RELOCKING', actions: assign(() => ({ eventDue: null })) } },
+        },
+        RELOCKING: { on: lockCtrl('WAIT_DEVICE') },
       },
     };
 
+    /** The events each step of the reset region can take (its alphabet, by state). */
+    const RESET_EVENTS: Record<string, IdpfXnEvent[]> = {
+      RUNNING: [{ type: 'DEVICE_RESET' }, { type: 'RESET_REQUEST' }, { type: 'DETECT' }],
+      DETECTED: [{ type: 'EVENT' }],
+      SHUTTING_DOWN: [{ type: 'SHUTDOWN_XN' }],
+      LOCKING: [{ type: 'CTRL_LOCK' }],
+      DEINIT_SHUTDOWN: [{ type: 'SHUTDOWN_XN' }],
+      CANCELLING: [{ type: 'CANCEL_MBX' }],
+      DEINITIALISING: [{ type: 'DEINIT_MBX' }],
+      WAIT_DEVICE: [{ type: 'DEVICE_READY' }],
+      REINITIALISING: [{ type: 'REINIT' }],
+      CORE_INIT: [{ type: 'CORE_INIT_OK' }, { type: 'CORE_INIT_FAIL' }],
+      INIT_FAILED: [{ type: 'SHUTDOWN_XN' }],
+      FAIL_CANCELLING: [{ type: 'CANCEL_MBX' }],
+      FAIL_DEINIT: [{ type: 'DEINIT_MBX' }],
+      UNLOCKING: [{ type: 'CTRL_UNLOCK' }],
+      RETRYING: [{ type: 'RETRY' }],
+      RELOCKING: [{ type: 'CTRL_LOCK' }],
+    };
+    const elapseAll = assign(({ context }: Args) => ({
+      callers: context.callers.map((caller) =>
+        caller.deadline === null ? caller : { ...caller, deadline: elapse(caller.deadline) },
+      ),
+      xn: context.xn.map((xn) =>
+        xn.asyncDue === null ? xn : { ...xn, asyncDue: elapse(xn.asyncDue) },
+      ),
+      mailbox: sortMessages(context.mailbox.map((m) => ({ ...m, due: elapseDue(m.due) }))),
+      deviceBack: elapse(context.deviceBack),
+      detectDue: elapseDue(context.detectDue),
+      eventDue: elapseDue(context.eventDue),
+    }));
+    const tickAllowed = ({ context }: Args) =>
+      canTick({
+        deadlines: [
+          ...context.callers.map((caller) => caller.deadline),
+          ...context.xn.map((xn) => xn.asyncDue),
+          context.deviceBack,
+        ],
+        dues: [...context.mailbox.map((m) => m.due), context.detectDue, context.eventDue],
+        // The reset worker's idpf_vc_xn_shutdown runs to its end within the tick, and an
+        // async exec (set_rx_mode, under netif_addr_lock_bh) cannot be preempted for one.
+        urgent:
+          context.shutdownNext !== null ||
+          context.callers.some((caller) => caller.async && (caller.req >= 0 || caller.found >= 0)),
+      });
+
     const machine = setup({
       types: {} as { context: IdpfXnContext; events: IdpfXnEvent; emitted: IdpfXnOutput },
-      actions: {
-        returnEnospc: emit(({ event }: Args) => ({
-          type: 'exec_return' as const,
-          caller: 'caller' in event ? event.caller : -1,
-          req: -1,
-          async: event.type === 'EXEC' && event.async,
-          rc: 'ENOSPC' as const,
-          timedOut: false,
-          answer: -1,
-          xnState: 'IDLE' as const,
-        })),
-        shutdownXn: assign(({ context }: Args) => {
-          const k = context.shutdownNext;
-          const xn = context.xn[k];
-          return {
-            xn: replace(context.xn, k, { ...xn, state: 'SHUTDOWN' as const, done: 'all' as const }),
-            shutdownNext: k + 1 === bounds.ringSize ? 0 : k + 1,
-          };
-        }),
-      },
     }).createMachine({
       id: 'idpf-xn',
       type: 'parallel',
@@ -958,57 +1606,98 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           salt: 0,
           free: true,
           done: 0 as const,
+          replySz: 'zero' as Len,
+          asyncDue: null,
           holder: -1,
           answer: -1,
+          answerLen: 'zero' as Len,
         })),
-        salt: 0,
         callers: callerIds.map(() => IDLE_CALLER),
         mailbox: [],
         rx: null,
-        duplicates: bounds.duplicates,
-        shutdowns: bounds.shutdowns,
-        shutdownNext: 0,
+        faults: {
+          lost: bounds.lost,
+          duplicate: bounds.duplicate,
+          late: bounds.late,
+          reset: bounds.reset,
+          initFailures: bounds.initFailures,
+        },
+        mbx: true,
+        mbxTask: true,
+        ctrl: -1,
+        deviceReset: false,
+        resetting: false,
+        vportsDown: false,
+        deviceBack: null,
+        detectDue: null,
+        eventDue: null,
+        shutdownNext: null,
+        ghosts: EMPTY_LEDGER,
       },
       states: {
         ...Object.fromEntries(callerIds.map((c) => [`caller${c}`, callerRegion(c) as never])),
         // Regions are built as plain configs; XState's inference cannot follow them.
         rx: rxRegion as never,
         reset: resetRegion as never,
+        clock: { on: { [TICK]: { guard: tickAllowed, actions: elapseAll } } } as never,
       },
     });
 
     /** The events possible in a state: only those of each region's current step. */
     const events = (state: ModelState<IdpfXnContext>): IdpfXnEvent[] => {
       const list: IdpfXnEvent[] = [];
+      const { context } = state;
       for (const c of callerIds) {
         const at = (step: string) => state.matches(`caller${c}.${step}`);
         if (at('IDLE')) {
-          list.push(
-            { type: 'EXEC', caller: c, async: false },
-            { type: 'EXEC', caller: c, async: true },
-          );
+          list.push({ type: 'EXEC', caller: c, async: false });
+          if (!isCtrl(c)) list.push({ type: 'EXEC', caller: c, async: true });
         } else if (at('CLAIMING')) list.push({ type: 'CLAIM', caller: c });
-        else if (at('LOCKING')) list.push({ type: 'SEND', caller: c });
+        else if (at('ARMING')) list.push({ type: 'ARM', caller: c });
+        else if (at('SENDING')) list.push({ type: 'SEND', caller: c });
         else if (at('WAITING'))
           list.push({ type: 'WAKE', caller: c }, { type: 'TIMEOUT', caller: c });
         else list.push({ type: 'CHECK', caller: c });
       }
       if (state.matches('rx.IDLE')) {
-        state.context.mailbox.forEach((message, msg) => {
-          // Identical messages are one choice: answer the first of them.
-          if (msg > 0 && compareMessages(state.context.mailbox[msg - 1], message) === 0) return;
-          const kinds = message.kind ? [message.kind] : (['ok', 'error', 'wrongop'] as const);
-          for (const kind of kinds) {
-            list.push({ type: 'REPLY', msg, kind, duplicate: false });
-            if (state.context.duplicates > 0)
-              list.push({ type: 'REPLY', msg, kind, duplicate: true });
+        if (context.mbx && context.mbxTask) {
+          for (const message of context.mailbox) {
+            const { req } = message;
+            if (message.kind === null) {
+              for (const kind of replyKinds) {
+                for (const len of kind === 'wrongop' ? (['exact'] as const) : lengths) {
+                  list.push({ type: 'REPLY', req, copy: false, kind, len, duplicate: false });
+                  if (context.faults.duplicate > 0)
+                    list.push({ type: 'REPLY', req, copy: false, kind, len, duplicate: true });
+                }
+              }
+            } else {
+              const len = message.len ?? 'exact';
+              list.push({
+                type: 'REPLY',
+                req,
+                copy: true,
+                kind: message.kind,
+                len,
+                duplicate: false,
+              });
+            }
           }
-        });
+          context.xn.forEach((xn, idx) => {
+            if (xn.state === 'ASYNC' && timerDue(xn.asyncDue)) list.push({ type: 'RECLAIM', idx });
+          });
+        }
+        for (const message of context.mailbox) {
+          if (message.kind !== null) continue;
+          if (context.faults.lost > 0) list.push({ type: 'LOSE', req: message.req });
+          if (context.faults.late > 0 && message.due !== null)
+            list.push({ type: 'LATE', req: message.req });
+        }
       } else if (state.matches('rx.SALT_CHECKED')) list.push({ type: 'FORWARD' });
       else list.push({ type: 'COMPLETE' });
-      if (state.matches('reset.RUNNING')) list.push({ type: 'SHUTDOWN' });
-      else if (state.matches('reset.SHUTTING_DOWN')) list.push({ type: 'SHUTDOWN_XN' });
-      else list.push({ type: 'REINIT' });
+      const reset = (state.value as { reset: string }).reset;
+      list.push(...(RESET_EVENTS[reset] ?? []));
+      if (tickAllowed({ context, event: { type: TICK } })) list.push({ type: TICK });
       return list;
     };
 
@@ -1016,6 +1705,10 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       // The states' typing is erased by the `as never` regions above.
       machine: machine as unknown as AnyStateMachine,
       events,
+      time: { tick: TICK },
     };
   },
 });
+
+/** The bounds a state was built with are not in the state; properties get them from config. */
+export type { Bounds };

@@ -162,6 +162,14 @@ describe('ghost ledger', () => {
     expect(issue(freed, 2).id).toBe(0);
   });
 
+  it('skips the ids a model still names outside the ledger', () => {
+    const a = issue(EMPTY_LEDGER, 3, new Set([0]));
+    expect(a.id).toBe(1);
+    // 1 is in the ledger, 0 and 2 are reserved: the next is 3, past a capacity of 3.
+    expect(issue(a.ledger, 4, new Set([0, 2])).id).toBe(3);
+    expect(() => issue(a.ledger, 3, new Set([0, 2]))).toThrow(LedgerError);
+  });
+
   it('keeps a record while a reply for it can still arrive, so its id is not reused', () => {
     let { ledger } = issue(EMPTY_LEDGER, 2);
     ledger = complete(ledger, 0); // the caller gave up: abandoned, the device still holds it

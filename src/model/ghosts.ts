@@ -45,10 +45,19 @@ export const EMPTY_LEDGER: Ledger = { requests: [], fault: null };
 /** A mistake of the model itself (not of the driver it describes). */
 export class LedgerError extends Error {}
 
-/** A new request: the lowest id not in use. Throws when `capacity` ids are in use. */
-export function issue(ledger: Ledger, capacity: number): { ledger: Ledger; id: number } {
+/**
+ * A new request: the lowest id not in use. Throws when `capacity` ids are in use. `reserved`
+ * are ids the model still names outside the ledger (a ghost "whose reply filled this slot" kept
+ * after the ledger dropped the record): they are not reused either, so a property never reads
+ * an old request's id as a new one's.
+ */
+export function issue(
+  ledger: Ledger,
+  capacity: number,
+  reserved: ReadonlySet<number> = new Set(),
+): { ledger: Ledger; id: number } {
   let id = 0;
-  while (ledger.requests.some((g) => g.id === id)) id += 1;
+  while (reserved.has(id) || ledger.requests.some((g) => g.id === id)) id += 1;
   if (id >= capacity) throw new LedgerError(`ghost ledger full (${capacity} requests in flight)`);
   const requests: Ghost[] = [
     ...ledger.requests,

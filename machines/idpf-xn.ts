@@ -59,8 +59,11 @@ export interface Xn {
   salt: number;
   /** This transaction's bit in vcxn_mngr->free_xn_bm. */
   free: boolean;
-  /** xn->completed.done: 0, 1 (complete) or 'all' (complete_all, never consumed). */
-  done: 0 | 1 | 'all';
+  /**
+   * xn->completed.done: how many complete()s no wait has consumed yet (a reply and its
+   * duplicate give two), or 'all' after complete_all (never consumed).
+   */
+  done: number | 'all';
   /** xn->reply_sz: what exec returns for COMPLETED_SUCCESS and what the async handler checks. */
   replySz: Len;
   /** The default's async deadline (the mbx task reclaims an ASYNC slot after it), or null. */
@@ -349,9 +352,13 @@ function settleSalts(context: IdpfXnContext): IdpfXnContext {
   };
 }
 
-/** complete(&xn->completed). */
-function signal(xn: Xn): Xn {
-  return xn.done === 'all' ? xn : { ...xn, done: 1 };
+/**
+ * complete(&xn->completed). The count is kept up to `waiters`: every sync wait follows its own
+ * reinit_completion(), so after the last one at most one wait per caller can consume a
+ * complete(), and counts above that are alike (only pop-free-unlocked lets them grow).
+ */
+function signal(xn: Xn, waiters: number): Xn {
+  return xn.done === 'all' ? xn : { ...xn, done: Math.min(xn.done + 1, waiters) };
 }
 
 /** The ledger after the control plane's answer to `message` reached the driver. */
@@ -384,7 +391,6 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     {
       name: 'ringSize',
       default: 1,
-      deep: 2,
       min: 1,
       max: 4,
       description: 'transactions in the ring (IDPF_VC_XN_RING_LEN, 255 upstream)',
@@ -392,6 +398,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     {
       name: 'saltBits',
       default: 1,
+      deep: 2,
       min: 1,
       max: 8,
       description: 'width of the salt in the cookie (8 upstream)',
@@ -436,6 +443,8 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     {
       name: 'replyDelay',
       default: 0,
+      // The salt's assumption at 2 bits: a reply is outlived by fewer than 2^2 allocations.
+      deep: 3,
       min: 0,
       max: 16,
       description:
@@ -608,6 +617,8 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         reset: 0,
         ctrlCallers: 0,
         error: 0,
+        lost: 0,
+        lengths: 1,
         inFlight: 1,
         replyDelay: 1,
         timeout: 1,
@@ -819,7 +830,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     const forward = memo2((context: IdpfXnContext, message: InHand) => {
       const result = forwardLocked(context, message);
       const late = has(VARIANTS.completeAfterUnlock) && result.signal;
-      const xn = result.signal && !late ? signal(result.xn) : result.xn;
+      const xn = result.signal && !late ? signal(result.xn, bounds.callers) : result.xn;
       return {
         update: {
           xn: replace(context.xn, message.target, xn),
@@ -938,7 +949,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             answer: -1,
             answerLen: 'zero' as Len,
             // The fix: reinit_completion() inside the section, before shutdown can signal.
-            done: !caller.async && !has(VARIANTS.reinitAfterUnlock) ? (0 as const) : xn.done,
+            done: !caller.async && !has(VARIANTS.reinitAfterUnlock) ? 0 : xn.done,
           }),
         };
       });
@@ -1111,7 +1122,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     const xn = context.xn[caller.idx];
                     return {
                       xn: has(VARIANTS.reinitAfterUnlock)
-                        ? replace(context.xn, caller.idx, { ...xn, done: 0 as const })
+                        ? replace(context.xn, caller.idx, { ...xn, done: 0 })
                         : context.xn,
                       mailbox: sent
                         ? sortMessages([...context.mailbox, messageOf(context, c)])
@@ -1148,7 +1159,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     return {
                       xn: replace(context.xn, caller.idx, {
                         ...xn,
-                        done: xn.done === 'all' ? 'all' : 0,
+                        done: xn.done === 'all' ? 'all' : xn.done - 1,
                       }),
                     };
                   }),
@@ -1322,7 +1333,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                   xn: replace(
                     context.xn,
                     context.rx!.target,
-                    signal(context.xn[context.rx!.target]),
+                    signal(context.xn[context.rx!.target], bounds.callers),
                   ),
                   rx: null,
                 }),
@@ -1498,7 +1509,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                   xn: context.xn.map((xn) => ({
                     ...pushFree(xn),
                     state: 'IDLE' as const,
-                    done: 0 as const,
+                    done: 0,
                   })),
                   ghosts,
                 });
@@ -1605,7 +1616,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           state: 'IDLE' as const,
           salt: 0,
           free: true,
-          done: 0 as const,
+          done: 0,
           replySz: 'zero' as Len,
           asyncDue: null,
           holder: -1,

@@ -1,13 +1,19 @@
 /**
- * Model-specific checks for idpf-xn: the two findings in Linux 6.9's idpf_vc_xn_forward_reply,
- * the salt's safety boundary (a reply may be outlived by fewer than 2^saltBits allocations),
- * and the smallest failing combination of the bound sweep. The generic checks (defaults hold,
- * each variant breaks what it declares) are in test/registry.test.ts.
+ * Model-specific checks for idpf-xn: each finding's counterexample read as the story the docs
+ * tell (its shape and its clock), the salt's safety boundary under late replies, the stories
+ * the shortest counterexample does not tell (a short reply at full size, the masked lock
+ * nesting), and what the time model must keep (no -ETIME before the timeout passes). The
+ * generic checks (the defaults hold, each variant breaks exactly what it declares) are in
+ * test/registry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { EventObject } from 'xstate';
 import { explore, type PropertyResult } from '../src/explore/explore.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import type { Output } from '../src/model/model.ts';
+import { ModelSystem, type SystemNode } from '../src/model/system.ts';
 import type { Trace } from '../src/model/trace.ts';
-import { VARIANTS, type IdpfXnOutput } from '../machines/idpf-xn.ts';
+import { VARIANTS, type IdpfXnEvent, type IdpfXnOutput } from '../machines/idpf-xn.ts';
 import { idpfXnModel } from '../machines/registry.ts';
 
 type Bounds = Record<string, number>;
@@ -23,100 +29,253 @@ function run(bounds: Bounds = {}, variants: string[] = []) {
   return { result, property };
 }
 
-const eventTypes = (trace: Trace) => trace.steps.map((step) => step.event.type);
-const replies = (trace: Trace) =>
-  trace.steps.flatMap((step) =>
-    (step.outputs as unknown as IdpfXnOutput[]).filter((o) => o.type === 'reply'),
-  );
+const types = (trace: Trace) => trace.steps.map((step) => step.event.type);
+const outputsOf = (trace: Trace) =>
+  trace.steps.flatMap((step) => step.outputs as unknown as IdpfXnOutput[]);
+/** The clock at the step where `type` first (or last) happens. */
+const timeAt = (trace: Trace, type: string, last = false) => {
+  const steps = trace.steps.filter((step) => step.event.type === type);
+  return (last ? steps.at(-1) : steps[0])?.time;
+};
 
-describe('idpf-xn', () => {
-  it('holds every property on a ring of two transactions', () => {
-    const { result } = run({ ringSize: 2, shutdowns: 0 });
-    expect(result.properties.filter((p) => p.holds !== true).map((p) => p.name)).toEqual([]);
-  });
+/**
+ * Plays a story event by event (each given by the fields it must match in the alphabet) and
+ * returns every step's outputs and the step properties it broke.
+ */
+function play(story: Array<Partial<IdpfXnEvent>>, bounds: Bounds = {}, variants: string[] = []) {
+  const system = new ModelSystem(idpfXnModel, resolveConfig(idpfXnModel, { bounds, variants }));
+  let node: SystemNode = system.initial().node;
+  const steps: Array<{ outputs: Output[]; broken: string[] }> = [];
+  for (const wanted of story) {
+    const events = system.events(node);
+    const index = events.findIndex((event) =>
+      Object.entries(wanted).every(([k, v]) => (event as Record<string, unknown>)[k] === v),
+    );
+    const successor =
+      index >= 0 ? system.stepWith(node, system.view(node), events[index], index) : null;
+    if (!successor) throw new Error(`not enabled: ${JSON.stringify(wanted)}`);
+    steps.push({
+      outputs: successor.result.outputs,
+      broken: successor.violations.map((v) => v.property),
+    });
+    node = successor.node;
+  }
+  return steps;
+}
+const returns = (outputs: readonly EventObject[]) =>
+  outputs.filter((o) => o.type === 'exec_return') as unknown as Extract<
+    IdpfXnOutput,
+    { type: 'exec_return' }
+  >[];
 
-  it('finding 1 (6.9): the salt compared outside the lock lets a stale reply complete the next request', () => {
-    const { property } = run({}, [VARIANTS.saltCheckUnlocked]);
-    const failed = property('reply-to-own-transaction');
+describe('idpf-xn: the findings as stories', () => {
+  it('finding 1 (6.9): with the salt compared before the lock, a reply held across its waiter’s deadline completes the next request', () => {
+    const failed = run({}, [VARIANTS.saltCheckUnlocked]).property('reply-to-own-transaction');
     expect(failed.holds).toBe(false);
     const trace = failed.trace!;
-    // The reply path passes the salt check, the caller frees and re-pops the index (new
-    // salt), then the reply path takes the lock and completes the new request.
-    const types = eventTypes(trace);
-    expect(types.indexOf('REPLY')).toBeLessThan(types.lastIndexOf('EXEC'));
-    expect(types.at(-1)).toBe('FORWARD');
-    const last = replies(trace).at(-1)!;
-    expect(last.type === 'reply' && last.holder !== last.answers).toBe(true);
+    // The reply is taken (salt checked) before the waiter times out; the waiter gives up only
+    // once the timer is due (timeout + 1 ticks), frees the index, a new request re-pops it, and
+    // the preempted reply path locks and completes that one.
+    expect(types(trace).indexOf('REPLY')).toBeLessThan(types(trace).indexOf('TIMEOUT'));
+    expect(timeAt(trace, 'TIMEOUT')).toBe(3);
+    expect(types(trace).lastIndexOf('EXEC')).toBeGreaterThan(types(trace).indexOf('CHECK'));
+    expect(types(trace).at(-1)).toBe('FORWARD');
+    const reply = outputsOf(trace).at(-1)!;
+    expect(reply.type === 'reply' && reply.answers !== reply.holder).toBe(true);
   });
 
-  it('finding 2 (6.9): complete() after the unlock wakes the next request on the same index', () => {
-    const { property } = run({}, [VARIANTS.completeAfterUnlock]);
-    const failed = property('waiter-woken-by-own-cause');
+  it('finding 2 (6.9): complete() after the unlock wakes the next request, which returns -ETIME in the same tick it sent', () => {
+    const { property } = run({ replyDelay: 1 }, [VARIANTS.completeAfterUnlock]);
+    const failed = property('sync-result-matches');
     expect(failed.holds).toBe(false);
-    const types = eventTypes(failed.trace!);
-    // A late COMPLETE from the previous request's reply lands after the new SEND.
-    expect(types.lastIndexOf('COMPLETE')).toBeGreaterThan(types.lastIndexOf('SEND'));
-    expect(types.at(-1)).toBe('WAKE');
-    expect(property('sync-result-matches').message).toMatch(/-ETIME although its wait did not/);
+    expect(failed.message).toMatch(/-ETIME before its timeout had passed/);
+    const trace = failed.trace!;
+    expect(types(trace).lastIndexOf('COMPLETE')).toBeGreaterThan(types(trace).lastIndexOf('SEND'));
+    // Sent and given up on at the same tick: it waited 0 of its 2 ticks.
+    expect(timeAt(trace, 'SEND', true)).toBe(timeAt(trace, 'CHECK', true));
+    const last = returns(outputsOf(trace)).at(-1)!;
+    expect([last.rc, last.expired]).toEqual(['ETIME', false]);
   });
 
-  it('the code as written (both findings) fails where each finding fails', () => {
-    const { result } = run({}, [VARIANTS.saltCheckUnlocked, VARIANTS.completeAfterUnlock]);
-    const failed = result.properties.filter((p) => p.holds === false).map((p) => p.name);
-    expect(failed.sort()).toEqual(
-      ['reply-to-own-transaction', 'sync-result-matches', 'waiter-woken-by-own-cause'].sort(),
+  it('finding N1 (6.9 and later): shutdown between the unlock and reinit_completion leaves the caller to wait out its whole timeout', () => {
+    const failed = run({}, [VARIANTS.reinitAfterUnlock]).property('shutdown-releases-waiters');
+    expect(failed.holds).toBe(false);
+    const trace = failed.trace!;
+    const t = types(trace);
+    // ARM (unlock) ... the shutdown's slot step ... SEND (reinit_completion erases it).
+    expect(t.indexOf('ARM')).toBeLessThan(t.indexOf('SHUTDOWN_XN'));
+    expect(t.indexOf('SHUTDOWN_XN')).toBeLessThan(t.indexOf('SEND'));
+    expect(t.at(-1)).toBe('TIMEOUT');
+    // The whole timeout: the timer is due timeout + 1 ticks after the send.
+    expect(timeAt(trace, 'TIMEOUT')! - timeAt(trace, 'SEND')!).toBe(3);
+  });
+
+  it('the fix of N1 returns -ENXIO at once: the same interleaving with reinit_completion under the lock', () => {
+    const story: Array<Partial<IdpfXnEvent>> = [
+      { type: 'EXEC', caller: 0 },
+      { type: 'ARM', caller: 0 },
+      { type: 'DEVICE_RESET' },
+      { type: 'DETECT' },
+      { type: 'EVENT' },
+      { type: 'SHUTDOWN_XN' },
+      { type: 'SEND', caller: 0 },
+      { type: 'WAKE', caller: 0 },
+      { type: 'CHECK', caller: 0 },
+    ];
+    const last = returns(play(story).at(-1)!.outputs)[0];
+    expect([last.rc, last.expired]).toEqual(['ENXIO', false]);
+    expect(() => play(story, {}, [VARIANTS.reinitAfterUnlock])).toThrow(/not enabled.*WAKE/);
+  });
+
+  it('reset-after-vport-lock (6.9): the reset waits for vport_ctrl_lock while its holder waits for a device in reset', () => {
+    const failed = run({}, [VARIANTS.resetAfterVportLock]).property('reset-releases-waiters');
+    expect(failed.holds).toBe(false);
+    const t = types(failed.trace!);
+    expect(t.slice(t.indexOf('DEVICE_RESET'))).toEqual([
+      'DEVICE_RESET',
+      'DETECT',
+      'EVENT',
+      'tick',
+      'tick',
+    ]);
+  });
+
+  it('init-error-deinit-before-cancel (6.9, CVE-2024-53064): a failed init deinitialises the mailbox with its task still queued', () => {
+    const failed = run({ initFailures: 1 }, [VARIANTS.initErrorDeinitBeforeCancel]).property(
+      'mbx-task-not-after-deinit',
     );
+    expect(failed.holds).toBe(false);
+    const t = types(failed.trace!);
+    expect(t.lastIndexOf('CORE_INIT_FAIL')).toBeLessThan(t.lastIndexOf('DEINIT_MBX'));
+    expect(t.slice(t.lastIndexOf('CORE_INIT_FAIL'))).not.toContain('CANCEL_MBX');
   });
 
-  it('a duplicate reply runs the handler twice when the ASYNC transaction is not freed', () => {
-    const { property } = run({ duplicates: 1 }, [VARIANTS.asyncNotFreed]);
-    expect(property('async-callback-once').message).toMatch(/ran twice/);
+  it('async-never-reclaimed (6.9): one lost async reply leaks its slot; with no reset left it never comes back', () => {
+    const { property } = run({ lost: 1, reset: 0 }, [VARIANTS.asyncNeverReclaimed]);
+    expect(types(property('no-leak').trace!).slice(-2)).toEqual(['SEND', 'LOSE']);
+    expect(property('all-can-become-free').holds).toBe(false);
+    // The default's async timeout gives the slot back: the same loss, then RECLAIM.
+    const steps = play(
+      [
+        { type: 'EXEC', caller: 1, async: true },
+        { type: 'ARM', caller: 1 },
+        { type: 'SEND', caller: 1 },
+        { type: 'LOSE' },
+        { type: 'tick' },
+        { type: 'tick' },
+        { type: 'tick' },
+        { type: 'RECLAIM', idx: 0 },
+      ],
+      { reset: 0 },
+    );
+    expect(steps.at(-1)!.outputs).toEqual([{ type: 'reclaim', idx: 0, holder: 0 }]);
+  });
+});
+
+describe('idpf-xn: payloads', () => {
+  const syncStory = (len: string): Array<Partial<IdpfXnEvent>> => [
+    { type: 'EXEC', caller: 0 },
+    { type: 'ARM', caller: 0 },
+    { type: 'SEND', caller: 0 },
+    { type: 'REPLY', kind: 'ok', len: len as never, duplicate: false },
+    { type: 'WAKE', caller: 0 },
+    { type: 'CHECK', caller: 0 },
+  ];
+
+  it('reply-size-from-buffer (6.9): a short reply is reported at the full 4 KiB and passes the caller’s size check', () => {
+    const [asWritten] = returns(
+      play(syncStory('short'), {}, [VARIANTS.replySizeFromBuffer]).at(-1)!.outputs,
+    );
+    expect([asWritten.size, asWritten.sent]).toEqual(['max', 'short']);
+    expect(play(syncStory('short'), {}, [VARIANTS.replySizeFromBuffer]).at(-1)!.broken).toContain(
+      'reply-size-honest',
+    );
+    // The fix reports data_len: the caller's `reply_sz < sizeof()` check rejects it.
+    const [fixed] = returns(play(syncStory('short')).at(-1)!.outputs);
+    expect([fixed.size, fixed.sent]).toEqual(['short', 'short']);
+  });
+
+  const asyncError: Array<Partial<IdpfXnEvent>> = [
+    { type: 'EXEC', caller: 1, async: true },
+    { type: 'ARM', caller: 1 },
+    { type: 'SEND', caller: 1 },
+    { type: 'REPLY', kind: 'error', len: 'exact', duplicate: false },
+  ];
+  const handled = (variants: string[]) => {
+    const step = play(asyncError, {}, variants).at(-1)!;
+    const reply = step.outputs[0] as unknown as Extract<IdpfXnOutput, { type: 'reply' }>;
+    return { handler: reply.handler, lock: reply.lock, broken: step.broken };
+  };
+
+  it('the MAC filter handler removes the failed filter only when it is told the payload size', () => {
+    expect(handled([])).toEqual({ handler: 'reconciled', lock: 'spin', broken: [] });
+    expect(handled([VARIANTS.asyncReplySizeUnset])).toEqual({
+      handler: 'invalid_payload',
+      lock: 'spin',
+      broken: ['async-error-reconciled'],
+    });
+  });
+
+  it('6.9 as written masks its own lock nesting bug: with reply_sz unset the handler never reaches the spinlock', () => {
+    expect(handled([VARIANTS.handlerUnderRawLock]).broken).toEqual(['handler-lock-context']);
+    expect(handled([VARIANTS.handlerUnderRawLock, VARIANTS.asyncReplySizeUnset]).broken).toEqual([
+      'async-error-reconciled',
+    ]);
+    const { property } = run({}, [VARIANTS.handlerUnderRawLock, VARIANTS.asyncReplySizeUnset]);
+    expect(property('handler-lock-context').holds).toBe(true);
+  });
+});
+
+describe('idpf-xn: time and the salt', () => {
+  it('a wait times out only when its timer is due: no -ETIME before timeout + 1 ticks', () => {
+    const steps = play([
+      { type: 'EXEC', caller: 0 },
+      { type: 'ARM', caller: 0 },
+      { type: 'SEND', caller: 0 },
+      { type: 'LOSE' },
+      { type: 'tick' },
+      { type: 'tick' },
+    ]);
+    expect(steps).toHaveLength(6);
+    expect(() =>
+      play([
+        { type: 'EXEC', caller: 0 },
+        { type: 'ARM', caller: 0 },
+        { type: 'SEND', caller: 0 },
+        { type: 'LOSE' },
+        { type: 'tick' },
+        { type: 'tick' },
+        { type: 'TIMEOUT', caller: 0 },
+      ]),
+    ).toThrow(/not enabled.*TIMEOUT/);
+  });
+
+  it('a control plane that answers within its latency and never twice cannot fool the salt, whatever its width', () => {
+    const { result } = run({ saltBits: 1, replyDelay: 0, late: 0, duplicate: 0, reset: 0 });
+    expect(result.properties.every((p) => p.holds === true)).toBe(true);
   });
 
   it.each([1, 2])(
-    'with %i salt bit(s), the salt is safe exactly while a reply is outlived by fewer than 2^bits allocations',
+    'with %i salt bit(s) and a late reply, the salt is safe exactly while a reply is outlived by fewer than 2^bits allocations',
     (saltBits) => {
       const wrap = 2 ** saltBits;
-      const safe = run({ saltBits, replyDelay: wrap - 1, callers: 1 });
+      const base = { saltBits, late: 1, reset: 0, callers: 1, ctrlCallers: 0 };
+      const safe = run({ ...base, replyDelay: wrap - 1 });
       expect(safe.result.properties.every((p) => p.holds === true)).toBe(true);
 
-      const unsafe = run({ saltBits, replyDelay: wrap, callers: 1 });
-      const failed = unsafe.property('reply-to-own-transaction');
+      const failed = run({ ...base, replyDelay: wrap }).property('reply-to-own-transaction');
       expect(failed.holds).toBe(false);
-      // The stale reply carries the same index and salt as the transaction it completes.
       const trace = failed.trace!;
-      const last = trace.steps.at(-1)!;
-      const before = trace.steps.at(-2)?.context ?? trace.initial.context;
-      const reply = replies(trace).at(-1)!;
-      expect(reply.type === 'reply' && reply.holder !== reply.answers).toBe(true);
-      const xnBefore = (before as { xn: { salt: number }[] }).xn[0];
-      const event = last.event as { type: string; msg: number };
-      const message = (before as { mailbox: { salt: number }[] }).mailbox[event.msg];
-      expect(message.salt).toBe(xnBefore.salt);
-      // At least 2^bits allocations (EXEC) happen in the counterexample.
-      expect(eventTypes(trace).filter((t) => t === 'EXEC').length).toBeGreaterThanOrEqual(wrap);
+      // The late reply carries the index and (relative) salt of the transaction it completes.
+      const before = (trace.steps.at(-2)?.context ?? trace.initial.context) as {
+        xn: { salt: number }[];
+        mailbox: { req: number; salt: number }[];
+      };
+      const last = trace.steps.at(-1)!.event as { type: string; req: number };
+      const message = before.mailbox.find((m) => m.req === last.req)!;
+      expect(message.salt).toBe(before.xn[0].salt);
+      expect(types(trace)).toContain('LATE');
+      expect(types(trace).filter((t) => t === 'EXEC').length).toBeGreaterThanOrEqual(wrap);
     },
   );
-
-  it('reproduces the smallest failing combination of the sweep: ring 1, 1 salt bit, 2 in flight, unbounded delay', () => {
-    const smallest = { ringSize: 1, saltBits: 1, replyDelay: 0 };
-    // One request in flight at most: a stale reply blocks every later send, so no mix-up.
-    const oneInFlight = run({ ...smallest, inFlight: 1 });
-    expect(oneInFlight.result.properties.every((p) => p.holds === true)).toBe(true);
-
-    const { property } = run({ ...smallest, inFlight: 2 });
-    const failed = property('reply-to-own-transaction');
-    expect(failed.holds).toBe(false);
-    // The cover letter's example with the salt wrapped: a sync request times out, a second
-    // request takes salt 1, a third gets salt 0 again and the first one's reply completes it.
-    const trace = failed.trace!;
-    const types = eventTypes(trace);
-    expect(types.filter((t) => t === 'EXEC').length).toBe(3);
-    expect(types.indexOf('TIMEOUT')).toBeGreaterThan(-1);
-    expect(types.indexOf('TIMEOUT')).toBeLessThan(types.lastIndexOf('EXEC'));
-    const last = replies(trace).at(-1)!;
-    expect(
-      last.type === 'reply' && last.verdict === 'WAITING' && last.holder !== last.answers,
-    ).toBe(true);
-  });
 });

@@ -30,8 +30,13 @@ const callerOf = (event: IdpfXnEvent): number => ('caller' in event ? event.call
 
 /** Sync callers blocked in wait_for_completion_timeout: waiting, and nothing completed them. */
 function blockedWaiters(state: ModelState<IdpfXnContext>): number[] {
+  // Only a caller past its send has a deadline: test that before the state value.
   return state.context.callers.flatMap((caller, c) =>
-    state.matches(`caller${c}.WAITING`) && state.context.xn[caller.idx].done === 0 ? [c] : [],
+    caller.deadline !== null &&
+    state.context.xn[caller.idx].done === 0 &&
+    state.matches(`caller${c}.WAITING`)
+      ? [c]
+      : [],
   );
 }
 
@@ -211,10 +216,10 @@ export function idpfXnProperties(
       source: `${CODE} idpf_vc_xn_exec wait_for_completion_timeout; docs/engine.md "no timeout while the answer is due"`,
       timedOut: (step) =>
         step.event.type === 'TIMEOUT'
-          ? [String(step.from.context.callers[callerOf(step.event)].req)]
+          ? [`request ${step.from.context.callers[callerOf(step.event)].req}`]
           : [],
       answerDue: (state, key) => {
-        const req = Number(key);
+        const req = Number(key.slice('request '.length));
         const { mailbox, rx } = state.context;
         return (
           mailbox.some((m) => m.req === req && m.kind === null && m.due !== null) || rx?.req === req

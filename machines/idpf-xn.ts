@@ -1271,6 +1271,9 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
             // The control plane will answer this request after its waiter gave up.
             LATE: {
+              meta: {
+                lint: { 'event-never-produced': 'produced only with --bound late=1 (deep)' },
+              },
               guard: ({ context, event }: Args) =>
                 event.type === 'LATE' &&
                 context.faults.late > 0 &&

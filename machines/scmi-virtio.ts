@@ -19,7 +19,7 @@
  * core.ts (the SCMI core), environment.ts (device, time, teardown), machine.ts (the regions).
  */
 import { faultBounds, faultOn } from '../src/model/device.ts';
-import { defineMachine, type ModelState } from '../src/model/model.ts';
+import { defineMachine, type LaneSpec, type ModelState } from '../src/model/model.ts';
 import { TICK } from '../src/model/time.ts';
 import type { ScmiEvent } from './scmi-virtio/alphabet.ts';
 import { SCMI_ERR_SUPPORT, SCMI_SUCCESS, type ScmiContext } from './scmi-virtio/context.ts';
@@ -55,6 +55,30 @@ export const MAX_TRANSFERS = 6;
  * for virtio); the model keeps that ordering with `timeout` >= 1, not the ratio.
  */
 export const DRESP_TIMEOUT = 1;
+
+/**
+ * The sequence chart's lanes: the code's execution contexts. The interrupt handler runs on one
+ * of the CPUs (its caller waits) but is a context of its own; the device and time share the
+ * environment lane, the device drawn last.
+ */
+function lanes(cpus: number): LaneSpec[] {
+  return [
+    ...Array.from({ length: cpus }, (_, i) => ({
+      name: `CPU ${i}: do_xfer() caller`,
+      regions: [`cpu${i}`],
+    })),
+    { name: 'TX vq interrupt (scmi_vio_complete_cb)', regions: ['irq'] },
+    { name: 'deferred_tx_worker (kworker)', regions: ['worker'] },
+    { name: 'RX vq interrupt (delayed responses)', regions: ['rx'] },
+    { name: 'scmi_remove -> virtio_chan_free', regions: ['teardown'] },
+    {
+      name: 'device (SCMI platform) and time',
+      regions: ['device', 'clock'],
+      events: ['device_*', 'irq_anyway', TICK],
+      device: true,
+    },
+  ];
+}
 
 function events(bounds: MachineBounds) {
   const statuses = bounds.error ? [SCMI_SUCCESS, SCMI_ERR_SUPPORT] : [SCMI_SUCCESS];
@@ -289,6 +313,7 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       machine: buildMachine(b, flags),
       events: events(b),
       time: { tick: TICK },
+      lanes: lanes(b.cpus),
       conformance: {
         // What the device can do and which interrupts can be taken say what the driver holds.
         enabling: ['device_reply', 'device_dresp', 'irq', 'rx_irq'],

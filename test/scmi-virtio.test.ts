@@ -6,6 +6,8 @@
  * declares, at its bounds) are in test/registry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { chartOf } from '../src/inspect/chart.ts';
+import { lanesOf } from '../src/inspect/lanes.ts';
 import { explore } from '../src/explore/explore.ts';
 import { ModelSystem, type SystemNode } from '../src/model/system.ts';
 import { resolveConfig } from '../src/model/config.ts';
@@ -558,5 +560,33 @@ describe('scmi-virtio exploration', () => {
     expect(failing(0)).toEqual(
       expect.arrayContaining(['all-free-reachable', 'no-buffer-leak', 'no-timeout-after-reply']),
     );
+  });
+});
+
+describe('scmi-virtio in the inspector', () => {
+  it("each step cites the seed lines it runs (or says it is the core's, not in the seed), and its lane is the context that runs it", () => {
+    const bounds = { async: 1, lost: 1 };
+    const instance = scmiVirtioModel.build(resolveConfig(scmiVirtioModel, { bounds }));
+    const chart = chartOf(instance.machine);
+    const lanes = lanesOf(chart, instance.lanes);
+    const laneOf = (index: number) => lanes.lanes[lanes.ofTransition[index]];
+    expect(chart.transitions.length).toBeGreaterThan(60);
+    chart.transitions.forEach((t, index) => {
+      // The device and time are the environment: they run no code of the seed.
+      if (laneOf(index).device) return;
+      const cited = /sources\/scmi-virtio-atomic\.txt:\d+/.test(t.cites ?? '');
+      expect(cited || /driver\.c/.test(t.description ?? ''), t.label).toBe(true);
+    });
+    const laneNamed = (label: string) => {
+      const index = chart.transitions.findIndex((t) => t.label.startsWith(label));
+      expect(index, label).toBeGreaterThanOrEqual(0);
+      return laneOf(index);
+    };
+    expect(laneNamed('scmi-virtio.cpu1.POLL_FETCH:step').name).toBe('CPU 1: do_xfer() caller');
+    expect(laneNamed('scmi-virtio.irq.CB_HAND:irq_step').name).toMatch(/^TX vq interrupt/);
+    expect(laneNamed('scmi-virtio.worker.PENDING_LIST:work_step').name).toMatch(/kworker/);
+    expect(laneNamed('scmi-virtio.device:device_reply')).toMatchObject({ device: true });
+    expect(laneNamed('scmi-virtio.clock:tick')).toMatchObject({ device: true });
+    expect(lanes.lanes.map((l) => l.name)).not.toContain('device / environment');
   });
 });

@@ -68,6 +68,166 @@ type Ctx = { context: ScmiContext; event: ScmiEvent };
 
 const cpuOf = (event: ScmiEvent) => ('cpu' in event ? event.cpu : -1);
 
+/** A citation of the seed's lines (`sources/<file>:<lines>`: the inspector shows them). */
+const seed = (lines: string) => `sources/scmi-virtio-atomic.txt:${lines}`;
+
+/** Lint suppressions, each with its reason (docs/writing-models.md). */
+type LintReasons = Record<string, string>;
+
+/** Where a step's code is: the seed lines it runs, or a description where the seed has none. */
+interface StepMeta {
+  source?: string;
+  description?: string;
+  /** Lint suppressions on the state node, each with its reason. */
+  lint?: LintReasons;
+}
+
+/**
+ * The states of a region, each citing the seed lines its step runs: on the node and on each
+ * of its transitions (so that a trace step shows them too). A transition's own meta (a more
+ * precise source, a lint suppression) is kept over the node's. Its result is typed `never`, as
+ * the other protocols type their regions: XState's config types do not survive the mapping.
+ */
+function citeStates<S extends Record<string, object>>(
+  steps: { [K in keyof S]?: StepMeta },
+  states: S,
+): never {
+  const cite = (node: { on?: object }, { source, description, lint }: StepMeta) => {
+    const where = {
+      ...(source ? { meta: { source } } : {}),
+      ...(description ? { description } : {}),
+    };
+    const withSource = (t: { meta?: object }) => ({
+      ...where,
+      ...t,
+      ...(source || t.meta ? { meta: { ...where.meta, ...t.meta } } : {}),
+    });
+    const on = Object.fromEntries(
+      Object.entries(node.on ?? {}).map(([event, t]) => [
+        event,
+        Array.isArray(t) ? t.map(withSource) : withSource(t as { meta?: object }),
+      ]),
+    );
+    return {
+      ...node,
+      ...(node.on ? { on } : {}),
+      meta: { ...(source ? { source } : {}), ...(lint ? { lint } : {}) },
+    };
+  };
+  return Object.fromEntries(
+    Object.entries(states).map(([name, node]) => {
+      const meta = steps[name as keyof S];
+      return [name, meta ? cite(node, meta) : node];
+    }),
+  ) as never;
+}
+
+/** The reason shared by the timeouts: at the default bounds the device answers in time. */
+const LATE_ONLY =
+  'a timeout needs a device later than the deadline (late=1, lost=1) or v8 as written (a reply taken by another transfer): test/scmi-virtio.test.ts checks both';
+
+/** The reason shared by the delayed-response parts, off at the default bounds. */
+const ASYNC_ONLY =
+  'delayed responses only (async=0 at the default bounds); test/scmi-virtio.test.ts and the driver test run them at async=1';
+
+/** The caller's steps (do_xfer() and do_xfer_with_response() with the TX ops they call). */
+const CPU_STEPS = {
+  IDLE: { source: seed('288-316') },
+  POLL_CHECK: { source: seed('429-443') },
+  POLL_FETCH: { source: seed('445-492') },
+  POLL_KICK: {
+    source: seed('491-492'),
+    lint: {
+      'state-never-entered':
+        'v8 as written only (as-written, teardown-as-written): the fix queues the work inside the vioch->lock section, in POLL_FETCH',
+    },
+  },
+  TRY_WAIT: {
+    description:
+      'the core polls: try_wait_for_completion(&xfer->done), ktime_after(stop) (driver.c, not in the seed)',
+  },
+  POLL_EXIT: { source: seed('318-327') },
+  WAIT: {
+    description:
+      'wait_for_completion_timeout(&xfer->done, max_rx_timeout_ms) (driver.c; the timeout at sources/scmi-virtio-atomic.txt:516)',
+  },
+  MARK_TXDONE: { source: seed('366-384') },
+  WAIT_DRESP: {
+    description:
+      'wait_for_completion_timeout(xfer->async_done, SCMI_MAX_RESPONSE_TIMEOUT) (driver.c, not in the seed)',
+    lint: { 'state-never-entered': ASYNC_ONLY },
+  },
+  ASYNC_CLEAR: {
+    description: 'xfer->async_done = NULL, do_xfer_with_response() returns (driver.c)',
+    lint: { 'state-never-entered': ASYNC_ONLY },
+  },
+} satisfies Record<string, StepMeta>;
+
+/** scmi_vio_complete_cb()'s steps (v5.16 context lines of the seed's hunks). */
+const CB_STEPS = {
+  CB_GET: { source: seed('176-183') },
+  CB_HAND: { source: seed('185-186') },
+  CB_FINALIZE: { source: seed('188-190') },
+} satisfies Record<string, StepMeta>;
+
+const RX_NEVER = { 'state-never-entered': ASYNC_ONLY };
+
+/** The RX channel's complete_cb with the core's delayed-response path. */
+const RX_STEPS = {
+  IDLE: { source: seed('175-196') },
+  RX_GET: { source: seed('176-183'), lint: RX_NEVER },
+  RX_ACQUIRE: {
+    description:
+      'scmi_rx_callback() -> scmi_xfer_command_acquire(): token lookup, validate (driver.c)',
+    lint: RX_NEVER,
+  },
+  RX_COMPLETE: { source: seed('318-327'), lint: RX_NEVER },
+  RX_FINALIZE: { source: seed('163-164 and 125-146'), lint: RX_NEVER },
+} satisfies Record<string, StepMeta>;
+
+const WORKER_STEPS = {
+  IDLE: { source: seed('198-205') },
+  PENDING_LIST: { source: seed('207-220') },
+  ...CB_STEPS,
+} satisfies Record<string, StepMeta>;
+
+/** virtio_chan_free()'s steps (environment.ts, freeSteps). */
+const FREE_SOURCES: Record<FreeStep, string> = {
+  READY: seed('276-278'),
+  DRAIN: seed('280-281'),
+  DESTROY: seed('281'),
+  WQ_NULL: seed('282'),
+  GONE: seed('285-287'),
+};
+
+/** Context fields that change only at bounds or in variants other than the defaults. */
+const FIELDS_OFF_BY_DEFAULT: Record<string, string> = {
+  'context.msgs[].status':
+    'the reply status: SCMI_SUCCESS only, unless error=1 (finding 6 is at error=1)',
+  'context.cpus[].status':
+    'the reply status: SCMI_SUCCESS only, unless error=1 (finding 6 is at error=1)',
+  'context.cpus[].ret':
+    "do_xfer()'s return: 0 at the default bounds; an error with error=1, -ETIMEDOUT with late=1 or in as-written",
+  'context.cpus[].found':
+    'kept across the queue_work() after the unlock, a step only v8 as written has (as-written, teardown-as-written)',
+  'context.lostLeft': 'lost=0 at the default bounds',
+  'context.cpus[].async': ASYNC_ONLY,
+  'context.cpus[].asyncLive': ASYNC_ONLY,
+  'context.cpus[].asyncDone': ASYNC_ONLY,
+  'context.cpus[].inDrespWait': ASYNC_ONLY,
+  'context.cpus[].ghostDresp': ASYNC_ONLY,
+  'context.asyncLeft': ASYNC_ONLY,
+  'context.rxMsgs[].gid': ASYNC_ONLY,
+  'context.rxMsgs[].token': ASYNC_ONLY,
+  'context.rxMsgs[].status': ASYNC_ONLY,
+  'context.rxDevice[]': ASYNC_ONLY,
+  'context.rxCbEnabled': ASYNC_ONLY,
+  'context.rxIrqPending': ASYNC_ONLY,
+  'context.rxCb.cbEnabled': ASYNC_ONLY,
+  'context.rxRunning': ASYNC_ONLY,
+  'context.rxHeld': ASYNC_ONLY,
+};
+
 export function buildMachine(bounds: MachineBounds, flags: Flags) {
   /** The content xfer->priv points to, as poll_done hands it over: its reply, or -1 (stale). */
   const privReply = (c: ScmiContext, i: number) => {
@@ -130,7 +290,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
     }
     return {
       initial: 'IDLE',
-      states: {
+      states: citeStates(CPU_STEPS, {
         IDLE: {
           on: {
             send: [
@@ -141,6 +301,12 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                   context.ready &&
                   event.type === 'send' &&
                   sendMessage(context, i, event.polled, bounds).ret !== 0,
+                meta: {
+                  lint: {
+                    'guard-never-true':
+                      'do_xfer() fails at once (-EBUSY: no free message; -ENOMEM: no free token) only with more transfers in flight than messages or tokens: maxMsg=1 with two CPUs, or buffers held by a late or lost device over three transfers',
+                  },
+                },
                 actions: [
                   emit(({ context, event }: Ctx) => ({
                     type: 'completed' as const,
@@ -272,6 +438,12 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).done,
                 target: 'POLL_EXIT',
+                meta: {
+                  lint: {
+                    'guard-never-true':
+                      'only v8 as written completes xfer->done of a polled transfer (its IRQ path hands it the reply: as-written); the fix leaves a polled reply to its poller',
+                  },
+                },
                 actions: assign(({ context }: Ctx) =>
                   withCpu(context, i, { done: false, spinning: false }),
                 ),
@@ -281,6 +453,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && timeAfter(cpu(context).deadline),
                 target: 'MARK_TXDONE',
+                meta: { source: seed('516'), lint: { 'guard-never-true': LATE_ONLY } },
                 actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
               },
               { guard: mine, target: 'POLL_CHECK' },
@@ -302,6 +475,12 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: mine,
                 target: 'MARK_TXDONE',
+                meta: {
+                  lint: {
+                    'guard-never-true':
+                      "fetch_response is skipped only for a transfer no longer in SENT_OK: timed out (late=1) or handed by v8's IRQ path (as-written)",
+                  },
+                },
                 actions: assign(({ context }: Ctx) => leaveExit(context)),
               },
             ],
@@ -322,6 +501,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && timerDue(cpu(context).deadline),
                 target: 'MARK_TXDONE',
+                meta: { source: seed('516'), lint: { 'guard-never-true': LATE_ONLY } },
                 actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
               },
             ],
@@ -344,6 +524,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && cpu(context).ret === 0,
                 target: 'WAIT_DRESP',
+                meta: { lint: { 'guard-never-true': ASYNC_ONLY } },
                 actions: assign(({ context }: Ctx) =>
                   withCpu(markTxdone(context, i, flags), i, {
                     deadline: arm(bounds.drespTimeout),
@@ -356,6 +537,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: mine,
                 target: 'ASYNC_CLEAR',
+                meta: { lint: { 'guard-never-true': ASYNC_ONLY } },
                 actions: assign(({ context }: Ctx) => markTxdone(context, i, flags)),
               },
             ],
@@ -394,7 +576,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
             },
           },
         },
-      },
+      }),
     };
 
     /** The fix calls queue_work() inside the vioch->lock section, if the workqueue is set. */
@@ -479,8 +661,12 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
         {
           on: {
             free_step: {
-              guard: ({ context }: Ctx) => freeStepEnabled(context, step),
+              // Only destroy_workqueue()'s wait for the work can block a step.
+              ...(step === 'DESTROY'
+                ? { guard: ({ context }: Ctx) => freeStepEnabled(context, step) }
+                : {}),
               target: last ? 'DONE' : `FREE_${steps[k + 1]}`,
+              meta: { source: FREE_SOURCES[step] },
               actions: [
                 ...(step === 'GONE' ? [emit({ type: 'chan_freed' as const })] : []),
                 assign(({ context }: Ctx) => freeStep(context, step)),
@@ -497,46 +683,54 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
   }).createMachine({
     id: 'scmi-virtio',
     type: 'parallel',
+    meta: { lint: { 'field-never-changes': FIELDS_OFF_BY_DEFAULT } },
     context: initialContext(bounds.maxMsg, bounds.cpus, bounds.tokens, bounds.lost, bounds.async),
     states: {
       ...cpuRegions,
       irq: {
         initial: 'IDLE',
-        states: {
-          IDLE: {
-            on: {
-              irq: [
-                {
-                  // vring_interrupt(): nothing used -> IRQ_NONE, the callback does not run.
-                  guard: ({ context }: Ctx) => context.irqPending && context.used.length === 0,
-                  actions: assign({ irqPending: false }),
-                },
-                {
-                  guard: ({ context }: Ctx) => context.irqPending,
-                  target: 'CB_GET',
-                  actions: assign(({ context, event }: Ctx) => ({
-                    ...context,
-                    irqPending: false,
-                    irqOn: cpuOf(event),
-                    irqCb: IDLE_CB,
-                  })),
-                },
-              ],
+        states: citeStates(
+          { IDLE: { source: seed('175-196') }, ...CB_STEPS },
+          {
+            IDLE: {
+              on: {
+                irq: [
+                  {
+                    // vring_interrupt(): nothing used -> IRQ_NONE, the callback does not run.
+                    guard: ({ context }: Ctx) => context.irqPending && context.used.length === 0,
+                    actions: assign(({ context }: Ctx) => ({ ...context, irqPending: false })),
+                  },
+                  {
+                    guard: ({ context }: Ctx) => context.irqPending,
+                    target: 'CB_GET',
+                    actions: assign(({ context, event }: Ctx) => ({
+                      ...context,
+                      irqPending: false,
+                      irqOn: cpuOf(event),
+                      irqCb: IDLE_CB,
+                    })),
+                  },
+                ],
+              },
             },
+            ...completeCbStates('irqCb', 'irq_step', { irqOn: -1 }),
           },
-          ...completeCbStates('irqCb', 'irq_step', { irqOn: -1 }),
-        },
+        ),
       },
       worker: {
         initial: 'IDLE',
-        states: {
+        states: citeStates(WORKER_STEPS, {
           IDLE: {
             on: {
               work_step: {
                 guard: ({ context }: Ctx) => context.workQueued,
                 target: 'PENDING_LIST',
                 // The work item starts: WORK_STRUCT_PENDING cleared.
-                actions: assign({ workQueued: false, workRunning: true }),
+                actions: assign(({ context }: Ctx) => ({
+                  ...context,
+                  workQueued: false,
+                  workRunning: true,
+                })),
               },
             },
           },
@@ -548,6 +742,16 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 ...Array.from({ length: bounds.maxMsg + bounds.transfers + 1 }, (_, k) => ({
                   guard: ({ context }: Ctx) => context.pendingList.length === k,
                   target: 'CB_GET',
+                  ...(k === 1
+                    ? {
+                        meta: {
+                          lint: {
+                            'guard-never-false':
+                              'two prefetched replies on the list need three transfers (two non-polled replies dequeued by one poller) or v7-missing-list-del',
+                          },
+                        },
+                      }
+                    : {}),
                   actions: [
                     ...Array.from({ length: k }, (_, j) =>
                       emit<ScmiContext, ScmiEvent, undefined, ScmiEvent, ScmiOutput>(
@@ -563,24 +767,31 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
             },
           },
           ...completeCbStates('workCb', 'work_step', { workRunning: false }),
-        },
+        }),
       },
       rx: {
         // The RX virtqueue's interrupt: scmi_vio_complete_cb() on the RX channel, for delayed
         // responses (on a CPU whose caller it does not hold up: no async transfer polls).
         initial: 'IDLE',
-        states: {
+        states: citeStates(RX_STEPS, {
           IDLE: {
             on: {
               rx_irq: [
                 {
                   guard: ({ context }: Ctx) => context.rxIrqPending && context.rxUsed.length === 0,
-                  actions: assign({ rxIrqPending: false }),
+                  meta: { lint: { 'guard-never-true': ASYNC_ONLY } },
+                  actions: assign(({ context }: Ctx) => ({ ...context, rxIrqPending: false })),
                 },
                 {
                   guard: ({ context }: Ctx) => context.rxIrqPending,
                   target: 'RX_GET',
-                  actions: assign({ rxIrqPending: false, rxRunning: true, rxCb: IDLE_CB }),
+                  meta: { lint: { 'guard-never-true': ASYNC_ONLY } },
+                  actions: assign(({ context }: Ctx) => ({
+                    ...context,
+                    rxIrqPending: false,
+                    rxRunning: true,
+                    rxCb: IDLE_CB,
+                  })),
                 },
               ],
             },
@@ -650,7 +861,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               },
             },
           },
-        },
+        }),
       },
       device: {
         on: {
@@ -688,6 +899,12 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               context.device.includes(event.msg) &&
               context.msgs[event.msg].due !== null &&
               (event.status === SCMI_SUCCESS || bounds.error),
+            meta: {
+              lint: {
+                'guard-never-false':
+                  'the alphabet offers only what the device can do; the guard restates it so that a replayed suite or trace with a reply the device cannot give is refused',
+              },
+            },
             actions: [
               emit(({ context, event }: Ctx) => {
                 const { msg, status } = event as Extract<ScmiEvent, { type: 'device_reply' }>;
@@ -731,6 +948,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
             on: {
               chan_free: {
                 // scmi_remove(): with teardown=1 only once no transfer is in the core.
+                meta: { source: FREE_SOURCES.READY },
                 guard: ({ context }: Ctx) =>
                   bounds.teardown > 0 &&
                   context.readyLock === READY_FREE &&

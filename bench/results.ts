@@ -73,6 +73,8 @@ export interface ProtocolRow {
 
 export interface Results {
   machine: Machine;
+  /** The command that produced these numbers, with the BENCH_ knobs it was given. */
+  command?: string;
   /** Rounds of alternation per comparison. */
   pairs: number;
   /** The anchor at growing sizes; the first is the base size the protocols are compared to. */

@@ -158,8 +158,12 @@ function main(): void {
   log(`load average ${machine.loadAverageAtStart}; ${pairs} rounds per comparison`);
   const missing = spinMissing();
   if (missing) log(`SPIN rows skipped: ${missing}`);
+  const knobs = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`);
   const results: Results = {
     machine,
+    command: [...knobs, 'npm run bench'].join(' '),
     pairs,
     anchor: [],
     references: { xstateBudgetSeconds: xstateBudget },

@@ -92,10 +92,11 @@ the search (loading node, tsx and the model, idle and unattributed time left out
 a profile: loading is more than half of it. tsx's \`__name\` helper is under 0.3% everywhere
 now.)
 
-Per state the protocols cost 15-30 times the anchor, and no one part explains it: every part
-is slower by about as much. Their states are bigger (283 bytes in the store for mcdi at its
-deep bounds against about 30 for the anchor) and each step does more (guards over arrays of
-requests, monitors, the ghost ledger). What is generic and could be fixed in the engine:
+Per state the protocols cost 15-32 times the anchor here (10-13 times per CPU second at their
+deep bounds in the run above), and no one part explains it: every part is slower by about as
+much. Their states are bigger (161 B per state in the store for mcdi at its deep bounds
+against 87 for the anchor, links and table included) and each step does more (guards over
+arrays of requests, monitors, the ghost ledger). What is generic and could be fixed in the engine:
 
 - **Codec misses** (src/explore/state-codec.ts): in the pci-doe profile the generic writer
   \`writeValue\` (6.5%) and reader \`readValue\` (2.9%) take as much as the generated
@@ -107,6 +108,10 @@ requests, monitors, the ghost ledger). What is generic and could be fixed in the
   mcdi in an earlier sample) copy the whole context per assignment.
 
 What is the models': their closures (guards, actions, properties) are 16-20% of the search.
-None of this was changed in this session; the target (every protocol within 2× of the
-anchor's states/s) is missed by 15-30×, as the protocol rows above show.
+None of this was changed in this session. The target (every protocol within 2× of the
+anchor's states/s, a ratio of 0.5×) is missed: mcdi, scmi-virtio and pci-doe run at
+0.08-0.10× the anchor's states per CPU second, short of the target by a factor of 5-6;
+idpf-xn's and mic-cosm's deep bounds give runs of under half a CPU second (846 and 3,432
+states), where loading the model and the JIT's warm-up dominate, so their 0.01× and 0.03× say
+little about their steady rate.
 `;

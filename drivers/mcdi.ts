@@ -9,9 +9,10 @@
  * in between): the process (efx_mcdi_rpc), the data-path caller (efx_mcdi_rpc_async), NAPI
  * (efx_mcdi_process_event -> efx_mcdi_ev_cpl / efx_mcdi_ev_death), the timer
  * (efx_mcdi_timeout_async) and the interface going down and up (efx_soft_disable_interrupts /
- * efx_soft_enable_interrupts, also run by the reset work). A wait that cannot proceed yields
- * BLOCKED and retries on the next step. Time is jiffies; timers and timeouts compare them with
- * time_after(), as the kernel does.
+ * efx_soft_enable_interrupts, also run by the reset work). A preemption point where the code
+ * then waits (a lock, a wake-up, a deadline) is a `waitAt` with its condition, so the adapter
+ * knows which contexts can step now without a second copy of the condition. Time is jiffies;
+ * timers and timeouts compare them with time_after(), as the kernel does.
  *
  * The adapter at the bottom is the harness: the MC (a FIFO of requests it answers, loses,
  * or forgets in a reboot), the event queue, jiffies, and the callers' cookies. A request's
@@ -29,8 +30,10 @@ import {
   type DriverDefinition,
   type DriverVariant,
 } from '../src/testgen/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import { ExecutionContexts, waitAt, type Preemptible } from '../harness/execution-contexts.ts';
 import type { Output } from '../src/model/model.ts';
+import { faultOn, replyLengthValue, replyLengths } from '../src/model/device.ts';
+import type { VectorEvent } from '../src/testgen/vectors.ts';
 
 const EIO = 5;
 const ENOMEM = 12;
@@ -39,6 +42,8 @@ const ENETDOWN = 100;
 const ETIMEDOUT = 110;
 const MC_CMD_ERR_EINVAL = 22;
 const OUTLEN = 2;
+/** MCDI_CTL_SDU_LEN_MAX_V1 in dwords: the longest answer a v1 header can announce. */
+const SDU_LEN_MAX = 63;
 
 type mcdi_state =
   | 'MCDI_STATE_QUIESCENT'
@@ -184,8 +189,10 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
   },
   {
     name: 'ev-cpl-v1-ignores-errno',
-    description: 'efx_mcdi_ev_cpl (v1) sets resprc = 0 instead of efx_mcdi_errno(mcdi_err)',
+    description:
+      'efx_mcdi_ev_cpl (v1) sets resprc = 0 instead of efx_mcdi_errno(mcdi_err); only the state and edge covers reach an error answer that an event delivers and a caller reports, and at the defaults they are beyond what conform replays (555,034 and 1,524,502 steps), hence smaller bounds',
     source: 'efx_mcdi_ev_cpl (3.12)',
+    killBounds: { requests: 1, asyncCalls: 1 },
   },
   {
     name: 'ev-death-keeps-status',
@@ -203,6 +210,12 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'rpc-async-nomem-reports-success',
     description: 'efx_mcdi_rpc_async returns 0 when kmalloc fails',
     source: 'sources/sfc-mcdi-async.txt:257-260',
+  },
+  {
+    name: 'poll-time-after-eq',
+    description:
+      'efx_mcdi_poll gives up at time_after_eq(time, finish): one tick early (only a two-way check sees it: the driver offers a timeout the model does not)',
+    source: 'efx_mcdi_poll (3.12): if (time_after(time, finish)) return -ETIMEDOUT',
   },
   {
     name: 'complete-sync-no-wake',
@@ -234,13 +247,16 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   let reset_pending = false;
   /* The harness: the MC, the event queue, the interface's up/down state, the callers. */
   let mc_requests: Array<{ seq: number; cookie: number; evreq: boolean }> = [];
+  /** The answers the MC may give and the faults it may commit (from the bounds). */
+  let mc_answers: Array<{ len: number; err: boolean }> = [];
+  let mc_faults = { duplicate: false, lost: false };
   let shmem: mc_shmem = null;
   let evq: mcdi_event[] = [];
   let evq_stopped = true;
   let interface_up = false;
   /** Callers not completed yet (their cookies are in use). */
   let waiting = new Set<number>();
-  const contexts = new ExecutionContexts();
+  const contexts = new ExecutionContexts({ declaredWaits: true });
   let outputs: Output[] = [];
   /* What a sleeper waits for, and the flags its wake-ups set. */
   let proc_asleep = false;
@@ -251,6 +267,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   let reset_deadline = 0;
 
   const time_after = (a: number, b: number) => a - b > 0;
+  const time_after_eq = (a: number, b: number) => a - b >= 0;
 
   /* ---------- the driver ---------- */
 
@@ -325,50 +342,52 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (bump_seqno) mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
   }
 
-  function* spin_lock_async(owner: string): Generator<typeof BLOCKED, void, void> {
-    while (mcdi.async_lock !== null) yield BLOCKED;
+  /** Preemption point `at`, then spin_lock_bh(&mcdi->async_lock) for `owner`. */
+  function* spin_lock_async(at: string, owner: string): Step {
+    yield* waitAt(at, () => mcdi.async_lock === null);
     mcdi.async_lock = owner;
   }
 
-  /** efx_mcdi_release, run by `owner`. */
+  /** efx_mcdi_release's end outside async_lock: state = QUIESCENT; wake_up(&mcdi->wq). */
+  function release_quiesce(): void {
+    mcdi.state = 'MCDI_STATE_QUIESCENT';
+    wake_up_wq();
+  }
+
+  /** efx_mcdi_release, run by `owner` from its preemption point RELEASE. */
   function* efx_mcdi_release(owner: string): Step {
-    if (mcdi.mode === 'MCDI_MODE_EVENTS') {
-      if (has('as-written-flush-unlocked')) yield 'RELEASE_LOCK'; // the mode was read unlocked
-      yield* spin_lock_async(owner);
-      // Fixed: the mode is read under async_lock (mode_poll may have stored POLL meanwhile).
-      if ((mcdi.mode as mcdi_mode) !== 'MCDI_MODE_EVENTS' && !has('as-written-flush-unlocked')) {
-        mcdi.async_lock = null;
-        mcdi.state = 'MCDI_STATE_QUIESCENT';
-        wake_up_wq();
-        return;
-      }
-      const async = mcdi.async_list[0];
-      if (async) {
-        mcdi.state = 'MCDI_STATE_RUNNING_ASYNC';
-        yield 'RELEASE_SEQNO';
-        send_request_seqno();
-        yield 'RELEASE_SEND';
-        // A param the flush freed meanwhile is read anyway: garbage.
-        send_request_write(mcdi.async_list.includes(async) ? async.cookie : -1);
-        mcdi.async_timer.pending = true; // mod_timer(jiffies + MCDI_RPC_TIMEOUT)
-        mcdi.async_timer.expires = jiffies + MCDI_RPC_TIMEOUT;
-        mcdi.async_lock = null;
-        return;
-      }
-      if (has('as-written-release')) {
-        mcdi.async_lock = null; // spin_unlock_bh, then ...
-        yield 'RELEASE_QUIESCE';
-        mcdi.state = 'MCDI_STATE_QUIESCENT';
-        wake_up_wq();
-        return;
-      }
-      mcdi.state = 'MCDI_STATE_QUIESCENT'; // the fix: still under async_lock
-      wake_up_wq();
+    if (has('as-written-flush-unlocked')) {
+      // As written: the mode is read before spin_lock_bh (mode_poll may store POLL since).
+      yield 'RELEASE';
+      if (mcdi.mode !== 'MCDI_MODE_EVENTS') return release_quiesce();
+      yield* spin_lock_async('RELEASE_LOCK', owner);
+    } else {
+      // Fixed: the mode is read under async_lock; in POLL mode the lock is not needed.
+      yield* waitAt('RELEASE', () => mcdi.mode !== 'MCDI_MODE_EVENTS' || mcdi.async_lock === null);
+      if (mcdi.mode !== 'MCDI_MODE_EVENTS') return release_quiesce();
+      mcdi.async_lock = owner;
+    }
+    const async = mcdi.async_list[0];
+    if (async) {
+      mcdi.state = 'MCDI_STATE_RUNNING_ASYNC';
+      yield 'RELEASE_SEQNO';
+      send_request_seqno();
+      yield 'RELEASE_SEND';
+      // A param the flush freed meanwhile is read anyway: garbage.
+      send_request_write(mcdi.async_list.includes(async) ? async.cookie : -1);
+      mcdi.async_timer.pending = true; // mod_timer(jiffies + MCDI_RPC_TIMEOUT)
+      mcdi.async_timer.expires = jiffies + MCDI_RPC_TIMEOUT;
       mcdi.async_lock = null;
       return;
     }
-    mcdi.state = 'MCDI_STATE_QUIESCENT';
+    if (has('as-written-release')) {
+      mcdi.async_lock = null; // spin_unlock_bh, then ...
+      yield 'RELEASE_QUIESCE';
+      return release_quiesce();
+    }
+    mcdi.state = 'MCDI_STATE_QUIESCENT'; // the fix: still under async_lock
     wake_up_wq();
+    mcdi.async_lock = null;
   }
 
   /** efx_mcdi_complete_sync: cmpxchg RUNNING_SYNC -> COMPLETED, and wake the waiter. */
@@ -386,28 +405,25 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     data_len: number,
     resp: mc_answer | null,
   ): Step {
-    yield 'LIST_DEL';
-    yield* spin_lock_async(owner);
+    yield* spin_lock_async('LIST_DEL', owner);
     const async = mcdi.async_list.shift();
     mcdi.async_lock = null;
     const copied = Math.min(async ? async.outlen : OUTLEN, data_len);
     const len = has('as-written-completer-length') ? data_len : copied;
     complete(async ? async.cookie : -1, rc, resp, len, copied);
-    yield 'RELEASE';
     yield* efx_mcdi_release(owner);
   }
 
   function* efx_mcdi_rpc(cookie: number): Step {
-    yield 'ACQUIRE_SYNC';
     // efx_mcdi_acquire_sync: wait_event(mcdi->wq, cmpxchg(QUIESCENT -> RUNNING_SYNC))
+    yield* waitAt('ACQUIRE_SYNC', () => !proc_asleep);
     for (;;) {
       if (mcdi.state === 'MCDI_STATE_QUIESCENT') {
         mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
         break;
       }
       proc_asleep = true;
-      yield 'ACQUIRE_SYNC';
-      while (proc_asleep) yield BLOCKED;
+      yield* waitAt('ACQUIRE_SYNC', () => !proc_asleep);
     }
     yield 'SEND_SEQNO';
     send_request_seqno();
@@ -422,14 +438,14 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     } else {
       proc_deadline = jiffies + MCDI_RPC_TIMEOUT;
       rpc_timed_out = false;
-      yield 'AWAIT_COMPLETION';
       // wait_event_timeout(mcdi->wq, state == COMPLETED, MCDI_RPC_TIMEOUT)
+      const woken = () => !proc_asleep || rpc_timed_out;
+      yield* waitAt('AWAIT_COMPLETION', woken);
       for (;;) {
         if ((mcdi.state as mcdi_state) === 'MCDI_STATE_COMPLETED') break;
         if (rpc_timed_out) break;
         proc_asleep = true;
-        yield 'AWAIT_COMPLETION';
-        while (proc_asleep && !rpc_timed_out) yield BLOCKED;
+        yield* waitAt('AWAIT_COMPLETION', woken);
       }
       proc_asleep = false;
       timed_out = (mcdi.state as mcdi_state) !== 'MCDI_STATE_COMPLETED';
@@ -471,12 +487,10 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         // "MC fatal error": efx_schedule_reset; msleep(MCDI_STATUS_SLEEP_MS); poll_reboot.
         efx_schedule_reset();
         proc_deadline = jiffies;
-        yield 'MSLEEP';
-        while (!time_after(jiffies, proc_deadline)) yield BLOCKED;
+        yield* waitAt('MSLEEP', () => time_after(jiffies, proc_deadline));
         efx_mcdi_poll_reboot();
       }
     }
-    yield 'RELEASE';
     yield* efx_mcdi_release('process');
   }
 
@@ -485,7 +499,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
    * is there or time_after(time, finish). Returns whether it timed out; it has yielded the
    * label of the step that follows (FINISH or TIMED_OUT).
    */
-  function* efx_mcdi_poll(): Generator<string | typeof BLOCKED, boolean, void> {
+  function* efx_mcdi_poll(): Preemptible<boolean> {
     if (efx_mcdi_poll_reboot()) {
       mcdi.resprc = -EIO;
       mcdi.resp_data_len = 0;
@@ -496,8 +510,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
     proc_deadline = jiffies + MCDI_RPC_TIMEOUT;
     poll_timed_out = false;
-    yield 'POLL';
-    while (shmem === null && !poll_timed_out) yield BLOCKED;
+    yield* waitAt('POLL', () => shmem !== null || poll_timed_out);
     if (poll_timed_out) {
       yield 'TIMED_OUT';
       return true;
@@ -512,18 +525,16 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   function* interface_up_path(): Step {
     evq_stopped = false;
     reset_pending = false;
-    yield 'MODE_EVENT';
+    yield* waitAt('MODE_EVENT', () => !reset_asleep);
     for (;;) {
       if (mcdi.state === 'MCDI_STATE_QUIESCENT') {
         mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
         break;
       }
       reset_asleep = true;
-      yield 'MODE_EVENT';
-      while (reset_asleep) yield BLOCKED;
+      yield* waitAt('MODE_EVENT', () => !reset_asleep);
     }
     mcdi.mode = 'MCDI_MODE_EVENTS';
-    yield 'RELEASE';
     yield* efx_mcdi_release('reset');
     interface_up = true;
   }
@@ -535,12 +546,10 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     mcdi.mode = 'MCDI_MODE_POLL'; // "lockless"
     yield 'MODE_POLL_COMPLETE';
     efx_mcdi_complete_sync();
-    yield 'STOP_EVQ';
     // synchronize_irq, efx_stop_eventq: NAPI and the data path finish, queued events go.
-    while (contexts.isRunning('napi') || contexts.isRunning('caller')) yield BLOCKED;
+    yield* waitAt('STOP_EVQ', () => !contexts.isRunning('napi') && !contexts.isRunning('caller'));
     evq_stopped = true;
     evq = [];
-    yield 'FLUSH_DEL_TIMER';
     yield* efx_mcdi_flush_async();
     if (reset_pending) {
       yield* interface_up_path();
@@ -549,9 +558,13 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   function* efx_mcdi_flush_async(): Step {
-    // Fixed: take and drop async_lock first, so that a release inside it has finished.
-    if (!has('as-written-flush-unlocked')) while (mcdi.async_lock !== null) yield BLOCKED;
-    while (mcdi.async_timer.running) yield BLOCKED; // del_timer_sync
+    // Fixed: take and drop async_lock first, so that a release inside it has finished; then
+    // del_timer_sync waits for a running handler.
+    yield* waitAt(
+      'FLUSH_DEL_TIMER',
+      () =>
+        (has('as-written-flush-unlocked') || mcdi.async_lock === null) && !mcdi.async_timer.running,
+    );
     mcdi.async_timer.pending = false;
     if (mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
       if (has('flush-no-wait')) {
@@ -564,8 +577,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       } else {
         reset_deadline = jiffies + MCDI_RPC_TIMEOUT;
         poll_timed_out = false;
-        yield 'FLUSH_POLL';
-        while (shmem === null && !poll_timed_out) yield BLOCKED;
+        yield* waitAt('FLUSH_POLL', () => shmem !== null || poll_timed_out);
         if (!poll_timed_out) efx_mcdi_read_response_header();
         flush_quiesce(!poll_timed_out);
       }
@@ -653,8 +665,8 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       if (has('ev-death-completes-async') && mcdi.state === 'MCDI_STATE_RUNNING_ASYNC') {
         // efx_mcdi_complete_async wins the cmpxchg, then spins on the iface_lock we hold.
         mcdi.state = 'MCDI_STATE_COMPLETED';
-        yield 'DEATH_DEADLOCK';
-        for (;;) yield BLOCKED;
+        yield* waitAt('DEATH_DEADLOCK', () => false);
+        return;
       }
       // efx_mcdi_ev_death, under iface_lock.
       if (mcdi.state === 'MCDI_STATE_RUNNING_SYNC') {
@@ -686,8 +698,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       const rc = mcdi.resprc;
       const data_len = mcdi.resp_data_len;
       const resp = mcdi.resp;
-      yield 'DEL_TIMER';
-      while (mcdi.async_timer.running) yield BLOCKED; // del_timer_sync
+      yield* waitAt('DEL_TIMER', () => !mcdi.async_timer.running); // del_timer_sync
       mcdi.async_timer.pending = false;
       yield* efx_mcdi_complete_async_tail('napi', rc, data_len, resp);
       return;
@@ -750,8 +761,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   function mc_respond(len: number, rc: number, copies: number): void {
-    const request = mc_requests.shift();
-    if (!request) throw new NotEnabledError('the MC holds no request');
+    const request = mc_requests.shift()!;
     const answer: mc_answer = { seq: request.seq, cookie: request.cookie, rc, len };
     shmem = answer;
     if (request.evreq && !evq_stopped) {
@@ -759,8 +769,67 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
+  /* When each environment event can happen: apply() refuses it otherwise, enabled() lists it. */
+
+  function timer_due(): boolean {
+    const timer = mcdi.async_timer;
+    return timer.pending && time_after(jiffies, timer.expires) && !contexts.isRunning('timer');
+  }
+
+  function rpc_wait_timed_out(): boolean {
+    return contexts.at('process') === 'AWAIT_COMPLETION' && time_after(jiffies, proc_deadline);
+  }
+
+  /** The context whose efx_mcdi_poll gives up now (time_after(time, finish), no response). */
+  function poll_gives_up(): 'process' | 'reset' | null {
+    const past = has('poll-time-after-eq') ? time_after_eq : time_after;
+    if (shmem !== null) return null;
+    if (contexts.at('process') === 'POLL') {
+      return past(jiffies, proc_deadline) ? 'process' : null;
+    }
+    if (contexts.at('reset') === 'FLUSH_POLL') {
+      return past(jiffies, reset_deadline) ? 'reset' : null;
+    }
+    return null;
+  }
+
+  /** NAPI runs an MCDI event: it is inside a handler and can go on, or an event is queued. */
+  function napi_can_run(): boolean {
+    return contexts.isRunning('napi') ? contexts.ready('napi') : evq.length > 0;
+  }
+
+  /** The reset work runs: it is inside efx_reset/ifup/ifdown and can go on, or is queued. */
+  function reset_can_run(): boolean {
+    return contexts.isRunning('reset') ? contexts.ready('reset') : reset_pending;
+  }
+
+  function mc_can_answer(len: number, err: boolean): boolean {
+    return mc_requests.length > 0 && mc_answers.some((a) => a.len === len && a.err === err);
+  }
+
+  /** A duplicated CMDDONE: the MC's oldest request asked for an event and the queues run. */
+  function mc_can_answer_twice(): boolean {
+    return mc_faults.duplicate && mc_requests.length > 0 && mc_requests[0].evreq && !evq_stopped;
+  }
+
+  function mc_can_lose(): boolean {
+    return mc_faults.lost && mc_requests.length > 0;
+  }
+
   return {
     reset(bounds) {
+      // The fake MC's repertoire under these bounds: lengths, error answers, faults.
+      mc_answers = replyLengths(bounds.lengths).flatMap((kind) => {
+        const len = replyLengthValue(kind, OUTLEN, SDU_LEN_MAX);
+        const err = faultOn(bounds, 'error') && len > 0;
+        return err
+          ? [
+              { len, err: false },
+              { len, err: true },
+            ]
+          : [{ len, err: false }];
+      });
+      mc_faults = { duplicate: faultOn(bounds, 'duplicate'), lost: faultOn(bounds, 'lost') };
       SEQ_MASK = 2 ** bounds.seqBits - 1;
       MCDI_RPC_TIMEOUT = bounds.timeout;
       mcdi_max_ver = bounds.mcdiVersion;
@@ -790,6 +859,48 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       reset_asleep = false;
       contexts.clear();
       return [];
+    },
+    enabled() {
+      const list: VectorEvent[] = [];
+      for (const name of ['process', 'caller', 'timer'] as const) {
+        if (contexts.ready(name)) list.push({ type: name });
+      }
+      if (napi_can_run()) list.push({ type: 'napi' });
+      if (reset_can_run()) list.push({ type: 'reset' });
+      if (timer_due()) list.push({ type: 'timer_expire' });
+      if (rpc_wait_timed_out()) list.push({ type: 'rpc_timeout' });
+      if (poll_gives_up()) list.push({ type: 'poll_timeout' });
+      for (const answer of mc_answers) {
+        if (mc_can_answer(answer.len, answer.err)) list.push({ type: 'mc_respond', ...answer });
+      }
+      if (mc_can_answer_twice()) list.push({ type: 'mc_respond_dup' });
+      if (mc_can_lose()) list.push({ type: 'mc_lose' });
+      return list;
+    },
+    observe() {
+      /** A deadline as ticks to go, floored at one past (it only matters that it passed). */
+      const left = (deadline: number) => Math.max(deadline - jiffies, -1);
+      const proc = contexts.at('process');
+      const proc_deadline_live =
+        proc === 'AWAIT_COMPLETION' || proc === 'POLL' || proc === 'MSLEEP';
+      return {
+        state: mcdi.state.replace('MCDI_STATE_', ''),
+        mode: mcdi.mode.replace('MCDI_MODE_', ''),
+        seqno: mcdi.seqno,
+        credits: mcdi.credits,
+        awaiting: mcdi.awaiting,
+        asyncList: mcdi.async_list.map((async) => async.cookie),
+        asyncLocked: mcdi.async_lock !== null,
+        asyncTimer: mcdi.async_timer.pending ? left(mcdi.async_timer.expires) : null,
+        timerRunning: mcdi.async_timer.running,
+        statusWord: mc_status_rebooted,
+        resetPending: reset_pending,
+        eventsStopped: evq_stopped,
+        procAsleep: proc_asleep,
+        procDeadline: proc_deadline_live ? left(proc_deadline) : null,
+        resetAsleep: reset_asleep,
+        resetDeadline: contexts.at('reset') === 'FLUSH_POLL' ? left(reset_deadline) : null,
+      };
     },
     apply(event) {
       outputs = [];
@@ -856,47 +967,37 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
           advance(event.type);
           break;
         case 'timer_expire':
-          if (
-            !mcdi.async_timer.pending ||
-            !time_after(jiffies, mcdi.async_timer.expires) ||
-            contexts.isRunning('timer')
-          ) {
-            throw new NotEnabledError('no timer due');
-          }
+          if (!timer_due()) throw new NotEnabledError('no timer due');
           mcdi.async_timer.pending = false;
           mcdi.async_timer.running = true;
           contexts.enter('timer', efx_mcdi_timeout_async(), 'COMPLETE_ASYNC');
           break;
         case 'rpc_timeout':
-          if (
-            contexts.at('process') !== 'AWAIT_COMPLETION' ||
-            !time_after(jiffies, proc_deadline)
-          ) {
-            throw new NotEnabledError('no wait timed out');
-          }
+          if (!rpc_wait_timed_out()) throw new NotEnabledError('no wait timed out');
           rpc_timed_out = true;
           proc_asleep = false;
           advance('process');
           break;
         case 'poll_timeout': {
-          const proc = contexts.at('process') === 'POLL';
-          const flush = contexts.at('reset') === 'FLUSH_POLL';
-          const deadline = proc ? proc_deadline : reset_deadline;
-          if ((!proc && !flush) || shmem !== null || !time_after(jiffies, deadline)) {
-            throw new NotEnabledError('not polling past its deadline');
-          }
+          const poller = poll_gives_up();
+          if (!poller) throw new NotEnabledError('not polling past its deadline');
           poll_timed_out = true;
-          advance(proc ? 'process' : 'reset');
+          advance(poller);
           break;
         }
-        case 'mc_respond':
-          mc_respond(event.len as number, event.err ? MC_CMD_ERR_EINVAL : 0, 1);
+        case 'mc_respond': {
+          const { len, err } = event as unknown as { len: number; err: boolean };
+          if (!mc_can_answer(len, err)) throw new NotEnabledError('the MC cannot answer so');
+          mc_respond(len, err ? MC_CMD_ERR_EINVAL : 0, 1);
           break;
+        }
         case 'mc_respond_dup':
+          if (!mc_can_answer_twice()) throw new NotEnabledError('no CMDDONE to duplicate');
           mc_respond(OUTLEN, 0, 2);
           break;
         case 'mc_lose':
-          if (!mc_requests.shift()) throw new NotEnabledError('the MC holds no request');
+          if (!mc_can_lose()) throw new NotEnabledError('the MC cannot lose a request');
+          mc_requests.shift();
           break;
         case 'mc_stall':
           break; // the MC is late: nothing the driver sees

@@ -12,13 +12,48 @@ import { NotEnabledError } from '../src/testgen/conform.ts';
 /** Yielded by a context that cannot make progress yet (a lock is held, a wait not satisfied). */
 export const BLOCKED: unique symbol = Symbol('blocked');
 
-/** A context's code: yields preemption-point labels (or BLOCKED), returns its result. */
-export type Preemptible<R = void> = Generator<string | typeof BLOCKED, R, void>;
+/**
+ * A preemption point at which the context waits until `ready()` holds (a lock is free, a
+ * wake-up came, a deadline passed) before it goes on; `waitAt` yields one.
+ */
+export interface WaitPoint {
+  at: string;
+  ready: () => boolean;
+}
+
+/**
+ * A context's code: yields preemption points (a label: it goes on without waiting; a
+ * WaitPoint: it waits for its condition first) or BLOCKED, and returns its result.
+ */
+export type Preemptible<R = void> = Generator<string | WaitPoint | typeof BLOCKED, R, void>;
+
+/**
+ * A preemption point `at` where the context then waits until `ready()`: the step that follows
+ * is possible exactly when `ready()` holds, so the adapter's `enabled()` can ask
+ * `ExecutionContexts.ready` instead of restating the condition.
+ */
+export function* waitAt(at: string, ready: () => boolean): Preemptible {
+  yield { at, ready };
+  while (!ready()) yield BLOCKED;
+}
 
 export type Advanced<R> = { done: true; value: R } | { done: false; at: string };
 
+interface Live {
+  code: Preemptible<unknown>;
+  at: string;
+  /** The condition its next step waits for (none: it goes on at once). */
+  ready?: () => boolean;
+}
+
 export class ExecutionContexts {
-  private readonly live = new Map<string, { code: Preemptible<unknown>; at: string }>();
+  private readonly live = new Map<string, Live>();
+
+  /**
+   * `declaredWaits`: every wait is declared with `waitAt`, so a context that yields BLOCKED at
+   * a plain label breaks the contract `ready()` relies on (an Error, not a refusal).
+   */
+  constructor(private readonly options: { declaredWaits?: boolean } = {}) {}
 
   /** The preemption point context `name` waits at, or null when nothing runs there. */
   at(name: string): string | null {
@@ -27,6 +62,12 @@ export class ExecutionContexts {
 
   isRunning(name: string): boolean {
     return this.live.has(name);
+  }
+
+  /** Whether `advance(name)` can run now: the context is live and not waiting. */
+  ready(name: string): boolean {
+    const context = this.live.get(name);
+    return context !== undefined && (context.ready?.() ?? true);
   }
 
   /** Starts `code` as context `name` and runs it to its first preemption point. */
@@ -54,9 +95,17 @@ export class ExecutionContexts {
       this.live.delete(name);
       return { done: true, value: next.value as R };
     }
-    if (next.value === BLOCKED) throw new NotEnabledError(`${name}: blocked at ${context.at}`);
-    context.at = next.value;
-    return { done: false, at: next.value };
+    if (next.value === BLOCKED) {
+      if (this.options.declaredWaits && !context.ready) {
+        throw new Error(`${name}: blocked at ${context.at}, which declares no wait (waitAt)`);
+      }
+      throw new NotEnabledError(`${name}: blocked at ${context.at}`);
+    }
+    const point: Partial<WaitPoint> & { at: string } =
+      typeof next.value === 'string' ? { at: next.value } : next.value;
+    context.at = point.at;
+    context.ready = point.ready;
+    return { done: false, at: point.at };
   }
 
   /**

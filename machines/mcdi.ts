@@ -134,6 +134,17 @@ export const VARIANTS = {
 type Ctx = McdiContext;
 
 /**
+ * Why an `!asyncLocked` guard is never false where the context holds the interface: async_lock
+ * is held across a step only by an interface holder (the caller starting its request, a
+ * release sending the next), and the interface has one holder. The guard is spin_lock_bh's
+ * wait, kept as the code has it.
+ */
+const LOCK_FREE_HERE =
+  'async_lock is held across a step only by the holder of the interface, which is this context';
+/** RELEASE's POLL branch is reached only when the EVENTS ones failed, i.e. in POLL mode. */
+const RELEASE_POLL_ONLY = `${LOCK_FREE_HERE}, so the EVENTS branches fail only in POLL mode`;
+
+/**
  * Device-side ghost updates. A request sent from a buffer the flush already freed is garbage
  * (id -1): it has no ghost, and the MC's answer to it none either. A buggy driver (a variant)
  * may send one request twice: the ledger keeps one record per request, so the second copy's
@@ -533,6 +544,9 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     const startPoll = (when: (args: Args) => boolean, before: (context: Ctx) => Partial<Ctx>) => [
       {
         guard: (args: Args) => when(args) && args.context.statusWord,
+        meta: {
+          lint: { 'guard-never-true': 'the status word is set by an MC reboot: --bound reset=1' },
+        },
         target: 'FINISH',
         actions: assign<Ctx, McdiInput, undefined, McdiInput, never>(({ context }) => ({
           ...before(context),
@@ -762,6 +776,16 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     }).createMachine({
       id: 'mcdi',
       type: 'parallel',
+      meta: {
+        lint: {
+          'field-never-changes': {
+            'context.rebootsLeft':
+              'the reboot budget: reset=0 by default, --bound reset=1 spends it',
+            'context.ghostRebootHandled':
+              'set when efx_mcdi_ev_death handles a REBOOT: only with --bound reset=1 (stale-reboot-not-reported reads it)',
+          },
+        },
+      },
       context: {
         state: 'QUIESCENT',
         mode: 'POLL',
@@ -812,6 +836,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
           actions: assign(({ context, event }) => respond(context, event.len, event.err, 1)),
         },
         mc_respond_dup: {
+          meta: { lint: { 'guard-never-true': 'the MC duplicates only with --bound duplicate=1' } },
           guard: ({ context }) =>
             faultOn(bounds, 'duplicate') &&
             context.mc.length > 0 &&
@@ -821,6 +846,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         },
         /* The MC drops its oldest request: no answer will ever come. */
         mc_lose: {
+          meta: { lint: { 'guard-never-true': 'the MC loses requests only with --bound lost=1' } },
           guard: ({ context }) => faultOn(bounds, 'lost') && context.mc.length > 0,
           actions: assign(({ context }) => ({
             mc: context.mc.slice(1),
@@ -837,6 +863,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
            REBOOT event is posted (the MC sets the status word within MCDI_STATUS_DELAY_COUNT
            polls of the event; modelled as set with it). */
         mc_reboot: {
+          meta: { lint: { 'guard-never-true': 'the MC reboots only with --bound reset=1' } },
           guard: ({ context }) =>
             context.rebootsLeft > 0 && (context.state !== 'QUIESCENT' || context.mc.length > 0),
           actions: assign(({ context }) => ({
@@ -1221,6 +1248,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       deathCompletesAsync &&
                       context.evq[0]?.code === 'REBOOT' &&
                       context.state === 'RUNNING_ASYNC',
+                    meta: {
+                      lint: {
+                        'guard-never-true':
+                          'only the ev-death-completes-async variant, with --bound reset=1',
+                      },
+                    },
                     target: 'DEATH_DEADLOCK',
                     actions: assign(({ context }) => ({
                       evq: context.evq.slice(1),
@@ -1230,12 +1263,16 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   /* efx_mcdi_ev_death, all under iface_lock. */
                   {
                     guard: ({ context }) => context.evq[0]?.code === 'REBOOT',
+                    meta: { lint: { 'guard-never-true': 'a REBOOT event: --bound reset=1' } },
                     actions: assign(({ context }) => evDeath(context)),
                   },
                   /* efx_mcdi_ev_cpl under iface_lock: the seqno check. As written, the lock
                      is dropped before efx_mcdi_complete_async's cmpxchg (napi.COMPLETE). */
                   {
                     guard: ({ context }) => !cmpxchgUnderLock && accepts(context),
+                    meta: {
+                      lint: { 'guard-never-true': 'the as-written-check-then-cmpxchg variant' },
+                    },
                     target: 'COMPLETE',
                     actions: assign(({ context }) => acceptCompletion(context)),
                   },
@@ -1284,10 +1321,17 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             },
             /* The variant: efx_mcdi_complete_async inside ev_death's iface_lock section won
                the cmpxchg and now spins on iface_lock, which this CPU already holds. */
-            DEATH_DEADLOCK: {},
+            DEATH_DEADLOCK: {
+              meta: {
+                lint: { 'state-never-entered': 'the ev-death-completes-async variant only' },
+              },
+            },
             /* As written: if (!efx_mcdi_complete_async(mcdi, false)) efx_mcdi_complete_sync:
                the cmpxchg, then resprc, hdr_len, data_len under iface_lock. */
             COMPLETE: {
+              meta: {
+                lint: { 'state-never-entered': 'the as-written-check-then-cmpxchg variant only' },
+              },
               on: {
                 napi: [
                   {
@@ -1487,6 +1531,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       context.state === 'RUNNING_ASYNC' &&
                       flushWaits &&
                       context.statusWord,
+                    meta: {
+                      lint: {
+                        'guard-never-true':
+                          'the status word is set by an MC reboot: --bound reset=1',
+                      },
+                    },
                     target: 'FLUSH_LIST',
                     actions: assign(({ context }) => ({
                       ...(keepsDeadValues ? { resprc: EIO, respLen: 0, ghostResp: null } : {}),
@@ -1504,6 +1554,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   {
                     guard: ({ context }) =>
                       stopsTimer(context) && context.state === 'RUNNING_ASYNC',
+                    meta: { lint: { 'guard-never-true': 'the flush-no-wait variant only' } },
                     target: 'FLUSH_LIST',
                     actions: assign(({ context }) => ({
                       asyncTimer: null,
@@ -1668,6 +1719,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         on: {
           [region]: {
             guard: ({ context }: Args) => !context.asyncLocked,
+            meta: { lint: { 'guard-never-false': LOCK_FREE_HERE } },
             target: 'RELEASE',
             actions: [
               emit((args: Args) => {
@@ -1740,6 +1792,18 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     }
 
     /**
+     * Lint suppressions for RELEASE's transitions under async_lock, by index: the seed's
+     * QUIESCENT after the unlock is the as-written-release variant's; and the reset work
+     * releases only from efx_mcdi_mode_event, in EVENTS mode with the lock free.
+     */
+    function releaseLint(region: Region): Array<Record<string, string> | undefined> {
+      const variantOnly = { 'guard-never-true': 'the as-written-release variant only' };
+      return region === 'reset'
+        ? [undefined, variantOnly, { 'guard-never-false': `${LOCK_FREE_HERE}; and in EVENTS mode` }]
+        : [undefined, variantOnly];
+    }
+
+    /**
      * efx_mcdi_release in `region`: in EVENTS mode, under async_lock, start the head of
      * async_list (state = RUNNING_ASYNC, send, mod_timer); otherwise state = QUIESCENT and
      * wake_up(&mcdi->wq).
@@ -1785,16 +1849,27 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   quiesce,
                 ]
               : [
-                  ...underLock.map((t) => ({
+                  ...underLock.map((t, i) => ({
                     ...t,
                     guard: (args: Args) => args.context.mode === 'EVENTS' && t.guard(args),
+                    ...(releaseLint(region)[i] ? { meta: { lint: releaseLint(region)[i] } } : {}),
                   })),
-                  { ...quiesce, guard: ({ context }: Args) => context.mode === 'POLL' },
+                  {
+                    ...quiesce,
+                    guard: ({ context }: Args) => context.mode === 'POLL',
+                    ...(region === 'reset'
+                      ? {}
+                      : { meta: { lint: { 'guard-never-false': RELEASE_POLL_ONLY } } }),
+                  },
                 ],
           },
         },
         /* As written: the mode was read before spin_lock_bh; mode_poll may store POLL since. */
-        RELEASE_LOCK: { entry, on: { [region]: underLock } },
+        RELEASE_LOCK: {
+          meta: { lint: { 'state-never-entered': 'the as-written-flush-unlocked variant only' } },
+          entry,
+          on: { [region]: underLock },
+        },
         /* Still under async_lock: efx_mcdi_send_request's ++seqno ... */
         RELEASE_SEQNO: {
           entry,
@@ -1828,6 +1903,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         },
         /* The seed: spin_unlock_bh(async_lock); then mcdi->state = QUIESCENT; wake_up. */
         RELEASE_QUIESCE: {
+          meta: { lint: { 'state-never-entered': 'the as-written-release variant only' } },
           entry,
           on: {
             [region]: {
@@ -1873,6 +1949,59 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       // Over-approximates: guards decide which of these are enabled.
       events: () => alphabet,
       time: { tick: TICK },
+      /* The sequence chart: the driver's five contexts are the regions; the events written on
+         the root are the MC's (the device) and the clock's, which the derived lanes would
+         draw as one "device / environment" lane. */
+      lanes: [
+        { name: 'process (efx_mcdi_rpc)', regions: ['process'] },
+        { name: 'data path (efx_mcdi_rpc_async)', regions: ['caller'] },
+        { name: 'NAPI (ev_cpl, ev_death)', regions: ['napi'] },
+        { name: 'timer (efx_mcdi_timeout_async)', regions: ['timer'] },
+        { name: 'ifdown, ifup, reset work', regions: ['reset'] },
+        { name: 'clock', events: [TICK] },
+        { name: 'MC', events: ['mc_*'], device: true },
+      ],
+      conformance: {
+        /* What a driver's adapter can tell from the driver's own state: which contexts can
+           step (at a preemption point and not waiting), which timers and waits have expired,
+           and what the MC can do with the requests it was written. Calls are limited by the
+           budgets only, and tick, mc_stall and mc_reboot by the environment's own clocks and
+           budget, which a driver does not keep. */
+        enabling: [
+          'process',
+          'caller',
+          'napi',
+          'timer',
+          'reset',
+          'timer_expire',
+          'rpc_timeout',
+          'poll_timeout',
+          'mc_respond',
+          'mc_respond_dup',
+          'mc_lose',
+        ],
+        /* struct efx_mcdi_iface and the waiters' flags and clocks, as the driver keeps them
+           (credits by the seqno they stand for; resprc and resp_data_len are left out because
+           the model forgets them once read). */
+        observe: ({ context: c }: ModelState<McdiContext>) => ({
+          state: c.state,
+          mode: c.mode,
+          seqno: c.seqno,
+          credits: c.credits.map((credit) => credit.seq),
+          awaiting: c.awaiting,
+          asyncList: c.asyncList.map((param) => param.id),
+          asyncLocked: c.asyncLocked,
+          asyncTimer: c.asyncTimer,
+          timerRunning: c.timerRunning,
+          statusWord: c.statusWord,
+          resetPending: c.resetPending,
+          eventsStopped: c.eventsStopped,
+          procAsleep: c.procAsleep,
+          procDeadline: c.procDeadline,
+          resetAsleep: c.resetAsleep,
+          resetDeadline: c.resetDeadline,
+        }),
+      },
       terminal: (state: ModelState<McdiContext>) => allIdle(state),
     };
   },

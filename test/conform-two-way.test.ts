@@ -9,28 +9,13 @@ import { ModelSystem } from '../src/model/system.ts';
 import { runSuite, formatDivergence, type DriverDefinition } from '../src/testgen/conform.ts';
 import { edgeCover, generateSuite, transitionPairs } from '../src/testgen/generate.ts';
 import { buildStateGraph, edgeCount } from '../src/testgen/state-graph.ts';
-import { parseSuite, serializeSuite, type TestSuite } from '../src/testgen/vectors.ts';
+import { outputsOnly, parseSuite, serializeSuite } from '../src/testgen/vectors.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
 
 const suites = (['tour', 'states', 'random', 'edges', 'pairs'] as const).map(
   (generator) => generateSuite(toyModel, { generator }).suite,
 );
-
-/** The suite as a one-way runner saw it: no refusal steps, no enabled sets, no projections. */
-function outputsOnly(suite: TestSuite): TestSuite {
-  return {
-    ...suite,
-    initialEnabled: undefined,
-    initialObserved: undefined,
-    vectors: suite.vectors.map((v) => ({
-      ...v,
-      steps: v.steps
-        .filter((s) => !s.refused)
-        .map(({ enabled: _e, observed: _o, refused: _r, ...step }) => step),
-    })),
-  };
-}
 
 /** The toy driver with `enabled()` or `observe()` taken away from its adapter. */
 function without(method: 'enabled' | 'observe'): DriverDefinition {

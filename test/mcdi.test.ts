@@ -6,6 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explore, type ExploreResult } from '../src/explore/explore.ts';
+import { chartOf } from '../src/inspect/chart.ts';
+import { lanesOf } from '../src/inspect/lanes.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { ModelSystem } from '../src/model/system.ts';
 import type { TraceStep } from '../src/model/trace.ts';
 import { OUTLEN, VARIANTS, type McdiContext } from '../machines/mcdi.ts';
 import { mcdiModel } from '../machines/registry.ts';
@@ -187,5 +191,23 @@ describe('bounds', () => {
     const taken = result.coverage.transitions;
     expect(taken['mcdi:mc_reboot:0']).toBeGreaterThan(0);
     expect(taken['mcdi.reset.UP:reset:0']).toBeGreaterThan(0); // the reset work ran
+  });
+});
+
+describe('sequence chart lanes', () => {
+  it('one lane per driver context, the clock, and the MC as the device (last)', () => {
+    const system = new ModelSystem(mcdiModel, resolveConfig(mcdiModel));
+    const chart = chartOf(system.instance.machine);
+    const { lanes, ofTransition } = lanesOf(chart, system.instance.lanes);
+    expect(lanes.at(-1)).toMatchObject({ name: 'MC', device: true });
+    const laneOf = (label: string) =>
+      lanes[ofTransition[chart.transitions.findIndex((t) => t.label === label)]].name;
+    expect(laneOf('mcdi:mc_reboot:0')).toBe('MC');
+    expect(laneOf('mcdi:tick:0')).toBe('clock');
+    // efx_mcdi_mode_poll runs in the context that brings the interface down, not the MC's.
+    expect(laneOf('mcdi.reset.MODE_POLL_STORE:reset:0')).toBe('ifdown, ifup, reset work');
+    // Every lane takes some transition: none is declared for nothing, none falls back.
+    expect(new Set(ofTransition).size).toBe(lanes.length);
+    expect(lanes.map((l) => l.name)).not.toContain('device / environment');
   });
 });

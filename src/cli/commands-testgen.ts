@@ -10,6 +10,7 @@ import { resolveConfig, UsageError } from '../model/config.ts';
 import {
   formatDivergence,
   runSuite,
+  type DivergenceKind,
   type DriverDefinition,
   type DriverVariant,
 } from '../testgen/conform.ts';
@@ -470,7 +471,8 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
   };
 }
 
-type KilledAt = { vector: string; step: number } | null;
+/** Where a suite first kills a variant, and what diverged there (the field, if observed). */
+type KilledAt = { vector: string; step: number; kind: DivergenceKind; field?: string } | null;
 
 /**
  * `conform <p> --variant all`: the correct driver and every bug variant against every suite;
@@ -510,10 +512,17 @@ function printKillMatrix(
       bounds: suites[0].bounds,
       suites: Object.fromEntries(
         suites.map((suite): [string, KilledAt] => {
-          const { divergence } = runSuite(driver, suite, row.variants);
+          const { divergence: d } = runSuite(driver, suite, row.variants);
           return [
             suite.generator.name,
-            divergence ? { vector: divergence.vector, step: divergence.step } : null,
+            d
+              ? {
+                  vector: d.vector,
+                  step: d.step,
+                  kind: d.kind,
+                  ...(d.field === undefined ? {} : { field: d.field }),
+                }
+              : null,
           ];
         }),
       ),
@@ -526,14 +535,23 @@ function printKillMatrix(
   if (values.json) {
     io.stdout(JSON.stringify({ protocol: driver.protocol, conforms, matrix }, null, 2) + '\n');
   } else {
-    const names = [...suitesByBounds.values()][0].map((suite) => suite.generator.name);
+    // Every suite replayed at some bounds gets a column; a suite too large to replay at a
+    // row's bounds is `n/a` there, not a `-` that would claim it was replayed and conformed.
+    const order = (name: string) => {
+      const i = GENERATORS.indexOf(name as GeneratorName);
+      return i < 0 ? GENERATORS.length : i;
+    };
+    const names = [
+      ...new Set([...suitesByBounds.values()].flat().map((suite) => suite.generator.name)),
+    ].sort((a, b) => order(a) - order(b));
     const width = Math.max(...rows.map((row) => row.name.length));
-    const cell = (k: KilledAt) => (k ? `${k.vector}@${k.step}` : '-').padEnd(18);
+    const cell = (k: KilledAt | undefined) =>
+      (k === undefined ? 'n/a' : k ? `${k.vector}@${k.step} ${k.kind}` : '-').padEnd(26);
     const line = (first: string, cells: string[], last: string) =>
       io.stdout(`${first.padEnd(width)}  ${cells.join('')}${last}`.trimEnd() + '\n');
     line(
       '',
-      names.map((n) => n.padEnd(18)),
+      names.map((n) => n.padEnd(26)),
       'bounds',
     );
     for (const row of matrix) {

@@ -241,6 +241,24 @@ export function parseSuite(text: string, source = 'suite'): TestSuite {
   };
 }
 
+/**
+ * The suite as a one-way runner sees it: no refusal steps, no enabled sets, no projections
+ * (outputs only). Replaying both shows which divergences only the two-way checks find.
+ */
+export function outputsOnly(suite: TestSuite): TestSuite {
+  return {
+    ...suite,
+    initialEnabled: undefined,
+    initialObserved: undefined,
+    vectors: suite.vectors.map((v) => ({
+      ...v,
+      steps: v.steps
+        .filter((s) => !s.refused)
+        .map(({ enabled: _e, observed: _o, refused: _r, ...step }) => step),
+    })),
+  };
+}
+
 function numberOr(value: unknown): number {
   return typeof value === 'number' ? value : 0;
 }

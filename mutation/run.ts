@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { drivers } from '../drivers/registry.ts';
 import { models } from '../machines/registry.ts';
@@ -16,6 +17,13 @@ import { serializeSuite, type GeneratorName } from '../src/testgen/vectors.ts';
 const root = new URL('..', import.meta.url).pathname;
 /** Cheapest first: Stryker stops at a mutant's first failing test. */
 const ORDER: GeneratorName[] = ['tour', 'pairs', 'random', 'states', 'edges'];
+/**
+ * The largest suite replayed against every mutant (MUTATION_MAX_STEPS). Every surviving mutant
+ * replays every suite, so a state or edge cover of 10^5 steps and more (mcdi's at its defaults
+ * or at reset=1) would make a run take hours on two cores; the suites left out are listed, and
+ * the score is the score of the suites kept.
+ */
+const MAX_STEPS = Number(process.env.MUTATION_MAX_STEPS ?? 50_000);
 
 interface Mutant {
   id: string;
@@ -31,7 +39,7 @@ type Equivalents = Record<
   Array<{ line: number; mutator: string; replacement?: string; reason: string }>
 >;
 
-function generateSuites(protocol: string): number {
+function generateSuites(protocol: string): { files: number; skipped: string[] } {
   const model = models.find((m) => m.name === protocol)!;
   const driver = drivers.find((d) => d.protocol === protocol)!;
   const dir = join(root, '.mutation', protocol, 'suites');
@@ -47,15 +55,19 @@ function generateSuites(protocol: string): number {
     }
   }
   let files = 0;
+  const skipped: string[] = [];
   ORDER.forEach((generator, order) => {
     for (const [name, bounds] of boundsSets) {
       const { suite } = generateSuite(model, { generator, ...(bounds ? { bounds } : {}) });
-      if (suite.summary.steps > 500_000) continue; // as conform does
+      if (suite.summary.steps > MAX_STEPS) {
+        skipped.push(`${generator}-${name} (${suite.summary.steps} steps)`);
+        continue;
+      }
       writeFileSync(join(dir, `${order}-${generator}-${name}.json`), serializeSuite(suite));
       files += 1;
     }
   });
-  return files;
+  return { files, skipped };
 }
 
 function summarise(protocol: string, equivalents: Equivalents) {
@@ -119,9 +131,14 @@ const equivalents = existsSync(equivalentsFile)
   : {};
 const rows = [];
 for (const protocol of protocols) {
-  const files = generateSuites(protocol);
+  const started = Date.now();
+  const loadAtStart = loadavg()[0];
+  const { files, skipped } = generateSuites(protocol);
   console.error(
-    `${protocol}: ${files} suites generated; running Stryker on drivers/${protocol}.ts`,
+    `${protocol}: ${files} suites generated; running Stryker on drivers/${protocol}.ts` +
+      (skipped.length > 0
+        ? `\n${protocol}: not replayed (more than ${MAX_STEPS} steps): ${skipped.join(', ')}`
+        : ''),
   );
   const run = spawnSync('npx', ['stryker', 'run', 'mutation/stryker.config.mjs'], {
     cwd: root,
@@ -132,16 +149,23 @@ for (const protocol of protocols) {
     console.error(`mutation: Stryker failed on ${protocol} (exit ${run.status})`);
     process.exit(1);
   }
-  rows.push(summarise(protocol, equivalents));
+  rows.push({
+    ...summarise(protocol, equivalents),
+    suites: files,
+    notReplayed: skipped,
+    seconds: Math.round((Date.now() - started) / 1000),
+    // The machine's 1-minute load average at the start and at the end (2 cores are shared).
+    load: [loadAtStart, loadavg()[0]].map((x) => Number(x.toFixed(1))),
+  });
 }
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(
-  '| driver | mutants | killed | timeout | survived | no coverage | declared equivalent | score | score without equivalents |',
+  '| driver | mutants | killed | timeout | survived | no coverage | declared equivalent | score | score without equivalents | suites | time | load (start, end) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.protocol} | ${r.mutants} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.equivalent} | ${pct(r.score)} | ${pct(r.scoreNonEquivalent)} |`,
+    `| ${r.protocol} | ${r.mutants} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.equivalent} | ${pct(r.score)} | ${pct(r.scoreNonEquivalent)} | ${r.suites} | ${r.seconds} s | ${r.load.join(', ')} |`,
   );
 }
 writeFileSync(join(root, '.mutation', 'summary.json'), JSON.stringify(rows, null, 2) + '\n');

@@ -438,6 +438,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).done,
                 target: 'POLL_EXIT',
+                description: 'try_wait_for_completion(&xfer->done) succeeds (driver.c)',
                 meta: {
                   lint: {
                     'guard-never-true':
@@ -453,10 +454,15 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && timeAfter(cpu(context).deadline),
                 target: 'MARK_TXDONE',
+                description: 'ktime_after(stop): the poll loop times out (driver.c)',
                 meta: { source: seed('516'), lint: { 'guard-never-true': LATE_ONLY } },
                 actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
               },
-              { guard: mine, target: 'POLL_CHECK' },
+              {
+                guard: mine,
+                target: 'POLL_CHECK',
+                description: 'not done, not late: poll_done() again (driver.c)',
+              },
             ],
           },
         },
@@ -493,6 +499,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: ({ context, event }: Ctx) => mine({ context, event }) && cpu(context).done,
                 target: 'MARK_TXDONE',
+                description: 'wait_for_completion_timeout(): xfer->done completed (driver.c)',
                 actions: assign(({ context }: Ctx) =>
                   giveUp(withCpu(context, i, { done: false }), retOf(cpu(context).status)),
                 ),
@@ -501,6 +508,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && timerDue(cpu(context).deadline),
                 target: 'MARK_TXDONE',
+                description: 'wait_for_completion_timeout(): its timer fires (driver.c)',
                 meta: { source: seed('516'), lint: { 'guard-never-true': LATE_ONLY } },
                 actions: assign(({ context }: Ctx) => giveUp(context, ETIMEDOUT)),
               },
@@ -551,6 +559,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && cpu(context).asyncDone,
                 target: 'ASYNC_CLEAR',
+                description: 'wait_for_completion_timeout(): async_done completed (driver.c)',
                 actions: assign(({ context }: Ctx) =>
                   withCpu(giveUp(context, retOf(cpu(context).status)), i, { inDrespWait: false }),
                 ),
@@ -559,6 +568,8 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                 guard: ({ context, event }: Ctx) =>
                   mine({ context, event }) && timerDue(cpu(context).deadline),
                 target: 'ASYNC_CLEAR',
+                description:
+                  'wait_for_completion_timeout(): the delayed response is late (driver.c)',
                 actions: assign(({ context }: Ctx) =>
                   withCpu(giveUp(context, ETIMEDOUT), i, { inDrespWait: false }),
                 ),
@@ -819,12 +830,14 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
                   guard: ({ context }: Ctx) =>
                     rxAcquire(context, context.rxCb.msg, flags).output !== null,
                   target: 'RX_FINALIZE',
+                  description: 'scmi_rx_callback(): no transfer expects it, dropped (driver.c)',
                   actions: emit(
                     ({ context }: Ctx) => rxAcquire(context, context.rxCb.msg, flags).output!,
                   ),
                 },
                 {
                   target: 'RX_COMPLETE',
+                  description: 'scmi_xfer_command_acquire(): token found, validated (driver.c)',
                   actions: assign(
                     ({ context }: Ctx) => rxAcquire(context, context.rxCb.msg, flags).next,
                   ),

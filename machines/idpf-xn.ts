@@ -278,6 +278,21 @@ function memo2<A extends object, B extends object, R>(fn: (a: A, b: B) => R): (a
   };
 }
 
+/**
+ * Lint suppressions (docs/writing-models.md): what the default bounds cannot show, and where
+ * it shows. Each is checked by the lint to suppress something at the default bounds.
+ */
+const ONLY = {
+  /** A caller's own-event guard is false only for another caller's event at the same step. */
+  otherCaller:
+    "false only for another caller's event at the same step: two callers past the pop at once need --bound ringSize=2",
+  /** Guards the alphabet already satisfies: kept so that the machine refuses the event otherwise. */
+  offered: (what: string) =>
+    `the alphabet offers this event only when ${what}; the guard makes the machine refuse it otherwise (two-way conformance offers refusals)`,
+  variant: (name: string) => `entered only with the ${name} variant`,
+  initFailure: 'reached only with --bound initFailures=1 (deep): a failed idpf_vc_core_init',
+} as const;
+
 const replace = <T>(list: readonly T[], index: number, value: T): T[] =>
   list.map((item, i) => (i === index ? value : item));
 
@@ -1001,6 +1016,36 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           })),
         },
       ];
+      /** An async exec returns 0 right after the send (the MAC filter sync of set_rx_mode). */
+      const asyncSend = {
+        guard: ({ context, event }: Args) => mine({ context, event }) && context.callers[c].async,
+        target: 'IDLE',
+        actions: [
+          emit(({ context }: Args) =>
+            returnBeforeWait(context, c, 'OK', context.xn[context.callers[c].idx].state),
+          ),
+          assign(({ context }: Args) => {
+            const caller = context.callers[c];
+            const sent = reachesDevice(context);
+            const xn = context.xn[caller.idx];
+            return {
+              mailbox: sent
+                ? sortMessages([...context.mailbox, messageOf(context, c)])
+                : context.mailbox,
+              // The fix for lost async replies: a deadline the mbx task reclaims at.
+              xn:
+                has(VARIANTS.asyncNeverReclaimed) || xn.state !== 'ASYNC'
+                  ? context.xn
+                  : replace(context.xn, caller.idx, {
+                      ...xn,
+                      asyncDue: arm(bounds.timeout),
+                    }),
+              callers: replace(context.callers, c, IDLE_CALLER),
+              ghosts: sent ? context.ghosts : lose(context.ghosts, caller.req),
+            };
+          }),
+        ],
+      };
       const idle = () => ({ ctrl: -1 });
       /**
        * Who may enter exec now: a ctrl caller takes vport_ctrl_lock (blocks while held); the
@@ -1015,6 +1060,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           IDLE: { on: { EXEC: [...exec(false), ...(isCtrl(c) ? [] : exec(true))] } },
           // pop-free-unlocked only: clear_bit and the salt, for the index found earlier.
           CLAIMING: {
+            meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.popFreeUnlocked) } },
             on: {
               CLAIM: {
                 guard: ({ context, event }: Args) =>
@@ -1047,7 +1093,12 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     }),
                   ],
                 },
-                { guard: mine, target: 'SENDING', actions: arm_ },
+                {
+                  guard: mine,
+                  target: 'SENDING',
+                  actions: arm_,
+                  meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
+                },
               ],
             },
           },
@@ -1057,6 +1108,12 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
               SEND: [
                 {
                   // idpf_ctlq_send: no free descriptor. Lock, push_free, unlock, return.
+                  meta: {
+                    lint: {
+                      'guard-never-true':
+                        'with one ring slot a second request is held only after a late reply: --bound late=1 (deep) or --bound inFlight=1',
+                    },
+                  },
                   guard: ({ context, event }: Args) =>
                     mine({ context, event }) &&
                     reachesDevice(context) &&
@@ -1083,37 +1140,10 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     }),
                   ],
                 },
+                // A ctrl caller's exec is always sync.
+                ...(isCtrl(c) ? [] : [asyncSend]),
                 {
-                  guard: ({ context, event }: Args) =>
-                    mine({ context, event }) && context.callers[c].async,
-                  target: 'IDLE',
-                  actions: [
-                    emit(({ context }: Args) =>
-                      returnBeforeWait(context, c, 'OK', context.xn[context.callers[c].idx].state),
-                    ),
-                    assign(({ context }: Args) => {
-                      const caller = context.callers[c];
-                      const sent = reachesDevice(context);
-                      const xn = context.xn[caller.idx];
-                      return {
-                        mailbox: sent
-                          ? sortMessages([...context.mailbox, messageOf(context, c)])
-                          : context.mailbox,
-                        // The fix for lost async replies: a deadline the mbx task reclaims at.
-                        xn:
-                          has(VARIANTS.asyncNeverReclaimed) || xn.state !== 'ASYNC'
-                            ? context.xn
-                            : replace(context.xn, caller.idx, {
-                                ...xn,
-                                asyncDue: arm(bounds.timeout),
-                              }),
-                        callers: replace(context.callers, c, IDLE_CALLER),
-                        ghosts: sent ? context.ghosts : lose(context.ghosts, caller.req),
-                      };
-                    }),
-                  ],
-                },
-                {
+                  meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
                   guard: mine,
                   target: 'WAITING',
                   actions: assign(({ context }: Args) => {
@@ -1177,6 +1207,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           CHECKING: {
             on: {
               CHECK: {
+                meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
                 guard: mine,
                 target: 'IDLE',
                 actions: [
@@ -1218,14 +1249,24 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         IDLE: {
           on: {
             REPLY: [
-              {
-                // Routed nowhere: opcode-only matching with no thread waiting for it.
-                guard: ({ context, event }: Args) =>
-                  mbxRuns({ context, event }) && take(context, event).inHand.target < 0,
-                actions: dropStep('no_waiter'),
-              },
+              ...(has(VARIANTS.opcodeOnlyMatching)
+                ? [
+                    {
+                      // Routed nowhere: opcode-only matching with no thread waiting for it.
+                      guard: ({ context, event }: Args) =>
+                        mbxRuns({ context, event }) && take(context, event).inHand.target < 0,
+                      actions: dropStep('no_waiter'),
+                    },
+                  ]
+                : []),
               {
                 // The salt compare (without the lock in the as-written variant).
+                meta: {
+                  lint: {
+                    'guard-never-true':
+                      'a reply outlives its transaction only when late or duplicated: --bound late=1 or duplicate=1 (deep)',
+                  },
+                },
                 guard: ({ context, event }: Args) =>
                   mbxRuns({ context, event }) && !saltMatches(context, take(context, event).inHand),
                 actions: dropStep('salt_mismatch'),
@@ -1243,17 +1284,32 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     },
                   ]
                 : [
+                    ...(has(VARIANTS.completeAfterUnlock)
+                      ? [
+                          {
+                            guard: ({ context, event }: Args) =>
+                              mbxRuns({ context, event }) && takeAndForward(context, event).late,
+                            target: 'SIGNALLING',
+                            actions: forwardNow,
+                          },
+                        ]
+                      : []),
                     {
-                      guard: ({ context, event }: Args) =>
-                        mbxRuns({ context, event }) && takeAndForward(context, event).late,
-                      target: 'SIGNALLING',
+                      guard: mbxRuns,
                       actions: forwardNow,
+                      meta: {
+                        lint: { 'guard-never-false': ONLY.offered('the mailbox task runs') },
+                      },
                     },
-                    { guard: mbxRuns, actions: forwardNow },
                   ]),
             ],
             // The control plane drops a request it holds.
             LOSE: {
+              meta: {
+                lint: {
+                  'guard-never-false': ONLY.offered('a lost fault is left for a held request'),
+                },
+              },
               guard: ({ context, event }: Args) =>
                 event.type === 'LOSE' &&
                 context.faults.lost > 0 &&
@@ -1290,6 +1346,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
             // The default's async timeout: the mbx task frees an ASYNC slot whose reply is overdue.
             RECLAIM: {
+              meta: {
+                lint: {
+                  'guard-never-false': ONLY.offered(
+                    'the mbx task runs and an ASYNC slot is past its timeout',
+                  ),
+                },
+              },
               guard: ({ context, event }: Args) =>
                 event.type === 'RECLAIM' &&
                 mbxRuns({ context, event }) &&
@@ -1314,6 +1377,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         },
         // salt-check-unlocked only: the lock and the state switch, after the salt compare.
         SALT_CHECKED: {
+          meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.saltCheckUnlocked) } },
           on: {
             FORWARD: [
               {
@@ -1327,6 +1391,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         },
         // complete-after-unlock only: complete(&xn->completed) after idpf_vc_xn_unlock.
         SIGNALLING: {
+          meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.completeAfterUnlock) } },
           on: {
             COMPLETE: {
               target: 'IDLE',
@@ -1369,10 +1434,18 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         shutdownNext: k + 1 === bounds.ringSize ? null : k + 1,
       };
     });
-    const shutdownLoop = (next: string) => ({
+    /** `entered`: whether the default model enters the state (else the guard is never asked). */
+    const shutdownLoop = (next: string, entered = true) => ({
       on: {
         SHUTDOWN_XN: [
           {
+            ...(entered && {
+              meta: {
+                lint: {
+                  'guard-never-false': 'false only before the last slot: --bound ringSize=2',
+                },
+              },
+            }),
             guard: ({ context }: Args) => context.shutdownNext === bounds.ringSize - 1,
             target: next,
             actions: shutdownXn,
@@ -1477,7 +1550,10 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: asWrittenOrder ? lockCtrl('DEINIT_SHUTDOWN', startShutdown) : lockCtrl('CANCELLING'),
         },
         // 6.9's idpf_vc_core_deinit: the shutdown under vport_ctrl_lock.
-        DEINIT_SHUTDOWN: shutdownLoop('CANCELLING'),
+        DEINIT_SHUTDOWN: {
+          ...shutdownLoop('CANCELLING', false),
+          meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.resetAfterVportLock) } },
+        },
         CANCELLING: { on: { CANCEL_MBX: { ...cancelMbx, target: 'DEINITIALISING' } } },
         DEINITIALISING: { on: { DEINIT_MBX: { target: 'WAIT_DEVICE', actions: deinitMbx } } },
         // idpf_check_reset_complete, then idpf_init_dflt_mbx and queue_delayed_work(mbx_task, 0).
@@ -1529,6 +1605,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
             // VERSION or GET_CAPS failed: init_failed shuts the manager down and retries.
             CORE_INIT_FAIL: {
+              meta: { lint: { 'guard-never-true': ONLY.initFailure } },
               guard: ({ context }: Args) => context.faults.initFailures > 0,
               target: 'INIT_FAILED',
               actions: [
@@ -1540,14 +1617,25 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
           },
         },
-        INIT_FAILED: shutdownLoop(
-          has(VARIANTS.initErrorDeinitBeforeCancel) ? 'FAIL_DEINIT' : 'FAIL_CANCELLING',
-        ),
+        INIT_FAILED: {
+          ...shutdownLoop(
+            has(VARIANTS.initErrorDeinitBeforeCancel) ? 'FAIL_DEINIT' : 'FAIL_CANCELLING',
+            false,
+          ),
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
+        },
         // The fix: idpf_init_hard_reset cancels the mbx task before idpf_deinit_dflt_mbx.
-        FAIL_CANCELLING: { on: { CANCEL_MBX: { ...cancelMbx, target: 'FAIL_DEINIT' } } },
-        FAIL_DEINIT: { on: { DEINIT_MBX: { target: 'UNLOCKING', actions: deinitMbx } } },
+        FAIL_CANCELLING: {
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
+          on: { CANCEL_MBX: { ...cancelMbx, target: 'FAIL_DEINIT' } },
+        },
+        FAIL_DEINIT: {
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
+          on: { DEINIT_MBX: { target: 'UNLOCKING', actions: deinitMbx } },
+        },
         // unlock_mutex; vc_event_task (DRV_LOAD) is queued +30 ms.
         UNLOCKING: {
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
           on: {
             CTRL_UNLOCK: {
               target: 'RETRYING',
@@ -1557,9 +1645,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         },
         // vc_event_task, DRV_LOAD: idpf_init_hard_reset locks and triggers a reset.
         RETRYING: {
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
           on: { RETRY: { target: 'RELOCKING', actions: assign(() => ({ eventDue: null })) } },
         },
-        RELOCKING: { on: lockCtrl('WAIT_DEVICE') },
+        RELOCKING: {
+          meta: { lint: { 'state-never-entered': ONLY.initFailure } },
+          on: lockCtrl('WAIT_DEVICE'),
+        },
       },
     };
 
@@ -1614,6 +1706,21 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     }).createMachine({
       id: 'idpf-xn',
       type: 'parallel',
+      meta: {
+        lint: {
+          'field-never-changes': {
+            'context.xn[].salt':
+              "salts are kept relative to the manager's, so one ring slot's is always 0: read by the salt compare, it changes with --bound ringSize=2",
+            'context.callers[].age':
+              'the allocation count of the replyDelay assumption, off by default (replyDelay=0)',
+            'context.callers[].found':
+              'set only with the pop-free-unlocked variant (the index find_first_bit found)',
+            'context.faults.duplicate': 'the duplicate fault is off by default (deep: 1)',
+            'context.faults.late': 'the late fault is off by default (deep: 1)',
+            'context.faults.initFailures': ONLY.initFailure,
+          },
+        },
+      },
       context: {
         xn: Array.from({ length: bounds.ringSize }, () => ({
           state: 'IDLE' as const,
@@ -1653,7 +1760,19 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         // Regions are built as plain configs; XState's inference cannot follow them.
         rx: rxRegion as never,
         reset: resetRegion as never,
-        clock: { on: { [TICK]: { guard: tickAllowed, actions: elapseAll } } } as never,
+        clock: {
+          on: {
+            [TICK]: {
+              guard: tickAllowed,
+              actions: elapseAll,
+              meta: {
+                lint: {
+                  'guard-never-false': ONLY.offered('no due time and no urgent step forbids it'),
+                },
+              },
+            },
+          },
+        } as never,
       },
     });
 

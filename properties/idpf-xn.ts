@@ -85,6 +85,10 @@ export function idpfXnProperties(
       statement:
         "An async handler runs at most once per request, and runs when the request's own reply (right opcode) arrives before its transaction was shut down or reclaimed.",
       source: `${SEED}:47-49 "space for a callback to be defined"; ${CODE} idpf_vc_xn_forward_async`,
+      lint: {
+        vacuous:
+          'what it remembers matters only while a copy of a reply can still come (--bound duplicate=1 or late=1, deep); at the default bounds every id is forgotten within its step',
+      },
       initial: (): Called => [],
       step: (called: Called, { outputs, to }) => {
         let next = called;

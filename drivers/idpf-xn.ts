@@ -31,6 +31,7 @@ import {
   type DriverVariant,
 } from '../src/testgen/conform.ts';
 import type { Output } from '../src/model/model.ts';
+import type { VectorEvent } from '../src/testgen/vectors.ts';
 
 const EIO = 5;
 const ENXIO = 6;
@@ -811,6 +812,42 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       timerFired = Array.from({ length: bounds.callers }, () => false);
       rxReq = -1;
       return [];
+    },
+    enabled() {
+      // From the driver's own state: where each context is paused, what its completion and
+      // timers say, and whether the mailbox task can run.
+      const list: VectorEvent[] = [];
+      for (let c = 0; c < bounds.callers; c++) {
+        const at = contexts.at(`caller${c}`);
+        if (at === 'ARMING') list.push({ type: 'ARM', caller: c });
+        else if (at === 'SENDING') list.push({ type: 'SEND', caller: c });
+        else if (at === 'CHECKING') list.push({ type: 'CHECK', caller: c });
+        else if (at === 'WAITING') {
+          const done = callerXn[c]?.completed.done ?? 0;
+          if (done !== 0) list.push({ type: 'WAKE', caller: c });
+          else if (time_after(wait_expires[c])) list.push({ type: 'TIMEOUT', caller: c });
+        }
+      }
+      const rxAt = contexts.at('rx');
+      if (rxAt === 'SALT_CHECKED') list.push({ type: 'FORWARD' });
+      if (rxAt === 'SIGNALLING') list.push({ type: 'COMPLETE' });
+      if (!has('async-never-reclaimed') && mbx && mbx_task && !contexts.isRunning('rx')) {
+        vcxn_mngr.ring.forEach((xn, idx) => {
+          if (xn.state === 'ASYNC' && time_after(xn.async_expires))
+            list.push({ type: 'RECLAIM', idx });
+        });
+      }
+      return list;
+    },
+    observe() {
+      return {
+        xn: vcxn_mngr.ring.map((xn) => xn.state),
+        free: [...vcxn_mngr.free_xn_bm],
+        ctrl: vport_ctrl_lock,
+        mbx,
+        mbxTask: mbx_task,
+        vportsDown: vports_down,
+      };
     },
     apply(event) {
       outputs = [];

@@ -1839,6 +1839,23 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       machine: machine as unknown as AnyStateMachine,
       events,
       time: { tick: TICK },
+      conformance: {
+        // The steps of the execution contexts (each caller's exec, the mailbox task's split
+        // reply path) and the async timeout: whether one can be taken says where the driver's
+        // context is paused, what completed its wait, which timers are due. The device's
+        // actions, the reset worker and `tick` are left out (the driver keeps its own jiffies
+        // and never refuses a tick); CLAIM too: its guard is the replyDelay assumption about
+        // the environment, which no driver can know.
+        enabling: ['ARM', 'SEND', 'WAKE', 'TIMEOUT', 'CHECK', 'FORWARD', 'COMPLETE', 'RECLAIM'],
+        observe: ({ context }) => ({
+          xn: context.xn.map((xn) => xn.state),
+          free: context.xn.map((xn) => xn.free),
+          ctrl: context.ctrl,
+          mbx: context.mbx,
+          mbxTask: context.mbxTask,
+          vportsDown: context.vportsDown,
+        }),
+      },
     };
   },
 });

@@ -979,6 +979,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
               ? lowestFree(context) >= 0
               : lowestFree(context) >= 0 && canAllocate(context)),
           target: has(VARIANTS.popFreeUnlocked) ? 'CLAIMING' : 'ARMING',
+          meta: { source: 'sources/idpf-virtchnl-xn.txt:20-22' },
           actions: assign(({ context }: Args) => {
             const taken = { ...context, ctrl: isCtrl(c) ? c : context.ctrl };
             if (has(VARIANTS.popFreeUnlocked)) {
@@ -1143,7 +1144,10 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 // A ctrl caller's exec is always sync.
                 ...(isCtrl(c) ? [] : [asyncSend]),
                 {
-                  meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
+                  meta: {
+                    lint: { 'guard-never-false': ONLY.otherCaller },
+                    source: 'sources/idpf-virtchnl-xn.txt:29-34',
+                  },
                   guard: mine,
                   target: 'WAITING',
                   actions: assign(({ context }: Args) => {
@@ -1173,6 +1177,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           WAITING: {
             on: {
               WAKE: {
+                meta: { source: 'sources/idpf-virtchnl-xn.txt:25-27' },
                 guard: ({ context, event }: Args) =>
                   mine({ context, event }) && context.xn[context.callers[c].idx].done !== 0,
                 target: 'CHECKING',
@@ -1266,6 +1271,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     'guard-never-true':
                       'a reply outlives its transaction only when late or duplicated: --bound late=1 or duplicate=1 (deep)',
                   },
+                  source: 'sources/idpf-virtchnl-xn.txt:34-45',
                 },
                 guard: ({ context, event }: Args) =>
                   mbxRuns({ context, event }) && !saltMatches(context, take(context, event).inHand),
@@ -1299,6 +1305,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                       actions: forwardNow,
                       meta: {
                         lint: { 'guard-never-false': ONLY.offered('the mailbox task runs') },
+                        source: 'sources/idpf-virtchnl-xn.txt:25-27,47-53',
                       },
                     },
                   ]),
@@ -1839,6 +1846,15 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       machine: machine as unknown as AnyStateMachine,
       events,
       time: { tick: TICK },
+      // The sequence chart: one lane per execution context; the control plane's own actions
+      // (losing a request, answering late, resetting) in the device's lane. Its answers are
+      // taken by the mailbox task in the same step (REPLY), so they stay in that lane.
+      lanes: [
+        ...callerIds.map((c) => ({ name: `caller${c}`, regions: [`caller${c}`] })),
+        { name: 'mbx task', regions: ['rx'] },
+        { name: 'reset worker', regions: ['reset'] },
+        { name: 'control plane', events: ['LOSE', 'LATE', 'DEVICE_RESET'], device: true },
+      ],
       conformance: {
         // The steps of the execution contexts (each caller's exec, the mailbox task's split
         // reply path) and the async timeout: whether one can be taken says where the driver's

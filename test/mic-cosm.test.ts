@@ -557,7 +557,7 @@ describe('mic-cosm regions mirror the program counters', () => {
     expect(laneOf('micCosm.card0.card.CONNECTING:server.accept:0').name).toBe(
       'cosm_server kthread',
     );
-    expect(laneOf('micCosm.card0.card.CRASHED:stop.run:3').name).toBe('reset_trigger_work');
+    expect(laneOf('micCosm.card0.card.CRASHED:stop.run:1').name).toBe('reset_trigger_work');
     expect(laneOf('micCosm.card0.scifWork.POLL:work.timeout:0').name).toBe('scif_work (kworker)');
     expect(lanes.lanes.map((l) => l.name)).not.toContain('device / environment');
   });

@@ -628,14 +628,20 @@ describe('mic-cosm findings on the seed as written', () => {
     expect(failed['no-deadlock']).toBeUndefined();
   });
 
-  it('finding 4: a connection accepted after the removal began is never closed (4 steps)', () => {
-    const leak = failures(['unknown-node-leaks-newepd'])['accepted-endpoint-used-or-closed'];
-    expect(events(leak.trace!.steps)).toEqual(['start', 'tick', 'remove.begin', 'server.accept']);
-    const stranger = failures(['unknown-node-leaks-newepd'], { strangers: 1, remove: 0 })[
-      'accepted-endpoint-used-or-closed'
-    ];
-    expect(events(stranger.trace!.steps)).toEqual(['stranger.connect', 'server.acceptStranger']);
-  });
+  it(
+    'finding 4: a connection accepted after the removal began is never closed (4 steps)',
+    {
+      timeout: 300_000,
+    },
+    () => {
+      const leak = failures(['unknown-node-leaks-newepd'])['accepted-endpoint-used-or-closed'];
+      expect(events(leak.trace!.steps)).toEqual(['start', 'tick', 'remove.begin', 'server.accept']);
+      const stranger = failures(['unknown-node-leaks-newepd'], { strangers: 1, remove: 0 })[
+        'accepted-endpoint-used-or-closed'
+      ];
+      expect(events(stranger.trace!.steps)).toEqual(['stranger.connect', 'server.acceptStranger']);
+    },
+  );
 
   it('finding 5: the server schedules the work after the removal flushed it (9 steps); its put_device frees the device before its unlock (11)', () => {
     const failed = failures(['server-stopped-after-flush']);

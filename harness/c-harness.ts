@@ -36,7 +36,13 @@ import { applyUnifiedDiff } from './unified-diff.ts';
 
 const C_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'c');
 const SHARED_DIRS = ['kernel', 'runner'];
-const SHARED_SOURCES = ['kernel/sched.c', 'kernel/kshim.c', 'runner/runner.c', 'runner/json.c'];
+const SHARED_SOURCES = [
+  'kernel/sched.c',
+  'kernel/kshim.c',
+  'kernel/virtio_ring.c',
+  'runner/runner.c',
+  'runner/json.c',
+];
 const CFLAGS = [
   '-std=gnu11',
   '-g',
@@ -50,7 +56,7 @@ const CFLAGS = [
   '-Wno-maybe-uninitialized',
 ];
 /** Bump when buildCHarness() changes how it compiles: cached builds are keyed by it. */
-const BUILD_RECIPE = 2;
+const BUILD_RECIPE = 3;
 /**
  * detect_leaks=0: each vector ends with a reset that abandons the driver's objects; leaks are
  * a property of one vector, not of the process. The ucontext warning is ASan's standard notice.

@@ -2,11 +2,13 @@
 /* The kernel shim (see kshim.h for the semantics it keeps). */
 #define _GNU_SOURCE
 #include "kshim.h"
+#include "include/linux/virtio.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
 unsigned long jiffies = INITIAL_JIFFIES;
+unsigned long kshim_msecs_per_jiffy = MSEC_PER_SEC / HZ;
 unsigned long kshim_timer_slack = 1;
 struct kshim_hooks kshim_hooks;
 
@@ -49,6 +51,15 @@ bool kwarn(bool cond, const char *where, const char *fmt, ...)
 
 /* ---------- memory ---------- */
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+void kshim_poison(const void *p, size_t n) { __asan_poison_memory_region(p, n); }
+void kshim_unpoison(const void *p, size_t n) { __asan_unpoison_memory_region(p, n); }
+#else
+void kshim_poison(const void *p, size_t n) { (void)p, (void)n; }
+void kshim_unpoison(const void *p, size_t n) { (void)p, (void)n; }
+#endif
+
 void *kmalloc(size_t size, gfp_t flags)
 {
 	(void)flags;
@@ -86,6 +97,39 @@ void kshim_kfree(void *p, const char *label)
 	if (p && kshim_hooks.freed)
 		kshim_hooks.freed(p);
 	free(p);
+}
+
+/* Device-managed allocations, newest first, each with a header that chains them. */
+struct devres {
+	struct devres *next;
+	size_t size;
+	max_align_t data[];
+};
+static struct devres *devres_list;
+
+void *kshim_devm_kzalloc(struct device *dev, size_t size, gfp_t flags)
+{
+	struct devres *d = calloc(1, sizeof(*d) + size);
+
+	(void)dev;
+	(void)flags;
+	if (!d)
+		return NULL;
+	d->size = size;
+	d->next = devres_list;
+	devres_list = d;
+	return d->data;
+}
+
+void kshim_devres_release_all(void)
+{
+	while (devres_list) {
+		struct devres *d = devres_list;
+
+		devres_list = d->next;
+		kshim_unpoison(d->data, d->size);
+		free(d);
+	}
 }
 
 /* ---------- timers ---------- */
@@ -196,7 +240,8 @@ static bool spin_free(void *arg)
 
 void kshim_spin_lock(spinlock_t *l, const char *label)
 {
-	kyield(Y_LOCK, label);
+	/* A context stopped here cannot go on while another holds the lock (it would spin). */
+	kyield_wait(Y_LOCK, label, spin_free, l);
 	if (l->locked && l->owner == kcurrent) {
 		fflush(stdout);
 		fprintf(stderr, "BUG: spinlock recursion at %s\n", label);
@@ -214,8 +259,10 @@ void kshim_spin_lock(spinlock_t *l, const char *label)
 	}
 	l->locked = true;
 	l->owner = kcurrent;
-	if (kcurrent)
+	if (kcurrent) {
 		kcurrent->atomic++;
+		kcurrent->spinlocks++;
+	}
 }
 
 void kshim_spin_unlock(spinlock_t *l, const char *label)
@@ -224,8 +271,10 @@ void kshim_spin_unlock(spinlock_t *l, const char *label)
 		harness_fatal("%s: not the owner", label);
 	l->locked = false;
 	l->owner = NULL;
-	if (kcurrent)
+	if (kcurrent) {
 		kcurrent->atomic--;
+		kcurrent->spinlocks--;
+	}
 	kyield(Y_UNLOCK, label);
 }
 
@@ -291,6 +340,45 @@ void kshim_wait_for_completion(struct completion *c, const char *label)
 		c->done--;
 }
 
+struct completion_timeout {
+	struct completion *c;
+	unsigned long expires;
+};
+
+/* Done, or the timeout's timer has fired (at expires + 1 at the earliest). */
+static bool completion_or_timer(void *arg)
+{
+	struct completion_timeout *w = arg;
+
+	return w->c->done > 0 || (long)(jiffies - w->expires) >= (long)kshim_timer_slack;
+}
+
+unsigned long kshim_wait_for_completion_timeout(struct completion *c, unsigned long timeout,
+						const char *label)
+{
+	struct completion_timeout w = { c, jiffies + timeout };
+
+	/* The timeout counts from the call: a context stopped here is already waiting. */
+	kyield_wait(Y_WAIT_COMPLETION, label, completion_or_timer, &w);
+	kblock(Y_WAIT_COMPLETION, label, completion_or_timer, &w);
+	if (c->done == 0)
+		return 0;
+	if (c->done != UINT_MAX)
+		c->done--;
+	/* do_wait_for_common(): the jiffies left, at least 1 (`timeout ?: 1`). */
+	return time_before(jiffies, w.expires) ? w.expires - jiffies : 1;
+}
+
+bool kshim_try_wait_for_completion(struct completion *c, const char *label)
+{
+	kyield(Y_CHECK, label);
+	if (!c->done)
+		return false;
+	if (c->done != UINT_MAX)
+		c->done--;
+	return true;
+}
+
 /* ---------- workqueues ---------- */
 
 void kshim_init_work(struct work_struct *w, work_func_t fn)
@@ -307,6 +395,7 @@ static void delayed_work_timer_fn(struct timer_list *t)
 	/* __queue_work(): onto the worklist, PENDING still set. */
 	list_add_tail(&dw->work.entry, &worklist);
 	dw->work.queued = true;
+	dw->work.wq = dw->wq;
 }
 
 void kshim_init_delayed_work(struct delayed_work *dw, work_func_t fn)
@@ -315,22 +404,67 @@ void kshim_init_delayed_work(struct delayed_work *dw, work_func_t fn)
 	timer_setup(&dw->timer, delayed_work_timer_fn, 0);
 }
 
-static void insert_work(struct work_struct *w)
+static void insert_work(struct workqueue_struct *wq, struct work_struct *w)
 {
+	w->wq = wq;
 	list_add_tail(&w->entry, &worklist);
 	w->queued = true;
 	if (kshim_hooks.queued_work)
 		kshim_hooks.queued_work(w);
 }
 
+/* Workqueues by address, with what became of them (pointers never followed after the free). */
+#define MAX_WQS 8
+static struct {
+	const struct workqueue_struct *wq;
+	enum kshim_wq_state state;
+} wqs[MAX_WQS];
+
+enum kshim_wq_state kshim_wq_state(const struct workqueue_struct *wq)
+{
+	if (!wq)
+		return KSHIM_WQ_NULL;
+	if (wq == system_wq)
+		return KSHIM_WQ_ALIVE;
+	for (int i = 0; i < MAX_WQS; i++)
+		if (wqs[i].wq == wq)
+			return wqs[i].state;
+	harness_fatal("queue_work on a workqueue the shim never allocated");
+}
+
+struct workqueue_struct *kshim_alloc_workqueue(const char *name, unsigned int flags)
+{
+	struct workqueue_struct *wq = calloc(1, sizeof(*wq));
+
+	if (!wq)
+		return NULL;
+	wq->name = name;
+	wq->flags = flags;
+	for (int i = 0; i < MAX_WQS; i++)
+		if (!wqs[i].wq || wqs[i].state == KSHIM_WQ_FREED) {
+			wqs[i].wq = wq;
+			wqs[i].state = KSHIM_WQ_ALIVE;
+			return wq;
+		}
+	harness_fatal("too many workqueues");
+}
+
 bool kshim_queue_work(struct workqueue_struct *wq, struct work_struct *w, const char *label)
 {
-	(void)wq;
 	kyield(Y_QUEUE_WORK, label);
+	if (kshim_hooks.queue_work_called)
+		kshim_hooks.queue_work_called(wq, kshim_wq_state(wq), w);
+	/* queue_work_on(): PENDING first; only a work that was not pending goes further. */
 	if (w->pending)
 		return false;
 	w->pending = true;
-	insert_work(w);
+	/* __queue_work(): reads the workqueue (a freed one is ASan's, NULL is a SEGV). While it
+	 * drains, a work from outside is refused with a WARN, and stays PENDING. */
+	if (wq->draining) {
+		kwarn(true, "__queue_work", "workqueue %s is draining", wq->name);
+		return true;
+	}
+	insert_work(wq, w);
 	return true;
 }
 
@@ -340,7 +474,7 @@ static void queue_delayed(struct workqueue_struct *wq, struct delayed_work *dw,
 {
 	dw->wq = wq;
 	if (!delay) {
-		insert_work(&dw->work);
+		insert_work(wq, &dw->work);
 		return;
 	}
 	mod_timer(&dw->timer, jiffies + delay);
@@ -390,6 +524,7 @@ bool kshim_mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw
 #define MAX_RUNNING 16
 #define MAX_TRACKED 32
 static const struct work_struct *running_work[MAX_RUNNING];
+static const struct workqueue_struct *running_wq[MAX_RUNNING];
 static struct {
 	const struct work_struct *w;
 	unsigned long done;
@@ -471,6 +606,42 @@ bool kshim_flush_work(struct work_struct *w, const char *label)
 	return busy;
 }
 
+/* No work of `wq` on the worklist, none running: what destroy_workqueue() waits for. */
+static bool wq_idle(void *arg)
+{
+	const struct workqueue_struct *wq = arg;
+	const struct work_struct *q;
+
+	list_for_each_entry(q, &worklist, entry)
+		if (q->wq == wq)
+			return false;
+	for (size_t i = 0; i < MAX_RUNNING; i++)
+		if (running_work[i] && running_wq[i] == wq)
+			return false;
+	return true;
+}
+
+void kshim_destroy_workqueue(struct workqueue_struct *wq, const char *label)
+{
+	int slot = -1;
+
+	kyield(Y_CANCEL_WORK, label);
+	/* drain_workqueue(): __WQ_DRAINING, then flush until nothing of it is queued or runs. */
+	wq->draining = true;
+	for (int i = 0; i < MAX_WQS; i++)
+		if (wqs[i].wq == wq && wqs[i].state != KSHIM_WQ_FREED)
+			slot = i;
+	if (slot < 0)
+		harness_fatal("%s: not a live workqueue", label);
+	wqs[slot].state = KSHIM_WQ_DRAINING;
+	kyield_wait(Y_WAIT_WORK, label, wq_idle, wq);
+	kblock(Y_WAIT_WORK, label, wq_idle, wq);
+	wqs[slot].state = KSHIM_WQ_FREED;
+	free(wq);
+	/* Stopped after its effect, as an unlock is: the workqueue is gone. */
+	kyield(Y_FREE, label);
+}
+
 bool kshim_work_queued(const struct work_struct *w)
 {
 	const struct work_struct *q;
@@ -489,8 +660,10 @@ static long worker_fn(void *arg)
 	w->func(w);
 	/* The work may have freed itself: forget the pointer without following it. */
 	for (size_t i = 0; i < MAX_RUNNING; i++)
-		if (running_work[i] == w)
+		if (running_work[i] == w) {
 			running_work[i] = NULL;
+			running_wq[i] = NULL;
+		}
 	(*done_count(w))++;
 	return 0;
 }
@@ -508,6 +681,7 @@ void kshim_run_work(struct kctx *worker, const char *name, struct work_struct *w
 	for (size_t i = 0; i < MAX_RUNNING; i++)
 		if (!running_work[i]) {
 			running_work[i] = w;
+			running_wq[i] = w->wq;
 			break;
 		}
 	kctx_start(worker, name, worker_fn, w, stop);
@@ -704,11 +878,20 @@ void kshim_scan(void)
 
 void kshim_reset(void)
 {
+	/* Power off: the device's rings, then the driver's device-managed memory. */
+	kshim_vq_release_all();
+	kshim_devres_release_all();
 	jiffies = INITIAL_JIFFIES;
 	INIT_LIST_HEAD(&timer_wheel);
 	INIT_LIST_HEAD(&worklist);
 	memset(irqs, 0, sizeof(irqs));
 	memset(kthreads, 0, sizeof(kthreads));
 	memset(running_work, 0, sizeof(running_work));
+	memset(running_wq, 0, sizeof(running_wq));
+	for (int i = 0; i < MAX_WQS; i++) /* power off: what the previous vector left */
+		if (wqs[i].wq && wqs[i].state != KSHIM_WQ_FREED)
+			free((void *)wqs[i].wq);
+	memset(wqs, 0, sizeof(wqs));
+	kshim_msecs_per_jiffy = MSEC_PER_SEC / HZ;
 	memset(finished, 0, sizeof(finished));
 }

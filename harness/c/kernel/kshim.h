@@ -36,6 +36,9 @@
 #include "list.h"
 #include "sched.h"
 
+/* A shim operation called from `__func__`: stop rules may name the function (sched.h). */
+#define KSHIM_AT(call) (kshim_func = __func__, (call))
+
 /* ---------- types, compiler, bits ---------- */
 
 typedef uint8_t u8;
@@ -101,15 +104,48 @@ bool kwarn(bool cond, const char *where, const char *fmt, ...)
 #define dev_dbg(dev, ...) klog(KLOG_DEBUG, __VA_ARGS__)
 #define WARN_ON(cond) kwarn(!!(cond), __func__, "WARN_ON(%s)", #cond)
 #define WARN(cond, ...) kwarn(!!(cond), __func__, __VA_ARGS__)
+#define WARN_ON_ONCE(cond) WARN_ON(cond)
+
+/* smp_store_mb(): a store another context reads without a lock (Y_ACCESS, then the store). */
+#define smp_store_mb(var, value)                                                        \
+	do {                                                                             \
+		KSHIM_AT(kyield(Y_ACCESS, "smp_store_mb(" #var ", " #value ")"));        \
+		(var) = (value);                                                         \
+	} while (0)
+#define smp_mb() __sync_synchronize()
+#define cpu_relax() ((void)0)
+/* spin_until_cond(): the loop the kernel spins in; its condition's shim operations are the
+ * yield points (another CPU acts between two looks). */
+#define spin_until_cond(cond)          \
+	do {                           \
+		while (!(cond))        \
+			cpu_relax();   \
+	} while (0)
+
+/* A tracepoint: the kernel's observation points, which the adapter may listen to. */
+#define KSHIM_TRACE(event, obj, a, b) \
+	(kshim_hooks.trace ? kshim_hooks.trace(event, obj, (long)(a), (long)(b)) : (void)0)
 
 /* ---------- memory ---------- */
+
+/* AddressSanitizer's manual poisoning: memory the driver must not touch now (a buffer the
+ * device owns). Without ASan these do nothing. */
+void kshim_poison(const void *p, size_t n);
+void kshim_unpoison(const void *p, size_t n);
 
 void *kmalloc(size_t size, gfp_t flags);
 void *kzalloc(size_t size, gfp_t flags);
 void *kcalloc(size_t n, size_t size, gfp_t flags);
 char *kasprintf(gfp_t flags, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define kfree(p) kshim_kfree((void *)(p), "kfree(" #p ")")
+#define kfree(p) KSHIM_AT(kshim_kfree((void *)(p), "kfree(" #p ")"))
 void kshim_kfree(void *p, const char *label);
+/* Device-managed memory: freed when the device goes (the adapter's reset). */
+struct device;
+#define devm_kzalloc(dev, size, flags) kshim_devm_kzalloc(dev, size, flags)
+#define devm_kcalloc(dev, n, size, flags) kshim_devm_kzalloc(dev, (n) * (size), flags)
+void *kshim_devm_kzalloc(struct device *dev, size_t size, gfp_t flags);
+/* Frees every device-managed allocation (ASan's poison on it lifted first). */
+void kshim_devres_release_all(void);
 
 /* ---------- bitmaps ---------- */
 
@@ -149,6 +185,14 @@ static inline unsigned long find_first_zero_bit(const unsigned long *addr, unsig
 			return i;
 	return size;
 }
+static inline unsigned long find_next_zero_bit(const unsigned long *addr, unsigned long size,
+						unsigned long offset)
+{
+	for (unsigned long i = offset; i < size; i++)
+		if (!test_bit((long)i, addr))
+			return i;
+	return size;
+}
 static inline void bitmap_zero(unsigned long *dst, unsigned int nbits)
 {
 	memset(dst, 0, BITS_TO_LONGS(nbits) * sizeof(long));
@@ -168,10 +212,27 @@ extern unsigned long kshim_timer_slack;
 #define time_before(a, b) time_after(b, a)
 #define time_after_eq(a, b) ((long)((a) - (b)) >= 0)
 #define time_before_eq(a, b) time_after_eq(b, a)
+/* Milliseconds per jiffy: MSEC_PER_SEC / HZ, unless a protocol's model ticks at another scale
+ * (its adapter sets it at reset, so that the code's own timeouts become the model's ticks). */
+extern unsigned long kshim_msecs_per_jiffy;
 static inline unsigned long msecs_to_jiffies(unsigned int m)
 {
-	return (m + (MSEC_PER_SEC / HZ) - 1) / (MSEC_PER_SEC / HZ);
+	return (m + kshim_msecs_per_jiffy - 1) / kshim_msecs_per_jiffy;
 }
+
+/* ktime: the same clock as jiffies, in nanoseconds (a tick is the only way time passes). */
+typedef s64 ktime_t;
+#define NSEC_PER_MSEC 1000000LL
+/* Reading the clock is a lock-free look (Y_CHECK): a model may begin a step there. */
+#define ktime_get() KSHIM_AT(kshim_ktime_get("ktime_get()"))
+static inline ktime_t kshim_ktime_get(const char *label)
+{
+	kyield(Y_CHECK, label);
+	return (ktime_t)(jiffies - INITIAL_JIFFIES) * (ktime_t)kshim_msecs_per_jiffy * NSEC_PER_MSEC;
+}
+static inline ktime_t ktime_add_ms(ktime_t kt, u64 ms) { return kt + (ktime_t)ms * NSEC_PER_MSEC; }
+static inline bool ktime_after(ktime_t a, ktime_t b) { return a > b; }
+static inline bool ktime_before(ktime_t a, ktime_t b) { return a < b; }
 
 struct timer_list {
 	struct list_head entry; /* on the timer wheel while pending */
@@ -207,8 +268,8 @@ struct mutex {
 };
 #define DEFINE_MUTEX(name) struct mutex name = { NULL }
 #define mutex_init(m) ((m)->owner = NULL)
-#define mutex_lock(m) kshim_mutex_lock(m, "mutex_lock(" #m ")")
-#define mutex_unlock(m) kshim_mutex_unlock(m, "mutex_unlock(" #m ")")
+#define mutex_lock(m) KSHIM_AT(kshim_mutex_lock(m, "mutex_lock(" #m ")"))
+#define mutex_unlock(m) KSHIM_AT(kshim_mutex_unlock(m, "mutex_unlock(" #m ")"))
 #define mutex_is_locked(m) ((m)->owner != NULL)
 void kshim_mutex_lock(struct mutex *m, const char *label);
 void kshim_mutex_unlock(struct mutex *m, const char *label);
@@ -219,13 +280,14 @@ typedef struct {
 } spinlock_t;
 #define DEFINE_SPINLOCK(name) spinlock_t name = { NULL, false }
 #define spin_lock_init(l) ((l)->owner = NULL, (l)->locked = false)
-#define spin_lock(l) kshim_spin_lock(l, "spin_lock(" #l ")")
-#define spin_unlock(l) kshim_spin_unlock(l, "spin_unlock(" #l ")")
-#define spin_lock_irqsave(l, flags) ((flags) = 0, kshim_spin_lock(l, "spin_lock_irqsave(" #l ")"))
+#define spin_lock(l) KSHIM_AT(kshim_spin_lock(l, "spin_lock(" #l ")"))
+#define spin_unlock(l) KSHIM_AT(kshim_spin_unlock(l, "spin_unlock(" #l ")"))
+#define spin_lock_irqsave(l, flags) \
+	((flags) = 0, KSHIM_AT(kshim_spin_lock(l, "spin_lock_irqsave(" #l ", " #flags ")")))
 #define spin_unlock_irqrestore(l, flags) \
-	((void)(flags), kshim_spin_unlock(l, "spin_unlock_irqrestore(" #l ")"))
-#define spin_lock_irq(l) kshim_spin_lock(l, "spin_lock_irq(" #l ")")
-#define spin_unlock_irq(l) kshim_spin_unlock(l, "spin_unlock_irq(" #l ")")
+	((void)(flags), KSHIM_AT(kshim_spin_unlock(l, "spin_unlock_irqrestore(" #l ", " #flags ")")))
+#define spin_lock_irq(l) KSHIM_AT(kshim_spin_lock(l, "spin_lock_irq(" #l ")"))
+#define spin_unlock_irq(l) KSHIM_AT(kshim_spin_unlock(l, "spin_unlock_irq(" #l ")"))
 void kshim_spin_lock(spinlock_t *l, const char *label);
 void kshim_spin_unlock(spinlock_t *l, const char *label);
 
@@ -240,9 +302,9 @@ typedef struct {
 	struct list_head head;
 } wait_queue_head_t;
 #define init_waitqueue_head(wq) INIT_LIST_HEAD(&(wq)->head)
-#define wake_up(wq) kshim_wake_up(wq, "wake_up(" #wq ")")
-#define wake_up_interruptible(wq) kshim_wake_up(wq, "wake_up_interruptible(" #wq ")")
-#define wake_up_all(wq) kshim_wake_up(wq, "wake_up_all(" #wq ")")
+#define wake_up(wq) KSHIM_AT(kshim_wake_up(wq, "wake_up(" #wq ")"))
+#define wake_up_interruptible(wq) KSHIM_AT(kshim_wake_up(wq, "wake_up_interruptible(" #wq ")"))
+#define wake_up_all(wq) KSHIM_AT(kshim_wake_up(wq, "wake_up_all(" #wq ")"))
 void kshim_wake_up(wait_queue_head_t *wq, const char *label);
 void kshim_prepare_to_wait(wait_queue_head_t *wq, struct wait_queue_entry *e);
 void kshim_finish_wait(wait_queue_head_t *wq, struct wait_queue_entry *e);
@@ -255,6 +317,7 @@ void kshim_sleep_on(struct wait_queue_entry *e, const char *label);
 #define kshim_wait_event(wq, cond, label)                         \
 	do {                                                      \
 		struct wait_queue_entry __we = { .task = NULL };  \
+		kshim_func = __func__;                            \
 		kyield(Y_WAIT_EVENT, label);                      \
 		for (;;) {                                        \
 			kshim_prepare_to_wait(&(wq), &__we);      \
@@ -271,10 +334,20 @@ struct completion {
 #define DECLARE_COMPLETION_ONSTACK(c) struct completion c = { 0 }
 #define init_completion(c) ((c)->done = 0)
 #define reinit_completion(c) ((c)->done = 0)
-#define complete(c) kshim_complete(c, "complete(" #c ")")
-#define wait_for_completion(c) kshim_wait_for_completion(c, "wait_for_completion(" #c ")")
+#define complete(c) KSHIM_AT(kshim_complete(c, "complete(" #c ")"))
+#define wait_for_completion(c) KSHIM_AT(kshim_wait_for_completion(c, "wait_for_completion(" #c ")"))
+#define wait_for_completion_timeout(c, t) \
+	KSHIM_AT(kshim_wait_for_completion_timeout(c, t, "wait_for_completion_timeout(" #c ", " #t ")"))
+#define try_wait_for_completion(c) \
+	KSHIM_AT(kshim_try_wait_for_completion(c, "try_wait_for_completion(" #c ")"))
 void kshim_complete(struct completion *c, const char *label);
 void kshim_wait_for_completion(struct completion *c, const char *label);
+/* Sleeps until `c` is done or `timeout` jiffies have passed since the call (its timer fires at
+ * expiry + 1 at the earliest); returns the jiffies left (at least 1) or 0 when it timed out. */
+unsigned long kshim_wait_for_completion_timeout(struct completion *c, unsigned long timeout,
+						const char *label);
+/* Takes `c` if it is done, without sleeping: a lock-free look (Y_CHECK). */
+bool kshim_try_wait_for_completion(struct completion *c, const char *label);
 
 /* ---------- workqueues ---------- */
 
@@ -282,12 +355,18 @@ struct work_struct;
 typedef void (*work_func_t)(struct work_struct *);
 struct workqueue_struct {
 	const char *name;
+	unsigned int flags;
+	bool draining; /* __WQ_DRAINING: destroy_workqueue() has started */
 };
+#define WQ_UNBOUND (1u << 1)
+#define WQ_FREEZABLE (1u << 2)
+#define WQ_SYSFS (1u << 6)
 struct work_struct {
 	struct list_head entry; /* on the worklist while queued */
 	work_func_t func;
 	bool pending;           /* WORK_STRUCT_PENDING */
 	bool queued;            /* on the worklist (PENDING and not waiting for its timer) */
+	struct workqueue_struct *wq; /* the workqueue it was queued on last */
 };
 struct delayed_work {
 	struct work_struct work;
@@ -304,19 +383,19 @@ extern struct workqueue_struct *system_wq;
 void kshim_init_work(struct work_struct *w, work_func_t fn);
 void kshim_init_delayed_work(struct delayed_work *dw, work_func_t fn);
 
-#define schedule_work(w) kshim_queue_work(system_wq, w, "schedule_work(" #w ")")
-#define queue_work(wq, w) kshim_queue_work(wq, w, "queue_work(" #w ")")
+#define schedule_work(w) KSHIM_AT(kshim_queue_work(system_wq, w, "schedule_work(" #w ")"))
+#define queue_work(wq, w) KSHIM_AT(kshim_queue_work(wq, w, "queue_work(" #w ")"))
 #define schedule_delayed_work(dw, d) \
-	kshim_queue_delayed_work(system_wq, dw, d, "schedule_delayed_work(" #dw ", " #d ")")
+	KSHIM_AT(kshim_queue_delayed_work(system_wq, dw, d, "schedule_delayed_work(" #dw ", " #d ")"))
 #define queue_delayed_work(wq, dw, d) \
-	kshim_queue_delayed_work(wq, dw, d, "queue_delayed_work(" #dw ", " #d ")")
+	KSHIM_AT(kshim_queue_delayed_work(wq, dw, d, "queue_delayed_work(" #dw ", " #d ")"))
 #define mod_delayed_work(wq, dw, d) \
-	kshim_mod_delayed_work(wq, dw, d, "mod_delayed_work(" #dw ", " #d ")")
-#define cancel_delayed_work(dw) kshim_cancel_delayed_work(dw, false, "cancel_delayed_work(" #dw ")")
+	KSHIM_AT(kshim_mod_delayed_work(wq, dw, d, "mod_delayed_work(" #dw ", " #d ")"))
+#define cancel_delayed_work(dw) KSHIM_AT(kshim_cancel_delayed_work(dw, false, "cancel_delayed_work(" #dw ")"))
 #define cancel_delayed_work_sync(dw) \
-	kshim_cancel_delayed_work(dw, true, "cancel_delayed_work_sync(" #dw ")")
-#define cancel_work_sync(w) kshim_cancel_work_sync(w, "cancel_work_sync(" #w ")")
-#define flush_work(w) kshim_flush_work(w, "flush_work(" #w ")")
+	KSHIM_AT(kshim_cancel_delayed_work(dw, true, "cancel_delayed_work_sync(" #dw ")"))
+#define cancel_work_sync(w) KSHIM_AT(kshim_cancel_work_sync(w, "cancel_work_sync(" #w ")"))
+#define flush_work(w) KSHIM_AT(kshim_flush_work(w, "flush_work(" #w ")"))
 bool kshim_queue_work(struct workqueue_struct *wq, struct work_struct *w, const char *label);
 bool kshim_queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw,
 			      unsigned long delay, const char *label);
@@ -325,6 +404,18 @@ bool kshim_mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw
 bool kshim_cancel_delayed_work(struct delayed_work *dw, bool sync, const char *label);
 bool kshim_cancel_work_sync(struct work_struct *w, const char *label);
 bool kshim_flush_work(struct work_struct *w, const char *label);
+
+/* alloc_workqueue(): its own allocation, so that a use after destroy_workqueue() is an ASan
+ * report. destroy_workqueue(): drains (queue_work() from outside is refused with a WARN, the
+ * work stays PENDING as in __queue_work), waits until no work of it is queued or running,
+ * frees it, and yields once more after the free (Y_FREE, "... freed"), as an unlock does. */
+#define alloc_workqueue(fmt, flags, max_active, ...) kshim_alloc_workqueue(fmt, flags)
+#define destroy_workqueue(wq) KSHIM_AT(kshim_destroy_workqueue(wq, "destroy_workqueue(" #wq ")"))
+struct workqueue_struct *kshim_alloc_workqueue(const char *name, unsigned int flags);
+void kshim_destroy_workqueue(struct workqueue_struct *wq, const char *label);
+/* What a pointer to a workqueue points to, without following it (for observers). */
+enum kshim_wq_state { KSHIM_WQ_NULL, KSHIM_WQ_ALIVE, KSHIM_WQ_DRAINING, KSHIM_WQ_FREED };
+enum kshim_wq_state kshim_wq_state(const struct workqueue_struct *wq);
 
 /* For the adapter: the worklist (walks it) and running one queued work in a context. */
 bool kshim_work_queued(const struct work_struct *w);
@@ -364,8 +455,8 @@ static inline void put_device(struct device *dev)
 
 typedef enum irqreturn { IRQ_NONE = 0, IRQ_HANDLED = 1, IRQ_WAKE_THREAD = 2 } irqreturn_t;
 typedef irqreturn_t (*irq_handler_t)(int, void *);
-#define request_irq(irq, fn, flags, name, dev) kshim_request_irq(irq, fn, name, dev)
-#define free_irq(irq, dev) kshim_free_irq(irq, dev, "free_irq(" #irq ", " #dev ")")
+#define request_irq(irq, fn, flags, name, dev) KSHIM_AT(kshim_request_irq(irq, fn, name, dev))
+#define free_irq(irq, dev) KSHIM_AT(kshim_free_irq(irq, dev, "free_irq(" #irq ", " #dev ")"))
 int kshim_request_irq(unsigned int irq, irq_handler_t fn, const char *name, void *dev_id);
 void kshim_free_irq(unsigned int irq, void *dev_id, const char *label);
 /* For the adapter: is a handler registered; start it in `c` (hard IRQ context). */
@@ -387,14 +478,14 @@ struct task_struct {
 	int result;
 };
 /* Starts `fn` in the context the runner names `name` and runs it to its first stop. */
-#define kthread_run(fn, data, name) kshim_kthread_run(fn, data, name)
+#define kthread_run(fn, data, name) KSHIM_AT(kshim_kthread_run(fn, data, name))
 struct task_struct *kshim_kthread_run(int (*fn)(void *), void *data, const char *name);
 bool kthread_should_stop(void);
 int kthread_stop(struct task_struct *t);
 static inline void allow_signal(int sig) { (void)sig; }
 int send_sig(int sig, struct task_struct *t, int priv);
 bool kshim_signal_pending(void);
-#define msleep(ms) kyield(Y_WAIT_DEVICE, "msleep(" #ms ")") /* the model passes no time there */
+#define msleep(ms) KSHIM_AT(kyield(Y_WAIT_DEVICE, "msleep(" #ms ")")) /* the model passes no time there */
 
 struct timespec64 {
 	s64 tv_sec;
@@ -407,7 +498,7 @@ static inline void getnstimeofday64(struct timespec64 *ts)
 }
 
 /* sysfs_notify(): user space polling the attribute wakes up and reads it. */
-#define sysfs_notify(kobj, dir, attr) kshim_sysfs_notify(kobj, attr)
+#define sysfs_notify(kobj, dir, attr) KSHIM_AT(kshim_sysfs_notify(kobj, attr))
 void kshim_sysfs_notify(const void *kobj, const char *attr);
 
 /* ---------- the shim's hooks into the protocol adapter (runner/adapter.h) ---------- */
@@ -417,6 +508,11 @@ struct kshim_hooks {
 	void (*queued_work)(struct work_struct *w);
 	void (*completed)(struct completion *c);
 	void (*freed)(void *p);
+	/* queue_work() was called on `wq` (state as kshim_wq_state() says, before its effect). */
+	void (*queue_work_called)(struct workqueue_struct *wq, enum kshim_wq_state state,
+				  struct work_struct *w);
+	/* A tracepoint (KSHIM_TRACE) fired. */
+	void (*trace)(const char *event, const void *obj, long a, long b);
 	void (*sysfs_notified)(const void *kobj, const char *attr);
 	/* The context a kthread runs in (the runner names it after the thread). */
 	struct kctx *(*kthread_context)(const char *name);

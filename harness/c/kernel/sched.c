@@ -29,6 +29,7 @@
 #define MAX_CROSSED 256
 
 struct kctx *kcurrent;
+const char *kshim_func;
 
 static ucontext_t harness_uc;
 static const void *harness_stack_bottom;
@@ -37,6 +38,7 @@ static struct kctx *starting;
 
 static char crossed_text[MAX_CROSSED][96];
 static const char *crossed[MAX_CROSSED];
+static struct kpoint crossed_points[MAX_CROSSED];
 static size_t n_crossed;
 
 static const char *const kind_names[Y_KIND_COUNT] = {
@@ -57,6 +59,9 @@ static const char *const kind_names[Y_KIND_COUNT] = {
 	[Y_WAIT_DEVICE] = "wait_device",
 	[Y_FREE] = "free",
 	[Y_REF] = "ref",
+	[Y_CALL] = "call",
+	[Y_CHECK] = "check",
+	[Y_ACCESS] = "access",
 };
 
 const char *yield_kind_name(enum yield_kind kind)
@@ -160,9 +165,11 @@ void kctx_start(struct kctx *c, const char *name, kctx_fn fn, void *arg, unsigne
 	c->finished = false;
 	c->result = 0;
 	c->atomic = 0;
+	c->spinlocks = 0;
 	c->status = KCTX_STOPPED;
 	c->at = Y_START;
 	c->label = "start";
+	c->from = (struct kpoint){ Y_START, "start", NULL, 0 };
 	starting = c;
 	run(c, stop);
 }
@@ -196,14 +203,25 @@ void kctx_discard(struct kctx *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void note_crossed(enum yield_kind kind, const char *label)
+static void note_crossed(const struct kpoint *p)
 {
 	if (n_crossed == MAX_CROSSED)
 		return;
-	snprintf(crossed_text[n_crossed], sizeof(crossed_text[0]), "%s %s", yield_kind_name(kind),
-		 label);
+	snprintf(crossed_text[n_crossed], sizeof(crossed_text[0]), "%s %s",
+		 yield_kind_name(p->kind), p->label);
 	crossed[n_crossed] = crossed_text[n_crossed];
+	crossed_points[n_crossed] = *p;
 	n_crossed++;
+}
+
+bool kctx_run_crossed(enum yield_kind kind, const char *func, const char *label)
+{
+	for (size_t i = 0; i < n_crossed; i++)
+		if (crossed_points[i].kind == kind &&
+		    (!func || (crossed_points[i].func && !strcmp(crossed_points[i].func, func))) &&
+		    (!label || strstr(crossed_points[i].label, label)))
+			return true;
+	return false;
 }
 
 size_t kctx_crossed(const char *const **labels)
@@ -212,19 +230,32 @@ size_t kctx_crossed(const char *const **labels)
 	return n_crossed;
 }
 
+/* Whether the current run of `c` stops at this point (its stop rule, or its kinds). */
+static bool stops_at(struct kctx *c, const struct kpoint *here)
+{
+	if (c->stop_fn)
+		return c->stop_fn(c, &c->from, here);
+	return c->stop & YBIT(here->kind);
+}
+
 void kyield_wait(enum yield_kind kind, const char *label, kctx_pred pred, void *arg)
 {
 	struct kctx *c = kcurrent;
+	struct kpoint here;
 
 	if (!c)
 		return; /* the harness's own context (a device action) never stops */
-	if (!(c->stop & YBIT(kind))) {
-		note_crossed(kind, label);
+	/* A shim operation starts here; its kblock(), if any, is the same operation. */
+	c->op_func = kshim_func;
+	here = (struct kpoint){ kind, label, c->op_func, c->spinlocks };
+	if (!stops_at(c, &here)) {
+		note_crossed(&here);
 		return;
 	}
 	c->status = KCTX_STOPPED;
 	c->at = kind;
 	c->label = label;
+	c->from = here;
 	c->wait_pred = pred;
 	c->wait_arg = arg;
 	switch_out(c);
@@ -258,6 +289,7 @@ void kblock(enum yield_kind kind, const char *label, kctx_pred pred, void *arg)
 		c->status = KCTX_BLOCKED;
 		c->at = kind;
 		c->label = label;
+		c->from = (struct kpoint){ kind, label, c->op_func, c->spinlocks };
 		c->wait_pred = pred;
 		c->wait_arg = arg;
 		switch_out(c);

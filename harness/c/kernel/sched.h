@@ -45,6 +45,9 @@ enum yield_kind {
 	Y_WAIT_DEVICE,    /* asleep in a device call (scif_accept, scif_poll) */
 	Y_FREE,           /* kfree */
 	Y_REF,            /* get_device, put_device: after the reference count changed */
+	Y_CALL,           /* a call between two parts of a driver (an ops table, a core entry) */
+	Y_CHECK,          /* a lock-free look at shared state: try_wait_for_completion */
+	Y_ACCESS,         /* a lock-free store or load another context races with: smp_store_mb */
 	Y_KIND_COUNT
 };
 
@@ -60,11 +63,32 @@ struct kctx;
 typedef long (*kctx_fn)(void *arg);
 typedef bool (*kctx_pred)(void *arg);
 
+/* A yield point as a stop rule sees it. */
+struct kpoint {
+	enum yield_kind kind;
+	const char *label; /* the shim operation ("spin_lock(&vioch->lock)") */
+	const char *func;  /* the C function that performs it */
+	int depth;         /* spinlocks the context holds there (before a lock, after an unlock) */
+};
+
+/*
+ * A finer stop rule than a set of kinds: whether a run that resumed at `from` stops at `here`.
+ * A protocol whose model splits a context's code at points that the kind alone does not tell
+ * apart (the same lock taken twice in one function, one of them a step of its own) names
+ * them by function, label, depth and where the run started.
+ */
+typedef bool (*kstop_fn)(const struct kctx *c, const struct kpoint *from,
+			 const struct kpoint *here);
+
 struct kctx {
 	char name[48];
 	enum kctx_status status;
 	enum yield_kind at;  /* where it stopped or sleeps */
 	const char *label;   /* the shim operation it stopped at ("mutex_lock(&doe->state_lock)") */
+	struct kpoint from;  /* the point it stopped or sleeps at, as stop rules see it */
+	kstop_fn stop_fn;    /* when set, decides the stops of the next run instead of `stop` */
+	int spinlocks;       /* spinlocks it holds */
+	const char *op_func; /* the function performing the current shim operation */
 	long result;         /* what the function returned, once IDLE after a run */
 	bool finished;       /* the last run returned from the function */
 	/* private */
@@ -93,6 +117,9 @@ bool kctx_can_run(const struct kctx *c);
 /* Throws a context away without running it further (a reset); frees its stack. */
 void kctx_discard(struct kctx *c);
 
+/* The function performing the next shim operation: the shim's macros set it (__func__). */
+extern const char *kshim_func;
+
 /* Called by the shim: a yield point of kind `kind` just before (or after) an operation. */
 void kyield(enum yield_kind kind, const char *label);
 /* A yield point just before an operation that sleeps unless pred(arg): a context stopped
@@ -103,6 +130,8 @@ void kblock(enum yield_kind kind, const char *label, kctx_pred pred, void *arg);
 
 /* The yield points the last run passed without stopping ("kind label" strings). */
 size_t kctx_crossed(const char *const **labels);
+/* Whether the current run has passed a point of this kind (and function, and label part). */
+bool kctx_run_crossed(enum yield_kind kind, const char *func, const char *label);
 
 const char *yield_kind_name(enum yield_kind kind);
 

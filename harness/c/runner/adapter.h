@@ -32,6 +32,7 @@ enum payload_kind {
 	PAY_INDEX, /* 0 .. bound `domain` - 1 */
 	PAY_BOOL,
 	PAY_ENUM,  /* one of `domain`, "a|b|c" */
+	PAY_INTS,  /* one of the numbers in `domain`, "0|-1" */
 };
 
 struct payload_field {
@@ -42,6 +43,10 @@ struct payload_field {
 
 #define MAX_PAYLOAD 3
 
+/*
+ * An event type may have several rules (a worker that is started by one `work_step` and
+ * advanced by the next): the first whose action fits the context's state is taken.
+ */
 struct step_rule {
 	const char *event;           /* the model's event type */
 	enum rule_action action;
@@ -51,6 +56,8 @@ struct step_rule {
 	const char *index_key;
 	unsigned at;                 /* RULE_RESUME: YBIT()s of the yield kinds it must wait at */
 	unsigned stop;               /* YBIT()s of the yield kinds the run stops before */
+	/* Instead of `stop`: where the run stops, by point (sched.h, kstop_fn). */
+	kstop_fn stop_at;
 	struct payload_field payload[MAX_PAYLOAD]; /* to list the enabled events */
 	/* A precondition beyond the action's own (context idle, waiting at `at`, work queued);
 	 * on false, *why says why the event cannot happen now. May be NULL. */

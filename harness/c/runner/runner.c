@@ -120,11 +120,25 @@ static void on_log(enum klog_level level, const char *text)
 
 /* ---------- steps ---------- */
 
-static const struct step_rule *rule_of(const char *type)
+static bool step_enabled(const struct step_rule *r, const struct hjson *event, const char **why);
+
+/* The rule of `event` that can take it now, or NULL with *why from its first rule. */
+static const struct step_rule *enabled_rule_of(const struct hjson *event, const char **why)
 {
-	for (size_t i = 0; i < harness_adapter.n_rules; i++)
-		if (!strcmp(harness_adapter.rules[i].event, type))
-			return &harness_adapter.rules[i];
+	const char *type = hjson_str(event, "type", "");
+	const char *first_why = NULL;
+
+	for (size_t i = 0; i < harness_adapter.n_rules; i++) {
+		const struct step_rule *r = &harness_adapter.rules[i];
+
+		if (strcmp(r->event, type))
+			continue;
+		if (step_enabled(r, event, why))
+			return r;
+		if (!first_why)
+			first_why = *why;
+	}
+	*why = first_why ? first_why : "the event is not in this adapter's table";
 	return NULL;
 }
 
@@ -284,6 +298,7 @@ static void run_auto(void)
 			if (!cr || !cr->auto_at || c->status != KCTX_BLOCKED ||
 			    !(cr->auto_at & YBIT(c->at)) || !kctx_can_run(c))
 				continue;
+			c->stop_fn = NULL;
 			kctx_resume(c, cr->auto_stop);
 			after_run(c);
 			again = true;
@@ -299,6 +314,8 @@ static void perform(const struct step_rule *r, const struct hjson *event)
 
 	if (r->context)
 		snprintf(name, sizeof(name), index >= 0 ? "%s %d" : "%s", r->context, index);
+	if (c)
+		c->stop_fn = r->stop_at;
 	switch (r->action) {
 	case RULE_START:
 		starting_rule = r;
@@ -338,8 +355,23 @@ static void perform(const struct step_rule *r, const struct hjson *event)
 
 /* ---------- the enabled set ---------- */
 
-/* Every enabled instance of `r`, added to `b` (when not NULL); returns how many, or 1 at the
- * first one when `any`. */
+/* The events listed so far in this enabled set (an event type may have several rules). */
+#define MAX_LISTED 256
+static char listed[MAX_LISTED][256];
+static size_t n_listed;
+
+static bool already_listed(const char *text)
+{
+	for (size_t i = 0; i < n_listed; i++)
+		if (!strcmp(listed[i], text))
+			return true;
+	if (n_listed < MAX_LISTED)
+		snprintf(listed[n_listed++], sizeof(listed[0]), "%s", text);
+	return false;
+}
+
+/* Every enabled instance of `r`, added to `b` (when not NULL) unless another rule of the same
+ * event listed it; returns how many, or 1 at the first one when `any`. */
 static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *first, bool any)
 {
 	int count = 0;
@@ -360,6 +392,7 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 			sizes[i] = harness_bound(f->domain, 0);
 		else if (f->kind == PAY_BOOL)
 			sizes[i] = 2;
+
 		else {
 			const char *p = f->domain;
 
@@ -391,6 +424,9 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 			} else if (f->kind == PAY_BOOL) {
 				m->type = HJ_BOOL;
 				m->boolean = counter[i] == 1;
+			} else if (f->kind == PAY_INTS) {
+				m->type = HJ_NUMBER;
+				m->number = strtod(enum_values[i][counter[i]], NULL);
 			} else {
 				m->type = HJ_STRING;
 				m->string = enum_values[i][counter[i]];
@@ -403,8 +439,10 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 			if (any)
 				return count;
 			hjson_write(&object, text, sizeof(text));
-			hbuf_add(b, "%s%s", *first ? "" : ",", text);
-			*first = false;
+			if (!already_listed(text)) {
+				hbuf_add(b, "%s%s", *first ? "" : ",", text);
+				*first = false;
+			}
 		}
 		/* next combination */
 		int i = 0;
@@ -419,11 +457,21 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 
 bool harness_event_enabled(const char *type)
 {
-	const struct step_rule *r = rule_of(type);
+	bool known = false;
 
-	if (!r)
+	/* Any rule of the event type (it may have several: one per code point it resumes at). */
+	for (size_t i = 0; i < harness_adapter.n_rules; i++) {
+		const struct step_rule *r = &harness_adapter.rules[i];
+
+		if (strcmp(r->event, type))
+			continue;
+		known = true;
+		if (enabled_instances(r, NULL, NULL, true) > 0)
+			return true;
+	}
+	if (!known)
 		harness_fatal("harness_event_enabled: no rule for '%s'", type);
-	return enabled_instances(r, NULL, NULL, true) > 0;
+	return false;
 }
 
 static void add_enabled(struct hbuf *b)
@@ -433,6 +481,7 @@ static void add_enabled(struct hbuf *b)
 	if (!report_enabled)
 		return;
 	hbuf_add(b, ",\"enabled\":[");
+	n_listed = 0;
 	for (size_t i = 0; i < harness_adapter.n_rules; i++)
 		enabled_instances(&harness_adapter.rules[i], b, &first, false);
 	hbuf_add(b, "]");
@@ -533,15 +582,12 @@ int main(void)
 			do_reset(request);
 		} else if (!strcmp(op, "apply")) {
 			const struct hjson *event = hjson_get(request, "event");
-			const struct step_rule *r = rule_of(hjson_str(event, "type", ""));
+			const struct step_rule *r;
 			const char *why = NULL;
 
-			if (!r) {
-				reply_refused("the event is not in this adapter's table");
-				continue;
-			}
 			begin_step();
-			if (!step_enabled(r, event, &why)) {
+			r = enabled_rule_of(event, &why);
+			if (!r) {
 				reply_refused(why);
 				continue;
 			}

@@ -23,9 +23,9 @@ struct pci_dev {
 };
 
 #define pci_read_config_dword(pdev, where, val) \
-	kshim_pci_read(pdev, where, val, "pci_read_config_dword(" #where ")")
+	KSHIM_AT(kshim_pci_read(pdev, where, val, "pci_read_config_dword(" #where ")"))
 #define pci_write_config_dword(pdev, where, val) \
-	kshim_pci_write(pdev, where, val, "pci_write_config_dword(" #where ")")
+	KSHIM_AT(kshim_pci_write(pdev, where, val, "pci_write_config_dword(" #where ")"))
 
 static inline int kshim_pci_read(struct pci_dev *pdev, int where, u32 *val, const char *label)
 {

@@ -83,9 +83,13 @@ export class EnabledSetMismatch extends Error {
 
 interface PatchEntry {
   patch: string;
+  /** The file it patches (relative to the protocol's folder); default: the seed. */
+  file?: string;
   variant: string;
   description: string;
   source: string;
+  /** Bounds at which the suites show this variant (as a DriverVariant's killBounds). */
+  killBounds?: Readonly<Record<string, number>>;
 }
 
 /** harness/c/<protocol>/harness.json */
@@ -131,20 +135,22 @@ export function cVariants(manifest: CHarnessManifest): DriverVariant[] {
       description: `The seed's C as written (${manifest.source}): none of the fix patches.`,
       source: manifest.source,
     },
-    ...manifest.fixes.map(({ variant, description, source }) => ({
-      name: variant,
-      description,
-      source,
-    })),
-    ...manifest.extras.map(({ variant, description, source }) => ({
-      name: variant,
-      description,
-      source,
-    })),
+    ...[...manifest.fixes, ...manifest.extras].map(
+      ({ variant, description, source, killBounds }) => ({
+        name: variant,
+        description,
+        source,
+        ...(killBounds ? { killBounds } : {}),
+      }),
+    ),
   ];
 }
 
-/** The patches a set of variants builds: every fix but those switched off, plus extras. */
+/**
+ * The patches a set of variants builds: every fix but those switched off, plus extras. The seed
+ * as written (AS_WRITTEN) leaves out every fix of the seed's own file; a fix of a reconstructed
+ * file (the code around the seed) stays unless its own variant is named.
+ */
 export function patchesFor(manifest: CHarnessManifest, variants: ReadonlySet<string>): string[] {
   for (const name of variants) {
     if (!cVariants(manifest).some((v) => v.name === name)) {
@@ -156,9 +162,11 @@ export function patchesFor(manifest: CHarnessManifest, variants: ReadonlySet<str
       );
     }
   }
-  const fixes = variants.has(AS_WRITTEN)
-    ? []
-    : manifest.fixes.filter((fix) => !variants.has(fix.variant));
+  const fixes = manifest.fixes.filter(
+    (fix) =>
+      !variants.has(fix.variant) &&
+      !(variants.has(AS_WRITTEN) && (fix.file ?? manifest.seed) === manifest.seed),
+  );
   return [...fixes, ...manifest.extras.filter((extra) => variants.has(extra.variant))].map(
     (entry) => entry.patch,
   );
@@ -198,30 +206,45 @@ export function buildCHarness(protocol: string, patches: readonly string[]): str
   if (existsSync(binary)) return binary;
 
   mkdirSync(dir, { recursive: true });
-  // The seed as written compiles from the repository's file, so that reports name its lines;
-  // a patched one from a copy in the build folder (reported as build/<file>).
-  let seedFile = join(protocolDir, manifest.seed);
-  if (patches.length > 0) {
-    let seed = readFileSync(seedFile, 'utf8');
-    for (const patch of patches) {
+  // A file as written compiles from the repository's copy, so that reports name its lines; a
+  // patched one from a copy in the build folder (reported as build/<file>). The seed is
+  // HARNESS_SEED; another patched file F is HARNESS_FILE_<F> (the adapter includes it).
+  const entries = [...manifest.fixes, ...manifest.extras];
+  const fileOf = (patch: string) =>
+    entries.find((entry) => entry.patch === patch)?.file ?? manifest.seed;
+  const patchedFiles = new Map<string, string>();
+  for (const file of new Set([manifest.seed, ...patches.map(fileOf)])) {
+    const mine = patches.filter((patch) => fileOf(patch) === file);
+    if (mine.length === 0) {
+      patchedFiles.set(file, join(protocolDir, file));
+      continue;
+    }
+    let text = readFileSync(join(protocolDir, file), 'utf8');
+    for (const patch of mine) {
       try {
-        seed = applyUnifiedDiff(seed, readFileSync(join(protocolDir, patch), 'utf8'));
+        text = applyUnifiedDiff(text, readFileSync(join(protocolDir, patch), 'utf8'));
       } catch (error) {
         throw new CHarnessError(
           `${protocol}: ${patch} does not apply: ${(error as Error).message}`,
         );
       }
     }
-    seedFile = join(dir, manifest.seed);
-    writeFileSync(`${seedFile}.${process.pid}.tmp`, seed);
-    renameSync(`${seedFile}.${process.pid}.tmp`, seedFile); // a parallel build reads it whole
+    const target = join(dir, file);
+    writeFileSync(`${target}.${process.pid}.tmp`, text);
+    renameSync(`${target}.${process.pid}.tmp`, target); // a parallel build reads it whole
+    patchedFiles.set(file, target);
   }
+  const seedFile = patchedFiles.get(manifest.seed)!;
+  const fileDefines = [...patchedFiles]
+    .filter(([file, path]) => file !== manifest.seed && path.startsWith(dir))
+    .map(([file, path]) => `-DHARNESS_FILE_${file.replace(/[^A-Za-z0-9]/g, '_')}="${path}"`);
   const tmp = `${binary}.${process.pid}.tmp`;
   const args = [
     ...CFLAGS,
     `-ffile-prefix-map=${dir}=build`,
     `-ffile-prefix-map=${dirname(C_ROOT)}/=harness/`,
     `-DHARNESS_SEED="${seedFile}"`,
+    ...fileDefines,
     `-I${join(C_ROOT, 'kernel', 'include')}`,
     ...manifest.include.map((inc) => `-I${join(protocolDir, inc)}`),
     ...SHARED_SOURCES.map((source) => join(C_ROOT, source)),

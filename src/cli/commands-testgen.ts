@@ -188,7 +188,8 @@ export function suiteFromTraces(model: ModelDefinition, file: string): TestSuite
       steps: trace.steps.map((step) => ({
         event: step.event as TestSuite['vectors'][number]['steps'][number]['event'],
         outputs: (step.outputs ?? []) as TestSuite['initialOutputs'],
-        state: formatStateValue(step.value as StateValue),
+        // A hand-written trace may leave out the states the model went through.
+        state: step.value === undefined ? '' : formatStateValue(step.value as StateValue),
         transitions: (step.transitions ?? []) as string[],
       })),
     })),

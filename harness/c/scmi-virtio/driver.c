@@ -13,14 +13,16 @@
  * Left out: notifications (the model's device sends none), protocols and their instances,
  * the idr of channels (one TX, one RX), scmi_xfer_raw_*, debugfs, the SMC/mailbox transports.
  *
- * HARNESS CHANGE (three kinds, each marked where it is):
+ * HARNESS CHANGE (four kinds, each marked where it is):
  *   - the core's calls of a transport op, and the transport's calls into the core, are yield
  *     points (Y_CALL, named by the function): the model's steps begin at some of them;
  *   - observation points (KSHIM_TRACE) where the model has an output and upstream has no
  *     tracepoint: a reply fetched by polling, poll_done() returning true, a dropped reply
  *     (later kernels trace it there: scmi_bad_message_trace), the channel freed;
  *   - `xfer->async_done = NULL` in do_xfer_with_response() is a plain store that the RX path
- *     reads without a lock: a yield point (Y_ACCESS) before it, as smp_store_mb() has.
+ *     reads without a lock: a yield point (Y_ACCESS) before it, as smp_store_mb() has;
+ *   - the test after the polling loop is the model's ktime_after(), not v5.17's
+ *     ktime_before() (they differ only at a clock reading of exactly `stop`: a tick here).
  */
 #include "common.h"
 
@@ -339,7 +341,20 @@ static int scmi_wait_for_message_response(struct scmi_chan_info *cinfo, struct s
 		ktime_t stop = ktime_add_ms(ktime_get(), timeout_ms);
 
 		spin_until_cond(scmi_xfer_done_no_timeout(cinfo, xfer, stop));
-		if (ktime_before(ktime_get(), stop)) {
+		/*
+		 * HARNESS CHANGE: v5.17 asks `if (ktime_before(ktime_get(), stop))` and fetches,
+		 * else times out. The two differ only when the clock reads exactly `stop`: with a
+		 * nanosecond clock, just after the loop's own ktime_after() said false, that does
+		 * not happen; with the model's ticks it is a whole tick, in which the loop keeps
+		 * spinning and a reply may arrive. The model's POLL_EXIT asks ktime_after() here
+		 * (docs/scmi-virtio.md, "Time"), which is what the continuous clock does.
+		 */
+		if (ktime_after(ktime_get(), stop)) {
+			dev_err(info->dev, "timed out in resp - polling\n");
+			ret = -ETIMEDOUT;
+		}
+
+		if (!ret) {
 			unsigned long flags;
 
 			/* not if an out-of-order delayed response took the transfer already */
@@ -351,9 +366,6 @@ static int scmi_wait_for_message_response(struct scmi_chan_info *cinfo, struct s
 				xfer->state = SCMI_XFER_RESP_OK;
 			}
 			spin_unlock_irqrestore(&xfer->lock, flags);
-		} else {
-			dev_err(info->dev, "timed out in resp - polling\n");
-			ret = -ETIMEDOUT;
 		}
 	} else {
 		if (!wait_for_completion_timeout(&xfer->done, msecs_to_jiffies(timeout_ms))) {

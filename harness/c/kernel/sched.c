@@ -259,6 +259,8 @@ void kyield_wait(enum yield_kind kind, const char *label, kctx_pred pred, void *
 	c->wait_pred = pred;
 	c->wait_arg = arg;
 	switch_out(c);
+	/* Other contexts ran meanwhile and set kshim_func: this operation's caller goes on. */
+	kshim_func = c->op_func;
 	c->wait_pred = NULL;
 	c->wait_arg = NULL;
 }
@@ -293,6 +295,7 @@ void kblock(enum yield_kind kind, const char *label, kctx_pred pred, void *arg)
 		c->wait_pred = pred;
 		c->wait_arg = arg;
 		switch_out(c);
+		kshim_func = c->op_func; /* as in kyield_wait() */
 	}
 	c->wait_pred = NULL;
 	c->wait_arg = NULL;

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli/cli.ts';
-import type { EventObject } from 'xstate';
 import { models, scmiVirtioModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { ModelSystem } from '../src/model/system.ts';
@@ -31,6 +30,9 @@ async function run(args: string[]) {
   const code = await main(args, models, io);
   return { code, stdout };
 }
+
+/** A model event as a trace file holds it: its type and its payload. */
+type TraceEvent = { type: string } & Record<string, unknown>;
 
 const dir = mkdtempSync(join(tmpdir(), 'c-harness-scmi-virtio-'));
 const suiteFile = (name: string) => join(dir, `${name}.json`);
@@ -117,7 +119,7 @@ interface CheckDocument {
     properties: Array<{
       name: string;
       holds: boolean;
-      trace?: { steps: Array<{ event: EventObject; outputs: unknown[] }> };
+      trace?: { steps: Array<{ event: TraceEvent; outputs: unknown[] }> };
     }>;
   }>;
 }
@@ -147,7 +149,7 @@ async function extended(
   variant: string,
   property: string,
   drop: number,
-  more: EventObject[],
+  more: TraceEvent[],
   bounds: Record<string, number> = {},
 ) {
   const { document } = await counterexamples(variant);
@@ -224,7 +226,7 @@ describe('scmi-virtio: the seed C as written', () => {
    * corrupt the free list silently (a kernel without CONFIG_DEBUG_LIST); the buffer goes out
    * again while the device owns it, which the shim's DMA ownership turns into ASan's report.
    */
-  it.each<[string, string, EventObject[]]>([
+  it.each<[string, string, TraceEvent[]]>([
     [
       'one-list-at-a-time',
       'finding 1',

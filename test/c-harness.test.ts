@@ -120,6 +120,15 @@ describe('variants of a C harness', () => {
     expect(patchesFor(manifest, new Set([extra.variant]))).toEqual([...fixes, extra.patch]);
   });
 
+  it('as-written leaves out the fixes of the seed file only: a fix of the code around it stays', () => {
+    const scmi = loadManifest('scmi-virtio');
+    const around = scmi.fixes.filter((fix) => (fix.file ?? scmi.seed) !== scmi.seed);
+    expect(around.map((fix) => fix.file)).toEqual(['driver.c']);
+    expect(patchesFor(scmi, new Set(['as-written']))).toEqual(around.map((fix) => fix.patch));
+    // ... unless its own variant is asked for too
+    expect(patchesFor(scmi, new Set(['as-written', around[0].variant]))).toEqual([]);
+  });
+
   it('names the variants there are when asked for one that is not', () => {
     expect(() => patchesFor(manifest, new Set(['nope']))).toThrow(CHarnessError);
     expect(() => patchesFor(manifest, new Set(['nope']))).toThrow(/variants: as-written, /);

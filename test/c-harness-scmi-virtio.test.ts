@@ -197,7 +197,9 @@ const conformC = (variant: string | null, trace: string) =>
     trace,
   ]);
 
-describe('scmi-virtio: the seed C as written', () => {
+/* Each model check below explores tens of thousands of states (15 s on an idle core): on a
+ * loaded machine the default 120 s per test is too little; nothing here is timed. */
+describe('scmi-virtio: the seed C as written', { timeout: 600_000 }, () => {
   it('follows every counterexample of the model as written, step by step', async () => {
     const { file, document } = await counterexamples('as-written');
     const failing = document.results[0].properties.filter((p) => !p.holds && p.trace);

@@ -70,7 +70,7 @@ function killer(variant: string): { generator: GeneratorName; divergence: Diverg
 }
 
 describe('mic-cosm driver: the correct driver conforms', () => {
-  it('the three suites at the default bounds are non-trivial', () => {
+  it('the three suites at the default bounds are non-trivial', { timeout: 600_000 }, () => {
     const suites = suitesAt();
     expect(suites.tour.bounds).toEqual({
       cards: 1,
@@ -109,7 +109,7 @@ describe('mic-cosm driver: the correct driver conforms', () => {
     }
   });
 
-  it('conforms to all three suites with four boots and no reloads', () => {
+  it('conforms to all three suites with four boots and no reloads', { timeout: 600_000 }, () => {
     const suites = suitesAt(DEEP_BOUNDS);
     expect(suites.states.summary.reachableStates).toBeGreaterThan(15_000);
     for (const generator of GENERATORS) {

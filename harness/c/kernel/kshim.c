@@ -72,6 +72,12 @@ void *kzalloc(size_t size, gfp_t flags)
 	return calloc(1, size);
 }
 
+void *krealloc(void *p, size_t size, gfp_t flags)
+{
+	(void)flags;
+	return realloc(p, size);
+}
+
 void *kcalloc(size_t n, size_t size, gfp_t flags)
 {
 	(void)flags;

@@ -136,6 +136,7 @@ void kshim_unpoison(const void *p, size_t n);
 void *kmalloc(size_t size, gfp_t flags);
 void *kzalloc(size_t size, gfp_t flags);
 void *kcalloc(size_t n, size_t size, gfp_t flags);
+void *krealloc(void *p, size_t size, gfp_t flags);
 char *kasprintf(gfp_t flags, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define kfree(p) KSHIM_AT(kshim_kfree((void *)(p), "kfree(" #p ")"))
 void kshim_kfree(void *p, const char *label);

@@ -42,7 +42,10 @@
 /* HARNESS CHANGE (line 102, "#define PCI_DOE_BUSY_MAX_RETRIES 16"): the model's bound
  * busyRetries, so that vectors at small bounds exercise the give-up path. */
 #define PCI_DOE_BUSY_MAX_RETRIES ((unsigned int)harness_bound("busyRetries", 16))
-#define PCI_DOE_POLL_INTERVAL (HZ / 128)
+/* HARNESS CHANGE (line 103, "#define PCI_DOE_POLL_INTERVAL (HZ / 128)"): the model's bound
+ * pollInterval (HZ / 128 in ticks), because the harness runs at HZ = the bound hz (4 ticks to
+ * the second by default), where HZ / 128 would be 0. */
+#define PCI_DOE_POLL_INTERVAL ((unsigned long)harness_bound("pollInterval", 1))
 
 /* Timeout of 1 second from 6.xx.1 (Operation), ECN - Data Object Exchange */
 #define PCI_DOE_TIMEOUT HZ
@@ -502,16 +505,84 @@ static int pci_doe_abort(struct pci_doe *doe)
 }
 
 /*
- * HARNESS CHANGE: protocol discovery is left out, as the model leaves it out
- * (docs/pci-doe.md: "its discovery exchanges are what the callers do"). The series
- * loops pci_doe_exchange_sync() over the discovery protocol here and fills doe->prots;
- * with that the probe would need the device to answer before any caller exists.
+ * RECONSTRUCTED (elided: "..." at line 522): pci_doe_discovery() and
+ * pci_doe_cache_protocols() as v4 of the series has them: the discovery protocol's request
+ * carries an index, its response the protocol at that index and the next index (0: the last).
  */
+#define PCI_VENDOR_ID_PCI_SIG 0x0001
+#define PCI_DOE_DATA_OBJECT_DISC_REQ_3_INDEX GENMASK(7, 0)
+#define PCI_DOE_DATA_OBJECT_DISC_RSP_3_VID GENMASK(15, 0)
+#define PCI_DOE_DATA_OBJECT_DISC_RSP_3_PROTOCOL GENMASK(23, 16)
+#define PCI_DOE_DATA_OBJECT_DISC_RSP_3_NEXT_INDEX GENMASK(31, 24)
+
+static int pci_doe_discovery(struct pci_doe *doe, u8 *index, u16 *vid, u8 *protocol)
+{
+	u32 request_pl = FIELD_PREP(PCI_DOE_DATA_OBJECT_DISC_REQ_3_INDEX, *index);
+	u32 response_pl;
+	struct pci_doe_exchange ex = {
+		.prot.vid = PCI_VENDOR_ID_PCI_SIG,
+		.prot.type = PCI_DOE_PROTOCOL_DISCOVERY,
+		.request_pl = &request_pl,
+		.request_pl_sz = sizeof(request_pl),
+		.response_pl = &response_pl,
+		.response_pl_sz = sizeof(response_pl),
+	};
+	int ret;
+
+	ret = pci_doe_exchange_sync(doe->doe_dev, &ex);
+	if (ret < 0)
+		return ret;
+
+	if (ret != sizeof(response_pl))
+		return -EIO;
+
+	*vid = FIELD_GET(PCI_DOE_DATA_OBJECT_DISC_RSP_3_VID, response_pl);
+	*protocol = FIELD_GET(PCI_DOE_DATA_OBJECT_DISC_RSP_3_PROTOCOL, response_pl);
+	*index = FIELD_GET(PCI_DOE_DATA_OBJECT_DISC_RSP_3_NEXT_INDEX, response_pl);
+
+	return 0;
+}
+
 static int pci_doe_cache_protocols(struct pci_doe *doe)
 {
-	doe->num_prots = 0;
-	doe->prots = NULL;
+	u8 index = 0;
+	int num_prots;
+	int rc;
+
+	/* Discovery protocol must always be supported and must report itself */
+	num_prots = 1;
+	doe->prots = kcalloc(num_prots, sizeof(*doe->prots), GFP_KERNEL);
+	if (!doe->prots)
+		return -ENOMEM;
+
+	do {
+		struct pci_doe_protocol *prot;
+
+		prot = &doe->prots[num_prots - 1];
+		rc = pci_doe_discovery(doe, &index, &prot->vid, &prot->type);
+		if (rc)
+			goto err_free_prots;
+
+		if (index) {
+			struct pci_doe_protocol *prot_new;
+
+			num_prots++;
+			prot_new = krealloc(doe->prots, sizeof(*doe->prots) * num_prots,
+					    GFP_KERNEL);
+			if (!prot_new) {
+				rc = -ENOMEM;
+				goto err_free_prots;
+			}
+			doe->prots = prot_new;
+		}
+	} while (index);
+
+	doe->num_prots = num_prots;
 	return 0;
+
+err_free_prots:
+	kfree(doe->prots);
+	return rc;
 }
 
 static int pci_doe_reg_irq(struct pci_doe *doe)

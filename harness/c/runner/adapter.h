@@ -39,6 +39,7 @@ struct payload_field {
 	const char *key;
 	enum payload_kind kind;
 	const char *domain;
+	int extra; /* PAY_INDEX: the domain is 0 .. bound `domain` + extra - 1 */
 };
 
 #define MAX_PAYLOAD 3
@@ -73,6 +74,9 @@ struct step_rule {
 	struct work_struct *(*work)(const struct hjson *event); /* RULE_WORK */
 	bool delayed;                       /* RULE_WORK: it is a delayed_work's work */
 	unsigned (*irq)(void);              /* RULE_IRQ */
+	/* When one event type has several rules (e.g. a context per payload value that differs
+	 * in kind): whether this rule is the one for `event`. NULL: it is. */
+	bool (*match)(const struct hjson *event);
 };
 
 /* Per kind of context: what its return means, and the model's merged wake-ups. */
@@ -87,6 +91,11 @@ struct context_rule {
 	void (*ran)(int index);
 	/* Its function returned `result` (index: the instance, or -1). May be NULL. */
 	void (*finished)(int index, long result);
+	/* Where the model's step ends inside a stop set: a context of this kind stopped at a
+	 * yield of its rule's `stop` set ends the step only if this returns true; otherwise it
+	 * runs on to the next stop (the point counts as crossed). For grains that depend on the
+	 * label and the driver's state, not on the yield kind alone. NULL: every stop ends it. */
+	bool (*boundary)(int index, struct kctx *c);
 };
 
 struct harness_adapter {

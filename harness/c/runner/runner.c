@@ -131,7 +131,7 @@ static const struct step_rule *enabled_rule_of(const struct hjson *event, const 
 	for (size_t i = 0; i < harness_adapter.n_rules; i++) {
 		const struct step_rule *r = &harness_adapter.rules[i];
 
-		if (strcmp(r->event, type))
+		if (strcmp(r->event, type) || (r->match && !r->match(event)))
 			continue;
 		if (step_enabled(r, event, why))
 			return r;
@@ -166,7 +166,8 @@ static bool step_enabled(const struct step_rule *r, const struct hjson *event, c
 	if (r->index_key) {
 		const struct payload_field *f = &r->payload[0];
 
-		if (index < 0 || (f->kind == PAY_INDEX && index >= harness_bound(f->domain, 0))) {
+		if (index < 0 ||
+		    (f->kind == PAY_INDEX && index >= harness_bound(f->domain, 0) + f->extra)) {
 			*why = "no such instance";
 			return false;
 		}
@@ -306,6 +307,28 @@ static void run_auto(void)
 	}
 }
 
+/* The context stopped inside the model's step (context_rule.boundary): run it on. */
+static void run_to_boundary(struct kctx *c, const char *kind, int index, unsigned stop)
+{
+	const struct context_rule *cr = context_rule_of(kind);
+
+	if (!cr || !cr->boundary)
+		return;
+	while (c->status == KCTX_STOPPED && !cr->boundary(index, c)) {
+		note_run(c);
+		if (report_crossed) {
+			char line[160];
+
+			snprintf(line, sizeof(line), "%s: %s %s", c->name, yield_kind_name(c->at),
+				 c->label ? c->label : "");
+			hbuf_add(&crossed_lines, "%s", first_crossed ? "" : ",");
+			hbuf_add_string(&crossed_lines, line);
+			first_crossed = false;
+		}
+		kctx_resume(c, stop);
+	}
+}
+
 static void perform(const struct step_rule *r, const struct hjson *event)
 {
 	int index = instance_of(r, event);
@@ -346,6 +369,8 @@ static void perform(const struct step_rule *r, const struct hjson *event)
 		r->act(event);
 		break;
 	}
+	if (c)
+		run_to_boundary(c, r->context, index, r->stop);
 	if (c)
 		after_run(c);
 	run_auto();
@@ -389,10 +414,9 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 
 		members[i + 1].key = f->key;
 		if (f->kind == PAY_INDEX)
-			sizes[i] = harness_bound(f->domain, 0);
+			sizes[i] = harness_bound(f->domain, 0) + f->extra;
 		else if (f->kind == PAY_BOOL)
 			sizes[i] = 2;
-
 		else {
 			const char *p = f->domain;
 
@@ -432,7 +456,7 @@ static int enabled_instances(const struct step_rule *r, struct hbuf *b, bool *fi
 				m->string = enum_values[i][counter[i]];
 			}
 		}
-		if (!empty && step_enabled(r, &object, &why)) {
+		if (!empty && (!r->match || r->match(&object)) && step_enabled(r, &object, &why)) {
 			char text[256];
 
 			count++;

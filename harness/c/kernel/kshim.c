@@ -519,6 +519,8 @@ bool kshim_mod_delayed_work(struct workqueue_struct *wq, struct delayed_work *dw
 	bool was;
 
 	kyield(Y_QUEUE_WORK, label);
+	if (dw->work.canceling) /* try_to_grab_pending() says -ENOENT: nothing is queued */
+		return false;
 	was = grab_pending(dw);
 	dw->work.pending = true;
 	queue_delayed(wq, dw, delay);
@@ -568,8 +570,12 @@ bool kshim_cancel_delayed_work(struct delayed_work *dw, bool sync, const char *l
 
 	kyield(Y_CANCEL_WORK, label);
 	was = grab_pending(dw);
-	if (sync)
+	if (sync) {
+		/* mark_work_canceling(): PENDING stays taken until the running instance is done */
+		dw->work.pending = dw->work.canceling = true;
 		kblock(Y_WAIT_WORK, label, work_idle, &dw->work);
+		dw->work.pending = dw->work.canceling = false;
+	}
 	return was;
 }
 

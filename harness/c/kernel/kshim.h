@@ -11,7 +11,8 @@
  *   - schedule_delayed_work() does nothing when the work is pending; delay 0 queues at
  *     once; mod_delayed_work() re-arms a pending work; the workqueue clears PENDING before
  *     it calls the function and never runs one work twice at once; cancel_*_sync() waits
- *     for a running instance.
+ *     for a running instance, holding PENDING meanwhile, so that nothing (the running work
+ *     itself, an interrupt's mod_delayed_work()) can queue it again (__cancel_work_timer()).
  *   - a mutex holder may sleep; sleeping with a spinlock held or in a hard IRQ handler is
  *     reported as the kernel's "BUG: sleeping function called from invalid context".
  *   - wait_event*() re-tests its condition after every wake-up; wake_up*() wakes every
@@ -368,6 +369,7 @@ struct work_struct {
 	bool pending;           /* WORK_STRUCT_PENDING */
 	bool queued;            /* on the worklist (PENDING and not waiting for its timer) */
 	struct workqueue_struct *wq; /* the workqueue it was queued on last */
+	bool canceling;         /* cancel_*_sync() holds PENDING while it waits: no queueing */
 };
 struct delayed_work {
 	struct work_struct work;

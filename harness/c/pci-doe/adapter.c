@@ -264,10 +264,23 @@ static void on_completed(struct completion *c)
 	}
 }
 
+/* What the model's clock still reads of a freed doe (its deadline, its timer). */
+static struct {
+	enum pci_doe_state state;
+	unsigned long timeout_jiffies;
+	bool timer_pending;
+} freed_doe;
+
 static void on_freed(void *p)
 {
-	if (probed && p == dev_get_drvdata(&doe_dev.adev.dev))
+	struct pci_doe *doe = p;
+
+	if (probed && p == dev_get_drvdata(&doe_dev.adev.dev)) {
 		doe_freed = true;
+		freed_doe.state = doe->state;
+		freed_doe.timeout_jiffies = doe->timeout_jiffies;
+		freed_doe.timer_pending = doe->statemachine.timer.pending;
+	}
 }
 
 /* A context ran: if doe->cur_task became caller i's task in this step, it was submitted
@@ -816,11 +829,17 @@ static void take_nothing(const struct hjson *ev)
 
 /* ---------- the interrupt ---------- */
 
+/* An MSI reaches the driver while its handler is registered (free_irq() drops it). */
+static bool msi_to_handle(void)
+{
+	return dev.msi_pending && kshim_irq_requested(DOE_IRQ);
+}
+
 static bool msi_pending(const struct hjson *ev, const char **why)
 {
 	(void)ev;
 	*why = "no interrupt to handle";
-	return dev.msi_pending;
+	return msi_to_handle();
 }
 
 static void take_msi(const struct hjson *ev)
@@ -850,8 +869,14 @@ static bool clock_moves(const struct hjson *ev, const char **why)
 		*why = "the harness runs latencies 0 only (irqDelay = workDelay = 0)";
 		return false;
 	}
-	if (!doe || dev.msi_pending || kshim_irq_running(DOE_IRQ) ||
+	if (!probed || msi_to_handle() || kshim_irq_running(DOE_IRQ) ||
 	    worker()->status != KCTX_IDLE || (w && w->queued))
+		return false;
+	if (doe_freed) /* the model's clock goes on reading them */
+		return freed_doe.timer_pending ||
+		       (freed_doe.state != DOE_IDLE &&
+			!time_after(jiffies, freed_doe.timeout_jiffies));
+	if (!doe)
 		return false;
 	return doe->statemachine.timer.pending ||
 	       (doe->state != DOE_IDLE && !time_after(jiffies, doe->timeout_jiffies));
@@ -1038,6 +1063,7 @@ static void reset(const struct hjson *bounds)
 	memset(&pdev, 0, sizeof(pdev));
 	memset(&doe_dev, 0, sizeof(doe_dev));
 	memset(&work, 0, sizeof(work));
+	memset(&freed_doe, 0, sizeof(freed_doe));
 	work.next = "";
 	probe.step = probe.next = "";
 	probe.discovering = false;

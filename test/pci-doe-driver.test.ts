@@ -9,7 +9,7 @@ import type { CliIo } from '../src/cli/cli.ts';
 import { makeTestgenCommands } from '../src/cli/commands-testgen.ts';
 import { formatDivergence, runSuite, type Divergence } from '../src/testgen/conform.ts';
 import { explore } from '../src/explore/explore.ts';
-import { generateSuite } from '../src/testgen/generate.ts';
+import { generateSuites } from '../src/testgen/generate.ts';
 import {
   GENERATORS,
   type GeneratorName,
@@ -21,8 +21,9 @@ import { pciDoeModel } from '../machines/registry.ts';
 
 type Options = { bounds?: Record<string, number>; variants?: string[] };
 
+/* One exploration per bounds for all the generators asked for (generateSuites). */
 const suitesFor = (options: Options = {}, generators: readonly GeneratorName[] = GENERATORS) =>
-  generators.map((generator) => generateSuite(pciDoeModel, { generator, ...options }).suite);
+  generateSuites(pciDoeModel, generators, options).map((generated) => generated.suite);
 
 const suites = suitesFor();
 

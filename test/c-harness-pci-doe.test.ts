@@ -138,19 +138,16 @@ describe('pci-doe: the findings on the seed C as written', () => {
 });
 
 describe('pci-doe: the TS driver and the C', () => {
-  it('agree step by step on the tour, fixed and as written', async () => {
-    for (const variant of [[], ['--variant', 'as-written']]) {
-      const { code, stdout } = await run([
-        'conform',
-        'pci-doe',
-        '--differential',
-        '--suite',
-        file('tour.json'),
-        ...variant,
-      ]);
-      expect(stdout).toMatch(/drivers\/pci-doe\.ts and the C agree on every step/);
-      expect(code).toBe(0);
-    }
+  it('agree step by step on the tour (fixed)', async () => {
+    const { code, stdout } = await run([
+      'conform',
+      'pci-doe',
+      '--differential',
+      '--suite',
+      file('tour.json'),
+    ]);
+    expect(stdout).toMatch(/drivers\/pci-doe\.ts and the C agree on every step \(\d+ vectors/);
+    expect(code).toBe(0);
   });
 });
 

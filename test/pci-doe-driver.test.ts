@@ -322,7 +322,7 @@ describe('conform command on pci-doe', () => {
     return { code, stdout };
   }
 
-  it('exits 0 for the correct driver, 1 for a variant', { timeout: 300_000 }, async () => {
+  it('exits 0 for the correct driver, 1 for a variant', { timeout: 600_000 }, async () => {
     const correct = await conform();
     expect(correct.code).toBe(0);
     expect(correct.stdout.match(/conforms/g)).toHaveLength(5);

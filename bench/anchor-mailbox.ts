@@ -232,6 +232,11 @@ export const anchorModel = defineModel<AnchorContext, AnchorEvent>({
         },
       },
     ];
-    return { machine, events: () => alphabet, properties };
+    // The slots are interchangeable: every slot has the same events, the host never prefers
+    // one, and a message names its slot, which a permutation must rename.
+    const symmetry = [
+      { name: 'slots', arrays: ['st', 'sq', 'gen'], indices: ['h2d[].slot', 'd2h[].slot'] },
+    ];
+    return { machine, events: () => alphabet, properties, symmetry };
   },
 });

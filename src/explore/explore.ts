@@ -17,6 +17,7 @@ import { UnencodableError } from './state-codec.ts';
 import { ModelSystem } from '../model/system.ts';
 import type { ExploreOptions, ExploreResult } from './result.ts';
 import { CompactVisited, JsonVisited, type Visited } from './visited.ts';
+import { concreteTraces, Symmetry, SymmetricVisited } from './symmetry.ts';
 
 export type {
   Coverage,
@@ -33,6 +34,12 @@ export function explore(definition: ModelDefinition, options: ExploreOptions = {
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) {
     throw new UsageError(`workers must be a whole number of at least 1, not ${workers}`);
+  }
+  if (options.symmetry) {
+    if (system.symmetry.length === 0) {
+      throw new UsageError(`${definition.name} declares no symmetry at these bounds and variants`);
+    }
+    if (workers > 1) throw new UsageError('symmetry reduction runs in one thread (no --workers)');
   }
   if ((options.store ?? 'compact') === 'compact') {
     try {
@@ -59,6 +66,8 @@ function exploreWith(
   let lastProgress = started;
   let peakRss = process.memoryUsage.rss();
 
+  const symmetry = options.symmetry ? new Symmetry(system) : undefined;
+  if (symmetry) visited = new SymmetricVisited(visited, symmetry);
   const expander = new Expander(system);
   const tree = new SearchTree(expander.goalChecks.length);
   const here = new ExpansionHere(tree, expander, visited);
@@ -90,7 +99,7 @@ function exploreWith(
     }
   }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  return resultOf(definition, system, tree, {
+  const result = resultOf(definition, system, tree, {
     complete,
     states: processed,
     transitions: expander.transitions,
@@ -99,5 +108,10 @@ function exploreWith(
     visitedBytes: visited.bytes(),
     configHits: expander.configHits,
     transitionHits: expander.transitionHits,
+    ...(symmetry ? { concretize: concreteTraces(system, symmetry) } : {}),
   });
+  if (symmetry) {
+    result.symmetry = symmetry.groups.map((group) => ({ name: group.name, members: group.size }));
+  }
+  return result;
 }

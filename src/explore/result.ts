@@ -25,6 +25,12 @@ export interface ExploreOptions extends ConfigRequest {
    */
   workersOnly?: boolean;
   /**
+   * Symmetry reduction (src/explore/symmetry.ts): store one representative per orbit of the
+   * model's declared symmetry (`ModelInstance.symmetry`). Verdicts are those of the unreduced
+   * model when the declaration is sound; traces are concrete. One thread only.
+   */
+  symmetry?: boolean;
+  /**
    * Checking mode (src/model/model-error.ts): every context frozen, so that a model changing
    * one in place fails at once, naming the culprit. Default: on in the test suite
    * (MAILBOX_MODELS_CHECKING=1), off otherwise. Worker threads follow the default.
@@ -71,6 +77,8 @@ export interface ExploreResult {
   peakRssBytes: number;
   /** Bytes held by the visited set and the parent links (what a stored state costs). */
   storeBytes?: number;
+  /** With symmetry reduction: the groups reduced by and their sizes (states are representatives). */
+  symmetry?: Array<{ name: string; members: number }>;
   /** With worker threads: how many, and how many states they expanded (the rest: this thread). */
   parallel?: { workers: number; expandedByWorkers: number };
   properties: PropertyResult[];

@@ -10,6 +10,7 @@ import type { Coverage, ExploreResult, PropertyResult } from './result.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { DEADLOCK_PROPERTY, type ModelSystem, type SystemNode } from '../model/system.ts';
 import { replayIndices, type Trace } from '../model/trace.ts';
+import type { PathConcretizer } from './symmetry.ts';
 import type { Visited } from './visited.ts';
 
 export interface Found {
@@ -119,6 +120,8 @@ export interface SearchSummary {
   visitedBytes: number;
   configHits: readonly number[];
   transitionHits: readonly number[];
+  /** With symmetry reduction: maps a path among representatives to a concrete one. */
+  concretize?: PathConcretizer;
 }
 
 /** The verdict on every property, with shortest traces, from a finished search. */
@@ -143,10 +146,19 @@ export function resultOf(
     for (let s = stateIndex; parent.get(s) !== -1; s = parent.get(s)) path.push(via.get(s));
     return path.reverse();
   };
-  const traceOf = (finding: Found): Trace => {
-    const path = pathTo(finding.stateIndex);
+  const traceOf = (finding: Found, property: string): Trace => {
+    let path = pathTo(finding.stateIndex);
     if (finding.eventIndex !== undefined) path.push(finding.eventIndex);
-    return { ...replayIndices(system, path), violation: finding.message };
+    let message = finding.message;
+    if (summary.concretize) {
+      ({ path, message } = summary.concretize(
+        path,
+        finding.eventIndex !== undefined,
+        property,
+        message,
+      ));
+    }
+    return { ...replayIndices(system, path), violation: message };
   };
 
   const results: PropertyResult[] = [];
@@ -175,7 +187,8 @@ export function resultOf(
     }
     if (isLiveness) goalIndex++;
     if (finding) {
-      results.push({ ...base, holds: false, message: finding.message, trace: traceOf(finding) });
+      const trace = traceOf(finding, property.name);
+      results.push({ ...base, holds: false, message: trace.violation, trace });
     } else {
       // Without a complete exploration a property that held so far is not proven.
       results.push({ ...base, holds: complete ? true : null });
@@ -188,7 +201,7 @@ export function resultOf(
     statement: 'Every reachable state that is not terminal has an enabled event.',
     source: 'engine',
     holds: deadlock ? false : complete ? true : null,
-    ...(deadlock ? { message: deadlock.message, trace: traceOf(deadlock) } : {}),
+    ...(deadlock ? { message: deadlock.message, trace: traceOf(deadlock, DEADLOCK_PROPERTY) } : {}),
   });
 
   return {

@@ -464,6 +464,37 @@ export class CompiledMachine<C = unknown, E extends EventObject = EventObject> {
     return this.configId(new Set(nodes));
   }
 
+  /** The number of the configuration whose active nodes have these ids (symmetry's renaming). */
+  configurationOfNodeIds(ids: readonly string[]): number {
+    const byId = (this.nodesById ??= new Map(
+      [...this.nodesByOrder.values()].map((n) => [n.id, n]),
+    ));
+    return this.configId(
+      new Set(
+        ids.map((id) => {
+          const node = byId.get(id);
+          if (node === undefined) throw new Error(`no state node '${id}'`);
+          return node;
+        }),
+      ),
+    );
+  }
+
+  private nodesById: Map<string, XNode> | undefined;
+
+  /** Whether `id` names a region: a child of a parallel state. */
+  isRegion(id: string): boolean {
+    for (const node of this.nodesByOrder.values()) {
+      if (node.id === id) return node.parent?.type === 'parallel';
+    }
+    return false;
+  }
+
+  /** The id of the machine's root state node. */
+  get rootId(): string {
+    return this.root.id;
+  }
+
   private configId(nodeSet: Set<XNode>): number {
     const nodes = [...nodeSet].sort((a, b) => a.order - b.order);
     const key = nodes.map((node) => node.order).join(',');

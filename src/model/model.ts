@@ -8,6 +8,7 @@
  */
 import type { AnyStateMachine, EventObject, StateValue } from 'xstate';
 import { modelFrame } from './model-error.ts';
+import type { SymmetrySpec } from './symmetry.ts';
 
 /** A numeric bound that keeps the state space finite (queue length, seqno bits, ring size). */
 export interface BoundSpec {
@@ -185,6 +186,13 @@ export interface ModelInstance<TContext = any, TEvent extends EventObject = any>
    * themselves. See docs/inspector.md.
    */
   lanes?: LaneSpec[];
+  /**
+   * Interchangeable members (callers, CPUs, slots) the explorer may reduce by with
+   * `explore(..., { symmetry: true })` / `check --symmetry`: src/model/symmetry.ts says what a
+   * declaration holds, docs/writing-models.md when one is sound. Declare it only for the
+   * variants whose code treats the members alike.
+   */
+  symmetry?: readonly SymmetrySpec[];
   /**
    * Conformance in both directions (src/testgen/conform.ts, docs/test-vectors.md), in the
    * spirit of ioco: what a driver's adapter can be asked beyond its outputs.

@@ -12,6 +12,7 @@ import {
   type StepResult,
 } from './compiled.ts';
 import { deepFreeze, ModelError, ModelRuntimeError } from './model-error.ts';
+import { compileSymmetry, type SymmetryGroup } from './symmetry.ts';
 import type {
   Invariant,
   Monitor,
@@ -59,6 +60,8 @@ export class ModelSystem {
   readonly stepProperties: StepProperty<unknown, EventObject>[];
   readonly monitors: Monitor<unknown, EventObject>[];
   readonly recoverables: Recoverable<unknown>[];
+  /** The model's symmetry declarations, checked against its context and machine. */
+  readonly symmetry: SymmetryGroup[];
 
   constructor(definition: ModelDefinition, config: ModelConfig, options: CompileOptions = {}) {
     this.definition = definition;
@@ -71,6 +74,16 @@ export class ModelSystem {
       if (!(error instanceof ModelCompileError) || definition.definedIn === undefined) throw error;
       throw new ModelCompileError(`${definition.definedIn}: ${error.message}`, { cause: error });
     }
+    const specs = this.instance.symmetry;
+    this.symmetry =
+      specs === undefined || specs.length === 0
+        ? []
+        : compileSymmetry(
+            specs,
+            this.compiled.initial().state.context,
+            this.compiled,
+            definition.definedIn ?? definition.name,
+          );
     const properties = this.instance.properties;
     this.invariants = properties.filter((p): p is Invariant<unknown> => p.kind === 'invariant');
     this.stepProperties = properties.filter(

@@ -1,0 +1,266 @@
+/**
+ * Symmetry reduction (src/explore/symmetry.ts, src/model/symmetry.ts): declarations are
+ * checked against the model, the reduced run keeps one state per orbit and gives the
+ * unreduced run's verdicts, its counterexamples replay on the unreduced model, and a
+ * declaration the code does not honour is caught by checkSymmetry.
+ */
+import { describe, expect, it } from 'vitest';
+import { assign, setup, type EventObject } from 'xstate';
+import { anchorModel } from '../bench/anchor-mailbox.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { defineModel, type ModelDefinition } from '../src/model/model.ts';
+import type { SymmetrySpec } from '../src/model/symmetry.ts';
+import { ModelSystem, type SystemNode } from '../src/model/system.ts';
+import type { Trace } from '../src/model/trace.ts';
+import { explore, type ExploreOptions } from '../src/explore/explore.ts';
+import { checkSymmetry, Symmetry } from '../src/explore/symmetry.ts';
+
+/** `model` with its symmetry declaration replaced. */
+function declaring(model: ModelDefinition, symmetry: SymmetrySpec[]): ModelDefinition {
+  return { ...model, build: (config) => ({ ...model.build(config), symmetry }) };
+}
+
+/**
+ * Replays a trace on the model without symmetry, event by event (each must be in the
+ * alphabet and enabled, and reach the context the trace prints), and returns the last node
+ * with the violations of the last step.
+ */
+function replayUnreduced(
+  model: ModelDefinition,
+  options: ExploreOptions,
+  trace: Trace,
+): { node: SystemNode; lastViolations: string[] } {
+  const system = new ModelSystem(model, resolveConfig(model, options));
+  let node = system.initial().node;
+  expect(node.state.context).toEqual(trace.initial.context);
+  let lastViolations: string[] = [];
+  for (const step of trace.steps) {
+    const events = system.events(node);
+    const index = events.findIndex(
+      (event) => JSON.stringify(event) === JSON.stringify(step.event as EventObject),
+    );
+    expect(index, `event ${JSON.stringify(step.event)} is in the alphabet`).toBeGreaterThanOrEqual(
+      0,
+    );
+    const successor = system.stepWith(node, system.view(node), events[index], index);
+    expect(successor, `event ${JSON.stringify(step.event)} is enabled`).not.toBeNull();
+    expect(successor!.node.state.context).toEqual(step.context);
+    lastViolations = successor!.violations.map((v) => v.property);
+    node = successor!.node;
+  }
+  return { node, lastViolations };
+}
+
+const verdicts = (result: ReturnType<typeof explore>) =>
+  Object.fromEntries(result.properties.map((p) => [p.name, p.holds]));
+
+describe('symmetry declarations are checked when the model is built', () => {
+  const build = (symmetry: SymmetrySpec[]) =>
+    new ModelSystem(declaring(anchorModel, symmetry), resolveConfig(anchorModel, {}));
+
+  it('accepts the anchor’s slots', () => {
+    expect(
+      build([{ name: 'slots', arrays: ['st', 'sq'], indices: ['h2d[].slot'] }]).symmetry,
+    ).toMatchObject([{ name: 'slots', size: 3 }]);
+  });
+
+  it.each([
+    [
+      { name: 'slots', arrays: ['st', 'nope'] },
+      "symmetry 'slots': the context has no field 'nope'",
+    ],
+    [{ name: 'slots', arrays: ['nextSeq'] }, "'nextSeq' is not an array"],
+    [{ name: 'slots', arrays: ['st'], indices: ['h2d[].slot', 'ghost.slot'] }, "no field 'ghost'"],
+    [{ name: 'slots', arrays: ['st'], regions: ['Host', 'Device', 'Host'] }, 'do not have'],
+    [{ name: 'slots', arrays: ['st'], regions: ['Host'] }, '1 regions for 3 members'],
+    [{ name: 'slots', arrays: ['st'], regions: ['Host.end_host', 'Host', 'Host'] }, 'not a region'],
+    [{ name: 'slots', arrays: ['st'], index: ['h2d[].slot'] }, "unknown field 'index'"],
+  ])('rejects %j', (spec, message) => {
+    expect(() => build([spec as SymmetrySpec])).toThrow(message);
+  });
+
+  it('rejects arrays of different lengths in one group, naming both', () => {
+    expect(() => build([{ name: 'pair', arrays: ['st', 'h2d'] }])).toThrow(
+      "symmetry 'pair': 'st' has 3 members but 'h2d' has 0",
+    );
+  });
+
+  it('refuses a reduction the model does not declare', () => {
+    const undeclared = declaring(anchorModel, []);
+    expect(() => explore(undeclared, { symmetry: true })).toThrow('declares no symmetry');
+  });
+});
+
+describe('the anchor (bench/anchor-mailbox.ts) reduced by its slots', () => {
+  const small = { bounds: { slots: 3, seqMod: 2, qlen: 1 } };
+
+  it('keeps exactly one state per orbit', () => {
+    // The orbits counted by brute force: every unreduced state under all 3! orders of the
+    // slots, named by the smallest JSON key of the six.
+    const system = new ModelSystem(anchorModel, resolveConfig(anchorModel, small));
+    const symmetry = new Symmetry(system);
+    const [group] = symmetry.groups;
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    const seen = new Map<string, SystemNode>();
+    const queue = [system.initial().node];
+    seen.set(system.key(queue[0]), queue[0]);
+    while (queue.length > 0) {
+      for (const s of system.successors(queue.pop()!)) {
+        const key = system.key(s.node);
+        if (!seen.has(key)) {
+          seen.set(key, s.node);
+          queue.push(s.node);
+        }
+      }
+    }
+    const orbits = new Set<string>();
+    for (const node of seen.values()) {
+      const keys = orders.map((order) => system.key(symmetry.permute(node, group, order)));
+      orbits.add(keys.sort()[0]);
+      // Every state of an orbit gets the same representative.
+      const representatives = new Set(
+        orders.map((order) => system.key(symmetry.canonical(symmetry.permute(node, group, order)))),
+      );
+      expect(representatives.size).toBe(1);
+    }
+    const unreduced = explore(anchorModel, small);
+    const reduced = explore(anchorModel, { ...small, symmetry: true });
+    expect(unreduced.states).toBe(seen.size);
+    expect(reduced.states).toBe(orbits.size);
+    expect(reduced.states).toBeLessThan(unreduced.states / 4);
+    expect(reduced.symmetry).toEqual([{ name: 'slots', members: 3 }]);
+    expect(verdicts(reduced)).toEqual(verdicts(unreduced));
+    expect(verdicts(reduced)['ghost-generation']).toBe(true);
+  });
+
+  it.each([[[] as string[]], [['buggy-timeout']]])(
+    'gives the unreduced verdicts, and a counterexample that replays on the unreduced model (variants %j)',
+    (variants) => {
+      // SEQMOD 2 wraps so soon that a stale reply matches even with the abort handshake.
+      const options = { bounds: { slots: 2, seqMod: 2, qlen: 2 }, variants };
+      const unreduced = explore(anchorModel, options);
+      const reduced = explore(anchorModel, { ...options, symmetry: true });
+      expect(reduced.states).toBeLessThan(unreduced.states);
+      expect(verdicts(reduced)).toEqual(verdicts(unreduced));
+      const failing = reduced.properties.find((p) => p.name === 'ghost-generation')!;
+      expect(failing.holds).toBe(false);
+      const shortest = unreduced.properties.find((p) => p.name === 'ghost-generation')!;
+      // Breadth-first in both: the reduced trace is a shortest one too.
+      expect(failing.trace!.steps).toHaveLength(shortest.trace!.steps.length);
+      const { lastViolations } = replayUnreduced(anchorModel, options, failing.trace!);
+      expect(lastViolations).toContain('ghost-generation');
+      // The message names the slot of the concrete trace, not of a representative.
+      const accepted = failing.trace!.steps.at(-1)!.outputs.find((o) => o.type === 'accepted');
+      expect(failing.message).toContain(`slot ${String(accepted!.slot)} accepted`);
+    },
+  );
+
+  it('passes checkSymmetry, and a declaration without the messages’ slot fields fails it', () => {
+    const options = { bounds: { slots: 2, seqMod: 2, qlen: 1 } };
+    const sound = checkSymmetry(anchorModel, options);
+    expect(sound.problem).toBeUndefined();
+    expect(sound.complete).toBe(true);
+    expect(sound.states).toBe(explore(anchorModel, options).states);
+
+    // Forgetting that a message names its slot: permuting the slots leaves the messages
+    // pointing at the wrong one.
+    const forgetful = declaring(anchorModel, [{ name: 'slots', arrays: ['st', 'sq', 'gen'] }]);
+    const caught = checkSymmetry(forgetful, options);
+    expect(caught.problem).toBeDefined();
+    expect(caught.problem!.group).toBe('slots');
+    expect(caught.problem!.message).toMatch(/^slots swapping members 0 and 1: /);
+    // Already in the initial state: issuing on a slot puts a message naming it in h2d.
+    expect(caught.problem!.message).toContain('host.issue');
+    expect(caught.problem!.trace.steps).toHaveLength(0);
+  });
+});
+
+/**
+ * A pool that reuses the lowest free index, as idpf's free bitmap (find_first_bit) and mcdi's
+ * seqno do: the slots are not interchangeable, and a declaration claiming they are is caught.
+ */
+interface PoolContext {
+  busy: boolean[];
+  uses: number[];
+}
+type PoolEvent = { type: 'alloc'; slot?: number } | { type: 'free'; slot: number };
+
+function poolModel(lowestFree: boolean) {
+  return defineModel<PoolContext, PoolEvent>({
+    name: 'pool',
+    title: 'a pool of slots',
+    seed: 'test fixture',
+    bounds: [{ name: 'slots', default: 3, min: 2, max: 4, description: 'slots' }],
+    variants: [],
+    build({ bounds }) {
+      const slots = Array.from({ length: bounds.slots }, (_, i) => i);
+      const target = (context: PoolContext, event: PoolEvent) =>
+        lowestFree ? context.busy.indexOf(false) : (event.slot ?? -1);
+      const machine = setup({
+        types: {} as { context: PoolContext; events: PoolEvent },
+      }).createMachine({
+        context: { busy: slots.map(() => false), uses: slots.map(() => 0) },
+        on: {
+          alloc: {
+            guard: ({ context, event }) => {
+              const slot = target(context, event);
+              return slot >= 0 && !context.busy[slot] && context.uses[slot] < 2;
+            },
+            actions: assign(({ context, event }) => {
+              const slot = target(context, event);
+              return {
+                busy: context.busy.map((b, i) => b || i === slot),
+                uses: context.uses.map((u, i) => (i === slot ? u + 1 : u)),
+              };
+            }),
+          },
+          free: {
+            guard: ({ context, event }) => context.busy[event.slot],
+            actions: assign(({ context, event }) => ({
+              busy: context.busy.map((b, i) => b && i !== event.slot),
+            })),
+          },
+        },
+      });
+      const events: PoolEvent[] = lowestFree
+        ? [{ type: 'alloc' }, ...slots.map((slot) => ({ type: 'free' as const, slot }))]
+        : slots.flatMap((slot) => [
+            { type: 'alloc' as const, slot },
+            { type: 'free' as const, slot },
+          ]);
+      return {
+        machine,
+        events: () => events,
+        properties: [],
+        terminal: () => true,
+        symmetry: [{ name: 'slots', arrays: ['busy', 'uses'] }],
+      };
+    },
+  });
+}
+
+describe('a declaration the code does not honour', () => {
+  it('is caught on a pool that reuses the lowest free index, with a trace', () => {
+    const result = checkSymmetry(poolModel(true));
+    expect(result.problem).toBeDefined();
+    expect(result.problem!.message).toContain('alloc');
+    // Found in the initial state: all slots free, alloc takes slot 0 whatever the order.
+    expect(result.problem!.trace.steps).toHaveLength(0);
+  });
+
+  it('is not reported where any free slot may be taken', () => {
+    const result = checkSymmetry(poolModel(false));
+    expect(result.problem).toBeUndefined();
+    expect(result.complete).toBe(true);
+    expect(explore(poolModel(false), { symmetry: true }).states).toBeLessThan(
+      explore(poolModel(false)).states,
+    );
+  });
+});

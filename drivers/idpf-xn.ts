@@ -23,7 +23,12 @@
  * as the message payload the control plane echoes, the request holding a transaction and the
  * request (and data_len) whose reply completed it. They only fill the outputs.
  */
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import {
+  BLOCKED,
+  ExecutionContexts,
+  waitAt,
+  type Preemptible,
+} from '../harness/execution-contexts.ts';
 import {
   NotEnabledError,
   type DriverAdapter,
@@ -31,6 +36,7 @@ import {
   type DriverVariant,
 } from '../src/testgen/conform.ts';
 import type { Output } from '../src/model/model.ts';
+import { replyLengths } from '../src/model/device.ts';
 import type { VectorEvent } from '../src/testgen/vectors.ts';
 
 const EIO = 5;
@@ -96,6 +102,14 @@ interface PendingRequest {
   async: boolean;
   /** null: the request itself; set: a duplicate reply still to come. */
   copy: { kind: ReplyKind; data_len: number } | null;
+  /**
+   * The control plane still owes this request its answer within the latency: false once it
+   * chose to answer late, or once the mailbox task was cancelled (the reply then waits in the
+   * ARQ for nobody).
+   */
+  due: boolean;
+  /** Ghost: `ghost_pops` just after its request popped its transaction (the replyDelay assumption). */
+  popped: number;
 }
 
 const LENGTHS: Record<string, number> = {
@@ -191,6 +205,20 @@ export const IDPF_XN_DRIVER_VARIANTS: DriverVariant[] = [
     description: 'code only: the SHUTDOWN check at send time pushes the transaction back free',
     source: 'code only (idpf_vc_xn_exec: "goto only_unlock" skips push_free)',
   },
+  {
+    name: 'stats-cancel-no-sync',
+    description:
+      'code only: idpf_deinit_task cancels the stats task with cancel_delayed_work(), not _sync: the reset goes on while a stats exec is still inside idpf_vc_xn_exec',
+    source:
+      'code only (idpf_lib.c idpf_deinit_task: "cancel_delayed_work_sync(&adapter->stats_task)")',
+  },
+  {
+    name: 'detect-during-reset',
+    description:
+      'code only: idpf_service_task queues vc_event_task on a detected reset without checking idpf_is_reset_in_prog(), so it can run again during the reset it is handling',
+    source:
+      'code only (idpf_lib.c idpf_service_task: "if (idpf_is_reset_detected(adapter) && !idpf_is_reset_in_prog(adapter) ...")',
+  },
 ];
 
 function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
@@ -223,6 +251,10 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   let device_back_after = 0;
   /** How the next idpf_vc_core_init exchange ends (set by the adapter). */
   let core_init_fails = false;
+  /** The control plane's repertoire and what is left of its fault budgets (the bounds'). */
+  let reply_kinds: ReplyKind[] = ['ok'];
+  let reply_lengths: string[] = ['exact'];
+  const faults = { lost: 0, duplicate: 0, late: 0, reset: 0, initFailures: 0 };
 
   /* ---------- ghost request ids (lowest id nothing refers to, as the model's) ---------- */
   let callerReq: number[] = [];
@@ -230,6 +262,11 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** The transaction each caller popped (harness bookkeeping for the wait's seams). */
   let callerXn: Array<idpf_vc_xn | null> = [];
   let rxReq = -1;
+  /** Ghost: allocations so far, and each caller's stamp after its own (replyDelay). */
+  let ghost_pops = 0;
+  let callerPopped: number[] = [];
+  /** Ghost: the stamp of the message the receive task holds, while it holds one. */
+  let rxPopped = 0;
   function freshId(): number {
     const used = new Set<number>();
     for (const r of callerReq) if (r >= 0) used.add(r);
@@ -307,6 +344,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     vcxn_mngr.salt = (vcxn_mngr.salt + 1) & SALT_MASK;
     const req = freshId();
     callerReq[c] = req;
+    callerPopped[c] = ++ghost_pops;
     callerXn[c] = xn;
     xn.ghost_holder = req;
     xn.ghost_answer = -1;
@@ -337,7 +375,14 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (idpf_is_reset_detected()) return 0;
     if (mailbox.filter((m) => m.copy === null).length >= bounds.inFlight) return -EBUSY;
     const cookie = has('cookie-index-only') ? xn.idx : (xn.salt << 8) | xn.idx;
-    mailbox.push({ cookie, req: callerReq[c], async, copy: null });
+    mailbox.push({
+      cookie,
+      req: callerReq[c],
+      async,
+      copy: null,
+      due: bounds.latency > 0,
+      popped: callerPopped[c],
+    });
     return 0;
   }
 
@@ -606,21 +651,22 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     mailbox = [];
   }
 
-  /** cancel_delayed_work_sync(&adapter->mbx_task): waits for a receive in progress. */
-  function* cancel_mbx_task(): Preemptible {
-    while (contexts.isRunning('rx')) yield BLOCKED;
-    mbx_task = false;
-  }
+  /** The stats task (a sync caller outside vport_ctrl_lock) is inside idpf_vc_xn_exec. */
+  const stats_in_exec = () =>
+    callerReq.some((req, k) => k >= bounds.ctrlCallers && req >= 0 && !callerAsync[k]);
 
   /** idpf_vc_core_deinit (6.9 order where it matters here). */
   function* idpf_vc_core_deinit(): Preemptible {
     if (has('reset-after-vport-lock')) yield* idpf_vc_xn_shutdown('DEINIT_SHUTDOWN');
-    yield 'CANCELLING';
-    // idpf_deinit_task: cancel_delayed_work_sync(&stats_task) waits for a stats exec.
-    for (let k = 0; k < bounds.callers; k++)
-      while (k >= bounds.ctrlCallers && callerReq[k] >= 0 && !callerAsync[k]) yield BLOCKED;
+    // idpf_deinit_task: cancel_delayed_work_sync(&stats_task) waits for a stats exec in flight
+    // (the stats-cancel-no-sync twin's cancel_delayed_work() does not), and the vports go
+    // down; then cancel_delayed_work_sync(&mbx_task) waits for a receive in progress.
+    yield* waitAt(
+      'CANCELLING',
+      () => (has('stats-cancel-no-sync') || !stats_in_exec()) && !contexts.isRunning('rx'),
+    );
     vports_down = true;
-    yield* cancel_mbx_task();
+    mbx_task = false;
   }
 
   /** idpf_vc_core_init after idpf_vc_xn_init: the VERSION/GET_CAPS exchange, and init_failed. */
@@ -641,8 +687,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** idpf_init_hard_reset (FUNC_RESET, or DRV_LOAD on a retry). */
   function* idpf_init_hard_reset(drvLoad: boolean): Preemptible {
-    yield drvLoad ? 'RELOCKING' : 'LOCKING';
-    while (vport_ctrl_lock !== -1) yield BLOCKED;
+    yield* waitAt(drvLoad ? 'RELOCKING' : 'LOCKING', () => vport_ctrl_lock === -1);
     vport_ctrl_lock = RESET_WORKER;
     if (!drvLoad) {
       yield* idpf_vc_core_deinit();
@@ -651,17 +696,17 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     } else {
       device_in_reset = true; // trigger_reset(IDPF_HR_DRV_LOAD)
     }
-    yield 'WAIT_DEVICE';
     // idpf_check_reset_complete, then idpf_init_dflt_mbx and queue_delayed_work(mbx_task, 0).
-    while (!(jiffies > device_back_after)) yield BLOCKED;
+    yield* waitAt('WAIT_DEVICE', () => jiffies > device_back_after);
     device_in_reset = false;
     mbx = true;
     mbx_task = true;
     const err = yield* idpf_vc_core_init();
     if (err) {
       if (!has('init-error-deinit-before-cancel')) {
-        yield 'FAIL_CANCELLING';
-        yield* cancel_mbx_task();
+        // cancel_delayed_work_sync(&mbx_task): waits for a receive in progress.
+        yield* waitAt('FAIL_CANCELLING', () => !contexts.isRunning('rx'));
+        mbx_task = false;
         yield 'FAIL_DEINIT';
         idpf_deinit_dflt_mbx();
       }
@@ -729,18 +774,10 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   function runCaller(c: number, async: boolean): void {
-    const name = `caller${c}`;
-    if (contexts.isRunning(name)) throw new NotEnabledError(`${name} is in exec`);
-    if (c < bounds.ctrlCallers) {
-      if (async) throw new NotEnabledError('netdev ops under vport_ctrl_lock are sync');
-      if (vport_ctrl_lock !== -1) throw new NotEnabledError('vport_ctrl_lock is held');
-      vport_ctrl_lock = c; // mutex_lock
-    } else if (vports_down) {
-      throw new NotEnabledError('the vports are down: no stats task, no MAC filter sync');
-    }
+    if (c < bounds.ctrlCallers) vport_ctrl_lock = c; // mutex_lock (enabled: it was free)
     callerAsync[c] = async;
     wait_expires[c] = null;
-    const result = contexts.start(name, idpf_vc_xn_exec(c, async));
+    const result = contexts.start(`caller${c}`, idpf_vc_xn_exec(c, async));
     if (result.done) finishExec(c, async, result.value);
   }
 
@@ -753,22 +790,251 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (contexts.advanceFrom('rx', at).done) rxReq = -1;
   }
 
-  /** Steps the reset worker from the point one of `from` names. */
-  function advanceReset(...from: string[]): void {
-    const at = contexts.at('reset');
-    if (at === null || !from.includes(at)) throw new NotEnabledError(`reset is at ${at}`);
-    const result = contexts.advance('reset');
-    if (result.done && at === 'UNLOCKING') awaitingRetry = true;
-  }
   /** vc_event_task (DRV_LOAD) is queued after a failed idpf_vc_core_init. */
   let awaitingRetry = false;
 
   /** The message the control plane holds for request `req` (or a copy of its reply). */
   function takeMessage(req: number, copy: boolean): PendingRequest {
     const i = mailbox.findIndex((m) => m.req === req && (m.copy !== null) === copy);
-    if (i < 0) throw new NotEnabledError(`the control plane holds nothing for request ${req}`);
     const [message] = mailbox.splice(i, 1);
     return message;
+  }
+
+  /* ---------- what can happen now: enabled() lists it, apply() takes nothing else ---------- */
+
+  /**
+   * The environment's replyDelay assumption (0: none): a new allocation is made only while
+   * every request that can still be answered (held, or a reply on its way or in the receive
+   * task's hands) and every caller between its pop and its send has seen fewer than
+   * `replyDelay` allocations since its own. Counted on the harness's ghost stamps.
+   */
+  function canAllocate(): boolean {
+    if (!bounds.replyDelay) return true;
+    const stamps = mailbox.map((m) => m.popped);
+    if (contexts.isRunning('rx')) stamps.push(rxPopped);
+    for (let c = 0; c < bounds.callers; c++) {
+      const at = contexts.at(`caller${c}`);
+      if (at === 'ARMING' || at === 'SENDING') stamps.push(callerPopped[c]);
+    }
+    return stamps.every((stamp) => ghost_pops - stamp < bounds.replyDelay);
+  }
+
+  /**
+   * A call of idpf_vc_xn_exec can start: the caller is not in exec, a netdev op (sync) gets
+   * vport_ctrl_lock, the stats task and the MAC filter sync run only while the vports are up;
+   * and where the pop allocates in this step, the environment's assumption allows it.
+   */
+  function canCall(c: number, async: boolean): boolean {
+    if (contexts.isRunning(`caller${c}`)) return false;
+    const mayEnter = c < bounds.ctrlCallers ? !async && vport_ctrl_lock === -1 : !vports_down;
+    const allocates = !has('pop-free-unlocked') && find_first_bit() >= 0;
+    return mayEnter && (!allocates || canAllocate());
+  }
+
+  /** idpf_service_task: "HW reset detected" queues vc_event_task (FUNC_RESET). */
+  const service_task_detects = () =>
+    idpf_is_reset_detected() && (has('detect-during-reset') || !reset_in_prog);
+
+  /** The reset worker's preemption points, and the step each one takes next. */
+  const RESET_STEPS: Record<string, string> = {
+    SHUTTING_DOWN: 'SHUTDOWN_XN',
+    DEINIT_SHUTDOWN: 'SHUTDOWN_XN',
+    INIT_FAILED: 'SHUTDOWN_XN',
+    LOCKING: 'CTRL_LOCK',
+    RELOCKING: 'CTRL_LOCK',
+    CANCELLING: 'CANCEL_MBX',
+    FAIL_CANCELLING: 'CANCEL_MBX',
+    DEINITIALISING: 'DEINIT_MBX',
+    FAIL_DEINIT: 'DEINIT_MBX',
+    WAIT_DEVICE: 'DEVICE_READY',
+    REINITIALISING: 'REINIT',
+    CORE_INIT: 'CORE_INIT_OK',
+    UNLOCKING: 'CTRL_UNLOCK',
+  };
+
+  /** Every input the driver and its fake control plane can take now, except a tick. */
+  function enabledNow(): VectorEvent[] {
+    const list: VectorEvent[] = [];
+    // The callers: a new exec, or the step after the preemption point each one is at.
+    for (let c = 0; c < bounds.callers; c++) {
+      const at = contexts.at(`caller${c}`);
+      if (at === null) {
+        if (canCall(c, false)) list.push({ type: 'EXEC', caller: c, async: false });
+        if (canCall(c, true)) list.push({ type: 'EXEC', caller: c, async: true });
+      } else if (at === 'CLAIMING' && canAllocate()) list.push({ type: 'CLAIM', caller: c });
+      else if (at === 'ARMING') list.push({ type: 'ARM', caller: c });
+      else if (at === 'SENDING') list.push({ type: 'SEND', caller: c });
+      else if (at === 'CHECKING') list.push({ type: 'CHECK', caller: c });
+      else if (at === 'WAITING') {
+        const done = callerXn[c]?.completed.done ?? 0;
+        if (done !== 0) list.push({ type: 'WAKE', caller: c });
+        else if (time_after(wait_expires[c])) list.push({ type: 'TIMEOUT', caller: c });
+      }
+    }
+    // The mailbox task: inside forward_reply (the as-written splits), or idle, when the
+    // control plane can answer, lose or delay what it holds and the async timeout can fire.
+    const rxAt = contexts.at('rx');
+    if (rxAt === 'SALT_CHECKED') list.push({ type: 'FORWARD' });
+    if (rxAt === 'SIGNALLING') list.push({ type: 'COMPLETE' });
+    if (rxAt === null) {
+      const polls = mbx && mbx_task;
+      for (const m of mailbox) {
+        if (m.copy) {
+          if (polls) {
+            const { kind, data_len } = m.copy;
+            list.push({
+              type: 'REPLY',
+              req: m.req,
+              copy: true,
+              kind,
+              len: lenName(data_len),
+              duplicate: false,
+            });
+          }
+          continue;
+        }
+        for (const kind of polls ? reply_kinds : []) {
+          for (const len of kind === 'wrongop' ? ['exact'] : reply_lengths) {
+            list.push({ type: 'REPLY', req: m.req, copy: false, kind, len, duplicate: false });
+            if (faults.duplicate > 0)
+              list.push({ type: 'REPLY', req: m.req, copy: false, kind, len, duplicate: true });
+          }
+        }
+        if (faults.lost > 0) list.push({ type: 'LOSE', req: m.req });
+        if (faults.late > 0 && m.due) list.push({ type: 'LATE', req: m.req });
+      }
+      if (polls && !has('async-never-reclaimed')) {
+        vcxn_mngr.ring.forEach((xn, idx) => {
+          if (xn.state === 'ASYNC' && time_after(xn.async_expires))
+            list.push({ type: 'RECLAIM', idx });
+        });
+      }
+    }
+    // The reset: the control plane's own, a requested one, the service task's detection, the
+    // event task, and the reset worker's next step where it does not wait.
+    if (!reset_in_prog && !device_in_reset && faults.reset > 0)
+      list.push({ type: 'DEVICE_RESET' }, { type: 'RESET_REQUEST' });
+    if (service_task_detects()) list.push({ type: 'DETECT' });
+    if (reset_in_prog && !contexts.isRunning('reset') && !awaitingRetry)
+      list.push({ type: 'EVENT' });
+    if (awaitingRetry) list.push({ type: 'RETRY' });
+    const resetAt = contexts.at('reset');
+    if (resetAt !== null && contexts.ready('reset')) {
+      list.push({ type: RESET_STEPS[resetAt] });
+      if (resetAt === 'CORE_INIT' && faults.initFailures > 0) list.push({ type: 'CORE_INIT_FAIL' });
+    }
+    return list;
+  }
+
+  const sameEvent = (a: VectorEvent, b: VectorEvent): boolean => {
+    const keys = Object.keys(a);
+    return (
+      keys.length === Object.keys(b).length &&
+      keys.every(
+        (key) => (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key],
+      )
+    );
+  };
+
+  /** Runs one input the caller checked is enabled. */
+  function dispatch(event: VectorEvent): void {
+    const c = typeof event.caller === 'number' ? event.caller : -1;
+    switch (event.type) {
+      case 'EXEC':
+        runCaller(c, event.async === true);
+        break;
+      case 'CLAIM':
+        advanceCaller(c, 'CLAIMING');
+        break;
+      case 'ARM':
+        advanceCaller(c, 'ARMING');
+        break;
+      case 'SEND':
+        advanceCaller(c, 'SENDING');
+        break;
+      case 'WAKE':
+        advanceCaller(c, 'WAITING');
+        break;
+      case 'TIMEOUT':
+        // The timer fires from expires + 1 on; a waiter that sees its completion returns >0.
+        timerFired[c] = true;
+        advanceCaller(c, 'WAITING');
+        break;
+      case 'CHECK':
+        advanceCaller(c, 'CHECKING');
+        break;
+      case 'REPLY': {
+        const request = takeMessage(event.req as number, event.copy === true);
+        const kind = (request.copy?.kind ?? event.kind) as ReplyKind;
+        const data_len = request.copy?.data_len ?? LENGTHS[event.len as string];
+        if (event.duplicate === true) {
+          faults.duplicate--;
+          mailbox.push({ ...request, copy: { kind, data_len }, due: bounds.latency > 0 });
+        }
+        const msg: ctlq_msg = {
+          cookie: request.cookie,
+          opcode: kind === 'wrongop' ? VIRTCHNL2_OP_X + 1 : VIRTCHNL2_OP_X,
+          retval: kind === 'error' ? -EIO : 0,
+          data_len,
+          ghost_req: request.req,
+          ghost_async: request.async,
+        };
+        rxReq = request.req;
+        rxPopped = request.popped;
+        const result = contexts.start('rx', idpf_vc_xn_forward_reply(msg, kind));
+        if (result.done) rxReq = -1;
+        break;
+      }
+      case 'LOSE':
+        faults.lost--;
+        takeMessage(event.req as number, false);
+        break;
+      case 'LATE':
+        // The control plane will answer after the waiter's timeout: nothing the driver sees.
+        faults.late--;
+        mailbox.find((m) => m.req === event.req && m.copy === null)!.due = false;
+        break;
+      case 'FORWARD':
+        advanceRx('SALT_CHECKED');
+        break;
+      case 'COMPLETE':
+        advanceRx('SIGNALLING');
+        break;
+      case 'RECLAIM':
+        idpf_vc_xn_reclaim_async(vcxn_mngr.ring[event.idx as number]);
+        break;
+      case 'DEVICE_RESET':
+        // An FLR or a control-plane reboot: the device drops the requests it holds.
+        faults.reset--;
+        device_in_reset = true;
+        mailbox = mailbox.filter((m) => m.copy !== null);
+        break;
+      case 'RESET_REQUEST': // a driver-initiated reset (Tx timeout, ethtool)
+        faults.reset--;
+        reset_in_prog = true;
+        break;
+      case 'DETECT': // idpf_service_task: FUNC_RESET, vc_event_task queued
+        reset_in_prog = true;
+        break;
+      case 'EVENT':
+        contexts.start('reset', idpf_vc_event_task(false));
+        break;
+      case 'RETRY':
+        awaitingRetry = false;
+        contexts.start('reset', idpf_vc_event_task(true));
+        break;
+      case 'CORE_INIT_OK':
+      case 'CORE_INIT_FAIL':
+        if (event.type === 'CORE_INIT_FAIL') faults.initFailures--;
+        core_init_fails = event.type === 'CORE_INIT_FAIL';
+        contexts.advance('reset');
+        break;
+      default: {
+        // SHUTDOWN_XN, CTRL_LOCK, CANCEL_MBX, DEINIT_MBX, DEVICE_READY, REINIT, CTRL_UNLOCK
+        const at = contexts.at('reset');
+        if (contexts.advance('reset').done && at === 'UNLOCKING') awaitingRetry = true;
+      }
+    }
   }
 
   return {
@@ -803,6 +1069,13 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       device_in_reset = false;
       device_back_after = 0;
       core_init_fails = false;
+      reply_kinds = (bounds.error ?? 0) > 0 ? ['ok', 'error', 'wrongop'] : ['ok'];
+      reply_lengths = replyLengths(bounds.lengths ?? 1);
+      faults.lost = bounds.lost ?? 0;
+      faults.duplicate = bounds.duplicate ?? 0;
+      faults.late = bounds.late ?? 0;
+      faults.reset = bounds.reset ?? 0;
+      faults.initFailures = bounds.initFailures ?? 0;
       awaitingRetry = false;
       contexts.clear();
       callerReq = Array.from({ length: bounds.callers }, () => -1);
@@ -811,33 +1084,16 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
       wait_expires = Array.from({ length: bounds.callers }, () => null);
       timerFired = Array.from({ length: bounds.callers }, () => false);
       rxReq = -1;
+      ghost_pops = 0;
+      callerPopped = Array.from({ length: bounds.callers }, () => 0);
+      rxPopped = 0;
       return [];
     },
     enabled() {
-      // From the driver's own state: where each context is paused, what its completion and
-      // timers say, and whether the mailbox task can run.
-      const list: VectorEvent[] = [];
-      for (let c = 0; c < bounds.callers; c++) {
-        const at = contexts.at(`caller${c}`);
-        if (at === 'ARMING') list.push({ type: 'ARM', caller: c });
-        else if (at === 'SENDING') list.push({ type: 'SEND', caller: c });
-        else if (at === 'CHECKING') list.push({ type: 'CHECK', caller: c });
-        else if (at === 'WAITING') {
-          const done = callerXn[c]?.completed.done ?? 0;
-          if (done !== 0) list.push({ type: 'WAKE', caller: c });
-          else if (time_after(wait_expires[c])) list.push({ type: 'TIMEOUT', caller: c });
-        }
-      }
-      const rxAt = contexts.at('rx');
-      if (rxAt === 'SALT_CHECKED') list.push({ type: 'FORWARD' });
-      if (rxAt === 'SIGNALLING') list.push({ type: 'COMPLETE' });
-      if (!has('async-never-reclaimed') && mbx && mbx_task && !contexts.isRunning('rx')) {
-        vcxn_mngr.ring.forEach((xn, idx) => {
-          if (xn.state === 'ASYNC' && time_after(xn.async_expires))
-            list.push({ type: 'RECLAIM', idx });
-        });
-      }
-      return list;
+      // From the driver's own state (where each context is paused, what its completion,
+      // timers and locks say, whether the mailbox task runs) and its fake control plane's
+      // (what it holds, its fault budgets); `tick` is never refused (the driver's jiffies).
+      return enabledNow();
     },
     observe() {
       return {
@@ -851,135 +1107,17 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
     },
     apply(event) {
       outputs = [];
-      const c = typeof event.caller === 'number' ? event.caller : -1;
-      switch (event.type) {
-        case 'EXEC':
-          runCaller(c, event.async === true);
-          break;
-        case 'CLAIM':
-          advanceCaller(c, 'CLAIMING');
-          break;
-        case 'ARM':
-          advanceCaller(c, 'ARMING');
-          break;
-        case 'SEND':
-          advanceCaller(c, 'SENDING');
-          break;
-        case 'WAKE':
-          if (!callerXn[c] || callerXn[c]!.completed.done === 0)
-            throw new NotEnabledError('nothing completed it');
-          advanceCaller(c, 'WAITING');
-          break;
-        case 'TIMEOUT':
-          // The timer fires from expires + 1 on; a waiter that sees its completion returns >0.
-          if (!time_after(wait_expires[c])) throw new NotEnabledError('the timer is not due');
-          if (callerXn[c]?.completed.done !== 0) throw new NotEnabledError('already completed');
-          timerFired[c] = true;
-          advanceCaller(c, 'WAITING');
-          break;
-        case 'CHECK':
-          advanceCaller(c, 'CHECKING');
-          break;
-        case 'REPLY': {
-          if (contexts.isRunning('rx')) throw new NotEnabledError('rx is busy');
-          if (!mbx || !mbx_task) throw new NotEnabledError('the mailbox task does not run');
-          const req = event.req as number;
-          const request = takeMessage(req, event.copy === true);
-          const kind = (request.copy?.kind ?? event.kind) as ReplyKind;
-          const data_len = request.copy?.data_len ?? LENGTHS[event.len as string];
-          if (event.duplicate === true) mailbox.push({ ...request, copy: { kind, data_len } });
-          const msg: ctlq_msg = {
-            cookie: request.cookie,
-            opcode: kind === 'wrongop' ? VIRTCHNL2_OP_X + 1 : VIRTCHNL2_OP_X,
-            retval: kind === 'error' ? -EIO : 0,
-            data_len,
-            ghost_req: request.req,
-            ghost_async: request.async,
-          };
-          rxReq = request.req;
-          const result = contexts.start('rx', idpf_vc_xn_forward_reply(msg, kind));
-          if (result.done) rxReq = -1;
-          break;
-        }
-        case 'LOSE':
-          takeMessage(event.req as number, false);
-          break;
-        case 'LATE':
-          // The control plane will answer after the waiter's timeout: nothing the driver sees.
-          if (!mailbox.some((m) => m.req === event.req && m.copy === null))
-            throw new NotEnabledError('no such request');
-          break;
-        case 'FORWARD':
-          advanceRx('SALT_CHECKED');
-          break;
-        case 'COMPLETE':
-          advanceRx('SIGNALLING');
-          break;
-        case 'RECLAIM': {
-          if (has('async-never-reclaimed')) throw new NotEnabledError('no async timeout');
-          const xn = vcxn_mngr.ring[event.idx as number];
-          if (!mbx || !mbx_task || contexts.isRunning('rx') || !xn || xn.state !== 'ASYNC')
-            throw new NotEnabledError('nothing to reclaim');
-          if (!time_after(xn.async_expires)) throw new NotEnabledError('not yet expired');
-          idpf_vc_xn_reclaim_async(xn);
-          break;
-        }
-        case 'DEVICE_RESET':
-          // An FLR or a control-plane reboot: the device drops the requests it holds.
-          device_in_reset = true;
-          mailbox = mailbox.filter((m) => m.copy !== null);
-          break;
-        case 'RESET_REQUEST':
-        case 'DETECT':
-          // idpf_service_task ("HW reset detected") or a driver-initiated reset: FUNC_RESET,
-          // vc_event_task queued.
-          if (reset_in_prog) throw new NotEnabledError('a reset is in progress');
-          if (event.type === 'DETECT' && !idpf_is_reset_detected())
-            throw new NotEnabledError('no reset to detect');
-          reset_in_prog = true;
-          break;
-        case 'EVENT':
-          if (!reset_in_prog || contexts.isRunning('reset'))
-            throw new NotEnabledError('vc_event_task is not queued');
-          contexts.start('reset', idpf_vc_event_task(false));
-          break;
-        case 'RETRY':
-          if (!awaitingRetry) throw new NotEnabledError('vc_event_task (DRV_LOAD) not queued');
-          awaitingRetry = false;
-          contexts.start('reset', idpf_vc_event_task(true));
-          break;
-        case 'SHUTDOWN_XN':
-          advanceReset('SHUTTING_DOWN', 'DEINIT_SHUTDOWN', 'INIT_FAILED');
-          break;
-        case 'CTRL_LOCK':
-          advanceReset('LOCKING', 'RELOCKING');
-          break;
-        case 'CANCEL_MBX':
-          advanceReset('CANCELLING', 'FAIL_CANCELLING');
-          break;
-        case 'DEINIT_MBX':
-          advanceReset('DEINITIALISING', 'FAIL_DEINIT');
-          break;
-        case 'DEVICE_READY':
-          advanceReset('WAIT_DEVICE');
-          break;
-        case 'REINIT':
-          advanceReset('REINITIALISING');
-          break;
-        case 'CORE_INIT_OK':
-        case 'CORE_INIT_FAIL':
-          core_init_fails = event.type === 'CORE_INIT_FAIL';
-          advanceReset('CORE_INIT');
-          break;
-        case 'CTRL_UNLOCK':
-          advanceReset('UNLOCKING');
-          break;
-        case 'tick':
-          jiffies++;
-          break;
-        default:
-          throw new NotEnabledError(`unknown event '${event.type}'`);
+      if (event.type === 'tick') {
+        jiffies++;
+        return outputs;
       }
+      if (!enabledNow().some((e) => sameEvent(e, event)))
+        throw new NotEnabledError(`${JSON.stringify(event)} is not possible now`);
+      const taskPending = mbx_task;
+      dispatch(event);
+      // cancel_delayed_work_sync(&mbx_task): what the control plane holds now waits in the
+      // ARQ for nobody, so it no longer owes an answer within the latency.
+      if (taskPending && !mbx_task) for (const m of mailbox) m.due = false;
       return outputs;
     },
   };

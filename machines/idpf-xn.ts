@@ -293,6 +293,54 @@ const ONLY = {
   initFailure: 'reached only with --bound initFailures=1 (deep): a failed idpf_vc_core_init',
 } as const;
 
+/**
+ * Where each transition comes from (`meta.source`, shown by the inspector). The seed is the
+ * series' cover letter: it describes the manager, the cookie, the completion, the salt and the
+ * async callback, and names the receive loop's -ENXIO; every other step rests on the upstream
+ * code it describes, named here by function and marked "not in the seed" (docs/idpf-xn.md,
+ * "Abstraction table", lists the same).
+ */
+const SEED = 'sources/idpf-virtchnl-xn.txt';
+const UPSTREAM = '(upstream code, not in the seed)';
+const SRC = {
+  pop: `${SEED}:18-22 (a ring of transactions, popped from a bitmap of free ones); idpf_vc_xn_pop_free: xn_bm_lock, find_first_bit, clear_bit, salt++ ${UPSTREAM}`,
+  noSpace: `${SEED}:20-22 (the free bitmap); idpf_vc_xn_exec: "if (!xn) return -ENOSPC" ${UPSTREAM}`,
+  claim: `${SEED}:20-22; the second half of idpf_vc_xn_pop_free (clear_bit, salt++), here without xn_bm_lock ${UPSTREAM}`,
+  armShutdown: `${SEED}:22-25 (idpf_vc_xn_exec "will take care of all the messy bits"); idpf_vc_xn_exec: lock, SHUTDOWN -> -ENXIO, only_unlock ${UPSTREAM}`,
+  arm: `${SEED}:22-25 (idpf_vc_xn_exec); idpf_vc_xn_exec: lock, state WAITING or ASYNC, reply_sz = 0, unlock ${UPSTREAM}`,
+  sendFails: `${SEED}:22-25 (idpf_vc_xn_exec); idpf_vc_xn_exec: idpf_send_mb_msg fails -> lock, push_free, unlock, its error ${UPSTREAM}`,
+  asyncSent: `${SEED}:47-49 (asynchronously sent messages, a callback); idpf_vc_xn_exec: "if (params->async) return 0" after the send ${UPSTREAM}`,
+  send: `${SEED}:29-34 (the cookie: 8 bits of index, 8 of salt, echoed by the reply); idpf_vc_xn_exec: reinit_completion, idpf_send_mb_msg ${UPSTREAM}`,
+  wake: `${SEED}:25-27 (the completion API signals the reply: success or an error code); wait_for_completion_timeout returns > 0`,
+  timeout: `${SEED}:37-40 ("The message times out without receiving a reply"); wait_for_completion_timeout returns 0 ${UPSTREAM}`,
+  check: `${SEED}:25-27,38-40 (success or an error code; "index 1 is renewed ... we report the timeout"); idpf_vc_xn_exec after the wait: lock, switch on the state, push_free or only_unlock ${UPSTREAM}`,
+  noWaiter: `${SEED}:12-16 (before the series, one message at a time); idpf_recv_mb_msg before the series matches replies by opcode (not in the seed)`,
+  saltMismatch: `${SEED}:34-45 (the salt tells a stale reply from the current one); idpf_vc_xn_forward_reply: "if (xn->salt != salt)" ${UPSTREAM}`,
+  saltUnlocked: `${SEED}:34-37; Linux 6.9 idpf_vc_xn_forward_reply compares the salt before idpf_vc_xn_lock ${UPSTREAM}`,
+  forwardReply: `${SEED}:25-27,29-34,47-53 and 76-78 (the completion, the cookie's lookup, the async callback, forward_reply's -ENXIO); idpf_vc_xn_forward_reply and idpf_vc_xn_forward_async: lock, switch, reply_sz, memcpy, handler, push_free, complete ${UPSTREAM}`,
+  completeLate: `${SEED}:25-27; Linux 6.9 idpf_vc_xn_forward_reply: unlock, then complete() ${UPSTREAM}`,
+  forwardAfterSalt: `${SEED}:25-27,34-37; Linux 6.9 idpf_vc_xn_forward_reply after its unlocked salt compare: lock, switch ${UPSTREAM}`,
+  lose: `${SEED}:37-38 (a message "times out without receiving a reply"): the control plane loses a request`,
+  late: `${SEED}:41-44 (a reply "_actually_ for the previous send"): the control plane answers after the waiter gave up`,
+  reclaim: `${SEED}:47-49 (async transactions); their timeout is libie_xn_check_async_timeout of the libie rework (2026): not in the seed, not in 6.9`,
+  deviceReset: `not in the seed: an FLR or control-plane reboot; idpf_is_reset_detected (idpf_lib.c, upstream)`,
+  resetRequest: `not in the seed: a driver-initiated reset (idpf_tx_timeout, ethtool) sets IDPF_HR_FUNC_RESET (idpf_lib.c, upstream)`,
+  detect: `not in the seed: idpf_service_task "HW reset detected" queues vc_event_task (idpf_lib.c, upstream)`,
+  eventShutdownFirst: `not in the seed: idpf_vc_event_task calls idpf_vc_xn_shutdown first ("idpf: avoid mailbox timeout delays during reset", 2025, upstream)`,
+  eventLockFirst: `not in the seed: Linux 6.9 idpf_vc_event_task -> idpf_init_hard_reset (idpf_lib.c, upstream)`,
+  shutdown: `${SEED}:76-78 (forward_reply's -ENXIO for a shut-down transaction); idpf_vc_xn_shutdown: bitmap_zero, per slot lock, SHUTDOWN, release_bufs, unlock, complete_all ${UPSTREAM}`,
+  ctrlLock: `not in the seed: idpf_init_hard_reset: mutex_lock(&adapter->vport_ctrl_lock) (idpf_lib.c, upstream)`,
+  cancel: `not in the seed: idpf_vc_core_deinit -> idpf_deinit_task (cancel_delayed_work_sync of the stats task, vports down), cancel_delayed_work_sync(&adapter->mbx_task) (upstream)`,
+  deinitMbx: `not in the seed: trigger_reset, idpf_deinit_dflt_mbx (idpf_lib.c, upstream)`,
+  deviceReady: `not in the seed: idpf_check_reset_complete, idpf_init_dflt_mbx, queue_delayed_work(mbx_task, 0) (idpf_lib.c, upstream)`,
+  reinit: `${SEED}:20-21,60-61 (the manager inits its ring; idpf_vc_xn_init); idpf_vc_core_init -> idpf_vc_xn_init: every slot IDLE, bitmap_fill, the salt kept ${UPSTREAM}`,
+  coreInitOk: `not in the seed: idpf_vc_core_init's VERSION and GET_CAPS exchange succeeds (upstream)`,
+  coreInitFail: `not in the seed: idpf_vc_core_init's exchange fails, init_failed (upstream; "idpf: fix idpf_vc_core_init error path", CVE-2024-53064)`,
+  ctrlUnlock: `not in the seed: idpf_init_hard_reset's unlock_mutex after a failed init; vc_event_task queued with IDPF_HR_DRV_LOAD (upstream)`,
+  retry: `not in the seed: idpf_vc_event_task with IDPF_HR_DRV_LOAD -> idpf_init_hard_reset (upstream)`,
+  tick: 'the clock: one jiffy passes (docs/engine.md, "Discrete time"); not in the seed',
+} as const;
+
 const replace = <T>(list: readonly T[], index: number, value: T): T[] =>
   list.map((item, i) => (i === index ? value : item));
 
@@ -979,7 +1027,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
               ? lowestFree(context) >= 0
               : lowestFree(context) >= 0 && canAllocate(context)),
           target: has(VARIANTS.popFreeUnlocked) ? 'CLAIMING' : 'ARMING',
-          meta: { source: 'sources/idpf-virtchnl-xn.txt:20-22' },
+          meta: { source: SRC.pop },
           actions: assign(({ context }: Args) => {
             const taken = { ...context, ctrl: isCtrl(c) ? c : context.ctrl };
             if (has(VARIANTS.popFreeUnlocked)) {
@@ -1003,6 +1051,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             event.async === async &&
             mayCall(context) &&
             lowestFree(context) < 0,
+          meta: { source: SRC.noSpace },
           actions: emit(() => ({
             type: 'exec_return' as const,
             caller: c,
@@ -1019,6 +1068,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       ];
       /** An async exec returns 0 right after the send (the MAC filter sync of set_rx_mode). */
       const asyncSend = {
+        meta: { source: SRC.asyncSent },
         guard: ({ context, event }: Args) => mine({ context, event }) && context.callers[c].async,
         target: 'IDLE',
         actions: [
@@ -1064,6 +1114,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.popFreeUnlocked) } },
             on: {
               CLAIM: {
+                meta: { source: SRC.claim },
                 guard: ({ context, event }: Args) =>
                   mine({ context, event }) && canAllocate(context),
                 target: 'ARMING',
@@ -1081,6 +1132,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     mine({ context, event }) &&
                     context.xn[context.callers[c].idx].state === 'SHUTDOWN',
                   target: 'IDLE',
+                  meta: { source: SRC.armShutdown },
                   actions: [
                     emit(({ context }: Args) => returnBeforeWait(context, c, 'ENXIO', 'SHUTDOWN')),
                     assign(({ context }: Args) => {
@@ -1098,7 +1150,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                   guard: mine,
                   target: 'SENDING',
                   actions: arm_,
-                  meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
+                  meta: { lint: { 'guard-never-false': ONLY.otherCaller }, source: SRC.arm },
                 },
               ],
             },
@@ -1114,6 +1166,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                       'guard-never-true':
                         'with one ring slot a second request is held only after a late reply: --bound late=1 (deep) or --bound inFlight=1',
                     },
+                    source: SRC.sendFails,
                   },
                   guard: ({ context, event }: Args) =>
                     mine({ context, event }) &&
@@ -1146,7 +1199,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 {
                   meta: {
                     lint: { 'guard-never-false': ONLY.otherCaller },
-                    source: 'sources/idpf-virtchnl-xn.txt:29-34',
+                    source: SRC.send,
                   },
                   guard: mine,
                   target: 'WAITING',
@@ -1177,7 +1230,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           WAITING: {
             on: {
               WAKE: {
-                meta: { source: 'sources/idpf-virtchnl-xn.txt:25-27' },
+                meta: { source: SRC.wake },
                 guard: ({ context, event }: Args) =>
                   mine({ context, event }) && context.xn[context.callers[c].idx].done !== 0,
                 target: 'CHECKING',
@@ -1201,6 +1254,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 ],
               },
               TIMEOUT: {
+                meta: { source: SRC.timeout },
                 guard: ({ context, event }: Args) =>
                   mine({ context, event }) &&
                   context.xn[context.callers[c].idx].done === 0 &&
@@ -1212,7 +1266,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           CHECKING: {
             on: {
               CHECK: {
-                meta: { lint: { 'guard-never-false': ONLY.otherCaller } },
+                meta: { lint: { 'guard-never-false': ONLY.otherCaller }, source: SRC.check },
                 guard: mine,
                 target: 'IDLE',
                 actions: [
@@ -1258,6 +1312,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 ? [
                     {
                       // Routed nowhere: opcode-only matching with no thread waiting for it.
+                      meta: { source: SRC.noWaiter },
                       guard: ({ context, event }: Args) =>
                         mbxRuns({ context, event }) && take(context, event).inHand.target < 0,
                       actions: dropStep('no_waiter'),
@@ -1271,7 +1326,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     'guard-never-true':
                       'a reply outlives its transaction only when late or duplicated: --bound late=1 or duplicate=1 (deep)',
                   },
-                  source: 'sources/idpf-virtchnl-xn.txt:34-45',
+                  source: SRC.saltMismatch,
                 },
                 guard: ({ context, event }: Args) =>
                   mbxRuns({ context, event }) && !saltMatches(context, take(context, event).inHand),
@@ -1281,6 +1336,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 ? [
                     {
                       // Salt matched; preemptible before idpf_vc_xn_lock.
+                      meta: { source: SRC.saltUnlocked },
                       guard: mbxRuns,
                       target: 'SALT_CHECKED',
                       actions: assign(({ context, event }: Args) => {
@@ -1293,6 +1349,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     ...(has(VARIANTS.completeAfterUnlock)
                       ? [
                           {
+                            meta: { source: SRC.completeLate },
                             guard: ({ context, event }: Args) =>
                               mbxRuns({ context, event }) && takeAndForward(context, event).late,
                             target: 'SIGNALLING',
@@ -1305,7 +1362,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                       actions: forwardNow,
                       meta: {
                         lint: { 'guard-never-false': ONLY.offered('the mailbox task runs') },
-                        source: 'sources/idpf-virtchnl-xn.txt:25-27,47-53',
+                        source: SRC.forwardReply,
                       },
                     },
                   ]),
@@ -1316,6 +1373,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 lint: {
                   'guard-never-false': ONLY.offered('a lost fault is left for a held request'),
                 },
+                source: SRC.lose,
               },
               guard: ({ context, event }: Args) =>
                 event.type === 'LOSE' &&
@@ -1336,6 +1394,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             LATE: {
               meta: {
                 lint: { 'event-never-produced': 'produced only with --bound late=1 (deep)' },
+                source: SRC.late,
               },
               guard: ({ context, event }: Args) =>
                 event.type === 'LATE' &&
@@ -1359,6 +1418,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                     'the mbx task runs and an ASYNC slot is past its timeout',
                   ),
                 },
+                source: SRC.reclaim,
               },
               guard: ({ context, event }: Args) =>
                 event.type === 'RECLAIM' &&
@@ -1391,8 +1451,9 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 guard: ({ context }: Args) => forward(context, context.rx!).late,
                 target: 'SIGNALLING',
                 actions: forwardInHand,
+                meta: { source: SRC.forwardAfterSalt },
               },
-              { target: 'IDLE', actions: forwardInHand },
+              { target: 'IDLE', actions: forwardInHand, meta: { source: SRC.forwardAfterSalt } },
             ],
           },
         },
@@ -1402,6 +1463,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             COMPLETE: {
               target: 'IDLE',
+              meta: { source: SRC.completeLate },
               actions: assign(({ context }: Args) =>
                 settleSalts({
                   ...context,
@@ -1446,18 +1508,19 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
       on: {
         SHUTDOWN_XN: [
           {
-            ...(entered && {
-              meta: {
+            meta: {
+              source: SRC.shutdown,
+              ...(entered && {
                 lint: {
                   'guard-never-false': 'false only before the last slot: --bound ringSize=2',
                 },
-              },
-            }),
+              }),
+            },
             guard: ({ context }: Args) => context.shutdownNext === bounds.ringSize - 1,
             target: next,
             actions: shutdownXn,
           },
-          { actions: shutdownXn },
+          { actions: shutdownXn, meta: { source: SRC.shutdown } },
         ],
       },
     });
@@ -1470,6 +1533,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     // (An async sender already inside exec is not waited for: it cannot be preempted for a
     // tick, and the device takes at least one to come back, so it is done before re-init.)
     const cancelMbx = {
+      meta: { source: SRC.cancel },
       guard: ({ context }: Args) => context.rx === null && statsIdle(context),
       actions: assign(({ context }: Args) => ({
         mbxTask: false,
@@ -1494,6 +1558,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
     ];
     const lockCtrl = (target: string, then?: typeof startShutdown) => ({
       CTRL_LOCK: {
+        meta: { source: SRC.ctrlLock },
         guard: ({ context }: Args) => context.ctrl === -1,
         target,
         actions: then
@@ -1509,6 +1574,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             // An FLR or a control-plane reboot: the device drops what it holds.
             DEVICE_RESET: {
+              meta: { source: SRC.deviceReset },
               guard: ({ context }: Args) => context.faults.reset > 0 && !context.deviceReset,
               actions: assign(({ context }: Args) => {
                 const held = context.mailbox.filter((m) => m.kind === null);
@@ -1524,6 +1590,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
             // A driver-initiated reset (Tx timeout, ethtool reset): IDPF_HR_FUNC_RESET.
             RESET_REQUEST: {
+              meta: { source: SRC.resetRequest },
               guard: ({ context }: Args) => context.faults.reset > 0 && !context.deviceReset,
               target: 'DETECTED',
               actions: assign(({ context }: Args) => ({
@@ -1534,6 +1601,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
             },
             // idpf_service_task: "HW reset detected", queue vc_event_task (+10 ms).
             DETECT: {
+              meta: { source: SRC.detect },
               guard: ({ context }: Args) => context.deviceReset && !context.resetting,
               target: 'DETECTED',
               actions: assign(() => ({ resetting: true, detectDue: null, eventDue: 1 })),
@@ -1544,9 +1612,14 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         DETECTED: {
           on: {
             EVENT: asWrittenOrder
-              ? { target: 'LOCKING', actions: assign(() => ({ eventDue: null })) }
+              ? {
+                  target: 'LOCKING',
+                  meta: { source: SRC.eventLockFirst },
+                  actions: assign(() => ({ eventDue: null })),
+                }
               : {
                   target: 'SHUTTING_DOWN',
+                  meta: { source: SRC.eventShutdownFirst },
                   actions: [assign(() => ({ eventDue: null })), startShutdown],
                 },
           },
@@ -1562,11 +1635,20 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           meta: { lint: { 'state-never-entered': ONLY.variant(VARIANTS.resetAfterVportLock) } },
         },
         CANCELLING: { on: { CANCEL_MBX: { ...cancelMbx, target: 'DEINITIALISING' } } },
-        DEINITIALISING: { on: { DEINIT_MBX: { target: 'WAIT_DEVICE', actions: deinitMbx } } },
+        DEINITIALISING: {
+          on: {
+            DEINIT_MBX: {
+              target: 'WAIT_DEVICE',
+              actions: deinitMbx,
+              meta: { source: SRC.deinitMbx },
+            },
+          },
+        },
         // idpf_check_reset_complete, then idpf_init_dflt_mbx and queue_delayed_work(mbx_task, 0).
         WAIT_DEVICE: {
           on: {
             DEVICE_READY: {
+              meta: { source: SRC.deviceReady },
               guard: ({ context }: Args) => timerDue(context.deviceBack),
               target: 'REINITIALISING',
               actions: assign(() => ({
@@ -1584,6 +1666,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             REINIT: {
               target: 'CORE_INIT',
+              meta: { source: SRC.reinit },
               actions: assign(({ context }: Args) => {
                 // Async requests whose slot is re-initialised are forgotten by the driver.
                 let ghosts = context.ghosts;
@@ -1607,12 +1690,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             CORE_INIT_OK: {
               target: 'RUNNING',
+              meta: { source: SRC.coreInitOk },
               // idpf_init_task restarts the stats task once the vports are back.
               actions: assign(() => ({ ctrl: -1, resetting: false, vportsDown: false })),
             },
             // VERSION or GET_CAPS failed: init_failed shuts the manager down and retries.
             CORE_INIT_FAIL: {
-              meta: { lint: { 'guard-never-true': ONLY.initFailure } },
+              meta: { lint: { 'guard-never-true': ONLY.initFailure }, source: SRC.coreInitFail },
               guard: ({ context }: Args) => context.faults.initFailures > 0,
               target: 'INIT_FAILED',
               actions: [
@@ -1638,7 +1722,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         },
         FAIL_DEINIT: {
           meta: { lint: { 'state-never-entered': ONLY.initFailure } },
-          on: { DEINIT_MBX: { target: 'UNLOCKING', actions: deinitMbx } },
+          on: {
+            DEINIT_MBX: {
+              target: 'UNLOCKING',
+              actions: deinitMbx,
+              meta: { source: SRC.deinitMbx },
+            },
+          },
         },
         // unlock_mutex; vc_event_task (DRV_LOAD) is queued +30 ms.
         UNLOCKING: {
@@ -1646,6 +1736,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
           on: {
             CTRL_UNLOCK: {
               target: 'RETRYING',
+              meta: { source: SRC.ctrlUnlock },
               actions: assign(() => ({ ctrl: -1, eventDue: 1 })),
             },
           },
@@ -1653,7 +1744,13 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         // vc_event_task, DRV_LOAD: idpf_init_hard_reset locks and triggers a reset.
         RETRYING: {
           meta: { lint: { 'state-never-entered': ONLY.initFailure } },
-          on: { RETRY: { target: 'RELOCKING', actions: assign(() => ({ eventDue: null })) } },
+          on: {
+            RETRY: {
+              target: 'RELOCKING',
+              meta: { source: SRC.retry },
+              actions: assign(() => ({ eventDue: null })),
+            },
+          },
         },
         RELOCKING: {
           meta: { lint: { 'state-never-entered': ONLY.initFailure } },
@@ -1776,6 +1873,7 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
                 lint: {
                   'guard-never-false': ONLY.offered('no due time and no urgent step forbids it'),
                 },
+                source: SRC.tick,
               },
             },
           },
@@ -1856,13 +1954,43 @@ export const idpfXnMachine = defineMachine<IdpfXnContext, IdpfXnEvent>({
         { name: 'control plane', events: ['LOSE', 'LATE', 'DEVICE_RESET'], device: true },
       ],
       conformance: {
-        // The steps of the execution contexts (each caller's exec, the mailbox task's split
-        // reply path) and the async timeout: whether one can be taken says where the driver's
-        // context is paused, what completed its wait, which timers are due. The device's
-        // actions, the reset worker and `tick` are left out (the driver keeps its own jiffies
-        // and never refuses a tick); CLAIM too: its guard is the replyDelay assumption about
-        // the environment, which no driver can know.
-        enabling: ['ARM', 'SEND', 'WAKE', 'TIMEOUT', 'CHECK', 'FORWARD', 'COMPLETE', 'RECLAIM'],
+        // Every input but `tick` (the driver keeps its own jiffies and never refuses one):
+        // whether one can be taken says where each execution context is paused (the callers'
+        // exec and the pop, the mailbox task's reply path, the reset worker's steps), what
+        // completed a wait, which timers are due (TIMEOUT, RECLAIM, DEVICE_READY), which locks
+        // are free (EXEC, CTRL_LOCK, CANCEL_MBX), and what the control plane holds and may do
+        // with it (REPLY, LOSE, LATE, DEVICE_RESET) within its fault budgets. The replyDelay
+        // assumption (EXEC, CLAIM) is the environment's: a harness counts allocations on its
+        // ghost stamps (drivers/idpf-xn.ts, canAllocate).
+        enabling: [
+          'EXEC',
+          'CLAIM',
+          'ARM',
+          'SEND',
+          'WAKE',
+          'TIMEOUT',
+          'CHECK',
+          'REPLY',
+          'LOSE',
+          'LATE',
+          'FORWARD',
+          'COMPLETE',
+          'RECLAIM',
+          'DEVICE_RESET',
+          'RESET_REQUEST',
+          'DETECT',
+          'EVENT',
+          'CTRL_LOCK',
+          'SHUTDOWN_XN',
+          'CANCEL_MBX',
+          'DEINIT_MBX',
+          'DEVICE_READY',
+          'REINIT',
+          'CORE_INIT_OK',
+          'CORE_INIT_FAIL',
+          'CTRL_UNLOCK',
+          'RETRY',
+        ],
         observe: ({ context }) => ({
           xn: context.xn.map((xn) => xn.state),
           free: context.xn.map((xn) => xn.free),

@@ -53,6 +53,55 @@ describe('idpf-xn driver conformance', () => {
     expect(byName('tour').vectors.some((v) => v.steps.some((step) => step.refused))).toBe(true);
   });
 
+  it("the enabled sets name the control plane's inputs and the reset worker's steps too", () => {
+    // Every input but tick is compared (machines/idpf-xn.ts, conformance.enabling): an
+    // adapter that left one out would report a smaller set than the model's and diverge.
+    const seen = new Set(
+      suites
+        .flatMap((suite) =>
+          suite.vectors.flatMap((v) => v.steps.flatMap((step) => step.enabled ?? [])),
+        )
+        .map((event) => event.type),
+    );
+    for (const type of [
+      'EXEC',
+      'REPLY',
+      'LOSE',
+      'DEVICE_RESET',
+      'DETECT',
+      'CTRL_LOCK',
+      'CANCEL_MBX',
+      'DEVICE_READY',
+    ])
+      expect(seen, type).toContain(type);
+    expect(seen).not.toContain('tick');
+    // Refusals of environment inputs are offered: a netdev op while the reset worker holds
+    // vport_ctrl_lock, the cancel while a stats exec is in flight, the device before its time.
+    const refused = new Set(
+      suites.flatMap((suite) =>
+        suite.vectors.flatMap((v) =>
+          v.steps.filter((step) => step.refused).map((step) => step.event.type),
+        ),
+      ),
+    );
+    for (const type of ['EXEC', 'CANCEL_MBX', 'DEVICE_READY'])
+      expect(refused, type).toContain(type);
+  });
+
+  it('the correct driver keeps the replyDelay assumption as the model does (its tour at replyDelay=1)', () => {
+    // The assumption gates EXEC and CLAIM; the harness counts allocations on ghost stamps.
+    const suite = generateSuite(idpfXnModel, {
+      generator: 'tour',
+      bounds: { replyDelay: 1 },
+    }).suite;
+    expect(
+      suite.vectors.some((v) => v.steps.some((s) => s.refused && s.event.type === 'EXEC')),
+    ).toBe(true);
+    const result = runSuite(idpfXnDriver, suite);
+    expect(result.divergence).toBeUndefined();
+    expect(result.conforms).toBe(true);
+  });
+
   // Which generator first kills each variant, at which event (measured: the step in brackets).
   // Variants that add or remove a preemption point show as an event the driver cannot take
   // (NotEnabledError) or a missing output; both are divergences the runner reports.
@@ -72,13 +121,15 @@ describe('idpf-xn driver conformance', () => {
     'async-reply-size-unset': { generator: 'random', kind: 'outputs', eventType: 'REPLY' },
     // [tour 5] The handler runs under the raw completion lock.
     'handler-under-raw-lock': { generator: 'tour', kind: 'outputs', eventType: 'REPLY' },
-    // [tour 30] vc_event_task goes to vport_ctrl_lock first: no shutdown step to take.
-    'reset-after-vport-lock': { generator: 'tour', kind: 'outputs', eventType: 'SHUTDOWN_XN' },
-    // [tour 14, initFailures=1] The error path deinitialises before any cancel.
+    // [tour 39] vc_event_task goes to vport_ctrl_lock first: the driver's reset worker offers
+    // CTRL_LOCK where the model's offers its first SHUTDOWN_XN (outputs alone: one step later).
+    'reset-after-vport-lock': { generator: 'tour', kind: 'enabled', eventType: 'EVENT' },
+    // [tour 33, initFailures=1] The error path deinitialises before any cancel: after the
+    // shutdown the driver offers DEINIT_MBX where the model offers CANCEL_MBX.
     'init-error-deinit-before-cancel': {
       generator: 'tour',
-      kind: 'outputs',
-      eventType: 'CANCEL_MBX',
+      kind: 'enabled',
+      eventType: 'SHUTDOWN_XN',
     },
     // [tour 7] No async timeout: the model's RECLAIM is due, the driver has none to offer.
     'async-never-reclaimed': { generator: 'tour', kind: 'enabled', eventType: 'tick' },
@@ -96,6 +147,12 @@ describe('idpf-xn driver conformance', () => {
     // [tour 9] push_free after bitmap_zero sets a bit during shutdown: the free bitmap shows
     // it (outputs alone needed random 20: a later exec pops it instead of -ENOSPC).
     'enxio-frees': { generator: 'tour', kind: 'observed', eventType: 'ARM' },
+    // [states 5] The deinit does not wait for the stats exec in flight: once the reset worker
+    // holds vport_ctrl_lock the driver offers CANCEL_MBX, the model does not. Only the
+    // completed enabled set sees it (docs/idpf-xn.md): no replayed step reaches the difference.
+    'stats-cancel-no-sync': { generator: 'states', kind: 'enabled', eventType: 'CTRL_LOCK' },
+    // [tour 36] The service task would queue vc_event_task again during the reset it started.
+    'detect-during-reset': { generator: 'tour', kind: 'enabled', eventType: 'DETECT' },
   };
 
   it('names every driver variant in the expectations', () => {

@@ -62,8 +62,8 @@ Not done (plainly):
   Per CPU second, protocol / anchor in this run: ${protocolRatios || 'not measured'}; the target
   is 0.5×.
 - **Symmetry reduction**: not started (no declarations, no canonicalisation, no symmetry rows).
-- **\`--shard i/n\` and \`merge\`**: not started. The path past one machine today is by hand:
-  \`sweep\` over disjoint bound ranges and \`conform --variant <name>\` per variant, one per CI job.
+- **\`--shard i/n\` and \`merge\`**: done for \`sweep\` and \`conform --variant all\` (next
+  section); one exploration is still one machine's.
 - **Real widths** (mcdi at seqBits=4 with enough requests to wrap the sequence number, idpf-xn
   at its largest salt width and ring in 10 minutes and 20 GB): not run. The registry's deep
   bounds are far below them (mcdi: requests=2 at seqBits=4; idpf-xn: ringSize=1, saltBits=1).

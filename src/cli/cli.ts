@@ -48,16 +48,22 @@ commands:
                                 check runs it first
   fuzz <protocol>               random walks with shrinking (fast-check)
   sweep <protocol>              check every combination of bound ranges (--bound name=a..b)
+                                [--shard i/n] [--out FILE]
   generate <protocol>           a test suite: --suite tour|states|random [--seed N]
                                 [--format json|vitest] [--out FILE]
-  conform <protocol>            replay suites against the driver (--suite FILE, or the three
-                                generated ones); --variant name|all for driver bug variants;
+  conform <protocol>            replay suites against the driver (--suite FILE, or the five
+                                generated ones); --variant name|all for driver bug variants
+                                (all: the kill matrix; [--shard i/n] [--out FILE]);
                                 --impl c: against the seed's own C (harness/c/, gcc + ASan);
                                 --differential: the TS driver and the C against each other
   coverage <protocol>           states and transitions a suite covers: --suite FILE
   inspect [protocol ...]        the HTML statechart inspector: --out DIR [--trace FILE]
                                 [--suite FILE]
   export <protocol>             the statechart as --format mermaid|dot
+  merge FILE ...                the --out files of every shard of one sweep or conform
+                                --variant all run, joined: the unsharded run's table (or
+                                --json document) and exit code; shards of different runs,
+                                a missing or a repeated shard are refused
 
 options:
   --bound name=value            set a bound (once per bound); sweep takes name=a..b
@@ -73,6 +79,11 @@ options:
   --timers model|kernel         conform --impl c: timers as the model abstracts them (default)
                                 or as the kernel fires them (expiry + 1 at the earliest)
   --strict                      lint, check: lint warnings are errors
+  --shard i/n                   sweep, conform --variant all: only the i-th of n shares of the
+                                work (1-based; round-robin over the unsharded order), for CI
+                                matrices; merge joins the shares
+  --out FILE                    generate: the suite; inspect: the report directory; sweep,
+                                conform --variant all: the (shard) document merge reads
   --json                        one JSON document on stdout
   --help                        this text
 

@@ -10,7 +10,6 @@ import { resolveConfig, UsageError } from '../model/config.ts';
 import {
   formatDivergence,
   runSuite,
-  type DivergenceKind,
   type DriverDefinition,
   type DriverVariant,
 } from '../testgen/conform.ts';
@@ -31,6 +30,18 @@ import {
   type TestSuite,
 } from '../testgen/vectors.ts';
 import { renderVitest } from '../testgen/vitest-render.ts';
+import {
+  CORRECT_DRIVER,
+  formatKillMatrix,
+  formatKillTable,
+  formatKillVerdict,
+  killMatrixPasses,
+  killVerdict,
+  type KilledAt,
+  type KillMatrix,
+  type KillRow,
+} from './kill-matrix.ts';
+import { inShard, parseShard, shardDocument } from './shard.ts';
 import { drivers as registeredDrivers } from '../../drivers/registry.ts';
 import { cDriver, CHarnessError } from '../../harness/c-harness.ts';
 
@@ -408,6 +419,13 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
   return (context) => {
     const { models, io, values, positionals } = context;
     const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
+    const matrixOnly = (['shard', 'out'] as const).find((name) => values[name] !== undefined);
+    const killMatrixAsked = values.variant?.length === 1 && values.variant[0] === 'all';
+    if (matrixOnly && (!killMatrixAsked || values.differential)) {
+      throw new UsageError(
+        `conform takes --${matrixOnly} only with --variant all (the kill matrix, which merge joins)`,
+      );
+    }
     if (values.differential) {
       if (values.impl !== undefined) throw new UsageError('--differential runs both: no --impl');
       const suites =
@@ -472,23 +490,24 @@ function makeConform(driverList: readonly DriverDefinition[]): Command {
   };
 }
 
-/** Where a suite first kills a variant, and what diverged there (the field, if observed). */
-type KilledAt = { vector: string; step: number; kind: DivergenceKind; field?: string } | null;
-
 /**
  * `conform <p> --variant all`: the correct driver and every bug variant against every suite;
  * for each variant, where each suite first kills it. A variant with killBounds is run against
  * suites generated at those bounds (unless a suite file or --bound fixes them), and the correct
  * driver against those too: a kill only means something where the correct driver conforms.
- * Suites are generated once per distinct bounds. Exit 0 only when the correct driver conforms
- * everywhere and every variant is killed by some suite.
+ * Suites are generated once per distinct bounds, and only for the rows this run owns: with
+ * --shard i/n, every n-th row (src/cli/shard.ts), whose document `merge` joins. Exit 0 only when
+ * the correct driver conforms everywhere and every variant is killed by some suite (a shard:
+ * in its own rows).
  */
 function printKillMatrix(
-  { io, values }: CommandContext,
+  context: CommandContext,
   driver: DriverDefinition,
   suitesAt: (bounds?: Readonly<Record<string, number>>) => TestSuite[],
   boundsFixed: boolean,
 ): number {
+  const { io, values } = context;
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const boundsOf = (variant: DriverVariant) => (boundsFixed ? undefined : variant.killBounds);
   const keyOf = (bounds?: Readonly<Record<string, number>>) => (bounds ? formatBounds(bounds) : '');
   const suitesByBounds = new Map<string, TestSuite[]>();
@@ -501,77 +520,81 @@ function printKillMatrix(
     [undefined, ...driver.variants.map(boundsOf)].map((b) => [keyOf(b), b]),
   );
   const rows = [...correctAt.values()]
-    .map((bounds) => ({ name: '(correct driver)', variants: [] as string[], bounds }))
+    .map((bounds) => ({ name: CORRECT_DRIVER, variants: [] as string[], bounds }))
     .concat(
       driver.variants.map((v) => ({ name: v.name, variants: [v.name], bounds: boundsOf(v) })),
     );
-  const matrix = rows.map((row) => {
-    const suites = suitesFor(row.bounds);
-    return {
-      variant: row.name,
-      ...(row.bounds ? { killBounds: row.bounds } : {}),
-      bounds: suites[0].bounds,
-      suites: Object.fromEntries(
-        suites.map((suite): [string, KilledAt] => {
-          const { divergence: d } = runSuite(driver, suite, row.variants);
-          return [
-            suite.generator.name,
-            d
-              ? {
-                  vector: d.vector,
-                  step: d.step,
-                  kind: d.kind,
-                  ...(d.field === undefined ? {} : { field: d.field }),
-                }
-              : null,
-          ];
-        }),
-      ),
-    };
-  });
-  const correct = matrix.slice(0, correctAt.size);
-  const bugs = matrix.slice(correctAt.size);
-  const conforms = correct.every((row) => Object.values(row.suites).every((k) => k === null));
-  const survivors = bugs.filter((row) => Object.values(row.suites).every((k) => k === null));
+  const matrix = rows
+    .filter((_, position) => inShard(shard, position))
+    .map((row): KillRow => {
+      const suites = suitesFor(row.bounds);
+      return {
+        variant: row.name,
+        ...(row.bounds ? { killBounds: row.bounds } : {}),
+        bounds: suites[0].bounds,
+        suites: Object.fromEntries(
+          suites.map((suite): [string, KilledAt] => {
+            const { divergence: d } = runSuite(driver, suite, row.variants);
+            return [
+              suite.generator.name,
+              d
+                ? {
+                    vector: d.vector,
+                    step: d.step,
+                    kind: d.kind,
+                    ...(d.field === undefined ? {} : { field: d.field }),
+                  }
+                : null,
+            ];
+          }),
+        ),
+      };
+    });
+  const whole: KillMatrix = {
+    protocol: driver.protocol,
+    conforms: killVerdict(matrix).conforms,
+    matrix,
+  };
+  const document = () =>
+    shardDocument({
+      command: 'conform',
+      protocol: driver.protocol,
+      run: conformRunOptions(context),
+      shard: shard ?? { index: 1, count: 1 },
+      units: rows.length,
+      result: whole,
+    });
+  if (values.out !== undefined)
+    writeFileAtomic(values.out, JSON.stringify(document(), null, 2) + '\n');
   if (values.json) {
-    io.stdout(JSON.stringify({ protocol: driver.protocol, conforms, matrix }, null, 2) + '\n');
-  } else {
-    // Every suite replayed at some bounds gets a column; a suite too large to replay at a
-    // row's bounds is `n/a` there, not a `-` that would claim it was replayed and conformed.
-    const order = (name: string) => {
-      const i = GENERATORS.indexOf(name as GeneratorName);
-      return i < 0 ? GENERATORS.length : i;
-    };
-    const names = [
-      ...new Set([...suitesByBounds.values()].flat().map((suite) => suite.generator.name)),
-    ].sort((a, b) => order(a) - order(b));
-    const width = Math.max(...rows.map((row) => row.name.length));
-    const cell = (k: KilledAt | undefined) =>
-      (k === undefined ? 'n/a' : k ? `${k.vector}@${k.step} ${k.kind}` : '-').padEnd(26);
-    const line = (first: string, cells: string[], last: string) =>
-      io.stdout(`${first.padEnd(width)}  ${cells.join('')}${last}`.trimEnd() + '\n');
-    line(
-      '',
-      names.map((n) => n.padEnd(26)),
-      'bounds',
-    );
-    for (const row of matrix) {
-      line(
-        row.variant,
-        names.map((n) => cell(row.suites[n])),
-        formatBounds(row.bounds),
-      );
-    }
+    io.stdout(JSON.stringify(shard ? document() : whole, null, 2) + '\n');
+  } else if (shard) {
+    io.stdout(formatKillTable(matrix).join('\n') + '\n');
     io.stdout(
-      `${conforms ? 'the correct driver conforms' : 'THE CORRECT DRIVER DIVERGES'}; ` +
-        `${bugs.length - survivors.length} of ${bugs.length} variants killed` +
-        (survivors.length > 0
-          ? ` (survivors: ${survivors.map((r) => r.variant).join(', ')})`
-          : '') +
-        '\n',
+      `shard ${shard.index}/${shard.count}: ${matrix.length} of ${rows.length} rows; ` +
+        `in them ${formatKillVerdict(matrix)} (merge the shards for the whole matrix)\n`,
     );
+  } else {
+    io.stdout(formatKillMatrix(matrix));
   }
-  return conforms && survivors.length === 0 ? EXIT.ok : EXIT.failed;
+  return killMatrixPasses(matrix) ? EXIT.ok : EXIT.failed;
+}
+
+/** The options that decide a kill matrix's rows and cells: its shards must agree on them. */
+function conformRunOptions({ values }: CommandContext): Record<string, unknown> {
+  const { bound, deep, suite, trace, seed, runs, steps, impl, timers } = values;
+  return {
+    bound: bound ?? [],
+    deep: deep ?? false,
+    suite: suite ?? null,
+    trace: trace ?? null,
+    seed: seed ?? null,
+    runs: runs ?? null,
+    steps: steps ?? null,
+    maxStates: values['max-states'] ?? null,
+    impl: impl ?? 'ts',
+    timers: timers ?? null,
+  };
 }
 
 const coverageCommand: Command = (context) => {

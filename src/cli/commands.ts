@@ -14,7 +14,7 @@ import { fuzz } from '../fuzz/fuzz.ts';
 import { inspectCommands, writeHtmlReport } from './commands-inspect.ts';
 import { mainJobExitCode, runProtocol, validateMainJob, type MainJobOptions } from './main-job.ts';
 import { checkResultJson, mainJobIndex, mainJobJson, mainJobPages } from './main-job-report.ts';
-import { makeOutputDirectory } from './output-files.ts';
+import { makeOutputDirectory, writeFileAtomic } from './output-files.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { testgenCommands } from './commands-testgen.ts';
 import { lintBeforeCheck, lintCommands, lintJson, withVacuity } from './commands-lint.ts';
@@ -28,7 +28,9 @@ import {
   progressReporter,
   throttledProgress,
 } from './report-text.ts';
-import { sweep } from '../explore/sweep.ts';
+import { sweep, sweepSize } from '../explore/sweep.ts';
+import { inShard, parseShard, shardDocument } from './shard.ts';
+import { mergeCommands, sweepExitCode } from './commands-merge.ts';
 
 function printJson(io: CliIo, document: unknown): void {
   io.stdout(JSON.stringify(document, null, 2) + '\n');
@@ -248,6 +250,10 @@ const fuzzCommand: Command = ({ models, io, values, positionals }) => {
   return result.failed ? EXIT.failed : EXIT.ok;
 };
 
+/**
+ * `sweep`: every combination of the bound ranges, or with --shard i/n every n-th of them
+ * (src/cli/shard.ts); --out FILE writes the (shard) document that `merge` joins.
+ */
 const sweepCommand: Command = ({ models, io, values, positionals }) => {
   const [model] = selectModels(positionals, models, { atLeastOne: true, atMostOne: true });
   const ranges = parseBoundRanges(values.bound);
@@ -258,14 +264,37 @@ const sweepCommand: Command = ({ models, io, values, positionals }) => {
     values['max-states'] === undefined
       ? undefined
       : parseInteger(values['max-states'], '--max-states', 1);
-  const result = sweep(model, { ranges, variants: values.variant ?? [], maxStates });
-  if (values.json) printJson(io, result);
-  else io.stdout(formatSweepTable(result) + '\n');
-  return result.rows.some((row) => row.failed.length > 0)
-    ? EXIT.failed
-    : result.rows.some((row) => !row.complete)
-      ? EXIT.budget
-      : EXIT.ok;
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  const variants = values.variant ?? [];
+  const result = sweep(model, {
+    ranges,
+    variants,
+    maxStates,
+    ...(shard ? { owns: (position: number) => inShard(shard, position) } : {}),
+  });
+  const document = () =>
+    shardDocument({
+      command: 'sweep',
+      protocol: model.name,
+      // Entries, not an object: the order of the bounds is the order of the rows.
+      run: { ranges: Object.entries(ranges), variants, maxStates: maxStates ?? null },
+      shard: shard ?? { index: 1, count: 1 },
+      units: sweepSize(ranges),
+      result,
+    });
+  if (values.out !== undefined)
+    writeFileAtomic(values.out, JSON.stringify(document(), null, 2) + '\n');
+  if (values.json) printJson(io, shard ? document() : result);
+  else {
+    io.stdout(formatSweepTable(result) + '\n');
+    if (shard) {
+      io.stdout(
+        `shard ${shard.index}/${shard.count}: ${result.rows.length} of ${sweepSize(ranges)} ` +
+          'combinations (merge the shards for the whole table)\n',
+      );
+    }
+  }
+  return sweepExitCode(result);
 };
 
 export const commands: Record<string, Command> = {
@@ -276,4 +305,5 @@ export const commands: Record<string, Command> = {
   ...inspectCommands,
   ...testgenCommands,
   ...lintCommands,
+  ...mergeCommands,
 };

@@ -11,6 +11,11 @@ export interface SweepOptions {
   ranges: Record<string, number[]>;
   variants?: string[];
   maxStates?: number;
+  /**
+   * Only the combinations this shard owns (`sweep --shard i/n`, src/cli/shard.ts decides):
+   * the table then holds those rows, and its smallest failure is the shard's own.
+   */
+  owns?: (position: number) => boolean;
 }
 
 export interface SweepRow {
@@ -43,7 +48,9 @@ export function sweep(model: ModelDefinition, options: SweepOptions): SweepResul
   }
   const rows: SweepRow[] = [];
   let smallestFailure: SweepResult['smallestFailure'] = null;
+  let position = 0;
   for (const bounds of combinations(swept, options.ranges)) {
+    if (options.owns && !options.owns(position++)) continue;
     const result = explore(model, { bounds, variants, maxStates: options.maxStates });
     const failing = result.properties.filter((p) => p.holds === false);
     const row: SweepRow = {
@@ -59,6 +66,11 @@ export function sweep(model: ModelDefinition, options: SweepOptions): SweepResul
     }
   }
   return { protocol: model.name, variants, swept, rows, smallestFailure };
+}
+
+/** How many combinations a sweep over `ranges` explores. */
+export function sweepSize(ranges: Record<string, number[]>): number {
+  return Object.values(ranges).reduce((product, values) => product * values.length, 1);
 }
 
 function* combinations(

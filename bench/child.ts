@@ -19,6 +19,8 @@ export interface ChildSpec {
   model: string;
   bounds: Record<string, number>;
   workers?: number;
+  /** Reduce by the model's declared symmetry (src/explore/symmetry.ts). */
+  symmetry?: boolean;
   budgetSeconds: number;
   maxStates?: number;
 }
@@ -32,6 +34,8 @@ export interface ChildRow {
   baselineRssBytes: number;
   storeBytes?: number;
   complete: boolean;
+  /** Ours: each property's verdict (true, false, or null when undecided). */
+  verdicts?: Record<string, boolean | null>;
 }
 
 class BudgetExceeded extends Error {}
@@ -60,6 +64,7 @@ function run(spec: ChildSpec): ChildRow {
       ...(spec.maxStates === undefined ? {} : { maxStates: spec.maxStates }),
       store: spec.tool === 'explore-json' ? 'json' : 'compact',
       workers: spec.workers ?? 1,
+      ...(spec.symmetry ? { symmetry: true } : {}),
     });
     row = {
       states: result.states,
@@ -68,6 +73,7 @@ function run(spec: ChildSpec): ChildRow {
       cpuSeconds: cpuSeconds(cpu0),
       ...(result.storeBytes === undefined ? {} : { storeBytes: result.storeBytes }),
       complete: result.complete,
+      verdicts: Object.fromEntries(result.properties.map((p) => [p.name, p.holds])),
     };
   } else {
     // XState's own traversal: getAdjacencyMap with the model's alphabet. It has no budget, so

@@ -10,6 +10,7 @@ import {
   protocolTable,
   ratioSpread,
   referenceTable,
+  symmetryTable,
   times,
 } from './tables.ts';
 
@@ -71,6 +72,25 @@ function targetsTable(results: Results): string[] {
     '|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ];
+}
+
+/** The symmetry section: its own so that a run of just that section can replace it. */
+export function symmetrySection(results: Results): string {
+  const rows = results.symmetry ?? [];
+  return `## Symmetry reduction
+
+Command: \`${results.command ?? 'npm run bench'}\` (the \`symmetry\` section of the bench;
+\`BENCH_SECTIONS=symmetry npm run bench\` runs only it and rewrites only this section).
+Every model that declares interchangeable members (\`ModelInstance.symmetry\`,
+docs/writing-models.md) is explored without and with \`--symmetry\` in ${results.pairs} alternating
+rounds: the anchor at its base size, each declaring protocol at its deep bounds (budget
+${fmt(results.protocolSeconds)} s). "reduction" is states without / states with (when both runs complete; at
+most k! for a group of k members); "rate with / without" is what computing the
+representative costs per stored state; "time without / with" is how much sooner the
+verdicts come; "same verdicts" compares every property's verdict in every round.
+${rows.length === 0 ? '\nNo model declared symmetry in this run.\n' : ''}
+${symmetryTable(results).join('\n')}
+`;
 }
 
 function curveRows(results: Results): string[] {
@@ -149,6 +169,7 @@ so far; "per CPU s" is the same ratio of states per CPU second, which the load d
 
 ${protocolTable(results).join('\n')}
 
+${symmetrySection(results)}
 ## Targets
 
 ${targetsTable(results).join('\n')}

@@ -16,6 +16,8 @@ export interface Run {
   /** Ours: bytes of the visited set and the search tree's links. */
   storeBytes?: number;
   complete: boolean;
+  /** Ours: each property's verdict (true, false, or null when undecided). */
+  verdicts?: Record<string, boolean | null>;
 }
 
 /** Samples of one quantity: median and range. */
@@ -71,6 +73,28 @@ export interface ProtocolRow {
   error?: string;
 }
 
+/**
+ * A model with a symmetry declaration, explored without and with the reduction in alternating
+ * rounds (the anchor at its base size, each declaring protocol at its deep bounds).
+ */
+export interface SymmetryRow {
+  model: string;
+  bounds: Record<string, number>;
+  /** The declared groups and their sizes. */
+  groups: Array<{ name: string; members: number }>;
+  unreduced: Measured;
+  reduced: Measured;
+  /** Unreduced states / reduced states (NaN unless both runs are complete). */
+  reduction: number;
+  /** Per round: unreduced seconds / reduced seconds (how much sooner the verdict comes). */
+  speedUp: Sampled;
+  /** Per round: reduced states/s / unreduced states/s (what canonicalising costs per state). */
+  rateRatio: Sampled;
+  /** Whether both runs gave every property the same verdict. */
+  sameVerdicts: boolean;
+  error?: string;
+}
+
 export interface Results {
   machine: Machine;
   /** The command that produced these numbers, with the BENCH_ knobs it was given. */
@@ -83,6 +107,8 @@ export interface Results {
   references: { json?: Run; xstateGraph?: Run; xstateBudgetSeconds: number };
   spinSkipped?: string;
   protocols: ProtocolRow[];
+  /** Symmetry reduction, per model that declares it (absent in runs before it existed). */
+  symmetry?: SymmetryRow[];
   /** The budget of one protocol run (BENCH_PROTOCOL_SECONDS). */
   protocolSeconds: number;
   curves: Curve[];

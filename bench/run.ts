@@ -16,21 +16,25 @@
  *   BENCH_PROTOCOL_SECONDS budget of a protocol run at its deep bounds [300]
  *   BENCH_XSTATE_BUDGET seconds for xstate/graph [60]
  *   BENCH_CURVE_STATES [100000] and BENCH_CURVE_SECONDS [10] per cost-curve run
- *   BENCH_SECTIONS which parts to run [anchor,references,protocols,curves]
+ *   BENCH_SECTIONS which parts to run [anchor,references,protocols,symmetry,curves]; a run of
+ *     only `symmetry` rewrites just that section of docs/performance.md
  *   BENCH_REPORT_ONLY=1 rewrites the docs from bench/results.json without measuring.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { models } from '../machines/registry.ts';
-import { deepBounds } from '../src/model/config.ts';
+import { deepBounds, resolveConfig } from '../src/model/config.ts';
+import type { ModelDefinition } from '../src/model/model.ts';
+import { ModelSystem } from '../src/model/system.ts';
+import { anchorModel } from './anchor-mailbox.ts';
 import { costCurve } from './curves.ts';
 import { alternate, child, cpuRate, measured, pairedRatio, rate, spin } from './measure.ts';
-import { writeReport } from './report.ts';
-import type { AnchorRow, Machine, ProtocolRow, Results } from './results.ts';
+import { symmetrySection, writeReport } from './report.ts';
+import type { AnchorRow, Machine, ProtocolRow, Results, SymmetryRow } from './results.ts';
 import { spinMissing, spinVersion, type AnchorSize } from './spin.ts';
 import { costCurveSvg } from './svg.ts';
-import { anchorTable, protocolTable, referenceTable } from './tables.ts';
+import { anchorTable, protocolTable, referenceTable, symmetryTable } from './tables.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const pairs = env('BENCH_PAIRS', 3);
@@ -46,7 +50,7 @@ const sizes: AnchorSize[] = (process.env.BENCH_SIZES ?? '3/5/2,4/5/1').split(','
   return { slots, seqMod, qlen };
 });
 const sections = new Set(
-  (process.env.BENCH_SECTIONS ?? 'anchor,references,protocols,curves').split(','),
+  (process.env.BENCH_SECTIONS ?? 'anchor,references,protocols,symmetry,curves').split(','),
 );
 const root = new URL('..', import.meta.url).pathname;
 const log = (text: string) => process.stderr.write(text + '\n');
@@ -143,7 +147,92 @@ function protocolRow(model: (typeof models)[number]): ProtocolRow {
   }
 }
 
+/**
+ * A model with a symmetry declaration, without and with the reduction, alternated. Each run
+ * gets the protocol budget; the reduction factor is only given when both runs complete.
+ */
+function symmetryRow(model: ModelDefinition, bounds: Record<string, number>): SymmetryRow {
+  const system = new ModelSystem(model, resolveConfig(model, { bounds }));
+  const groups = system.symmetry.map((g) => ({ name: g.name, members: g.size }));
+  log(`${model.name} ${JSON.stringify(bounds)}: ${pairs} rounds without and with symmetry`);
+  const budgetSeconds = model === anchorModel ? UNBOUNDED : protocolSeconds;
+  const spec = { tool: 'explore' as const, model: model.name, bounds, budgetSeconds };
+  try {
+    const runs = alternate(
+      pairs,
+      {
+        unreduced: () => child(spec),
+        reduced: () => child({ ...spec, symmetry: true }),
+      },
+      log,
+    );
+    const unreduced = measured('without symmetry', runs.unreduced);
+    const reduced = measured('with symmetry', runs.reduced);
+    const verdicts = (run: (typeof runs.reduced)[number]) => JSON.stringify(run.verdicts ?? {});
+    return {
+      model: model.name,
+      bounds,
+      groups,
+      unreduced,
+      reduced,
+      reduction: unreduced.complete && reduced.complete ? unreduced.states / reduced.states : NaN,
+      speedUp: pairedRatio(runs.reduced, runs.unreduced, (run) => 1 / run.seconds),
+      rateRatio: pairedRatio(runs.reduced, runs.unreduced, rate),
+      sameVerdicts: runs.reduced.every((run, i) => verdicts(run) === verdicts(runs.unreduced[i])),
+    };
+  } catch (error) {
+    log(`  error: ${String(error)}`);
+    const none = measured(model.name, []);
+    return {
+      model: model.name,
+      bounds,
+      groups,
+      unreduced: none,
+      reduced: none,
+      reduction: NaN,
+      speedUp: pairedRatio([], [], rate),
+      rateRatio: pairedRatio([], [], rate),
+      sameVerdicts: false,
+      error: String(error).split('\n')[0],
+    };
+  }
+}
+
+/** `page` with its "## Symmetry reduction" section replaced (or added before "## Targets"). */
+function spliceSection(page: string, section: string): string {
+  const start = page.indexOf('## Symmetry reduction');
+  if (start < 0) {
+    const targets = page.indexOf('## Targets');
+    return targets < 0
+      ? `${page}\n${section}`
+      : `${page.slice(0, targets)}${section}\n${page.slice(targets)}`;
+  }
+  const next = page.indexOf('\n## ', start + 1);
+  return `${page.slice(0, start)}${section}${next < 0 ? '' : page.slice(next)}`;
+}
+
+/** The models that declare symmetry at their deep bounds, with those bounds. */
+function symmetricModels(): Array<[ModelDefinition, Record<string, number>]> {
+  const list: Array<[ModelDefinition, Record<string, number>]> = [
+    [anchorModel, anchorBounds(sizes[0])],
+  ];
+  for (const model of models) {
+    const bounds = { ...deepBounds(model) };
+    if (model.build(resolveConfig(model, { bounds })).symmetry?.length) list.push([model, bounds]);
+  }
+  return list;
+}
+
 function writeDocs(results: Results): void {
+  const page = `${root}docs/performance.md`;
+  if (results.anchor.length === 0 && results.symmetry && existsSync(page)) {
+    // Only the symmetry section was measured: replace it in the page, keep the rest.
+    writeFileSync(page, spliceSection(readFileSync(page, 'utf8'), symmetrySection(results)));
+    spawnSync(`${root}node_modules/.bin/prettier`, ['--write', 'docs/performance.md'], {
+      cwd: root,
+    });
+    return;
+  }
   writeFileSync(
     `${root}docs/performance-curves.svg`,
     costCurveSvg(results.curves, 'Cost curves: seconds against distinct states, growing bounds'),
@@ -199,6 +288,10 @@ function main(): void {
   if (sections.has('protocols')) {
     for (const model of models) results.protocols.push(protocolRow(model));
     console.log(protocolTable(results).join('\n') + '\n');
+  }
+  if (sections.has('symmetry')) {
+    results.symmetry = symmetricModels().map(([model, bounds]) => symmetryRow(model, bounds));
+    console.log(symmetryTable(results).join('\n') + '\n');
   }
   if (sections.has('curves')) {
     for (const model of models) {

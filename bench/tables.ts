@@ -1,5 +1,5 @@
 /** The benchmark's tables, as Markdown: printed by `npm run bench` and written to the page. */
-import type { Measured, Results, Run, Sampled } from './results.ts';
+import type { Measured, Results, Run, Sampled, SymmetryRow } from './results.ts';
 
 export const fmt = (n: number, digits = 0) =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : '-';
@@ -162,6 +162,55 @@ export function protocolTable(results: Results): string[] {
           ],
     ),
   );
+}
+
+/** Per model that declares symmetry: without and with the reduction, and the ratios. */
+export function symmetryTable(results: Results): string[] {
+  const rows = results.symmetry ?? [];
+  return markdown(
+    [
+      'model',
+      'bounds',
+      'symmetry',
+      'states without',
+      'states with',
+      'reduction',
+      'states/s without',
+      'states/s with',
+      'rate with / without',
+      'time without / with',
+      'same verdicts',
+      'complete',
+    ],
+    rows.map((row) =>
+      row.error
+        ? [
+            row.model,
+            boundsText(row.bounds),
+            groupsText(row),
+            `error: ${row.error}`,
+            ...Array(8).fill(''),
+          ]
+        : [
+            row.model,
+            boundsText(row.bounds),
+            groupsText(row),
+            fmt(row.unreduced.states),
+            fmt(row.reduced.states),
+            Number.isFinite(row.reduction) ? `${row.reduction.toFixed(2)}×` : 'n/a (budget)',
+            spread(row.unreduced.statesPerSecond),
+            spread(row.reduced.statesPerSecond),
+            ratioSpread(row.rateRatio),
+            ratioSpread(row.speedUp),
+            row.sameVerdicts ? 'yes' : '**no**',
+            `${row.unreduced.complete ? 'yes' : 'no'} / ${row.reduced.complete ? 'yes' : 'no'}`,
+          ],
+    ),
+  );
+}
+
+function groupsText(row: SymmetryRow): string {
+  return row.groups.map((g) => `${g.name} (${g.members})`).join(', ');
 }
 
 export function boundsText(bounds: Record<string, number>): string {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup, type EventObject } from 'xstate';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
+import { scmiVirtioModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { defineModel, type ModelDefinition } from '../src/model/model.ts';
 import type { SymmetrySpec } from '../src/model/symmetry.ts';
@@ -29,7 +30,7 @@ function replayUnreduced(
   model: ModelDefinition,
   options: ExploreOptions,
   trace: Trace,
-): { node: SystemNode; lastViolations: string[] } {
+): { system: ModelSystem; node: SystemNode; lastViolations: string[] } {
   const system = new ModelSystem(model, resolveConfig(model, options));
   let node = system.initial().node;
   expect(node.state.context).toEqual(trace.initial.context);
@@ -48,7 +49,7 @@ function replayUnreduced(
     lastViolations = successor!.violations.map((v) => v.property);
     node = successor!.node;
   }
-  return { node, lastViolations };
+  return { system, node, lastViolations };
 }
 
 const verdicts = (result: ReturnType<typeof explore>) =>
@@ -263,4 +264,42 @@ describe('a declaration the code does not honour', () => {
       explore(poolModel(false)).states,
     );
   });
+});
+
+describe('scmi-virtio reduced by its CPUs (machines/scmi-virtio.ts)', () => {
+  // One TX message: small, and as written the model still fails four properties (one of
+  // them the liveness property all-free-reachable).
+  const bounds = { maxMsg: 1 };
+
+  it('declares its CPUs, and the declaration passes checkSymmetry', () => {
+    const result = checkSymmetry(scmiVirtioModel, { bounds, variants: ['as-written'] });
+    expect(result.groups).toEqual([{ name: 'cpus', members: 2 }]);
+    expect(result.problem).toBeUndefined();
+    expect(result.complete).toBe(true);
+  });
+
+  it.each([[[] as string[]], [['as-written']]])(
+    'gives the unreduced verdicts with concrete counterexamples (variants %j)',
+    (variants) => {
+      const options = { bounds, variants };
+      const unreduced = explore(scmiVirtioModel, options);
+      const reduced = explore(scmiVirtioModel, { ...options, symmetry: true });
+      expect(reduced.states).toBeLessThan(unreduced.states * 0.6);
+      expect(verdicts(reduced)).toEqual(verdicts(unreduced));
+      for (const property of reduced.properties.filter((p) => p.holds === false)) {
+        const { system, node, lastViolations } = replayUnreduced(
+          scmiVirtioModel,
+          options,
+          property.trace!,
+        );
+        if (property.kind === 'invariant') {
+          expect(system.checkState(node).map((v) => v.property)).toContain(property.name);
+        } else if (property.kind === 'step' || property.kind === 'monitor') {
+          expect(lastViolations).toContain(property.name);
+        }
+        const shortest = unreduced.properties.find((p) => p.name === property.name)!;
+        expect(property.trace!.steps.length, property.name).toBe(shortest.trace!.steps.length);
+      }
+    },
+  );
 });

@@ -73,6 +73,11 @@ options:
   --max-states N                stop exploring after N states (exit 3 if nothing failed)
   --workers N                   check: expand states on N worker threads, at most the
                                 cores (same result; pays on models of 10^5 states and more)
+  --symmetry                    check: store one state per orbit of the model's declared
+                                symmetry (interchangeable callers, CPUs, slots); same
+                                verdicts, concrete traces (docs/writing-models.md)
+  --check-symmetry              check: verify the symmetry declaration on the unreduced
+                                state graph instead; exit 1 with a trace where it fails
   --runs N, --steps N           fuzz and random suites: number of walks, longest walk
   --seed N, --path P            fuzz: replay a reported failure; generate: the seed
   --impl ts|c                   conform: the TypeScript driver (default) or the seed's C

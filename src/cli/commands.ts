@@ -10,6 +10,8 @@ import {
 } from './cli-args.ts';
 import { resolveConfig, UsageError } from '../model/config.ts';
 import { explore, type ExploreResult } from '../explore/explore.ts';
+import { checkSymmetry } from '../explore/symmetry.ts';
+import { formatTrace } from '../model/trace.ts';
 import { fuzz } from '../fuzz/fuzz.ts';
 import { inspectCommands, writeHtmlReport } from './commands-inspect.ts';
 import { mainJobExitCode, runProtocol, validateMainJob, type MainJobOptions } from './main-job.ts';
@@ -95,13 +97,15 @@ const check: Command = (context) => {
       ? undefined
       : parseInteger(values['max-states'], '--max-states', 1);
   const workers = workersOption(context);
+  if (values['check-symmetry']) return checkSymmetryCommand(context, selected, maxStates);
+  const symmetry = values.symmetry === true;
   if (values.report !== undefined) makeOutputDirectory(values.report);
   if (values.variant !== undefined)
-    return checkConfiguration(context, selected, maxStates, workers);
+    return checkConfiguration(context, selected, maxStates, workers, symmetry);
   const options: MainJobOptions = {
     bounds: parseBounds(values.bound),
     deep: values.deep === true,
-    explore: { maxStates, workers },
+    explore: { maxStates, workers, ...(symmetry ? { symmetry } : {}) },
     ...(context.io.proofs ? { proofs: context.io.proofs() } : {}),
   };
   validateMainJob(selected, options);
@@ -148,6 +152,7 @@ async function checkConfiguration(
   selected: readonly ModelDefinition[],
   maxStates: number | undefined,
   workers: number,
+  symmetry: boolean,
 ): Promise<number> {
   const { io, values } = context;
   const request = {
@@ -164,6 +169,7 @@ async function checkConfiguration(
       ...request,
       maxStates,
       workers,
+      ...(symmetry ? { symmetry } : {}),
       onProgress: progress.report,
     });
     progress.done();
@@ -188,6 +194,41 @@ async function checkConfiguration(
     (values.json ? io.stderr : io.stdout)(`report: ${index}\n`);
   }
   return exitCodeOf(results);
+}
+
+/**
+ * `check --check-symmetry`: each protocol's symmetry declaration verified on its unreduced
+ * state graph (src/explore/symmetry.ts); the first state where a declared permutation is not
+ * a symmetry is printed with its trace (exit 1).
+ */
+function checkSymmetryCommand(
+  { io, values }: CommandContext,
+  selected: readonly ModelDefinition[],
+  maxStates: number | undefined,
+): number {
+  const request = {
+    deep: values.deep,
+    bounds: parseBounds(values.bound),
+    variants: values.variant ?? [],
+  };
+  for (const model of selected) resolveConfig(model, request);
+  const checks = selected.map((model) => checkSymmetry(model, { ...request, maxStates }));
+  if (values.json) printJson(io, { symmetry: checks });
+  for (const check of values.json ? [] : checks) {
+    const groups = check.groups.map((g) => `${g.name} (${g.members} members)`).join(', ');
+    const states = `${check.states.toLocaleString('en-US')} states`;
+    if (check.problem) {
+      io.stdout(`${check.protocol}: symmetry ${groups} does NOT hold: ${check.problem.message}
+`);
+      io.stdout(`${formatTrace(check.problem.trace)}
+`);
+    } else {
+      const scope = check.complete ? `every one of ${states}` : `${states} (budget: incomplete)`;
+      io.stdout(`${check.protocol}: symmetry ${groups} holds on ${scope}\n`);
+    }
+  }
+  if (checks.some((c) => c.problem)) return EXIT.failed;
+  return checks.every((c) => c.complete) ? EXIT.ok : EXIT.budget;
 }
 
 /** --workers N, capped at the cores of this machine (more threads only wait for each other). */

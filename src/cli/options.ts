@@ -29,6 +29,8 @@ const OPTIONS = {
   help: { type: 'boolean' },
   strict: { type: 'boolean' },
   rules: { type: 'boolean' },
+  symmetry: { type: 'boolean' },
+  'check-symmetry': { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -36,7 +38,18 @@ export type OptionName = keyof typeof OPTIONS;
 /** Which options each command reads; anything else on its command line is a mistake. */
 export const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   list: ['json'],
-  check: ['bound', 'deep', 'variant', 'max-states', 'workers', 'json', 'report', 'strict'],
+  check: [
+    'bound',
+    'deep',
+    'variant',
+    'max-states',
+    'workers',
+    'json',
+    'report',
+    'strict',
+    'symmetry',
+    'check-symmetry',
+  ],
   lint: ['bound', 'deep', 'variant', 'max-states', 'json', 'strict', 'rules'],
   fuzz: ['bound', 'deep', 'variant', 'runs', 'steps', 'seed', 'path', 'json'],
   sweep: ['bound', 'variant', 'max-states', 'json', 'shard', 'out'],

@@ -83,8 +83,8 @@ Command: \`${results.command ?? 'npm run bench'}\` (the \`symmetry\` section of 
 \`BENCH_SECTIONS=symmetry npm run bench\` runs only it and rewrites only this section).
 Every model that declares interchangeable members (\`ModelInstance.symmetry\`,
 docs/writing-models.md) is explored without and with \`--symmetry\` in ${results.pairs} alternating
-rounds: the anchor at its base size, each declaring protocol at its deep bounds (budget
-${fmt(results.protocolSeconds)} s). "reduction" is states without / states with (when both runs complete; at
+rounds: the anchor at its base size, each declaring protocol at its default bounds (and at
+its deep bounds with \`BENCH_SYMMETRY_DEEP=1\`; budget ${fmt(results.protocolSeconds)} s per run). "reduction" is states without / states with (when both runs complete; at
 most k! for a group of k members); "rate with / without" is what computing the
 representative costs per stored state; "time without / with" is how much sooner the
 verdicts come; "same verdicts" compares every property's verdict in every round.

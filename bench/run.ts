@@ -16,6 +16,7 @@
  *   BENCH_PROTOCOL_SECONDS budget of a protocol run at its deep bounds [300]
  *   BENCH_XSTATE_BUDGET seconds for xstate/graph [60]
  *   BENCH_CURVE_STATES [100000] and BENCH_CURVE_SECONDS [10] per cost-curve run
+ *   BENCH_SYMMETRY_DEEP=1 adds symmetry rows at each declaring protocol's deep bounds
  *   BENCH_SECTIONS which parts to run [anchor,references,protocols,symmetry,curves]; a run of
  *     only `symmetry` rewrites just that section of docs/performance.md
  *   BENCH_REPORT_ONLY=1 rewrites the docs from bench/results.json without measuring.
@@ -211,14 +212,20 @@ function spliceSection(page: string, section: string): string {
   return `${page.slice(0, start)}${section}${next < 0 ? '' : page.slice(next)}`;
 }
 
-/** The models that declare symmetry at their deep bounds, with those bounds. */
+/**
+ * The models that declare symmetry, with the bounds to compare at: the anchor at its base
+ * size, each declaring protocol at its default bounds (runs that complete, so the reduction
+ * factor is exact) and, with BENCH_SYMMETRY_DEEP=1, at its deep bounds too (within the budget).
+ */
 function symmetricModels(): Array<[ModelDefinition, Record<string, number>]> {
   const list: Array<[ModelDefinition, Record<string, number>]> = [
     [anchorModel, anchorBounds(sizes[0])],
   ];
   for (const model of models) {
-    const bounds = { ...deepBounds(model) };
-    if (model.build(resolveConfig(model, { bounds })).symmetry?.length) list.push([model, bounds]);
+    const defaults = resolveConfig(model, {});
+    if (!model.build(defaults).symmetry?.length) continue;
+    list.push([model, { ...defaults.bounds }]);
+    if (process.env.BENCH_SYMMETRY_DEEP === '1') list.push([model, { ...deepBounds(model) }]);
   }
   return list;
 }

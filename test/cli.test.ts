@@ -138,7 +138,7 @@ describe('mailbox-models CLI (in process, toy model)', () => {
     ],
     [
       ['check', '--frobnicate'],
-      /unknown option '--frobnicate' for check; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report, --strict, --help\n$/,
+      /unknown option '--frobnicate' for check; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report, --strict, --symmetry, --check-symmetry, --help\n$/,
     ],
     [['explode'], /unknown command 'explode'/],
     [['fuzz'], /name a protocol/],
@@ -508,7 +508,7 @@ describe('CLI papercuts (each was seen on main at 77955f4)', () => {
     const runs = await run(['check', 'toy', '--runs', '5']);
     expect(runs.code).toBe(2);
     expect(runs.stderr).toBe(
-      'mailbox-models: check does not take --runs; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report, --strict\n',
+      'mailbox-models: check does not take --runs; its options: --bound, --deep, --variant, --max-states, --workers, --json, --report, --strict, --symmetry, --check-symmetry\n',
     );
     const path = await run(['fuzz', 'toy', '--path', '1:2']);
     expect(path.code).toBe(2);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup, type EventObject } from 'xstate';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
+import { main, type CliIo } from '../src/cli/cli.ts';
 import { scmiVirtioModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { defineModel, type ModelDefinition } from '../src/model/model.ts';
@@ -302,4 +303,56 @@ describe('scmi-virtio reduced by its CPUs (machines/scmi-virtio.ts)', () => {
       }
     },
   );
+});
+
+describe('the command line', () => {
+  async function cli(args: string[], models: ModelDefinition[]) {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stderrIsTty: false,
+    };
+    const code = await main(args, models, io);
+    return { code, stdout, stderr };
+  }
+  const small = ['--bound', 'slots=2', '--bound', 'seqMod=2', '--bound', 'qlen=1'];
+
+  it('check --check-symmetry says the declaration holds, or prints where it fails (exit 1)', async () => {
+    const sound = await cli(['check', 'anchor', '--check-symmetry', ...small], [anchorModel]);
+    expect(sound.code).toBe(0);
+    expect(sound.stdout).toMatch(
+      /^anchor: symmetry slots \(2 members\) holds on every one of [\d,]+ states\n$/,
+    );
+    const forgetful = declaring(anchorModel, [{ name: 'slots', arrays: ['st', 'sq', 'gen'] }]);
+    const caught = await cli(['check', 'anchor', '--check-symmetry', ...small], [forgetful]);
+    expect(caught.code).toBe(1);
+    expect(caught.stdout).toContain('anchor: symmetry slots (2 members) does NOT hold');
+    expect(caught.stdout).toContain('0. initial');
+  });
+
+  it('check --symmetry reports the concrete counterexample; without a declaration it is one line, exit 2', async () => {
+    const bounds = ['--bound', 'slots=2', '--bound', 'seqMod=2', '--bound', 'qlen=2'];
+    const args = ['check', 'anchor', '--variant', 'buggy-timeout', ...bounds, '--json'];
+    const reduced = await cli([...args, '--symmetry'], [anchorModel]);
+    const unreduced = await cli(args, [anchorModel]);
+    expect(reduced.code).toBe(1);
+    type Json = {
+      results: Array<{ states: number; properties: Array<{ name: string; holds: boolean }> }>;
+    };
+    const [r] = (JSON.parse(reduced.stdout) as Json).results;
+    const [u] = (JSON.parse(unreduced.stdout) as Json).results;
+    expect(r.states).toBeLessThan(u.states);
+    expect(r.properties.map((p) => p.holds)).toEqual(u.properties.map((p) => p.holds));
+
+    const none = await cli(
+      ['check', 'anchor', '--symmetry', ...small],
+      [declaring(anchorModel, [])],
+    );
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(
+      'mailbox-models: anchor declares no symmetry at these bounds and variants\n',
+    );
+  });
 });

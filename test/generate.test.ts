@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/model/config.ts';
 import { suiteCoverage } from '../src/testgen/coverage.ts';
 import {
+  edgeCover,
   generateSuite,
+  generateSuites,
+  generateSuitesWithin,
+  OverBudget,
   randomWalks,
+  StepBudget,
   stateCover,
   transitionTour,
   xstateShortestPathsBaseline,
@@ -147,5 +152,61 @@ describe('suites', () => {
     );
     expect(states.distinctStates).toBe(graph.states.length);
     expect(states.neverActiveStateNodes).toEqual([]);
+  });
+});
+
+describe('a step budget inside suite generation', () => {
+  const [edges, states, pairs] = generateSuites(toyModel, ['edges', 'states', 'pairs'], {});
+  const stepsOf = (generated: { suite: { summary: { steps: number } } }) =>
+    generated.suite.summary.steps;
+
+  it('a budget below a suite’s size skips it, stopped near the budget, far short of its size', () => {
+    for (const [generator, full] of [
+      ['edges', edges],
+      ['states', states],
+      ['pairs', pairs],
+    ] as const) {
+      const budget = Math.floor(stepsOf(full) / 4);
+      const [result] = generateSuitesWithin(toyModel, [generator], {}, budget);
+      expect(result, generator).not.toHaveProperty('suite');
+      expect(result).toMatchObject({ generator, skipped: { budget } });
+      const { steps } = (result as { skipped: { steps: number } }).skipped;
+      // It stopped at the first steps past the budget (a route of at most the graph's depth),
+      // not after building the suite and counting it.
+      expect(steps, generator).toBeGreaterThan(budget);
+      expect(steps, generator).toBeLessThan(stepsOf(full) / 2);
+    }
+  });
+
+  it('the path stage stops the edge cover itself at the first edge past the budget', () => {
+    const graph = graphOf();
+    const thrown = (() => {
+      try {
+        edgeCover(graph, new StepBudget(10));
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(OverBudget);
+    expect((thrown as OverBudget).steps).toBeGreaterThan(10);
+    expect((thrown as OverBudget).steps).toBeLessThan(edgeCover(graph).flat().length);
+  });
+
+  it('refusal steps count: one step short of the suite’s size skips it, at exactly its size', () => {
+    const size = stepsOf(edges);
+    const refusals = edges.suite.vectors.flatMap((v) => v.steps).filter((s) => s.refused);
+    // The graph's edges alone fit: it is the vector steps, refusals included, that pass.
+    expect(refusals.length).toBeGreaterThan(0);
+    const [over] = generateSuitesWithin(toyModel, ['edges'], {}, size - 1);
+    expect(over).toMatchObject({ skipped: { steps: size, budget: size - 1 } });
+  });
+
+  it('a budget the suite fits gives the suite generated without one, byte for byte', () => {
+    const fitting = generateSuitesWithin(toyModel, ['edges', 'states'], {}, stepsOf(edges));
+    expect(fitting[0]).toHaveProperty('suite');
+    expect(serializeSuite((fitting[0] as typeof edges).suite)).toBe(serializeSuite(edges.suite));
+    // states is smaller than edges here, so the same budget keeps it too.
+    expect(stepsOf(states)).toBeLessThanOrEqual(stepsOf(edges));
+    expect(serializeSuite((fitting[1] as typeof states).suite)).toBe(serializeSuite(states.suite));
   });
 });

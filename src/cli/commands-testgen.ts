@@ -16,7 +16,12 @@ import {
 import { suiteCoverage, SuiteMismatchError } from '../testgen/coverage.ts';
 import { modelEnabledSets } from '../testgen/enabled-sets.ts';
 import { formatDisagreement, runDifferential } from '../testgen/differential.ts';
-import { GenerateError, generateSuites as generateModelSuites } from '../testgen/generate.ts';
+import {
+  GenerateError,
+  generateSuitesWithin,
+  type GeneratedSuite,
+  type SkippedSuite,
+} from '../testgen/generate.ts';
 import type { ModelDefinition } from '../model/model.ts';
 import { formatStateValue } from '../model/trace.ts';
 import type { StateValue } from 'xstate';
@@ -69,27 +74,38 @@ function generate(
   bounds?: Readonly<Record<string, number>>,
 ) {
   const [generated] = generateAll(context, model, [generator], bounds);
-  return generated;
+  return generated as GeneratedSuite;
 }
 
-/** Several suites from one exploration of the model at the options' bounds. */
+/**
+ * Several suites from one exploration of the model at the options' bounds; a suite that passes
+ * `maxSuiteSteps` is skipped as soon as it does, not built.
+ */
 function generateAll(
   context: CommandContext,
   model: ModelDefinition,
   generators: readonly GeneratorName[],
   bounds?: Readonly<Record<string, number>>,
-) {
+  maxSuiteSteps = Infinity,
+): Array<GeneratedSuite | SkippedSuite> {
   const { values } = context;
   try {
-    return generateModelSuites(model, generators, {
-      deep: bounds ? false : values.deep,
-      bounds: bounds ?? parseBounds(values.bound),
-      variants: values.variant ?? [],
-      maxStates: maxStatesOption(context),
-      ...(values.seed === undefined ? {} : { seed: parseSeed(values.seed) }),
-      ...(values.runs === undefined ? {} : { walks: parseInteger(values.runs, '--runs', 1) }),
-      ...(values.steps === undefined ? {} : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
-    });
+    return generateSuitesWithin(
+      model,
+      generators,
+      {
+        deep: bounds ? false : values.deep,
+        bounds: bounds ?? parseBounds(values.bound),
+        variants: values.variant ?? [],
+        maxStates: maxStatesOption(context),
+        ...(values.seed === undefined ? {} : { seed: parseSeed(values.seed) }),
+        ...(values.runs === undefined ? {} : { walks: parseInteger(values.runs, '--runs', 1) }),
+        ...(values.steps === undefined
+          ? {}
+          : { maxSteps: parseInteger(values.steps, '--steps', 1) }),
+      },
+      maxSuiteSteps,
+    );
   } catch (error) {
     if (error instanceof GenerateError) throw new UsageError(error.message);
     throw error;
@@ -290,9 +306,9 @@ function killBoundsOf(
 }
 
 /**
- * Suites larger than this many steps are not replayed by `conform` without --suite (a graph
- * edge cover grows with the state graph); it says so, and `generate --suite edges` still
- * writes them.
+ * Suites larger than this many steps are not built by `conform` without --suite (a graph edge
+ * cover grows with the state graph): generation stops at the first step past it and says so;
+ * `generate --suite edges` still writes them.
  */
 const CONFORM_MAX_SUITE_STEPS = 500_000;
 
@@ -305,13 +321,20 @@ function generateSuites(
   // Model variants belong to `generate`; here --variant names the driver's bugs.
   const values = { ...context.values, variant: [] };
   const suites: TestSuite[] = [];
-  for (const { suite } of generateAll({ ...context, values }, model, GENERATORS, bounds)) {
-    const generator = suite.generator.name;
-    if (suite.summary.steps <= CONFORM_MAX_SUITE_STEPS) suites.push(suite);
+  const generated = generateAll(
+    { ...context, values },
+    model,
+    GENERATORS,
+    bounds,
+    CONFORM_MAX_SUITE_STEPS,
+  );
+  for (const result of generated) {
+    if ('suite' in result) suites.push(result.suite);
     else {
+      const { generator, skipped } = result;
       context.io.stderr(
-        `${model.name} ${generator}: not replayed: ${suite.summary.steps} steps, more than ` +
-          `${CONFORM_MAX_SUITE_STEPS} (write it with generate --suite ${generator} and pass --suite)\n`,
+        `${model.name} ${generator}: skipped, ${skipped.steps}+ steps > budget ${skipped.budget} ` +
+          `(not built; write it with generate --suite ${generator} and pass --suite)\n`,
       );
     }
   }

@@ -58,6 +58,32 @@ export interface GenerateOptions extends ConfigRequest {
 /** A path is a list of graph edges from the initial state. */
 export type Path = GraphEdge[];
 
+/**
+ * A cap on the steps a suite may have, counted while it is built: the first step past it
+ * stops the generator (OverBudget), so a suite too large to replay is never held in memory
+ * (an edge cover of 1.5 M steps with two-way records outgrew a 4 GB heap).
+ */
+export class StepBudget {
+  private used = 0;
+  constructor(readonly limit: number = Infinity) {}
+  add(steps: number): void {
+    this.used += steps;
+    if (this.used > this.limit) throw new OverBudget(this.used, this.limit);
+  }
+}
+
+/** A suite stopped at `steps` (already past `limit`): it has at least that many. */
+export class OverBudget extends Error {
+  constructor(
+    readonly steps: number,
+    readonly limit: number,
+  ) {
+    super(`${steps}+ steps > budget ${limit}`);
+  }
+}
+
+const UNLIMITED = new StepBudget();
+
 /* ---------- generators ---------- */
 
 /** Greedy transition tour: paths that together take every reachable transition. */
@@ -129,7 +155,7 @@ function withoutRedundantPaths(paths: Path[]): Path[] {
  * state (states are numbered in BFS order, so the first with an untaken edge is that one, and
  * its BFS-tree path is a shortest route to it).
  */
-export function edgeCover(graph: StateGraph): Path[] {
+export function edgeCover(graph: StateGraph, budget: StepBudget = UNLIMITED): Path[] {
   const taken = graph.edges.map((out) => new Uint8Array(out.length));
   const left = graph.edges.map((out) => out.length);
   const depth = bfsDistances(graph, 0);
@@ -151,6 +177,7 @@ export function edgeCover(graph: StateGraph): Path[] {
       left[current] -= 1;
       remaining -= 1;
       const edge = graph.edges[current][index];
+      budget.add(1);
       path.push(edge);
       current = edge.target;
       continue;
@@ -158,12 +185,14 @@ export function edgeCover(graph: StateGraph): Path[] {
     while (left[firstOpen] === 0) firstOpen += 1;
     const fromHere = search.nearest(current, (state) => left[state] > 0, depth[firstOpen] - 1);
     if (fromHere) {
+      budget.add(fromHere.route.length);
       path.push(...fromHere.route);
       current = fromHere.state;
       continue;
     }
     if (path.length > 0) paths.push(path);
     path = shortestPathTo(graph, firstOpen);
+    budget.add(path.length);
     current = firstOpen;
   }
   if (path.length > 0) paths.push(path);
@@ -233,7 +262,7 @@ function edgeLabel(edge: GraphEdge): string {
  * Every feasible pair of consecutive edge labels (`a` then `b`): greedy, like edgeCover, over
  * pairs instead of edges. The pairs out of the initial state count with an empty `a`.
  */
-export function transitionPairs(graph: StateGraph): Path[] {
+export function transitionPairs(graph: StateGraph, budget: StepBudget = UNLIMITED): Path[] {
   const pairKey = (into: GraphEdge | null, out: GraphEdge) =>
     `${into ? edgeLabel(into) : ''}>${edgeLabel(out)}`;
   const all = new Set<string>();
@@ -250,6 +279,7 @@ export function transitionPairs(graph: StateGraph): Path[] {
   let current = 0;
   let last: GraphEdge | null = null;
   const step = (edge: GraphEdge) => {
+    budget.add(1);
     covered.add(pairKey(last, edge));
     path.push(edge);
     last = edge;
@@ -333,12 +363,16 @@ function bfsDistances(graph: StateGraph, from: number): Int32Array {
 }
 
 /** Shortest paths to every reachable state: one per leaf of the BFS tree. */
-export function stateCover(graph: StateGraph): Path[] {
+export function stateCover(graph: StateGraph, budget: StepBudget = UNLIMITED): Path[] {
   const hasChild = new Uint8Array(graph.states.length);
   for (let s = 1; s < graph.states.length; s++) hasChild[graph.parent[s]] = 1;
   const paths: Path[] = [];
   for (let s = 0; s < graph.states.length; s++) {
-    if (!hasChild[s] && s !== 0) paths.push(shortestPathTo(graph, s));
+    if (!hasChild[s] && s !== 0) {
+      const path = shortestPathTo(graph, s);
+      budget.add(path.length);
+      paths.push(path);
+    }
   }
   // A model with a single state still gets one (empty) vector that checks the reset outputs.
   if (paths.length === 0) paths.push([]);
@@ -392,6 +426,26 @@ export function generateSuites(
   generators: readonly GeneratorName[],
   options: Omit<GenerateOptions, 'generator'>,
 ): GeneratedSuite[] {
+  return generateSuitesWithin(definition, generators, options, Infinity) as GeneratedSuite[];
+}
+
+/** A suite that was not built: it passed the step budget at `steps` (it has at least that many). */
+export interface SkippedSuite {
+  generator: GeneratorName;
+  skipped: { steps: number; budget: number };
+}
+
+/**
+ * generateSuites, each suite built only while it has at most `maxSuiteSteps` steps (refusal
+ * steps included): one that passes the budget is dropped as soon as it does, and reported as
+ * skipped with the count it had reached.
+ */
+export function generateSuitesWithin(
+  definition: ModelDefinition,
+  generators: readonly GeneratorName[],
+  options: Omit<GenerateOptions, 'generator'>,
+  maxSuiteSteps: number,
+): Array<GeneratedSuite | SkippedSuite> {
   const config = resolveConfig(definition, options);
   const system = new ModelSystem(definition, config);
   const graph = buildStateGraph(system, options.maxStates);
@@ -400,9 +454,14 @@ export function generateSuites(
       `${definition.name} has more than ${options.maxStates} reachable states under these bounds; use smaller bounds`,
     );
   }
-  return generators.map((generator) =>
-    suiteFromGraph(definition, config, graph, { ...options, generator }),
-  );
+  return generators.map((generator) => {
+    try {
+      return suiteFromGraph(definition, config, graph, { ...options, generator }, maxSuiteSteps);
+    } catch (error) {
+      if (!(error instanceof OverBudget)) throw error;
+      return { generator, skipped: { steps: error.steps, budget: error.limit } };
+    }
+  });
 }
 
 function suiteFromGraph(
@@ -410,27 +469,33 @@ function suiteFromGraph(
   config: ReturnType<typeof resolveConfig>,
   graph: StateGraph,
   options: GenerateOptions,
+  maxSuiteSteps = Infinity,
 ): GeneratedSuite {
   const seed = options.seed ?? DEFAULT_SEED;
   const walks = options.walks ?? DEFAULT_WALKS;
   const maxSteps = options.maxSteps ?? DEFAULT_WALK_STEPS;
+  // The paths' edges first (the generators that can grow with the graph stop at the budget;
+  // the tour and random walks are small by construction), then the vector steps, refusals
+  // included, against the same budget afresh.
+  const pathBudget = new StepBudget(maxSuiteSteps);
   const paths =
     options.generator === 'tour'
       ? transitionTour(graph)
       : options.generator === 'states'
-        ? stateCover(graph)
+        ? stateCover(graph, pathBudget)
         : options.generator === 'edges'
-          ? edgeCover(graph)
+          ? edgeCover(graph, pathBudget)
           : options.generator === 'pairs'
-            ? transitionPairs(graph)
+            ? transitionPairs(graph, pathBudget)
             : randomWalks(graph, seed, walks, maxSteps);
   const covered = new Set<number>();
   for (const path of paths)
     for (const edge of path) edge.transitions.forEach((id) => covered.add(id));
   const steps = new VectorSteps(graph, REFUSALS[options.generator]);
+  const stepBudget = new StepBudget(maxSuiteSteps);
   const vectors: TestVector[] = paths.map((path, i) => ({
     id: `${options.generator}-${i + 1}`,
-    steps: steps.of(path),
+    steps: steps.of(path, stepBudget),
   }));
   const suite: TestSuite = {
     format: VECTOR_FORMAT,
@@ -491,11 +556,17 @@ class VectorSteps {
       : {};
   }
 
-  of(path: Path): VectorStep[] {
+  of(path: Path, budget: StepBudget = UNLIMITED): VectorStep[] {
     const steps: VectorStep[] = [];
     let state = 0;
+    const refusals = (at: number) => {
+      const offered = this.refusalsAt(at);
+      budget.add(offered.length);
+      steps.push(...offered);
+    };
     for (const edge of path) {
-      steps.push(...this.refusalsAt(state));
+      refusals(state);
+      budget.add(1);
       steps.push({
         event: edge.event as VectorEvent,
         outputs: edge.outputs,
@@ -505,7 +576,7 @@ class VectorSteps {
       });
       state = edge.target;
     }
-    steps.push(...this.refusalsAt(state));
+    refusals(state);
     return steps;
   }
 

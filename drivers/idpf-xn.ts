@@ -796,6 +796,7 @@ function createIdpfXnDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** The message the control plane holds for request `req` (or a copy of its reply). */
   function takeMessage(req: number, copy: boolean): PendingRequest {
     const i = mailbox.findIndex((m) => m.req === req && (m.copy !== null) === copy);
+    if (i < 0) throw new Error(`the control plane holds nothing for request ${req}`); // enabled() said it did
     const [message] = mailbox.splice(i, 1);
     return message;
   }

@@ -1,0 +1,27 @@
+/**
+ * Bounds at which the mutation run generates suites besides the model's defaults and each
+ * driver variant's killBounds: where the driver has code that those bounds never run (a switch
+ * off at the defaults, a fault the MC does not commit there). Each set is small, so that its
+ * tour, pairs and random suites stay cheap; `why` says which driver code it reaches.
+ */
+export interface MutationBounds {
+  bounds: Record<string, number>;
+  why: string;
+}
+
+export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
+  mcdi: [
+    {
+      bounds: { mcdiVersion: 2, requests: 1, asyncCalls: 1 },
+      why: 'EF10 (MCDI v2): efx_mcdi_ev_cpl reads the response header; the defaults are Siena (v1)',
+    },
+    {
+      bounds: { duplicate: 1, lost: 1, requests: 1, asyncCalls: 1 },
+      why: 'the MC faults off at the defaults: a CMDDONE posted twice, a request lost',
+    },
+    {
+      bounds: { lengths: 3, requests: 1, asyncCalls: 1 },
+      why: 'every reply length with error answers (the lengths=3 killBounds turn errors off)',
+    },
+  ],
+};

@@ -24,4 +24,22 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'every reply length with error answers (the lengths=3 killBounds turn errors off)',
     },
   ],
+  'scmi-virtio': [
+    {
+      bounds: { error: 1, lost: 1, cpus: 1, async: 1, transfers: 1, late: 1 },
+      why: 'the device faults off at the defaults and in every killBounds: an SCMI error status, a lost buffer',
+    },
+    {
+      bounds: { maxMsg: 1, tokens: 1 },
+      why: 'the pool and the token space run out (-ENOMEM, -EBUSY); the defaults have a message and a token per transfer',
+    },
+    {
+      bounds: { tokens: 1, cpus: 1, late: 1 },
+      why: 'a token reused while a late reply for its previous transfer is still due',
+    },
+    {
+      bounds: { async: 2, cpus: 1 },
+      why: 'two delayed responses: one comes while the RX handler runs (its callbacks off)',
+    },
+  ],
 };

@@ -23,6 +23,11 @@ export interface Equivalent {
   /** The mutated line's text, trimmed. */
   code: string;
   mutator: string;
+  /**
+   * The mutated expression's text (whitespace runs count as one space): tells apart two mutants
+   * of one line. Ending in '…', a prefix of it (for a long block).
+   */
+  original?: string;
   /** The replacement as Stryker prints it (whitespace runs count as one space); any if absent. */
   replacement?: string;
   /** Only to tell apart lines with the same text. */
@@ -61,6 +66,8 @@ export interface Score {
   };
   /** Survivors not declared equivalent, one line each (file:line:column mutator status -> replacement). */
   open: string[];
+  /** The lines of those survivors (ascending, distinct). */
+  openLines: number[];
   /** Entries that match no surviving mutant (killed now, or the line changed). */
   stale: string[];
 }
@@ -73,7 +80,14 @@ export function scoreReport(
   const files = Object.entries(report.files);
   const mutants = files.flatMap(([file, { source, mutants: ms }]) => {
     const lines = source.split('\n');
-    return ms.map((m) => ({ file, m, code: squash(lines[m.location.start.line - 1] ?? '') }));
+    const offset = (p: { line: number; column: number }) =>
+      lines.slice(0, p.line - 1).reduce((n, l) => n + l.length + 1, 0) + p.column - 1;
+    return ms.map((m) => ({
+      file,
+      m,
+      code: squash(lines[m.location.start.line - 1] ?? ''),
+      original: squash(source.slice(offset(m.location.start), offset(m.location.end))),
+    }));
   });
   const lineCount = new Map<string, Set<number>>();
   for (const { code, m } of mutants) {
@@ -90,6 +104,10 @@ export function scoreReport(
   const matches = (e: Equivalent, x: (typeof mutants)[number]) =>
     squash(e.code) === x.code &&
     e.mutator === x.m.mutatorName &&
+    (e.original === undefined ||
+      (e.original.endsWith('…')
+        ? x.original.startsWith(squash(e.original.slice(0, -1)))
+        : squash(e.original) === x.original)) &&
     (e.replacement === undefined || squash(e.replacement) === squash(x.m.replacement ?? '')) &&
     (e.line === undefined || e.line === x.m.location.start.line);
 
@@ -123,6 +141,11 @@ export function scoreReport(
         (m.replacement ? ` -> ${squash(m.replacement).slice(0, 120)}` : '') +
         `  | ${code}`,
     ),
+    openLines: [...new Set(open.map(({ m }) => m.location.start.line))].sort((a, b) => a - b),
     stale,
   };
 }
+
+/** A mutant's identity across two runs on the same source: where it is, what it changes. */
+export const mutantKey = (m: ReportMutant) =>
+  `${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.mutatorName} ${squash(m.replacement ?? '')}`;

@@ -6,13 +6,15 @@ if (!protocol) throw new Error('MUTATION_PROTOCOL is not set: run `npm run mutat
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'mutation/vitest.config.ts' },
-  mutate: [`drivers/${protocol}.ts`],
+  // --retest: only the lines of the last run's open survivors (file:start-end ranges).
+  mutate: process.env.MUTATION_MUTATE?.split(',') ?? [`drivers/${protocol}.ts`],
   coverageAnalysis: 'perTest',
   ignoreStatic: true,
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
-  timeoutMS: 60_000,
+  // Added to the covering suites' own time (x1.5): a mutant that loops gives up after this.
+  timeoutMS: 20_000,
   reporters: ['json', 'progress'],
-  jsonReporter: { fileName: `.mutation/${protocol}/report.json` },
+  jsonReporter: { fileName: process.env.MUTATION_REPORT ?? `.mutation/${protocol}/report.json` },
   tempDirName: '.mutation/stryker-tmp',
   cleanTempDir: 'always',
   plugins: ['@stryker-mutator/vitest-runner'],

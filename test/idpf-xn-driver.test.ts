@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runSuite } from '../src/testgen/conform.ts';
+import { runSuite, type DriverDefinition } from '../src/testgen/conform.ts';
+import type { ModelDefinition } from '../src/model/model.ts';
 import { generateSuite, generateSuites } from '../src/testgen/generate.ts';
 import { GENERATORS, type TestSuite } from '../src/testgen/vectors.ts';
 import { idpfXnDriver } from '../drivers/idpf-xn.ts';
@@ -154,6 +155,39 @@ describe('idpf-xn driver conformance', () => {
     // [tour 36] The service task would queue vc_event_task again during the reset it started.
     'detect-during-reset': { generator: 'tour', kind: 'enabled', eventType: 'DETECT' },
   };
+
+  // Last session's enabled set: the execution contexts' steps and the async timeout only. The
+  // runner then offers an input only where the model enables it, and compares no other.
+  it('the twins only the completed enabled set kills conform to all five suites with the old set', () => {
+    const OLD = ['ARM', 'SEND', 'WAKE', 'TIMEOUT', 'CHECK', 'FORWARD', 'COMPLETE', 'RECLAIM'];
+    const cutModel: ModelDefinition = {
+      ...idpfXnModel,
+      build: (config) => {
+        const instance = idpfXnModel.build(config);
+        return { ...instance, conformance: { ...instance.conformance!, enabling: OLD } };
+      },
+    };
+    const cutDriver: DriverDefinition = {
+      ...idpfXnDriver,
+      create: (variants) => {
+        const adapter = idpfXnDriver.create(variants);
+        return {
+          ...adapter,
+          enabled: () => adapter.enabled!().filter((e) => OLD.includes(e.type)),
+        };
+      },
+    };
+    const oldSuites = generateSuites(cutModel, GENERATORS, {}).map((generated) => generated.suite);
+    expect(oldSuites).toHaveLength(5);
+    for (const variant of ['stats-cancel-no-sync', 'detect-during-reset']) {
+      for (const suite of oldSuites) {
+        const result = runSuite(cutDriver, suite, [variant]);
+        expect(result.divergence, `${variant}, ${suite.generator.name}`).toBeUndefined();
+      }
+      // The same suites with the complete set kill it (the expectations below say where).
+      expect(killer(variant)?.kind).toBe('enabled');
+    }
+  });
 
   it('names every driver variant in the expectations', () => {
     expect(Object.keys(expected).sort()).toEqual(idpfXnDriver.variants.map((v) => v.name).sort());

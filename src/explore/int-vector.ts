@@ -24,6 +24,11 @@ export class IntVector {
     this.data[index] = value;
   }
 
+  /** A copy of the values, as an Int32Array of `length` (for sending to another thread). */
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+
   get byteLength(): number {
     return this.data.byteLength;
   }

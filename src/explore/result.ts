@@ -20,11 +20,6 @@ export interface ExploreOptions extends ConfigRequest {
    */
   workers?: number;
   /**
-   * With workers: the main thread expands no state itself, not even while the workers start
-   * (tests use it so that every state goes through a worker).
-   */
-  workersOnly?: boolean;
-  /**
    * Symmetry reduction (src/explore/symmetry.ts): store one representative per orbit of the
    * model's declared symmetry (`ModelInstance.symmetry`). Verdicts are those of the unreduced
    * model when the declaration is sound; traces are concrete. One thread only.

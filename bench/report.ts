@@ -3,6 +3,7 @@ import type { AnchorRow, Results } from './results.ts';
 import { spinCommand } from './spin.ts';
 import { fanOutSection } from './fan-out.ts';
 import { issueStatus, profileSection } from './status.ts';
+import { workersSection } from './workers-section.ts';
 import {
   anchorTable,
   boundsText,
@@ -159,6 +160,7 @@ ${fmt(results.references.xstateBudgetSeconds)} s; its "transitions" are the (sta
 
 ${referenceTable(results).join('\n')}
 
+${workersSection(results)}
 ## The protocols at their deep bounds
 
 Each registered protocol at its deep bounds (\`check --deep\`; the bounds' \`deep\` values in

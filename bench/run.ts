@@ -19,6 +19,7 @@
  *   BENCH_SYMMETRY_DEEP=1 adds symmetry rows at each declaring protocol's deep bounds
  *   BENCH_SECTIONS which parts to run [anchor,references,protocols,symmetry,curves]; a run of
  *     only `symmetry` rewrites just that section of docs/performance.md
+ *     (and a run of only `anchor` just the workers' speed-up section)
  *   BENCH_REPORT_ONLY=1 rewrites the docs from bench/results.json without measuring.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { anchorModel } from './anchor-mailbox.ts';
 import { costCurve } from './curves.ts';
 import { alternate, child, cpuRate, measured, pairedRatio, rate, spin } from './measure.ts';
 import { symmetrySection, writeReport } from './report.ts';
+import { workersSection } from './workers-section.ts';
 import type { AnchorRow, Machine, ProtocolRow, Results, SymmetryRow } from './results.ts';
 import { spinMissing, spinVersion, type AnchorSize } from './spin.ts';
 import { costCurveSvg } from './svg.ts';
@@ -199,11 +201,16 @@ function symmetryRow(model: ModelDefinition, bounds: Record<string, number>): Sy
   }
 }
 
-/** `page` with its "## Symmetry reduction" section replaced (or added before "## Targets"). */
-function spliceSection(page: string, section: string): string {
-  const start = page.indexOf('## Symmetry reduction');
+/** `page` with its `heading` section replaced (or added before the `before` section). */
+function spliceSection(
+  page: string,
+  section: string,
+  heading = '## Symmetry reduction',
+  before = '## Targets',
+): string {
+  const start = page.indexOf(heading);
   if (start < 0) {
-    const targets = page.indexOf('## Targets');
+    const targets = page.indexOf(before);
     return targets < 0
       ? `${page}\n${section}`
       : `${page.slice(0, targets)}${section}\n${page.slice(targets)}`;
@@ -232,6 +239,29 @@ function symmetricModels(): Array<[ModelDefinition, Record<string, number>]> {
 
 function writeDocs(results: Results): void {
   const page = `${root}docs/performance.md`;
+  const onlyAnchor =
+    results.anchor.length > 0 &&
+    results.protocols.length === 0 &&
+    results.curves.length === 0 &&
+    !results.symmetry;
+  if (onlyAnchor && existsSync(page)) {
+    // Only the anchor rows were measured (BENCH_SECTIONS=anchor, for the worker speed-up
+    // curve): replace the workers section in the page, keep the rest.
+    const section = workersSection(results);
+    writeFileSync(
+      page,
+      spliceSection(
+        readFileSync(page, 'utf8'),
+        section,
+        '## Workers: the speed-up curve',
+        '## The protocols at their deep bounds',
+      ),
+    );
+    spawnSync(`${root}node_modules/.bin/prettier`, ['--write', 'docs/performance.md'], {
+      cwd: root,
+    });
+    return;
+  }
   if (results.anchor.length === 0 && results.symmetry && existsSync(page)) {
     // Only the symmetry section was measured: replace it in the page, keep the rest.
     writeFileSync(page, spliceSection(readFileSync(page, 'utf8'), symmetrySection(results)));

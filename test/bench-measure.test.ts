@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { alternate, pairedRatio, rate, sampled } from '../bench/measure.ts';
-import type { Run } from '../bench/results.ts';
+import { alternate, measured, pairedRatio, rate, sampled } from '../bench/measure.ts';
+import type { AnchorRow, Results, Run } from '../bench/results.ts';
+import { cpuCost, workersSection } from '../bench/workers-section.ts';
 
 const run = (states: number, seconds: number): Run => ({
   states,
@@ -42,5 +43,50 @@ describe('bench summaries', () => {
     expect(calls).toEqual(['spin', 'ours', 'spin', 'ours', 'spin', 'ours']);
     expect(runs.spin.map((r) => r.states)).toEqual([1, 3, 5]);
     expect(runs.ours.map((r) => r.states)).toEqual([2, 4, 6]);
+  });
+});
+
+describe('the workers section of the bench page', () => {
+  const anchorRow = (workerSeconds: number[]): AnchorRow => {
+    const ours = [run(6e6, 100), run(6e6, 100), run(6e6, 100)];
+    const workers = workerSeconds.map((s) => ({ ...run(6e6, s), cpuSeconds: 120 }));
+    return {
+      size: { slots: 4, seqMod: 5, qlen: 1 },
+      ours: measured('ours', ours),
+      workers: measured('workers', workers),
+      workerCount: 2,
+      speedUp: pairedRatio(workers, ours, rate),
+    };
+  };
+  const results = (load: number, row: AnchorRow): Results => ({
+    machine: {
+      nproc: 2,
+      cpu: 'test',
+      node: 'v20',
+      spin: 'none',
+      loadAverageAtStart: load,
+      loadAverageAtEnd: load,
+      date: '2026-12-03T00:00:00Z',
+    },
+    command: 'BENCH_SECTIONS=anchor npm run bench',
+    pairs: 3,
+    anchor: [row],
+    references: { xstateBudgetSeconds: 0 },
+    protocols: [],
+    protocolSeconds: 0,
+    curves: [],
+    curveBudget: { maxStates: 0, maxSeconds: 0 },
+  });
+
+  it('gives the CPU cost per round and calls the target only on an idle machine', () => {
+    const faster = anchorRow([80, 50, 100]); // speed-ups 1.25, 2, 1
+    expect(cpuCost(faster)).toMatchObject({ median: 1.2, min: 1.2, max: 1.2 });
+    expect(workersSection(results(1.5, faster))).toMatch(
+      /Measured: 1\.25× \(1\.00–2\.00\) at 6,000,000 states: \*\*reached\*\*/,
+    );
+    expect(workersSection(results(20, faster))).toMatch(
+      /\*\*not shown\*\*: the load \(20 at the start/,
+    );
+    expect(workersSection(results(1.5, anchorRow([125, 125, 110])))).toMatch(/\*\*not reached\*\*/);
   });
 });

@@ -81,7 +81,7 @@ describe('parallel exploration (worker threads)', () => {
     let stuckCompared = 0;
     for (const model of models) {
       const bounds = smallBounds(model);
-      const broken = model.variants.filter((v) => v.breaks.length > 0).slice(0, 2);
+      const broken = model.variants.filter((v) => v.breaks.length > 0).slice(0, 1);
       const names = [...broken.map((v) => v.name), LIVENESS_VARIANTS[model.name]];
       for (const variants of [[], ...[...new Set(names)].filter(Boolean).map((n) => [n])]) {
         const sequential = explore(model, { bounds, variants });
@@ -95,13 +95,13 @@ describe('parallel exploration (worker threads)', () => {
       }
     }
     expect(stuckCompared).toBeGreaterThanOrEqual(2);
-  }, 300_000);
+  }, 600_000);
 
-  it('hands the frontier to the workers on a large model and still finds SPIN’s numbers', () => {
-    // 346,785 states: long enough that the workers, not the main thread, expand most of them.
+  it('finds SPIN’s numbers on the anchor with every state expanded by a worker', () => {
+    // 346,785 states, 43 levels: batches between the workers fill and flush many times.
     const parallel = explore(anchorModel, { workers: 2 });
     expect([parallel.states, parallel.transitions + 1]).toEqual([346_785, 852_148]);
-    expect(parallel.parallel!.expandedByWorkers).toBeGreaterThan(parallel.states / 2);
+    expect(parallel.parallel).toEqual({ workers: 2, expandedByWorkers: parallel.states });
     expect(parallel.properties.every((p) => p.holds === true)).toBe(true);
   }, 120_000);
 

@@ -71,9 +71,12 @@ Not done (plainly):
 - **Symmetry reduction**: not started (no declarations, no canonicalisation, no symmetry rows).
 - **\`--shard i/n\` and \`merge\`**: done for \`sweep\` and \`conform --variant all\` (next
   section); one exploration is still one machine's.
-- **Real widths** (mcdi at seqBits=4 with enough requests to wrap the sequence number, idpf-xn
-  at its largest salt width and ring in 10 minutes and 20 GB): not run. The registry's deep
-  bounds are far below them (mcdi: requests=2 at seqBits=4; idpf-xn: ringSize=1, saltBits=1).
+- **Real widths**: mcdi at seqBits=4 with \`requests=9\` (the wrap) was run for 10 minutes at the
+  cheapest bounds that keep the wrap reachable (sync callers, no errors, no ifdown): 4.8 M states,
+  incomplete on this machine's share of a core, and \`completion-for-request-in-flight\` fails in
+  80 steps (a late answer taken for the ninth request, docs/mcdi.md finding 8, not fixed in the
+  default model); the numbers, the growth curve and what a complete run needs are in
+  docs/mcdi.md. idpf-xn at its largest salt width and ring: not run.
 `;
 }
 

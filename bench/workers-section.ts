@@ -91,10 +91,16 @@ What partitioning costs instead: every successor owned by the other worker (half
 two) is copied once into a batch, and each worker waits at the end of a level for the slower
 one.
 
-Where the extra CPU goes (a \`--cpu-prof\` of each worker on the 1.25 M-state anchor, one
-sample under load 20): starting each worker (tsx, XState and the model loaded again: about a
-second of CPU per worker, through tsx's loader thread), more garbage collection (two heaps, each
-collecting its own young generation), the batch copies and the merge; the inserts themselves
-are about half the cost per state of one thread's (each table holds half the states).
+Where the extra CPU goes (measured separately, on 2026-12-03 at 22:55-23:50 UTC under load 17-25,
+one sample each): starting the workers (each loads tsx, XState and the model again, and its
+JIT warms up again: \`explore(toyModel, { workers: 2 })\` takes 0.72 CPU s against 0.01 on one
+thread); more garbage collection (in a \`--cpu-prof\` of each worker on the 1.25 M-state
+anchor, 1.4-1.6 s of samples per worker against 1.4 s in one thread: two heaps, each
+collecting its own young generation; a larger young generation, 64 MB, did not change the CPU
+seconds); and the batch copies and the merge by key. The inserts themselves cost less than in
+one thread (about 1.7 s of samples per worker, store and merge, against 4.8 s for one thread's
+inserts: each table holds half the states). What would cut the rest: the main thread owning a
+partition itself (one worker fewer to start with \`--workers 2\`, and the main thread is idle
+now), and starting the workers while the main thread explores the first levels alone.
 `;
 }

@@ -211,3 +211,73 @@ describe('sequence chart lanes', () => {
     expect(lanes.map((l) => l.name)).not.toContain('device / environment');
   });
 });
+
+/**
+ * Finding 8 (docs/mcdi.md): at the hardware's 4-bit seqno, the 80-step run `bench/width.ts`
+ * found at requests=9, replayed event by event through the default model. Exploring to depth 80
+ * takes millions of states; the replay takes 80 steps.
+ */
+describe('the real width (seqBits=4): a late answer after eight timeouts', () => {
+  const WIDTH_BOUNDS = {
+    requests: 9,
+    asyncCalls: 0,
+    error: 0,
+    ifdowns: 0,
+    timeout: 1,
+    latency: 1,
+    asyncFailures: 0,
+  };
+  const process = { type: 'process' };
+  /** `timedOut` polled requests that time out (the MC stalls the first), then one more. */
+  function wrapEvents(timedOut: number) {
+    const events: Array<Record<string, unknown> & { type: string }> = [];
+    for (let k = 0; k < timedOut; k++) {
+      events.push({ type: 'rpc' }, process, process, process);
+      if (k === 0) events.push({ type: 'mc_stall' });
+      events.push({ type: 'tick' }, { type: 'tick' }, { type: 'poll_timeout' }, process, process);
+    }
+    events.push({ type: 'rpc' }, process, process, process);
+    events.push({ type: 'mc_respond', len: 2, err: false }, process, process);
+    return events;
+  }
+  /** Steps `events` through the default model: each must be enabled; the violations per step. */
+  function replay(events: ReturnType<typeof wrapEvents>) {
+    const system = new ModelSystem(mcdiModel, resolveConfig(mcdiModel, { bounds: WIDTH_BOUNDS }));
+    let node = system.initial().node;
+    return events.map((event, i) => {
+      const successor = system
+        .successors(node)
+        .find((s) => JSON.stringify(s.event) === JSON.stringify(event));
+      if (!successor) throw new Error(`step ${i + 1}: ${JSON.stringify(event)} is not enabled`);
+      node = successor.node;
+      return {
+        outputs: successor.result.outputs,
+        violated: [...successor.violations, ...system.checkState(node)].map((v) => v.property),
+      };
+    });
+  }
+
+  it('after eight timeouts request 8 takes request 0’s answer (80 steps, fails)', () => {
+    const steps = replay(wrapEvents(8));
+    expect(steps).toHaveLength(80);
+    expect(steps.slice(0, -1).flatMap((s) => s.violated)).toEqual([]);
+    expect(steps[79].violated).toContain('completion-for-request-in-flight');
+    expect(steps[79].outputs).toContainEqual(
+      expect.objectContaining({
+        type: 'rpc_done',
+        id: 8,
+        rc: 0,
+        resp: expect.objectContaining({ id: 0 }),
+      }),
+    );
+  });
+
+  it('after seven timeouts the same late answer is refused by the seqno check', () => {
+    const steps = replay(wrapEvents(7));
+    expect(steps.flatMap((s) => s.violated)).toEqual([]);
+    // "MC response mismatch": efx_mcdi_read_response_header gives request 7 -EIO, no data.
+    expect(steps[steps.length - 1].outputs).toEqual([
+      expect.objectContaining({ type: 'rpc_done', id: 7, rc: -5, resp: null, copied: 0 }),
+    ]);
+  });
+});

@@ -65,6 +65,26 @@ function updateAt(value: unknown, steps: readonly PathStep[], from: number, fn: 
   return next === child ? value : { ...record, [step]: next };
 }
 
+/** Calls `fn` with every value at `steps[from..]` (EACH: every item). */
+function visitAt(
+  value: unknown,
+  steps: readonly PathStep[],
+  from: number,
+  fn: (value: unknown) => void,
+): void {
+  if (from === steps.length) {
+    fn(value);
+    return;
+  }
+  const step = steps[from];
+  if (step === EACH) {
+    if (Array.isArray(value)) for (const item of value) visitAt(item, steps, from + 1, fn);
+  } else if (value !== null && typeof value === 'object') {
+    const child = (value as Record<string, unknown>)[step];
+    if (child !== undefined) visitAt(child, steps, from + 1, fn);
+  }
+}
+
 const isIndex = (value: unknown, size: number): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < size;
 
@@ -72,6 +92,9 @@ const isIndex = (value: unknown, size: number): value is number =>
 interface Group extends SymmetryGroup {
   /** Per array: the index paths inside its items (masked in the members' sort keys). */
   inner: Array<Array<{ steps: PathStep[]; set: boolean }>>;
+  /** A member index as the sort keys see it (masked), alone and in a set. */
+  mask: Rename;
+  maskSet: Rename;
 }
 
 /** The group's permutations that generate all of them: a swap and a rotation. */
@@ -98,6 +121,9 @@ export class Symmetry {
   constructor(readonly system: ModelSystem) {
     this.groups = system.symmetry.map((group) => ({
       ...group,
+      mask: (value) => (isIndex(value, group.size) ? '#' : value),
+      maskSet: (value) =>
+        Array.isArray(value) ? value.map((v) => (isIndex(v, group.size) ? '#' : v)) : value,
       inner: group.arrays.map((array) => {
         const prefix: PathStep[] = [...array, EACH];
         return [
@@ -185,8 +211,7 @@ export class Symmetry {
     const size = group.size;
     const keys: string[] =
       group.regionIds.length > 0 ? this.regionKeysOf(config, group).slice() : Array(size).fill('');
-    const mask: Rename = (value) => (isIndex(value, size) ? '#' : value);
-    const maskSet: Rename = (value) => (Array.isArray(value) ? value.map(mask) : value);
+    const { mask, maskSet } = group;
     for (let a = 0; a < group.arrays.length; a++) {
       const array = valueAt(context, group.arrays[a]) as unknown[];
       const inner = group.inner[a];
@@ -217,6 +242,16 @@ export class Symmetry {
         }
         start = end;
       }
+      if (runs.length > 0) {
+        // Tied members that nothing names are identical: their order changes nothing.
+        const named = this.namedMembers(current.state.context, group);
+        for (let r = runs.length - 1; r >= 0; r--) {
+          const [start, end] = runs[r];
+          if (order.slice(start, end).some((member) => named[member])) continue;
+          runs.splice(r, 1);
+          for (let n = 2; n <= end - start; n++) candidates /= n;
+        }
+      }
       if (runs.length === 0 || candidates > MAX_CANDIDATES) {
         if (order.some((old, j) => old !== j)) current = this.permute(current, group, order);
         continue;
@@ -235,6 +270,21 @@ export class Symmetry {
       current = best!;
     }
     return current;
+  }
+
+  /** Per member, whether some index or set field of the state names it. */
+  private namedMembers(context: unknown, group: Group): boolean[] {
+    const named: boolean[] = Array(group.size).fill(false);
+    const note = (value: unknown) => {
+      if (isIndex(value, group.size)) named[value] = true;
+    };
+    for (const steps of group.indices) visitAt(context, steps, 0, note);
+    for (const steps of group.sets) {
+      visitAt(context, steps, 0, (value) => {
+        if (Array.isArray(value)) value.forEach(note);
+      });
+    }
+    return named;
   }
 
   /** Whether the codec's last encoding sorts before the best kept so far. */

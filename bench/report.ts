@@ -87,8 +87,9 @@ docs/writing-models.md) is explored without and with \`--symmetry\` in ${results
 rounds: the anchor at its base size, each declaring protocol at its default bounds (and at
 its deep bounds with \`BENCH_SYMMETRY_DEEP=1\`; budget ${fmt(results.protocolSeconds)} s per run). "reduction" is states without / states with (when both runs complete; at
 most k! for a group of k members); "rate with / without" is what computing the
-representative costs per stored state; "time without / with" is how much sooner the
-verdicts come; "same verdicts" compares every property's verdict in every round.
+representative costs per stored state (states/s, and states per CPU second, which the load
+disturbs less); "time without / with" is how much sooner the verdicts come (wall and CPU
+seconds); "same verdicts" compares every property's verdict in every round.
 ${rows.length === 0 ? '\nNo model declared symmetry in this run.\n' : ''}
 ${symmetryTable(results).join('\n')}
 `;

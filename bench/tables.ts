@@ -1,4 +1,5 @@
 /** The benchmark's tables, as Markdown: printed by `npm run bench` and written to the page. */
+import { cpuRate, pairedRatio } from './measure.ts';
 import type { Measured, Results, Run, Sampled, SymmetryRow } from './results.ts';
 
 export const fmt = (n: number, digits = 0) =>
@@ -178,7 +179,9 @@ export function symmetryTable(results: Results): string[] {
       'states/s without',
       'states/s with',
       'rate with / without',
+      'per CPU s with / without',
       'time without / with',
+      'CPU s without / with',
       'same verdicts',
       'complete',
     ],
@@ -189,7 +192,7 @@ export function symmetryTable(results: Results): string[] {
             boundsText(row.bounds),
             groupsText(row),
             `error: ${row.error}`,
-            ...Array(8).fill(''),
+            ...Array(10).fill(''),
           ]
         : [
             row.model,
@@ -201,7 +204,9 @@ export function symmetryTable(results: Results): string[] {
             spread(row.unreduced.statesPerSecond),
             spread(row.reduced.statesPerSecond),
             ratioSpread(row.rateRatio),
+            ratioSpread(pairedRatio(row.reduced.runs, row.unreduced.runs, cpuRate)),
             ratioSpread(row.speedUp),
+            ratioSpread(pairedRatio(row.reduced.runs, row.unreduced.runs, (r) => 1 / r.cpuSeconds)),
             row.sameVerdicts ? 'yes' : '**no**',
             `${row.unreduced.complete ? 'yes' : 'no'} / ${row.reduced.complete ? 'yes' : 'no'}`,
           ],

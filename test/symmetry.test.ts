@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup, type EventObject } from 'xstate';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
 import { main, type CliIo } from '../src/cli/cli.ts';
-import { scmiVirtioModel } from '../machines/registry.ts';
+import { idpfXnModel, scmiVirtioModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { defineModel, type ModelDefinition } from '../src/model/model.ts';
 import type { SymmetrySpec } from '../src/model/symmetry.ts';
@@ -255,6 +255,20 @@ describe('a declaration the code does not honour', () => {
     expect(result.problem!.message).toContain('alloc');
     // Found in the initial state: all slots free, alloc takes slot 0 whatever the order.
     expect(result.problem!.trace.steps).toHaveLength(0);
+  });
+
+  it('is caught on idpf-xn’s transaction ring, whose pop takes the lowest free bit', () => {
+    // idpf_vc_xn_pop_free: find_first_bit over the free bitmap. Claiming the ring's slots are
+    // interchangeable (with every field that names a slot) is wrong, and the first EXEC says so.
+    const ring = declaring(idpfXnModel, [
+      {
+        name: 'ring',
+        arrays: ['xn'],
+        indices: ['callers[].idx', 'callers[].found', 'rx.target', 'shutdownNext'],
+      },
+    ]);
+    const result = checkSymmetry(ring, { bounds: { ringSize: 2 } });
+    expect(result.problem?.message).toMatch(/^ring swapping members 0 and 1: after EXEC\(/);
   });
 
   it('is not reported where any free slot may be taken', () => {

@@ -80,8 +80,8 @@ export function symmetrySection(results: Results): string {
   const rows = results.symmetry ?? [];
   return `## Symmetry reduction
 
-Command: \`${results.command ?? 'npm run bench'}\` (the \`symmetry\` section of the bench;
-\`BENCH_SECTIONS=symmetry npm run bench\` runs only it and rewrites only this section).
+Command: \`${results.command ?? 'npm run bench'}\` (a full \`npm run bench\` runs this section with the
+others; \`BENCH_SECTIONS=symmetry npm run bench\` runs only it and rewrites only this section).
 Every model that declares interchangeable members (\`ModelInstance.symmetry\`,
 docs/writing-models.md) is explored without and with \`--symmetry\` in ${results.pairs} alternating
 rounds: the anchor at its base size, each declaring protocol at its default bounds (and at
@@ -93,6 +93,24 @@ seconds); "same verdicts" compares every property's verdict in every round.
 ${rows.length === 0 ? '\nNo model declared symmetry in this run.\n' : ''}
 ${symmetryTable(results).join('\n')}
 `;
+}
+
+/** `page` with its `heading` section replaced (or added before the `before` section). */
+export function spliceSection(
+  page: string,
+  section: string,
+  heading = '## Symmetry reduction',
+  before = '## Targets',
+): string {
+  const start = page.indexOf(heading);
+  if (start < 0) {
+    const targets = page.indexOf(before);
+    return targets < 0
+      ? `${page}\n${section}`
+      : `${page.slice(0, targets)}${section}\n${page.slice(targets)}`;
+  }
+  const next = page.indexOf('\n## ', start + 1);
+  return `${page.slice(0, start)}${section}${next < 0 ? '' : page.slice(next)}`;
 }
 
 function curveRows(results: Results): string[] {

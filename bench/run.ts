@@ -32,7 +32,7 @@ import { ModelSystem } from '../src/model/system.ts';
 import { anchorModel } from './anchor-mailbox.ts';
 import { costCurve } from './curves.ts';
 import { alternate, child, cpuRate, measured, pairedRatio, rate, spin } from './measure.ts';
-import { symmetrySection, writeReport } from './report.ts';
+import { spliceSection, symmetrySection, writeReport } from './report.ts';
 import { workersSection } from './workers-section.ts';
 import type { AnchorRow, Machine, ProtocolRow, Results, SymmetryRow } from './results.ts';
 import { spinMissing, spinVersion, type AnchorSize } from './spin.ts';
@@ -199,24 +199,6 @@ function symmetryRow(model: ModelDefinition, bounds: Record<string, number>): Sy
       error: String(error).split('\n')[0],
     };
   }
-}
-
-/** `page` with its `heading` section replaced (or added before the `before` section). */
-function spliceSection(
-  page: string,
-  section: string,
-  heading = '## Symmetry reduction',
-  before = '## Targets',
-): string {
-  const start = page.indexOf(heading);
-  if (start < 0) {
-    const targets = page.indexOf(before);
-    return targets < 0
-      ? `${page}\n${section}`
-      : `${page.slice(0, targets)}${section}\n${page.slice(targets)}`;
-  }
-  const next = page.indexOf('\n## ', start + 1);
-  return `${page.slice(0, start)}${section}${next < 0 ? '' : page.slice(next)}`;
 }
 
 /**

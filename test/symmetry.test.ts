@@ -8,6 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { assign, setup, type EventObject } from 'xstate';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
 import { main, type CliIo } from '../src/cli/cli.ts';
+import { measured, pairedRatio, rate } from '../bench/measure.ts';
+import { spliceSection } from '../bench/report.ts';
+import type { Results, Run, SymmetryRow } from '../bench/results.ts';
+import { symmetryTable } from '../bench/tables.ts';
 import { idpfXnModel, scmiVirtioModel } from '../machines/registry.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { defineModel, type ModelDefinition } from '../src/model/model.ts';
@@ -367,6 +371,55 @@ describe('the command line', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toBe(
       'mailbox-models: anchor declares no symmetry at these bounds and variants\n',
+    );
+  });
+});
+
+describe('the bench’s symmetry rows (bench/tables.ts, bench/report.ts)', () => {
+  const run = (states: number, seconds: number, verdict: boolean): Run => ({
+    states,
+    transitions: 0,
+    seconds,
+    cpuSeconds: seconds,
+    peakRssBytes: 0,
+    complete: true,
+    verdicts: { p: verdict },
+  });
+  const row = (same: boolean): SymmetryRow => {
+    const unreduced = [run(600, 6, true), run(600, 3, true)];
+    const reduced = [run(100, 2, same), run(100, 1, true)];
+    return {
+      model: 'm',
+      bounds: { n: 3 },
+      groups: [{ name: 'slots', members: 3 }],
+      unreduced: measured('without', unreduced),
+      reduced: measured('with', reduced),
+      reduction: 6,
+      speedUp: pairedRatio(reduced, unreduced, (r) => 1 / r.seconds),
+      rateRatio: pairedRatio(reduced, unreduced, rate),
+      sameVerdicts: same,
+    };
+  };
+  const results = (rows: SymmetryRow[]) => ({ symmetry: rows }) as unknown as Results;
+
+  it('gives the reduction, the per-round ratios and whether the verdicts agree', () => {
+    const [, , line] = symmetryTable(results([row(true)]));
+    const cells = line.split(' | ');
+    expect(cells.slice(3, 6)).toEqual(['600', '100', '6.00×']);
+    // Per round, time without / with: 6/2 and 3/1; rate with / without: (100/2)/(600/6) = 0.5.
+    expect(line).toContain('3.00×');
+    expect(line).toContain('0.50×');
+    expect(line).toContain('| yes |');
+    expect(symmetryTable(results([row(false)]))[2]).toContain('| **no** |');
+  });
+
+  it('replaces only its own section of the page, or adds it before the targets', () => {
+    const page = '# P\n\n## A\n\na\n\n## Symmetry reduction\n\nold\n\n## Targets\n\nt\n';
+    expect(spliceSection(page, '## Symmetry reduction\n\nnew\n')).toBe(
+      '# P\n\n## A\n\na\n\n## Symmetry reduction\n\nnew\n\n## Targets\n\nt\n',
+    );
+    expect(spliceSection('# P\n\n## Targets\n\nt\n', '## Symmetry reduction\n\nnew\n')).toBe(
+      '# P\n\n## Symmetry reduction\n\nnew\n\n## Targets\n\nt\n',
     );
   });
 });

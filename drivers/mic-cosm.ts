@@ -146,31 +146,32 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: AS_WRITTEN,
     description: 'The seed as written: findings 1 to 5 unfixed.',
-    source: 'mic-cosm-scif.txt:163-164, 250, 255-259, 345-348; cosm_main.c cosm_driver_remove',
+    source:
+      'sources/mic-cosm-scif.txt:163-164, 250, 255-259, 345-348; cosm_main.c cosm_driver_remove',
   },
   {
     name: REFUSED_ONLINE_LEAKS,
     description:
       'A refused cosm_set_online leaves cdev->newepd open (finding 1, as written): the `scif_close` the fix makes there is missing.',
-    source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
+    source: 'sources/mic-cosm-scif.txt:255-259 "not going online in state"',
   },
   {
     name: LATE_STATUS,
     description:
       'cosm_shutdown_status_int sets SHUTTING_DOWN from any other state (finding 2, as written): a status processed after cosm_reset or cosm_stop re-opens the boot.',
-    source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+    source: 'sources/mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
   },
   {
     name: HANDOFF_UNLOCKED,
     description:
       'The server stores newepd and schedules the work without cosm_mutex and without looking at an endpoint not yet taken; cosm_set_online never clears newepd (finding 3, as written).',
-    source: 'mic-cosm-scif.txt:250, 347-348',
+    source: 'sources/mic-cosm-scif.txt:250, 347-348',
   },
   {
     name: UNKNOWN_NODE_LEAKS,
     description:
       'A connection whose node has no cosm_device is dropped without scif_close (finding 4, as written).',
-    source: 'mic-cosm-scif.txt:344-346 "if (!cdev) continue;"',
+    source: 'sources/mic-cosm-scif.txt:344-346 "if (!cdev) continue;"',
     // The removal is 0 at the default bounds (it multiplies the states by five).
     killBounds: { remove: 1 },
   },
@@ -178,7 +179,7 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
     name: EXIT_AFTER_FLUSH,
     description:
       'cosm_driver_remove calls cosm_scif_exit after cosm_stop has flushed the work (finding 5, as written).',
-    source: 'cosm_main.c cosm_driver_remove; mic-cosm-scif.txt:422-437',
+    source: 'cosm_main.c cosm_driver_remove; sources/mic-cosm-scif.txt:422-437',
     // The removal is 0 at the default bounds (it multiplies the states by five).
     killBounds: { remove: 1 },
   },
@@ -187,43 +188,45 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
     description:
       'cosm_shutdown_status_int publishes the status at once instead of keeping it in shutdown_status_int until the endpoint hangs up.',
     source:
-      'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+      'sources/mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
   },
   {
     name: ONLINE_FROM_ANY,
     description:
       'cosm_set_online without its state check: a new connection takes the card ONLINE from any state.',
-    source: 'mic-cosm-scif.txt:239-252',
+    source: 'sources/mic-cosm-scif.txt:239-252',
   },
   {
     name: ACCEPT_ANY_STATUS,
     description:
       'cosm_shutdown_status_int without its switch: a value outside enum mic_status is kept, acted on and published.',
-    source: 'mic-cosm-scif.txt:149-159',
+    source: 'sources/mic-cosm-scif.txt:149-159',
   },
 
   {
     name: SHORT_TIMEOUT,
     description:
       "scif_poll's timeout is the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): the poll's timer is due two ticks early, which a tick past it shows.",
-    source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+    source:
+      'sources/mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
   },
   {
     name: WATCHDOG_NOT_ARMED,
     description:
       'cosm_set_online does not arm the watchdog: the timeout on a crashed card publishes nothing.',
-    source: 'mic-cosm-scif.txt:249',
+    source: 'sources/mic-cosm-scif.txt:249',
   },
   {
     name: POLL_WITHOUT_TIMEOUT,
     description: 'The work polls without a timeout (scif_poll(..., -1)): it never times out.',
-    source: 'mic-cosm-scif.txt:290',
+    source: 'sources/mic-cosm-scif.txt:290',
   },
   {
     name: NO_STOP_WHEN_SHUTTING_DOWN,
     description:
       'cosm_stop skips hw_ops->stop for a SHUTTING_DOWN card: no hw_stop, no SCIF remove, so its endpoint never hangs up and flush_work waits for ever.',
-    source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3; cosm_main.c cosm_stop call_hw_ops',
+    source:
+      'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3; cosm_main.c cosm_stop call_hw_ops',
   },
 ];
 
@@ -238,7 +241,7 @@ export const MIC_COSM_DIRECTED_VARIANTS = [
     name: WATCHDOG_ON_AFTER_STATUS,
     description:
       'cosm_shutdown_status_int does not switch the heartbeat watchdog off: a card that dies after its status is declared CRASHED when the poll times out.',
-    source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
+    source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
     why: 'the step that shows it is a poll timeout processed after a status with the watchdog off, which changes no state: the state cover reaches the state after it by a shorter path (a crash right after the status), and the tour covers the same transition (a timeout with the watchdog off, no output) after a shutdown, where the variant behaves the same',
   },
 ];

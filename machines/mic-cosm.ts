@@ -2142,7 +2142,8 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.asWritten,
       description:
         'The seed as written: a refused cosm_set_online leaves newepd open, a late SHUTDOWN_STATUS moves READY/BOOTING/RESETTING to SHUTTING_DOWN, the server hands newepd over without cosm_mutex and drops a connection from an unknown node without closing it, and cosm_driver_remove stops the server only after flushing the work.',
-      source: 'mic-cosm-scif.txt:163-164, 250, 255-259, 345-348; cosm_main.c cosm_driver_remove',
+      source:
+        'sources/mic-cosm-scif.txt:163-164, 250, 255-259, 345-348; cosm_main.c cosm_driver_remove',
       breaks: [
         'hw-stop-once-per-boot',
         'no-use-after-close',
@@ -2159,7 +2160,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.refusedOnlineLeaks,
       description:
         'As written (finding 1): when cosm_set_online refuses (state not BOOTING/ONLINE), cdev->newepd is neither used nor closed.',
-      source: 'mic-cosm-scif.txt:255-259 "not going online in state"',
+      source: 'sources/mic-cosm-scif.txt:255-259 "not going online in state"',
       breaks: ['accepted-endpoint-used-or-closed'],
       finding: true,
     },
@@ -2167,7 +2168,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.lateStatus,
       description:
         'As written (finding 2): cosm_shutdown_status_int sets SHUTTING_DOWN from any other state, so a status the work processes after cosm_stop reset the card re-opens a finished boot.',
-      source: 'mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
+      source: 'sources/mic-cosm-scif.txt:163-164 "if (cdev->state != MIC_SHUTTING_DOWN)"',
       breaks: ['hw-stop-once-per-boot'],
       finding: true,
     },
@@ -2175,7 +2176,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.handoffUnlocked,
       description:
         'As written (finding 3): the server stores cdev->newepd and calls schedule_work without cosm_mutex and without looking at what is there, and cosm_set_online never clears newepd: a second connection before the work ran overwrites the first (leaked) and its device reference is never dropped (schedule_work coalesces); a work queued again takes the same, by then closed, newepd.',
-      source: 'mic-cosm-scif.txt:250 "cdev->epd = cdev->newepd", 347-348',
+      source: 'sources/mic-cosm-scif.txt:250 "cdev->epd = cdev->newepd", 347-348',
       breaks: ['no-use-after-close', 'accepted-endpoint-used-or-closed', 'device-refs-dropped'],
       finding: true,
     },
@@ -2183,7 +2184,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       name: VARIANTS.unknownNodeLeaks,
       description:
         'As written (finding 4): when cosm_find_cdev_by_id finds no device (a connection from the host itself, or from a card whose cosm_device is being removed), the server continues without scif_close(newepd).',
-      source: 'mic-cosm-scif.txt:344-346 "if (!cdev) continue;"',
+      source: 'sources/mic-cosm-scif.txt:344-346 "if (!cdev) continue;"',
       breaks: ['accepted-endpoint-used-or-closed'],
       finding: true,
       // The teardown (and the removal's not-found accept) needs a removal.
@@ -2194,7 +2195,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       description:
         "As written (finding 5): cosm_driver_remove flushes scif_work (in cosm_stop) before cosm_scif_exit stops the server thread, so a server that had already found the device schedules the work after the flush: it runs after cosm_driver_remove returned, and its put_device frees the cosm_device before the work's mutex_unlock.",
       source:
-        'cosm_main.c cosm_driver_remove: "cosm_stop(cdev, false); if (atomic_dec_and_test(&g_num_dev)) cosm_scif_exit();"; mic-cosm-scif.txt:260-261, 314, 422-437',
+        'cosm_main.c cosm_driver_remove: "cosm_stop(cdev, false); if (atomic_dec_and_test(&g_num_dev)) cosm_scif_exit();"; sources/mic-cosm-scif.txt:260-261, 314, 422-437',
       breaks: ['no-use-after-free', 'no-work-after-remove'],
       finding: true,
       // The teardown (and the removal's not-found accept) needs a removal.
@@ -2205,54 +2206,55 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       description:
         'Publish the shutdown status when SHUTDOWN_STATUS arrives instead of when the endpoint hangs up.',
       source:
-        'mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
+        'sources/mic-cosm-scif.txt:228-233 "we notify mpssd to reset the card when SCIF endpoint is closed"',
       breaks: ['status-published-once-after-stop'],
     },
     {
       name: VARIANTS.onlineFromAny,
       description:
         'cosm_set_online without its state check: any state goes ONLINE on a new connection.',
-      source: 'mic-cosm-scif.txt:239-252',
+      source: 'sources/mic-cosm-scif.txt:239-252',
       breaks: ['crash-only-when-silent', 'online-only-from-booting', 'hw-stop-once-per-boot'],
     },
     {
       name: VARIANTS.acceptAnyStatus,
       description: 'cosm_shutdown_status_int without its switch: any value is kept and acted on.',
-      source: 'mic-cosm-scif.txt:149-159',
+      source: 'sources/mic-cosm-scif.txt:149-159',
       breaks: ['status-published-once-after-stop', 'invalid-status-ignored'],
     },
     {
       name: VARIANTS.watchdogStaysOn,
       description: 'cosm_shutdown_status_int does not switch the heartbeat watchdog off.',
-      source: 'mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
+      source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.shortTimeout,
       description:
         "The poll timeout is the card's heartbeat period (no COSM_HEARTBEAT_CHECK_DELTA_SEC): the work's scif_poll and the card's client thread both wait 30 s, so a live card's heartbeat races the timeout.",
-      source: 'mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
+      source:
+        'sources/mic-cosm-scif.txt:128-130 COSM_HEARTBEAT_TIMEOUT_SEC = SEND_SEC + CHECK_DELTA_SEC',
       breaks: ['crash-only-when-silent', 'status-published-once-after-stop'],
     },
     {
       name: VARIANTS.watchdogNotArmed,
       description:
         'cosm_set_online does not arm the watchdog (heartbeat_watchdog_enable = sysfs_heartbeat_enable is missing): a crashed card is never declared CRASHED.',
-      source: 'mic-cosm-scif.txt:249',
+      source: 'sources/mic-cosm-scif.txt:249',
       breaks: ['crash-published-within-timeout'],
     },
     {
       name: VARIANTS.pollWithoutTimeout,
       description:
         'The work polls without a timeout (scif_poll(..., -1), or the timeout in the wrong unit): a crashed card is never declared CRASHED.',
-      source: 'mic-cosm-scif.txt:290 scif_poll(&pollepd, 1, COSM_HEARTBEAT_TIMEOUT_MSEC)',
+      source: 'sources/mic-cosm-scif.txt:290 scif_poll(&pollepd, 1, COSM_HEARTBEAT_TIMEOUT_MSEC)',
       breaks: ['crash-published-within-timeout'],
     },
     {
       name: VARIANTS.noStopWhenShuttingDown,
       description:
         'cosm_stop skips hw_ops->stop for a card that is SHUTTING_DOWN: without the SCIF remove its endpoint never hangs up.',
-      source: 'mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
+      source: 'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3',
       breaks: ['status-published-once-after-stop', 'card-can-return-to-ready'],
     },
   ],

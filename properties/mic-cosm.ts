@@ -1,5 +1,5 @@
 /**
- * What must hold for Intel MIC COSM. `seed:<line>` cites sources/mic-cosm-scif.txt;
+ * What must hold for Intel MIC COSM. Sources cite sources/mic-cosm-scif.txt by line;
  * cosm_main.c and cosm_bus.c are Linux 4.4–5.9 drivers/misc/mic/{cosm,bus}/.
  */
 import type { ModelConfig, ModelState, Property, Step } from '../src/model/model.ts';
@@ -63,7 +63,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'The watchdog declares a card CRASHED only when heartbeat_enable is set, its watchdog is on and the card behind the endpoint has gone silent, never during an orderly shutdown.',
       source:
-        'seed:200-206 cosm_set_crashed, seed:249, seed:308-310 "if (!rc && cdev->heartbeat_watchdog_enable)", seed:161; cosm_main.c cosm_shutdown disables the watchdog',
+        'sources/mic-cosm-scif.txt:200-206 cosm_set_crashed, sources/mic-cosm-scif.txt:249, sources/mic-cosm-scif.txt:308-310 "if (!rc && cdev->heartbeat_watchdog_enable)", sources/mic-cosm-scif.txt:161; cosm_main.c cosm_shutdown disables the watchdog',
       check: (step) => {
         for (const p of publications(step)) {
           if (p.status !== 'CRASHED' || !watchdogStep(step, p.card)) continue;
@@ -83,7 +83,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'crash-published-within-timeout',
       statement: `Once a watched card goes silent (its watchdog on, the work polling its endpoint, no hang-up), CRASHED is published within ${DETECT_TICKS} ticks (45 s: the 40 s poll timeout fires one tick after it expires), or the watch ends; a scif_poll error restarts the count.`,
       source:
-        'seed:128-131 COSM_HEARTBEAT_TIMEOUT_SEC, seed:290 scif_poll(..., COSM_HEARTBEAT_TIMEOUT_MSEC), seed:292-296, seed:309-310',
+        'sources/mic-cosm-scif.txt:128-131 COSM_HEARTBEAT_TIMEOUT_SEC, sources/mic-cosm-scif.txt:290 scif_poll(..., COSM_HEARTBEAT_TIMEOUT_MSEC), sources/mic-cosm-scif.txt:292-296, sources/mic-cosm-scif.txt:309-310',
       check: ({ context }) => {
         const c = context.cards.findIndex((d) => d.ghostDetectBy === EXPIRED);
         return (
@@ -98,7 +98,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'Every shutdown status the card sends is published to user space exactly once, and only after the card has stopped (its endpoint closed or it is dead).',
       source:
-        'seed:226-237 cosm_scif_close "SHUTDOWN_STATUS message is sent by the MIC cards in the reboot notifier when shutdown is still not complete"',
+        'sources/mic-cosm-scif.txt:226-237 cosm_scif_close "SHUTDOWN_STATUS message is sent by the MIC cards in the reboot notifier when shutdown is still not complete"',
       initial: (): StatusMonitor => ({ owed: cards.map(() => []) }),
       step: (m: StatusMonitor, step) => {
         const { event, from } = step;
@@ -159,7 +159,8 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'invalid-status-ignored',
       statement:
         'A SHUTDOWN_STATUS message with a value outside enum mic_status changes neither the card state, nor the watchdog, nor the kept status.',
-      source: 'seed:155-158 default: dev_err("Unexpected shutdown_status"); return',
+      source:
+        'sources/mic-cosm-scif.txt:155-158 default: dev_err("Unexpected shutdown_status"); return',
       check: (step) => {
         if (step.event.type !== 'work.process') return true;
         const c = step.event.card;
@@ -183,7 +184,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'online-only-from-booting',
       statement: 'A card goes ONLINE only from BOOTING (or stays ONLINE on a cosm_client reload).',
       source:
-        'seed:239-248 cosm_set_online "if (MIC_BOOTING == cdev->state || MIC_ONLINE == cdev->state)"',
+        'sources/mic-cosm-scif.txt:239-248 cosm_set_online "if (MIC_BOOTING == cdev->state || MIC_ONLINE == cdev->state)"',
       check: ({ from, to }) => {
         for (const c of cards) {
           const before = from.context.cards[c].state;
@@ -216,7 +217,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       name: 'no-use-after-close',
       statement: 'cdev->epd never points at an endpoint that has already been scif_close()d.',
       source:
-        'seed:234-235 cosm_scif_close "scif_close(cdev->epd); cdev->epd = NULL", seed:250 "cdev->epd = cdev->newepd"',
+        'sources/mic-cosm-scif.txt:234-235 cosm_scif_close "scif_close(cdev->epd); cdev->epd = NULL", sources/mic-cosm-scif.txt:250 "cdev->epd = cdev->newepd"',
       check: ({ context }) => {
         const c = context.cards.findIndex((d) => d.epd === CLOSED_EP);
         return c < 0 || `card ${c}: cdev->epd is an endpoint already closed`;
@@ -228,7 +229,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         "Every endpoint the server accepts is eventually either served by the card's work (cdev->epd) or closed, also one from a node without a cosm_device.",
       source:
-        'seed:63-67, 344-348 cosm_scif_server "if (!cdev) continue; cdev->newepd = newepd; schedule_work(&cdev->scif_work)"',
+        'sources/mic-cosm-scif.txt:63-67, 344-348 cosm_scif_server "if (!cdev) continue; cdev->newepd = newepd; schedule_work(&cdev->scif_work)"',
       goal: (state: S) =>
         state.context.strays === 0 && state.context.cards.every((d) => d.eps.every((e) => e.used)),
     },
@@ -238,7 +239,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'Every device reference the server takes with cosm_find_cdev_by_id is eventually dropped with put_device.',
       source:
-        'seed:344 cosm_find_cdev_by_id (bus_find_device: get_device), seed:260-261 "Drop reference acquired by bus_find_device in the server thread", seed:348 schedule_work',
+        'sources/mic-cosm-scif.txt:344 cosm_find_cdev_by_id (bus_find_device: get_device), sources/mic-cosm-scif.txt:260-261 "Drop reference acquired by bus_find_device in the server thread", sources/mic-cosm-scif.txt:348 schedule_work',
       goal: (state: S) => state.context.cards.every((d) => d.refs === 0),
     },
     {
@@ -251,7 +252,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         'A cosm_device is freed only when nothing will touch it again: its work is neither queued nor running and the server thread does not hold it.',
       source:
-        'seed:260-261 put_device in cosm_set_online, seed:312-314 mutex_unlock(&cdev->cosm_mutex) after it; cosm_bus.c cosm_release_dev kfree(cdev)',
+        'sources/mic-cosm-scif.txt:260-261 put_device in cosm_set_online, sources/mic-cosm-scif.txt:312-314 mutex_unlock(&cdev->cosm_mutex) after it; cosm_bus.c cosm_release_dev kfree(cdev)',
       check: ({ context }) => {
         for (const [c, d] of context.cards.entries()) {
           if (!freed(d)) continue;
@@ -273,7 +274,7 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       statement:
         "Once cosm_driver_remove has returned (the module's code and the device may go), the card's work is neither queued nor running.",
       source:
-        'seed:422-437 cosm_scif_exit (kthread_stop, scif_close(listen_epd)); cosm_main.c cosm_driver_remove: cosm_stop (flush_work) then cosm_scif_exit',
+        'sources/mic-cosm-scif.txt:422-437 cosm_scif_exit (kthread_stop, scif_close(listen_epd)); cosm_main.c cosm_driver_remove: cosm_stop (flush_work) then cosm_scif_exit',
       check: ({ context }) => {
         const c = context.cards.findIndex(
           (d) => d.rm === 'DONE' && (d.work !== 'IDLE' || d.workPending),
@@ -287,7 +288,8 @@ export function micCosmProperties(config: ModelConfig): Property<MicContext, Mic
       kind: 'recoverable',
       name: 'card-can-return-to-ready',
       statement: 'From every reachable state every card can get back to READY (or be removed).',
-      source: 'cosm_main.c cosm_reset / cosm_stop; seed:98-124 "Card reset", "Card crash"',
+      source:
+        'cosm_main.c cosm_reset / cosm_stop; sources/mic-cosm-scif.txt:98-124 "Card reset", "Card crash"',
       goal: (state: S) => state.context.cards.every((d) => d.state === 'READY' || d.rm === 'DONE'),
     },
   ];

@@ -53,7 +53,13 @@ import {
   type DriverDefinition,
   type DriverVariant,
 } from '../src/testgen/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import {
+  BLOCKED,
+  ExecutionContexts,
+  waitAt,
+  type Preemptible,
+} from '../harness/execution-contexts.ts';
+import type { VectorEvent } from '../src/testgen/vectors.ts';
 import type { Output } from '../src/model/model.ts';
 
 const ENOTCONN = 107;
@@ -141,6 +147,7 @@ const SHORT_TIMEOUT = 'timeout-below-heartbeat-period';
 const WATCHDOG_NOT_ARMED = 'watchdog-not-armed';
 const POLL_WITHOUT_TIMEOUT = 'poll-without-timeout';
 const NO_STOP_WHEN_SHUTTING_DOWN = 'no-hw-stop-when-shutting-down';
+const REFUSED_KEEPS_REFERENCE = 'refused-online-keeps-reference';
 
 export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
   {
@@ -228,23 +235,52 @@ export const MIC_COSM_DRIVER_VARIANTS: DriverVariant[] = [
     source:
       'sources/mic-cosm-scif.txt:98-114 "Card reset" steps 1-3; cosm_main.c cosm_stop call_hw_ops',
   },
-];
-
-/**
- * Model variants whose driver twin no generated suite of the correct model reaches at its
- * default bounds, each killed by a directed vector in test/mic-cosm-driver.test.ts (events run
- * through the correct model for the expected outputs). The code has the bug (create() accepts
- * every name); `why` says what the generated suites miss.
- */
-export const MIC_COSM_DIRECTED_VARIANTS = [
   {
     name: WATCHDOG_ON_AFTER_STATUS,
     description:
       'cosm_shutdown_status_int does not switch the heartbeat watchdog off: a card that dies after its status is declared CRASHED when the poll times out.',
     source: 'sources/mic-cosm-scif.txt:161 "cdev->heartbeat_watchdog_enable = false"',
-    why: 'the step that shows it is a poll timeout processed after a status with the watchdog off, which changes no state: the state cover reaches the state after it by a shorter path (a crash right after the status), and the tour covers the same transition (a timeout with the watchdog off, no output) after a shutdown, where the variant behaves the same',
+  },
+  {
+    name: REFUSED_KEEPS_REFERENCE,
+    description:
+      "A refused cosm_set_online returns before put_device: the reference the server's cosm_find_cdev_by_id took is never dropped, so the cosm_device is never freed. No output shows it until the device is removed (device_release missing at remove=1).",
+    source:
+      'sources/mic-cosm-scif.txt:255-262 "Drop reference acquired by bus_find_device in the server thread"',
   },
 ];
+
+/**
+ * The event types whose being possible the adapter reports (`enabled()`), as the model's
+ * `conformance.enabling` names them: the steps of the driver's contexts and what the card can do
+ * because of what the host did. Calls, the card's own choices, budgets and time are left out.
+ */
+const CARD_ENABLING = [
+  'work.dequeue',
+  'work.online',
+  'work.sent',
+  'work.exit',
+  'work.sleep',
+  'work.poll',
+  'work.timeout',
+  'work.process',
+  'stop.flushed',
+  'server.accept',
+  'remove.flushed',
+  'remove.done',
+  'exit.kill',
+  'shutdown.sent',
+  'shutdown.interrupted',
+  'card.heartbeat',
+  'card.recv',
+];
+const GLOBAL_ENABLING = ['server.acceptStranger', 'server.schedule', 'server.exit', 'exit.close'];
+const ENABLING: ReadonlySet<string> = new Set([
+  ...CARD_ENABLING,
+  ...GLOBAL_ENABLING,
+  'stop.run',
+  'remove.stop',
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Kernel pieces the driver uses, simulated at the grain the driver sees them
@@ -301,8 +337,7 @@ function* process_one_work(work: work_struct): Preemptible {
  */
 function* flush_work(work: work_struct): Preemptible {
   const barrier = work.completed + (work.running ? 1 : 0) + (work.pending ? 1 : 0);
-  yield 'flush_work';
-  while (work.completed < barrier) yield BLOCKED;
+  yield* waitAt('flush_work', () => work.completed >= barrier);
 }
 
 /** Thrown when code touches memory that has been freed (what KASAN would report). */
@@ -512,6 +547,8 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
   const sysfs_signal = new Set<number>();
   /** Connects from a node without a cosm_device made so far (budget). */
   let strangers = 0;
+  /** The device core: cosm_devices it has released (freed; their memory is poisoned). */
+  const released = new Set<number>();
 
   /* ---------- helpers the C code calls ---------- */
 
@@ -550,6 +587,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
     dev.refcount--;
     if (dev.refcount === 0) {
       const index = cdev.index;
+      released.add(index);
       kfree(cdev, `cosm_device ${index}`);
       outputs.push({ type: 'device_release', card: index });
     }
@@ -678,6 +716,9 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
       if (!refusedOnlineLeaks) scif_close(cdev.newepd);
       if (!handoffUnlocked) cdev.newepd = null;
       rc = -EINVAL;
+      // The variant: an early return on the refusal, as if put_device were on the online
+      // path only.
+      if (has(REFUSED_KEEPS_REFERENCE)) return rc;
     }
     /* Drop reference acquired by bus_find_device in the server thread */
     put_device(cdev);
@@ -693,7 +734,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
 
     // The worker cleared PENDING and may be preempted before mutex_lock: a schedule_work from
     // the server thread now queues this work again.
-    yield 'cosm_set_online';
+    yield* waitAt('cosm_set_online', () => !cdev.cosm_mutex.locked);
     yield* mutex_lock(cdev.cosm_mutex);
     const online = yield* cosm_set_online(cdev);
     // put_device has dropped the server's reference, cosm_mutex still held: another CPU's
@@ -710,7 +751,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
         rc = yield* scif_poll([pollepd], 1, COSM_HEARTBEAT_TIMEOUT_MSEC);
         // Back from scif_poll, waiting for cosm_mutex: sysfs calls and the reset work can
         // take it first.
-        yield 'process';
+        yield* waitAt('process', () => !cdev.cosm_mutex.locked);
         yield* mutex_lock(cdev.cosm_mutex);
         if (rc < 0) {
           dev_err('scif_poll rc', rc);
@@ -762,7 +803,8 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
       }
       // The kthread runs without any lock here: the card's work, a removal and a whole card
       // driver reload can run before it hands the endpoint over.
-      yield 'found';
+      const found = cdev;
+      yield* waitAt('found', () => handoffUnlocked || !found.cosm_mutex.locked);
       if (handoffUnlocked) {
         cdev.newepd = newepd.epd;
         schedule_work(cdev.scif_work);
@@ -819,8 +861,8 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
       // send_sig(SIGKILL, server_thread, 0), then kthread_stop: should_stop, wake, wait.
       server_signal = true;
       server_should_stop = true;
-      yield 'kthread_stop';
-      while (contexts.isRunning(server_thread)) yield BLOCKED;
+      const stopping = server_thread;
+      yield* waitAt('kthread_stop', () => !contexts.isRunning(stopping));
       server_thread = null;
     }
     cosm_scif_listen_exit();
@@ -1102,12 +1144,12 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
   ): Preemptible<number> {
     if (!epd || epd.state === 'CLOSED') return -ENOTCONN;
     if (epd.state !== 'CONNECTED') return -ECONNRESET;
-    if (epd.sendq.length >= bounds.hostRing) {
-      yield 'scif_send';
-      while (epd.state === 'CONNECTED' && epd.sendq.length >= bounds.hostRing) {
-        if (sysfs !== null && sysfs_signal.delete(sysfs)) return -ERESTARTSYS;
-        yield BLOCKED;
-      }
+    const blocked = () => epd.state === 'CONNECTED' && epd.sendq.length >= bounds.hostRing;
+    if (blocked()) {
+      // wait_event_interruptible: room in the ring, the peer gone, or (a writer) a signal.
+      const signalled = () => sysfs !== null && sysfs_signal.has(sysfs);
+      yield* waitAt('scif_send', () => !blocked() || signalled());
+      if (blocked() && sysfs_signal.delete(sysfs!)) return -ERESTARTSYS;
       if (epd.state !== 'CONNECTED') return -ECONNRESET;
     }
     epd.sendq.push({ ...msg });
@@ -1267,17 +1309,181 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /**
    * Before a tick: every timer that is due has fired and its waiter has run (the timer softirq
-   * and the woken thread run within the tick). A poll timer is due at expires + 1.
+   * and the woken thread run within the tick). A poll timer is due at expires + 1; a client
+   * thread whose heartbeat would block on a full queue sleeps until the host reads.
    */
   function checkNothingDue(): void {
     for (const w of poll_waiters)
       if (w.wake === null && w.expires !== null && time_after(jiffies, w.expires))
         throw new NotEnabledError('a scif_poll timer is due and has not fired');
-    for (const [c, it] of cards.entries()) {
-      if (!clientRuns(it)) continue;
-      if (it.client_expires !== null && time_after(jiffies, it.client_expires))
+    for (const c of cards.keys())
+      if (card_can_heartbeat(c))
         throw new NotEnabledError(`card ${c}'s client thread owes a heartbeat`);
+  }
+
+  /* ---------- what can happen now, read from the driver's state and its fakes ----------
+   * The events of the model's enabling types (docs/mic-cosm.md, "Conformance both ways"):
+   * apply() refuses each of them unless `possible` says so, and enabled() lists those it says
+   * so of. Context steps ask where the context stopped and whether its wait (waitAt) is over. */
+
+  /** The cosm_device of card c, unless the device core has freed it. */
+  const cdevOf = (c: number): cosm_device | null =>
+    cdevs[c] && !released.has(c) ? cdevs[c] : null;
+
+  const workIdle = (work: work_struct) => !work.pending && !work.running;
+
+  /** The client thread's poll timed out (or it owes a heartbeat) and its scif_send would not
+   *  block: the host end is gone, or a heartbeat is queued already, or there is room. */
+  function card_can_heartbeat(c: number): boolean {
+    const it = cards[c];
+    if (!it || !clientRuns(it)) return false;
+    const due =
+      it.owes_heartbeat || (it.client_expires !== null && time_after(jiffies, it.client_expires));
+    const host = it.client_epd?.host;
+    const blocks =
+      host !== undefined &&
+      host.state === 'CONNECTED' &&
+      !host.recvq.some((m) => m.id === COSM_MSG_HEARTBEAT) &&
+      host.recvq.length >= bounds.inflight;
+    return due && !blocks;
+  }
+
+  /** The waiter asleep in scif_poll on card c's endpoint, not yet woken. */
+  function sleepingPoll(c: number): poll_waiter | null {
+    if (contexts.at(`scif_work${c}`) !== 'scif_poll') return null;
+    return poll_waiters.find((w) => w.wake === null && w.ufds[0].epd?.node === c + 1) ?? null;
+  }
+
+  /** cosm_stop with `ok` (the firmware answers after the reset): `ok` only matters when it
+   *  resets, i.e. the card is not READY. */
+  const stopChoice = (cdev: cosm_device, ok: boolean) => ok || cdev.state !== MIC_READY;
+
+  function possible(event: VectorEvent): boolean {
+    const c = typeof event.card === 'number' ? event.card : -1;
+    const work = `scif_work${c}`;
+    const removal = `remove${c}`;
+    switch (event.type) {
+      case 'work.dequeue': {
+        const cdev = cdevOf(c);
+        return !!cdev && cdev.scif_work.pending && !contexts.isRunning(work);
+      }
+      case 'work.online':
+        return contexts.at(work) === 'cosm_set_online' && contexts.ready(work);
+      case 'work.sent':
+        return contexts.at(work) === 'scif_send' && contexts.ready(work);
+      case 'work.exit':
+        return contexts.at(work) === 'exit';
+      case 'work.sleep':
+        return contexts.at(work) === 'sleep';
+      case 'work.process':
+        return contexts.at(work) === 'process' && contexts.ready(work);
+      case 'work.poll': {
+        const waiter = sleepingPoll(c);
+        return !!waiter && waiter.ufds.some((fd) => scif_poll_mask(fd.epd) & (fd.events | POLLHUP));
+      }
+      case 'work.timeout': {
+        const waiter = sleepingPoll(c);
+        return (
+          !!waiter &&
+          waiter.expires !== null &&
+          time_after(jiffies, waiter.expires) &&
+          !waiter.ufds.some((fd) => scif_poll_mask(fd.epd))
+        );
+      }
+      case 'stop.run': {
+        const cdev = cdevOf(c);
+        return (
+          !!cdev &&
+          cdev.reset_trigger_work.pending &&
+          !contexts.isRunning(`reset_work${c}`) &&
+          !cdev.cosm_mutex.locked &&
+          stopChoice(cdev, event.ok === true)
+        );
+      }
+      case 'stop.flushed':
+        return contexts.at(`reset_work${c}`) === 'flush_work' && contexts.ready(`reset_work${c}`);
+      case 'server.accept': {
+        const it = cards[c];
+        return (
+          contexts.at('server') === 'scif_accept' &&
+          !!it &&
+          it.state === 'booting' &&
+          !!listen_epd?.conreqs.includes(c + 1) &&
+          (it.booted_at === null || time_after(jiffies, it.booted_at))
+        );
+      }
+      case 'server.acceptStranger':
+        return contexts.at('server') === 'scif_accept' && !!listen_epd?.conreqs.includes(0);
+      case 'server.schedule':
+        return contexts.at('server') === 'found' && contexts.ready('server');
+      case 'server.exit':
+        return contexts.at('server') === 'scif_accept' && server_should_stop;
+      case 'remove.stop': {
+        const cdev = cdevOf(c);
+        const from = contexts.at(removal);
+        // From `begun` the last device goes to cosm_scif_exit first (the fix of finding 5).
+        const next =
+          from === 'cosm_stop' || (from === 'begun' && (exitAfterFlush || g_num_dev > 1));
+        return (
+          !!cdev &&
+          next &&
+          workIdle(cdev.reset_trigger_work) &&
+          !cdev.cosm_mutex.locked &&
+          stopChoice(cdev, event.ok === true)
+        );
+      }
+      case 'remove.flushed':
+        return contexts.at(removal) === 'flush_work' && contexts.ready(removal);
+      case 'remove.done':
+        return contexts.at(removal) === 'done';
+      case 'exit.kill': {
+        const cdev = cdevOf(c);
+        return (
+          !exitAfterFlush &&
+          !!cdev &&
+          contexts.at(removal) === 'begun' &&
+          g_num_dev === 1 &&
+          workIdle(cdev.reset_trigger_work)
+        );
+      }
+      case 'exit.close':
+        return cards.some(
+          (_, i) => contexts.at(`remove${i}`) === 'kthread_stop' && contexts.ready(`remove${i}`),
+        );
+      case 'shutdown.sent':
+        return contexts.at(`sysfs${c}`) === 'scif_send' && contexts.ready(`sysfs${c}`);
+      case 'shutdown.interrupted':
+        return contexts.at(`sysfs${c}`) === 'scif_send' && !contexts.ready(`sysfs${c}`);
+      case 'card.heartbeat':
+        return card_can_heartbeat(c);
+      case 'card.recv': {
+        const it = cards[c];
+        const host = it?.client_epd?.host;
+        return (
+          !!it &&
+          clientRuns(it) &&
+          !!host &&
+          host.state !== 'CLOSED' &&
+          host.sendq.length > 0 &&
+          it.client_expires !== null &&
+          !time_after(jiffies, it.client_expires)
+        );
+      }
+      default:
+        throw new Error(`${event.type} is not an enabling event of mic-cosm`);
     }
+  }
+
+  /** Every event of an enabling type, with the payloads these bounds allow. */
+  function candidates(): VectorEvent[] {
+    const list: VectorEvent[] = [];
+    for (const card of cards.keys()) {
+      for (const type of CARD_ENABLING) list.push({ type, card });
+      for (const type of ['stop.run', 'remove.stop'])
+        list.push({ type, card, ok: true }, { type, card, ok: false });
+    }
+    for (const type of GLOBAL_ENABLING) list.push({ type });
+    return list;
   }
 
   return {
@@ -1293,6 +1499,7 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
       server_signal = false;
       sysfs_signal.clear();
       strangers = 0;
+      released.clear();
       cards = Array.from({ length: bounds.cards }, () => ({
         state: 'off' as card_state,
         client_epd: null,
@@ -1333,8 +1540,54 @@ function createMicCosmDriver(variants: ReadonlySet<string>): DriverAdapter {
       return [];
     },
 
+    enabled() {
+      return candidates().filter(possible);
+    },
+
+    observe() {
+      // struct cosm_device's fields as the model names them, the host endpoints SCIF still has
+      // open per card, and the work's scif_poll timer as ticks to go (-1 once passed).
+      const fields: Record<string, unknown> = {};
+      for (const c of cards.keys()) {
+        const at = (field: string, value: unknown) => (fields[`card${c}.${field}`] = value);
+        const cdev = cdevOf(c);
+        at('freed', cdev === null);
+        if (cdev === null) continue;
+        const ep = (epd: scif_epd_t | null) =>
+          epd === null ? null : epd.state === 'CLOSED' ? -1 : epd.ep;
+        const waiter = sleepingPoll(c);
+        // The device core's reference count less the bus's own, which device_unregister
+        // drops when cosm_driver_remove has returned.
+        const busRef = cdev.dev.deleted && !contexts.isRunning(`remove${c}`) ? 0 : 1;
+        at('state', MIC_STATE_NAME[cdev.state]);
+        at('prevState', cdev.state === MIC_RESETTING ? MIC_STATE_NAME[cdev.prev_state] : null);
+        at('statusInt', MIC_STATUS_NAME[cdev.shutdown_status_int] ?? 'INVALID');
+        at('watchdog', cdev.heartbeat_watchdog_enable);
+        at('epd', ep(cdev.epd));
+        at('newepd', ep(cdev.newepd));
+        at('workPending', cdev.scif_work.pending);
+        at('resetPending', cdev.reset_trigger_work.pending);
+        at('refs', cdev.dev.refcount - busRef);
+        at(
+          'endpoints',
+          scif_endpoints
+            .filter((e) => e.node === c + 1)
+            .map((e) => e.ep)
+            .sort((a, b) => a - b),
+        );
+        at(
+          'pollTimer',
+          !waiter || waiter.expires === null ? null : Math.max(waiter.expires - jiffies, -1),
+        );
+      }
+      fields.strays = scif_endpoints.filter((e) => e.node === 0).length;
+      return fields;
+    },
+
     apply(event) {
       outputs = [];
+      if (ENABLING.has(event.type) && !possible(event))
+        throw new NotEnabledError(`${event.type} is not possible now`);
       const c = typeof event.card === 'number' ? event.card : -1;
       switch (event.type) {
         /* ---- user space: writes to sysfs `state` ---- */

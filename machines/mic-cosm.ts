@@ -2041,6 +2041,75 @@ export function micEvents(config: ModelConfig): (state: ModelState<MicContext>) 
   return () => events;
 }
 
+/**
+ * Conformance both ways (docs/test-vectors.md; docs/mic-cosm.md "Conformance both ways").
+ * Enabling: the steps of the driver's own contexts (the work, the reset work, the server thread,
+ * the removal and the module's exit, a writer asleep in scif_send) and what the card can do only
+ * because of what the host did (read the host's messages; heartbeat once its poll timed out and
+ * the host has drained its queue). Left out: the calls (start, shutdown, reset, remove.begin),
+ * the card's own choices (reboot, notify, close, crash, unload, load), budgets (a stranger's
+ * connect, a scif_poll error) and tick, which the model allows only when no urgent step is
+ * enabled anywhere: a view no driver keeps (it refuses a tick only over a timer that is due).
+ */
+export const CONFORMANCE_ENABLING = [
+  'work.dequeue',
+  'work.online',
+  'work.sent',
+  'work.exit',
+  'work.sleep',
+  'work.poll',
+  'work.timeout',
+  'work.process',
+  'stop.run',
+  'stop.flushed',
+  'server.accept',
+  'server.acceptStranger',
+  'server.schedule',
+  'server.exit',
+  'remove.stop',
+  'remove.flushed',
+  'remove.done',
+  'exit.kill',
+  'exit.close',
+  'shutdown.sent',
+  'shutdown.interrupted',
+  'card.heartbeat',
+  'card.recv',
+] as const satisfies readonly EventType[];
+
+/**
+ * The fields a driver keeps too, per card (`card<i>.<field>`): struct cosm_device's (state,
+ * prev_state while RESETTING, shutdown_status_int, heartbeat_watchdog_enable, epd and newepd as
+ * endpoint ids, -1 for a closed one, the two works' PENDING bits, the references the server
+ * took), the host endpoints SCIF has open for the card, and the work's scif_poll timer (ticks
+ * to go); a freed cosm_device is only `freed`. `strays`: endpoints from nodes without a
+ * cosm_device left open.
+ */
+export function observeMic({ context }: ModelState<MicContext>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  context.cards.forEach((d, c) => {
+    const at = (field: string, value: unknown) => (fields[`card${c}.${field}`] = value);
+    at('freed', freed(d));
+    if (freed(d)) return;
+    at('state', d.state);
+    at('prevState', d.state === 'RESETTING' ? d.prevState : null);
+    at('statusInt', d.statusInt);
+    at('watchdog', d.watchdog);
+    at('epd', d.epd);
+    at('newepd', d.newepd);
+    at('workPending', d.workPending);
+    at('resetPending', d.resetPending);
+    at('refs', d.refs);
+    at(
+      'endpoints',
+      d.eps.map((e) => e.id).sort((a, b) => a - b),
+    );
+    at('pollTimer', d.pollTimer);
+  });
+  fields.strays = context.strays;
+  return fields;
+}
+
 export const cardPath = (c: number, node: string) => `card${c}.card.${node}`;
 export const workPath = (c: number, node: string) => `card${c}.scifWork.${node}`;
 
@@ -2265,6 +2334,7 @@ export const micCosmMachine = defineMachine<MicContext, MicEvent>({
       terminal: (state) => terminal(state.context, config.bounds.boots),
       time: { tick: TICK },
       lanes: LANES,
+      conformance: { enabling: CONFORMANCE_ENABLING, observe: observeMic },
     };
   },
 });

@@ -134,21 +134,25 @@ describe('mic-cosm driver: the correct driver conforms, two ways', () => {
     expect(steps.some((s) => s.event.type === 'exit.close' && !s.refused)).toBe(true);
   });
 
-  it('to the tour and the random walks with four boots, and with a full ring, poll errors, strangers and every status', () => {
-    for (const bounds of [BOOTS, HOSTILE]) {
-      const suites = suitesAt(bounds, ['tour', 'random']);
-      for (const generator of ['tour', 'random'] as const) {
-        const result = run(suites[generator]!);
-        expect(result.conforms, `${generator} ${JSON.stringify(bounds)}`).toBe(true);
+  it(
+    'to the tour and the random walks with four boots, and with a full ring, poll errors, strangers and every status',
+    { timeout: 600_000 },
+    () => {
+      for (const bounds of [BOOTS, HOSTILE]) {
+        const suites = suitesAt(bounds, ['tour', 'random']);
+        for (const generator of ['tour', 'random'] as const) {
+          const result = run(suites[generator]!);
+          expect(result.conforms, `${generator} ${JSON.stringify(bounds)}`).toBe(true);
+        }
       }
-    }
-    const hostile = suitesAt(HOSTILE).tour!.vectors.flatMap((v) => v.steps);
-    for (const type of ['shutdown.sent', 'work.pollError', 'server.acceptStranger'])
-      expect(
-        hostile.some((s) => s.event.type === type && !s.refused),
-        type,
-      ).toBe(true);
-  });
+      const hostile = suitesAt(HOSTILE).tour!.vectors.flatMap((v) => v.steps);
+      for (const type of ['shutdown.sent', 'work.pollError', 'server.acceptStranger'])
+        expect(
+          hostile.some((s) => s.event.type === type && !s.refused),
+          type,
+        ).toBe(true);
+    },
+  );
 });
 
 /**
@@ -339,9 +343,12 @@ describe('mic-cosm driver: what only the two-way checks see', () => {
     }
     const d = kill('refused-online-keeps-reference')!;
     expect([d.modelValue, d.driverValue]).toEqual([0, 1]);
-    // With a removal the leak reaches an output: the device is never released.
-    const removal = run(outputsOnly(suite('tour', REMOVAL)), ['refused-online-keeps-reference']);
-    expect(removal.divergence?.expected).toContainEqual({ type: 'device_release', card: 0 });
+    // With a removal the leak reaches an output: the random walks at remove=1 remove a device
+    // after a refusal, and it is never released.
+    const removal = run(outputsOnly(suite('random', REMOVAL)), ['refused-online-keeps-reference']);
+    expect(removal.divergence?.event?.type).toBe('remove.done');
+    expect(removal.divergence?.expected).toEqual([{ type: 'device_release', card: 0 }]);
+    expect(removal.divergence?.actual).toEqual([]);
   });
 
   it('watchdog-on-after-status: outputs-only, only the edge cover reaches it, deep in; two ways, the tour at the status', () => {

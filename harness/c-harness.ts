@@ -291,10 +291,11 @@ export interface CDriverOptions extends Pick<CRunOptions, 'timers'> {
   /** Run every vector even after one kills the process (a new process for the rest). */
   restart?: boolean;
   /**
-   * The model's enabled events along a suite: when given, each step's C enabled set must
-   * equal the model's (a refusal test in both directions), besides the outputs.
+   * The model's enabled events along a suite's vectors: when given, each step's C enabled set
+   * must equal the model's (a refusal test in both directions), besides the outputs. Called
+   * for parts of a suite (the vectors a run reaches); cached per suite by the driver.
    */
-  modelEnabled?: (suite: TestSuite) => EnabledSets;
+  modelEnabled?: (suite: Pick<TestSuite, 'bounds' | 'variants' | 'vectors'>) => EnabledSets;
 }
 
 export interface CRun {
@@ -399,14 +400,31 @@ export function runCSuite(
   return run;
 }
 
-/** Hands recorded replies to runVector() as if the C answered step by step. */
-function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
+/** The first run of a suite covers this many vectors, each next run twice as many (up to
+ * CHUNK_MAX): a suite that kills a variant early costs what it ran, not the whole suite. */
+const CHUNK_FIRST = 64;
+const CHUNK_MAX = 4096;
+
+/**
+ * Hands the C's replies to runVector() as if it answered step by step. The suite runs in
+ * chunks of vectors, each in one process, started when runVector() reaches its first vector
+ * (runSuite() stops at the first divergence: the rest never runs). `enabledOf` gives the
+ * model's enabled sets for a range of vectors.
+ */
+function chunkedAdapter(
+  runChunk: (from: number, to: number) => CRun,
+  vectors: number,
+  enabledOf?: (from: number, to: number) => EnabledSets,
+): DriverAdapter {
   let vector = -1;
   let step = 0;
+  let chunk = { from: 0, to: 0, size: CHUNK_FIRST / 2 };
+  let run: CRun = { replies: [], crashes: {} };
+  let enabled: EnabledSets | undefined;
   const reply = (): CReply => {
-    const found = run.replies[vector]?.[step++];
+    const found = run.replies[vector - chunk.from]?.[step++];
     if (found) return found;
-    const report = run.crashes[vector];
+    const report = run.crashes[vector - chunk.from];
     throw new CHarnessCrash(
       report === undefined
         ? 'the C harness is not running (an earlier vector killed it)'
@@ -416,7 +434,7 @@ function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
   const outputsOf = (answer: CReply): Output[] => {
     if (answer.error !== undefined) throw new Error(`the C harness: ${answer.error}`);
     if (answer.refused !== undefined) throw new NotEnabledError(answer.refused);
-    const expected = enabled?.[vector]?.[step - 1];
+    const expected = enabled?.[vector - chunk.from]?.[step - 1];
     const difference = expected && enabledSetDifference(expected, answer.enabled ?? [], 'the C');
     if (difference) throw new EnabledSetMismatch(difference);
     return answer.outputs ?? [];
@@ -425,6 +443,12 @@ function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
     reset() {
       vector++;
       step = 0;
+      if (vector >= chunk.to && vector < vectors) {
+        const size = Math.min(chunk.size * 2, CHUNK_MAX);
+        chunk = { from: vector, to: Math.min(vector + size, vectors), size };
+        run = runChunk(chunk.from, chunk.to);
+        enabled = enabledOf?.(chunk.from, chunk.to);
+      }
       return outputsOf(reply());
     },
     apply() {
@@ -435,11 +459,22 @@ function recordedAdapter(run: CRun, enabled?: EnabledSets): DriverAdapter {
 
 /**
  * The C harness of `protocol` as a DriverDefinition: each create() builds the variant (cached)
- * and runs the whole suite once; the returned adapter replays the replies.
+ * and runs the suite's vectors as runVector() reaches them, a chunk per process; the model's
+ * enabled sets are computed once per suite and vector, whatever the variant.
  */
 export function cDriver(protocol: string, options: CDriverOptions = {}): DriverDefinition {
   const manifest = loadManifest(protocol);
   const { modelEnabled, restart = false, ...run } = options;
+  const enabledCache = new WeakMap<TestSuite, Array<EnabledSets[number] | undefined>>();
+  const enabledOf = (suite: TestSuite) => (from: number, to: number) => {
+    const cache = enabledCache.get(suite) ?? [];
+    enabledCache.set(suite, cache);
+    if (cache.slice(from, to).some((sets) => sets === undefined) || cache.length < to) {
+      const sets = modelEnabled!({ ...suite, vectors: suite.vectors.slice(from, to) });
+      sets.forEach((perVector, i) => (cache[from + i] = perVector));
+    }
+    return cache.slice(from, to) as EnabledSets;
+  };
   return {
     protocol,
     file: relative(process.cwd(), resolve(C_ROOT, protocol, manifest.seed)),
@@ -447,14 +482,19 @@ export function cDriver(protocol: string, options: CDriverOptions = {}): DriverD
     create(variants, suite) {
       if (!suite) throw new CHarnessError('the C harness runs whole suites: pass the suite');
       const binary = buildCHarness(protocol, patchesFor(manifest, variants));
-      const replies = runCSuite(
-        binary,
-        protocol,
-        suite,
-        { ...run, enabled: !!modelEnabled },
-        restart,
+      const runChunk = (from: number, to: number) =>
+        runCSuite(
+          binary,
+          protocol,
+          { bounds: suite.bounds, vectors: suite.vectors.slice(from, to) },
+          { ...run, enabled: !!modelEnabled },
+          restart,
+        );
+      return chunkedAdapter(
+        runChunk,
+        suite.vectors.length,
+        modelEnabled ? enabledOf(suite) : undefined,
       );
-      return recordedAdapter(replies, modelEnabled?.(suite));
     },
   };
 }

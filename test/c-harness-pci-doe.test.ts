@@ -1,9 +1,12 @@
 /**
  * The seed's own doe.c (sources/pci-doe-review.txt) under the C harness, at the model's grain
  * (docs/pci-doe.md, "Steps"): it conforms to every generated suite with the default model's
- * fixes as patches (outputs and enabled sets); each finding's counterexample replays on the
+ * fixes as patches (outputs and enabled sets); each fix left out (a finding as written) is
+ * killed by the cheapest suite that kills it; each finding's counterexample replays on the
  * as-written C (ending in AddressSanitizer's report where it is a memory error) and departs
- * where its fix acts on the fixed C; the harness stops where the model's steps end.
+ * where its fix acts on the fixed C; the harness stops where the model's steps end. The suites
+ * are generated once per bounds (generateSuites) and the model's enabled sets computed once
+ * per suite.
  * Needs a C compiler with AddressSanitizer (gcc; .ci/run installs it).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,9 +14,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../src/cli/cli.ts';
-import { models } from '../machines/registry.ts';
-import { buildCHarness, loadManifest, patchesFor, runCSuite } from '../harness/c-harness.ts';
-import { parseSuite } from '../src/testgen/vectors.ts';
+import { models, pciDoeModel } from '../machines/registry.ts';
+import {
+  buildCHarness,
+  cDriver,
+  cVariants,
+  loadManifest,
+  patchesFor,
+  runCSuite,
+} from '../harness/c-harness.ts';
+import { resolveConfig } from '../src/model/config.ts';
+import { ModelSystem } from '../src/model/system.ts';
+import { runSuite } from '../src/testgen/conform.ts';
+import { modelEnabledSets } from '../src/testgen/enabled-sets.ts';
+import { generateSuites } from '../src/testgen/generate.ts';
+import {
+  canonicalJson,
+  GENERATORS,
+  parseSuite,
+  serializeSuite,
+  type TestSuite,
+} from '../src/testgen/vectors.ts';
 
 async function run(args: string[]) {
   let stdout = '';
@@ -51,30 +72,103 @@ const trace = (variant: string, cx: string, extra: string[] = []) =>
   run(['conform', 'pci-doe', '--impl', 'c', ...extra, '--variant', variant, '--trace', cx]);
 const traceFixed = (cx: string) => run(['conform', 'pci-doe', '--impl', 'c', '--trace', cx]);
 
-beforeAll(async () => {
-  const { code } = await run([
-    'generate',
-    'pci-doe',
-    '--suite',
-    'tour',
-    '--out',
-    file('tour.json'),
-  ]);
-  expect(code).toBe(0);
+/** The generated suites at some bounds, by generator: generated once per bounds. */
+const suitesAt = new Map<string, Map<string, TestSuite>>();
+function suites(bounds: Record<string, number> = {}): Map<string, TestSuite> {
+  const key = canonicalJson(bounds);
+  if (!suitesAt.has(key)) {
+    const generated = generateSuites(pciDoeModel, GENERATORS, { bounds });
+    suitesAt.set(key, new Map(generated.map(({ suite }) => [suite.generator.name, suite])));
+  }
+  return suitesAt.get(key)!;
+}
+
+/** The C held to the model's outputs and enabled sets, as `conform --impl c` holds it (the
+ * driver computes the model's enabled sets once per suite and vector). */
+const theC = cDriver('pci-doe', {
+  modelEnabled: (suite) =>
+    modelEnabledSets(
+      pciDoeModel,
+      resolveConfig(pciDoeModel, { bounds: suite.bounds, variants: suite.variants }),
+      suite,
+    ),
+});
+
+/** The signal and the two largest Lengths (both read whole by the C), and a signal. */
+const DEVICE_BOUNDS = { lengths: 5, signals: 1 };
+
+beforeAll(() => {
+  writeFileSync(file('tour.json'), serializeSuite(suites().get('tour')!));
 });
 
 describe('pci-doe: the seed C with the default model fixes', () => {
   it(
     'conforms to every generated suite, outputs and enabled sets alike',
     { timeout: 900_000 },
-    async () => {
-      const { code, stdout } = await run(['conform', 'pci-doe', '--impl', 'c']);
-      for (const suite of ['tour', 'states', 'random', 'edges', 'pairs']) {
-        expect(stdout).toMatch(new RegExp(`pci-doe ${suite}: conforms \\(\\d+ vectors`));
+    () => {
+      for (const name of GENERATORS) {
+        const result = runSuite(theC, suites().get(name)!);
+        expect(result.divergence, name).toBeUndefined();
+        expect(result.conforms, name).toBe(true);
       }
-      expect(code).toBe(0);
     },
   );
+
+  it('conforms with signals and the 2^18-DW and 0x3FFFF-DW replies, read whole', () => {
+    for (const name of ['tour', 'random', 'pairs']) {
+      const suite = suites(DEVICE_BOUNDS).get(name)!;
+      const events = suite.vectors.flatMap((v) => v.steps.map((s) => canonicalJson(s.event)));
+      /* the suites hold what this is about: a signal, both large Lengths, a last flush */
+      if (name === 'pairs') {
+        expect(events).toContain(canonicalJson({ type: 'signal', caller: 1 }));
+        expect(events).toContain(canonicalJson({ type: 'work_recv_flush', last: true }));
+      }
+      expect(runSuite(theC, suite).divergence, name).toBeUndefined();
+    }
+    const all = ['tour', 'random', 'pairs'].flatMap((name) =>
+      suites(DEVICE_BOUNDS)
+        .get(name)!
+        .vectors.flatMap((v) => v.steps.map((s) => canonicalJson(s.event))),
+    );
+    for (const length of ['zero', 'max']) {
+      expect(all).toContain(canonicalJson({ type: 'device_respond', length }));
+    }
+  });
+});
+
+/**
+ * Each C variant (a fix left out; the review's handler put in) and the cheapest suite that
+ * kills it, at the bounds the variant declares (harness.json killBounds): docs/pci-doe-c.md
+ * has the whole matrix (`conform pci-doe --impl c --variant all`).
+ */
+const KILLED_BY: Record<string, string> = {
+  'as-written': 'tour',
+  'wait-abort-no-reschedule': 'KILLER',
+  'probe-error-no-cancel': 'tour',
+  'remove-cancel-before-free-irq': 'tour',
+  'busy-retries-counted': 'tour',
+  'max-length-rejected': 'tour',
+  'ignore-wait-return': 'tour',
+  'review-irq-handler': 'tour',
+};
+
+describe('pci-doe: every C variant is killed', () => {
+  const variants = cVariants(loadManifest('pci-doe'));
+
+  it('the table names every variant of the C harness', () => {
+    expect(Object.keys(KILLED_BY).sort()).toEqual(variants.map((v) => v.name).sort());
+  });
+
+  for (const variant of variants) {
+    const suiteName = KILLED_BY[variant.name];
+    it(`${variant.name}: killed by the ${suiteName} suite`, { timeout: 600_000 }, () => {
+      const suite = suites({ ...variant.killBounds }).get(suiteName)!;
+      /* a kill means something only where the fixed C conforms */
+      expect(runSuite(theC, suite).divergence).toBeUndefined();
+      const killed = runSuite(theC, suite, [variant.name]);
+      expect(killed.conforms).toBe(false);
+    });
+  }
 });
 
 describe('pci-doe: the findings on the seed C as written', () => {
@@ -134,6 +228,139 @@ describe('pci-doe: the findings on the seed C as written', () => {
     expect(fixed.stdout).toMatch(
       /the model can also \{"type":"work_callback"\}; the C can also \{"type":"tick"\}/,
     );
+  });
+});
+
+interface CheckDocument {
+  results: Array<{
+    bounds: Record<string, number>;
+    variants: string[];
+    properties: Array<{
+      name: string;
+      holds: boolean;
+      trace?: { steps: Array<{ event: { type: string } & Record<string, unknown> }> };
+    }>;
+  }>;
+}
+
+/**
+ * The counterexample of `variant` for `property` (a `check --json` file), its events replayed
+ * on the model as `variants` with `more` appended, as a trace file whose steps carry that
+ * model's own outputs (the model must take each appended event).
+ */
+function extended(
+  cxFile: string,
+  property: string,
+  variants: string[],
+  more: Array<{ type: string } & Record<string, unknown>>,
+  keep?: number,
+) {
+  const document = JSON.parse(readFileSync(cxFile, 'utf8')) as CheckDocument;
+  const result = document.results.find((r) =>
+    r.properties.some((p) => p.name === property && !p.holds),
+  )!;
+  const kept = result.properties.find((p) => p.name === property)!.trace!.steps.slice(0, keep);
+  const system = new ModelSystem(
+    pciDoeModel,
+    resolveConfig(pciDoeModel, { bounds: result.bounds, variants }),
+  );
+  let node = system.initial().node;
+  const steps = [...kept.map((step) => step.event), ...more].map((event) => {
+    const next = system
+      .successors(node)
+      .find((s) => canonicalJson(s.event) === canonicalJson(event));
+    if (!next) throw new Error(`the model refuses ${canonicalJson(event)}`);
+    node = next.node;
+    return { event, outputs: next.result.outputs };
+  });
+  const out = file(`${property}-${variants.join('+') || 'fixed'}-extended.json`);
+  writeFileSync(
+    out,
+    JSON.stringify({
+      results: [
+        {
+          protocol: 'pci-doe',
+          bounds: result.bounds,
+          variants,
+          properties: [{ name: property, trace: { initial: { outputs: [] }, steps } }],
+        },
+      ],
+    }),
+  );
+  return { file: out, steps, bounds: result.bounds };
+}
+
+describe('pci-doe: Length 0 and signals on the seed C as written', { timeout: 600_000 }, () => {
+  it('finding 6: Length 0 (2^18 DW) ends in -EIO as written; the fix reads the whole object', async () => {
+    const cx = await counterexample('max-length-rejected');
+    const asWritten = await trace('max-length-rejected', cx);
+    expect(asWritten.stdout).toMatch(/trace: conforms \(1 vectors, \d+ steps\)/);
+    expect(asWritten.code).toBe(0);
+    /* the fixed C reads on where the as-written one rejects the Length */
+    const fixed = await traceFixed(cx);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toMatch(/>> {2}\d+\. work_recv_length/);
+    expect(fixed.stdout).toMatch(
+      /the model can also \{"type":"work_err_abort"\}; the C can also \{"type":"work_recv_payload"\}/,
+    );
+    /* ... and reads all 2^18 dwords: the device sees the last one read (response_read) at
+     * the model's last flush step, and the task gets its one stored dword */
+    const document = JSON.parse(readFileSync(cx, 'utf8')) as CheckDocument;
+    const upToLength = document.results[0].properties
+      .find((p) => p.name === 'response-not-lost')!
+      .trace!.steps.findIndex((step) => step.event.type === 'work_recv_length');
+    expect(upToLength).toBeGreaterThan(0);
+    const whole = extended(
+      cx,
+      'response-not-lost',
+      [],
+      [
+        { type: 'work_recv_length' },
+        { type: 'work_recv_payload' },
+        { type: 'work_recv_flush', last: false },
+        { type: 'work_recv_flush', last: true },
+        { type: 'work_recv_status' },
+        { type: 'work_done_wake' },
+        { type: 'work_callback' },
+      ],
+      upToLength,
+    );
+    const lastFlush = whole.steps.findIndex((s) => canonicalJson(s.event).includes('"last":true'));
+    expect(whole.steps[lastFlush].outputs).toEqual([{ type: 'response_read', task: 0 }]);
+    expect(whole.steps.at(-1)!.outputs).toEqual([{ type: 'callback', task: 0, rc: 4 }]);
+    const followed = await traceFixed(whole.file);
+    expect(followed.stdout).toContain(`trace: conforms (1 vectors, ${whole.steps.length} steps)`);
+  });
+
+  it('finding 7: a signalled caller spins as written; the fix returns -ERESTARTSYS', async () => {
+    const cx = await counterexample('ignore-wait-return');
+    /* the counterexample, then twice round again: (the lock section finds the mailbox
+     * taken) and the wait (returns at once): the C as written never sleeps */
+    const spin = extended(
+      cx,
+      'no-spin-on-signal',
+      ['ignore-wait-return'],
+      [
+        { type: 'wake_recheck', caller: 1 },
+        { type: 'wait_check', caller: 1 },
+        { type: 'wake_recheck', caller: 1 },
+        { type: 'wait_check', caller: 1 },
+      ],
+    );
+    const asWritten = await trace('ignore-wait-return', spin.file);
+    expect(asWritten.stdout).toContain(`trace: conforms (1 vectors, ${spin.steps.length} steps)`);
+    expect(asWritten.code).toBe(0);
+    /* the fixed C returns -ERESTARTSYS at the wait the signal interrupts */
+    const fixed = await traceFixed(cx);
+    expect(fixed.code).toBe(1);
+    expect(fixed.stdout).toMatch(/>> {2}\d+\. wait_check\(caller=1\)/);
+    const steps = spin.steps.slice(0, -4);
+    const binary = buildCHarness('pci-doe', patchesFor(loadManifest('pci-doe'), new Set()));
+    const { replies } = runCSuite(binary, 'pci-doe', {
+      bounds: spin.bounds,
+      vectors: [{ id: 'signal', steps: steps.map((s) => ({ ...s, state: '', transitions: [] })) }],
+    });
+    expect(replies[0].at(-1)!.outputs).toEqual([{ type: 'exchange_return', caller: 1, rc: -512 }]);
   });
 });
 

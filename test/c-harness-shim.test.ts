@@ -91,6 +91,31 @@ describe('the kernel shim', () => {
     expect(steps[5].outputs).toEqual([{ type: 'returned', result: 1 }]);
   });
 
+  it('a signal ends an interruptible sleep: -ERESTARTSYS, unless the condition holds first', () => {
+    const [signalled, conditionFirst] = run(
+      [ev('isleep'), ev('signal', { to: 'e' }), ev('run_e')],
+      [ev('isleep'), ev('set_flag'), ev('signal', { to: 'e' }), ev('run_e')],
+    ).replies;
+    expect(enabled(signalled[0])).not.toContain('run_e'); // asleep: nothing woke it
+    expect(enabled(signalled[1])).toContain('run_e'); // the signal wakes it
+    expect(signalled[2].outputs).toEqual([{ type: 'returned', result: -512 }]);
+    expect(conditionFirst[3].outputs).toEqual([{ type: 'returned', result: 0 }]);
+  });
+
+  it('a signal ends mutex_lock_interruptible() with -EINTR, wait_for_completion_interruptible() with -ERESTARTSYS', () => {
+    const [lock, completion, done] = run(
+      [ev('hold'), ev('ilock'), ev('signal', { to: 'f' }), ev('run_f')],
+      [ev('iwait'), ev('signal', { to: 'g' }), ev('run_g')],
+      [ev('iwait'), ev('open_gate'), ev('signal', { to: 'g' }), ev('run_g')],
+    ).replies;
+    expect(enabled(lock[1])).not.toContain('run_f'); // waits for big_lock
+    expect(enabled(lock[2])).toContain('run_f');
+    expect(lock[3].outputs).toEqual([{ type: 'returned', result: -4 }]);
+    expect(enabled(completion[0])).not.toContain('run_g');
+    expect(completion[2].outputs).toEqual([{ type: 'returned', result: -512 }]);
+    expect(done[3].outputs).toEqual([{ type: 'returned', result: 0 }]); // done wins
+  });
+
   it('a process that dies before it read all its input is a crash, not a failure to run', () => {
     // More input than a pipe holds: the writer meets a closed pipe (EPIPE) after the crash.
     const ticks = Array.from({ length: 20_000 }, () => ev('tick'));

@@ -359,7 +359,7 @@ function implementationFor(
   if (impl === 'ts') return findDriverFor(driverList, protocol);
   try {
     // The C reports what it could do next: its refusals are checked against the model's.
-    const modelEnabled = (suite: TestSuite) =>
+    const modelEnabled = (suite: Pick<TestSuite, 'bounds' | 'variants' | 'vectors'>) =>
       modelEnabledSets(
         model,
         resolveConfig(model, { bounds: suite.bounds, variants: suite.variants }),

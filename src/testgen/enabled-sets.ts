@@ -28,6 +28,11 @@ export function modelEnabledSets(
     let successors = system.successors(initial);
     const sets = [canonicalSet(successors.map((s) => s.event))];
     for (const step of vector.steps) {
+      // A refusal step (two-way suites): the model stays where it is, and so must the C.
+      if (step.refused) {
+        sets.push(sets[sets.length - 1]);
+        continue;
+      }
       const wanted = canonicalJson(step.event);
       const next = successors.find(
         (candidate: { event: EventObject }) => canonicalJson(candidate.event) === wanted,

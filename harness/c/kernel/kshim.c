@@ -216,6 +216,12 @@ void kshim_clock_advance(unsigned long n)
 
 /* ---------- locks ---------- */
 
+/* The sleeper (a context) and what it waits for: a completion, or a mutex. */
+struct interruptible_wait {
+	void *on;
+	struct kctx *task;
+};
+
 static bool mutex_free(void *arg)
 {
 	return ((struct mutex *)arg)->owner == NULL;
@@ -229,6 +235,31 @@ void kshim_mutex_lock(struct mutex *m, const char *label)
 			      kcurrent ? kcurrent->name : "harness");
 	kblock(Y_WAIT_LOCK, label, mutex_free, m);
 	m->owner = kcurrent;
+}
+
+static bool mutex_free_or_signalled(void *arg)
+{
+	struct interruptible_wait *w = arg;
+
+	return mutex_free(w->on) || w->task->sigpending;
+}
+
+int kshim_mutex_lock_interruptible(struct mutex *m, const char *label)
+{
+	struct interruptible_wait w = { m, kcurrent };
+
+	if (!kcurrent) { /* the harness itself never has a signal */
+		kshim_mutex_lock(m, label);
+		return 0;
+	}
+	kyield_wait(Y_LOCK, label, mutex_free_or_signalled, &w);
+	if (m->owner && m->owner == kcurrent)
+		harness_fatal("%s: %s takes a mutex it holds (self-deadlock)", label, kcurrent->name);
+	kblock(Y_WAIT_LOCK, label, mutex_free_or_signalled, &w);
+	if (!mutex_free(m))
+		return -EINTR;
+	m->owner = kcurrent;
+	return 0;
 }
 
 void kshim_mutex_unlock(struct mutex *m, const char *label)
@@ -308,9 +339,17 @@ static bool entry_woken(void *arg)
 	return ((struct wait_queue_entry *)arg)->woken;
 }
 
-void kshim_sleep_on(struct wait_queue_entry *e, const char *label)
+/* An interruptible sleeper runs again when woken or signalled (e->task is the sleeper). */
+static bool entry_woken_or_signalled(void *arg)
 {
-	kblock(Y_WAIT_EVENT, label, entry_woken, e);
+	struct wait_queue_entry *e = arg;
+
+	return e->woken || (e->task && e->task->sigpending);
+}
+
+void kshim_sleep_on(struct wait_queue_entry *e, const char *label, bool interruptible)
+{
+	kblock(Y_WAIT_EVENT, label, interruptible ? entry_woken_or_signalled : entry_woken, e);
 }
 
 void kshim_wake_up(wait_queue_head_t *wq, const char *label)
@@ -344,6 +383,29 @@ void kshim_wait_for_completion(struct completion *c, const char *label)
 	kblock(Y_WAIT_COMPLETION, label, completion_done, c);
 	if (c->done != UINT_MAX)
 		c->done--;
+}
+
+static bool completion_done_or_signalled(void *arg)
+{
+	struct interruptible_wait *w = arg;
+
+	return ((struct completion *)w->on)->done > 0 || w->task->sigpending;
+}
+
+int kshim_wait_for_completion_interruptible(struct completion *c, const char *label)
+{
+	struct interruptible_wait w = { c, kcurrent };
+
+	kyield(Y_WAIT_COMPLETION, label);
+	if (kcurrent)
+		kblock(Y_WAIT_COMPLETION, label, completion_done_or_signalled, &w);
+	else
+		kblock(Y_WAIT_COMPLETION, label, completion_done, c);
+	if (!c->done)
+		return -ERESTARTSYS;
+	if (c->done != UINT_MAX)
+		c->done--;
+	return 0;
 }
 
 struct completion_timeout {
@@ -842,7 +904,12 @@ bool kshim_signal_pending(void)
 {
 	struct task_struct *t = current_task();
 
-	return t && t->sigkill;
+	return (kcurrent && kcurrent->sigpending) || (t && t->sigkill);
+}
+
+void kshim_send_signal(struct kctx *c)
+{
+	c->sigpending = true;
 }
 
 int send_sig(int sig, struct task_struct *t, int priv)

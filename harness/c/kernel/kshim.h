@@ -274,6 +274,11 @@ struct mutex {
 #define mutex_unlock(m) KSHIM_AT(kshim_mutex_unlock(m, "mutex_unlock(" #m ")"))
 #define mutex_is_locked(m) ((m)->owner != NULL)
 void kshim_mutex_lock(struct mutex *m, const char *label);
+/* 0 with the mutex held, or -EINTR when a signal is pending while it would sleep (a free mutex
+ * is taken even then: __mutex_lock_common() tries the lock before it looks at signals). */
+#define mutex_lock_interruptible(m) \
+	KSHIM_AT(kshim_mutex_lock_interruptible(m, "mutex_lock_interruptible(" #m ")"))
+int kshim_mutex_lock_interruptible(struct mutex *m, const char *label);
 void kshim_mutex_unlock(struct mutex *m, const char *label);
 
 typedef struct {
@@ -310,25 +315,35 @@ typedef struct {
 void kshim_wake_up(wait_queue_head_t *wq, const char *label);
 void kshim_prepare_to_wait(wait_queue_head_t *wq, struct wait_queue_entry *e);
 void kshim_finish_wait(wait_queue_head_t *wq, struct wait_queue_entry *e);
-void kshim_sleep_on(struct wait_queue_entry *e, const char *label);
+/* Sleeps until woken (interruptible: or a signal is pending for the sleeper). */
+void kshim_sleep_on(struct wait_queue_entry *e, const char *label, bool interruptible);
 
-/* wait_event(): the kernel's loop; signals never arrive, so the interruptible one is 0. */
-#define wait_event(wq, cond) kshim_wait_event(wq, cond, "wait_event(" #wq ", " #cond ")")
+/* wait_event(): the kernel's loop (___wait_event()). The interruptible one tests the condition
+ * first, then a pending signal (prepare_to_wait_event()), and returns -ERESTARTSYS on a
+ * signal, 0 when the condition holds; a signal ends its sleep (signal_wake_up()). */
+#define wait_event(wq, cond) \
+	((void)kshim_wait_event(wq, cond, "wait_event(" #wq ", " #cond ")", false))
 #define wait_event_interruptible(wq, cond) \
-	({ kshim_wait_event(wq, cond, "wait_event_interruptible(" #wq ", " #cond ")"); 0; })
-#define kshim_wait_event(wq, cond, label)                         \
-	do {                                                      \
-		struct wait_queue_entry __we = { .task = NULL };  \
-		kshim_func = __func__;                            \
-		kyield(Y_WAIT_EVENT, label);                      \
-		for (;;) {                                        \
-			kshim_prepare_to_wait(&(wq), &__we);      \
-			if (cond)                                 \
-				break;                            \
-			kshim_sleep_on(&__we, label);             \
-		}                                                 \
-		kshim_finish_wait(&(wq), &__we);                  \
-	} while (0)
+	kshim_wait_event(wq, cond, "wait_event_interruptible(" #wq ", " #cond ")", true)
+#define kshim_wait_event(wq, cond, label, interruptible)                  \
+	({                                                                \
+		int __ret = 0;                                            \
+		struct wait_queue_entry __we = { .task = NULL };          \
+		kshim_func = __func__;                                    \
+		kyield(Y_WAIT_EVENT, label);                              \
+		for (;;) {                                                \
+			kshim_prepare_to_wait(&(wq), &__we);              \
+			if (cond)                                         \
+				break;                                    \
+			if ((interruptible) && kshim_signal_pending()) {  \
+				__ret = -ERESTARTSYS;                     \
+				break;                                    \
+			}                                                 \
+			kshim_sleep_on(&__we, label, interruptible);      \
+		}                                                         \
+		kshim_finish_wait(&(wq), &__we);                          \
+		__ret;                                                    \
+	})
 
 struct completion {
 	unsigned int done;
@@ -344,6 +359,11 @@ struct completion {
 	KSHIM_AT(kshim_try_wait_for_completion(c, "try_wait_for_completion(" #c ")"))
 void kshim_complete(struct completion *c, const char *label);
 void kshim_wait_for_completion(struct completion *c, const char *label);
+/* The interruptible wait: 0 once done, -ERESTARTSYS when a signal came first
+ * (do_wait_for_common(): a completion already done wins over the signal). */
+#define wait_for_completion_interruptible(c) \
+	KSHIM_AT(kshim_wait_for_completion_interruptible(c, "wait_for_completion_interruptible(" #c ")"))
+int kshim_wait_for_completion_interruptible(struct completion *c, const char *label);
 /* Sleeps until `c` is done or `timeout` jiffies have passed since the call (its timer fires at
  * expiry + 1 at the earliest); returns the jiffies left (at least 1) or 0 when it timed out. */
 unsigned long kshim_wait_for_completion_timeout(struct completion *c, unsigned long timeout,
@@ -487,7 +507,13 @@ bool kthread_should_stop(void);
 int kthread_stop(struct task_struct *t);
 static inline void allow_signal(int sig) { (void)sig; }
 int send_sig(int sig, struct task_struct *t, int priv);
+/* signal_pending(current): a signal is pending for the running context (kctx.sigpending, or a
+ * kthread's SIGKILL). Only the running task is ever asked, so `current` stands for it. */
 bool kshim_signal_pending(void);
+#define current ((struct task_struct *)NULL)
+#define signal_pending(task) ((void)(task), kshim_signal_pending())
+/* For the adapter: a signal to the task running in `c` (it wakes an interruptible sleep). */
+void kshim_send_signal(struct kctx *c);
 #define msleep(ms) KSHIM_AT(kyield(Y_WAIT_DEVICE, "msleep(" #ms ")")) /* the model passes no time there */
 
 struct timespec64 {

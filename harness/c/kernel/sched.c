@@ -164,6 +164,7 @@ void kctx_start(struct kctx *c, const char *name, kctx_fn fn, void *arg, unsigne
 	c->arg = arg;
 	c->finished = false;
 	c->result = 0;
+	c->sigpending = false;
 	c->atomic = 0;
 	c->spinlocks = 0;
 	c->status = KCTX_STOPPED;

@@ -90,6 +90,10 @@ struct kctx {
 	int spinlocks;       /* spinlocks it holds */
 	const char *op_func; /* the function performing the current shim operation */
 	long result;         /* what the function returned, once IDLE after a run */
+	/* A signal is pending for the task running here (signal_pending(current)): its
+	 * interruptible sleeps end, and their waits return -ERESTARTSYS or -EINTR. Cleared when
+	 * the context starts (a new call; the kernel delivers it on the way back to user space). */
+	bool sigpending;
 	bool finished;       /* the last run returned from the function */
 	/* private */
 	void *uc;            /* ucontext_t */

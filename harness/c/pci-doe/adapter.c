@@ -50,12 +50,19 @@ enum dev_phase {
 
 /* The reply lengths, in the order the model's `lengths` bound switches them on
  * (src/model/device.ts REPLY_LENGTHS), as Length values for a one-dword response: exact
- * 3 DW, short 2 (no payload), long 4 (one dword to flush). zero (2^18 DW) and max (0x3FFFF)
- * are followed by the model with a counter abstraction of the flush loop ("many"), which the
- * C, reading dword by dword, cannot follow: the harness refuses them (docs/pci-doe-c.md). */
+ * 3 DW, short 2 (no payload), long 4 (one dword to flush), zero 0 (the encoding of the largest
+ * object, 2^18 DW: PCIe r6.0 6.30.1) and max 0x3FFFF. The device serves every dword of the
+ * object; the model counts the flush loop as `1 / many` (docs/pci-doe-c.md says how the
+ * table maps that onto the C's dword-by-dword loop). */
 static const char *const LENGTH_KINDS[] = { "exact", "short", "long", "zero", "max" };
 static const u32 LENGTH_VALUES[] = { 3, 2, 4, 0, 0x3ffff };
-#define LENGTHS_THE_C_FOLLOWS 3
+#define LARGEST_OBJECT (1u << 18)
+
+/* The object's size in dwords that a Length field encodes (0: the largest). */
+static u32 object_dwords(u32 length_field)
+{
+	return length_field ? length_field : LARGEST_OBJECT;
+}
 
 static struct {
 	enum dev_phase phase;
@@ -65,7 +72,7 @@ static struct {
 	int n_write;
 	u32 request_header; /* the request's first dword, as the device took it at GO */
 	int request_task;   /* whose request it holds (the caller whose task cur_task was) */
-	u32 read_mb[4];
+	u32 read_mb[4];     /* the object's first dwords; the rest of it reads as 0 */
 	int n_read, read_pos;
 	bool bad;           /* the response's header does not match the request's */
 	bool msi_pending;
@@ -125,8 +132,10 @@ static u32 dev_read(struct pci_dev *p, int where)
 		       (dev.error ? PCI_DOE_STATUS_ERROR : 0) |
 		       (dev.data_object_ready ? PCI_DOE_STATUS_DATA_OBJECT_READY : 0);
 	case PCI_DOE_READ:
-		return dev.phase == RESPONSE && dev.read_pos < dev.n_read ? dev.read_mb[dev.read_pos]
-									  : 0;
+		return dev.phase == RESPONSE && dev.read_pos < dev.n_read &&
+				       dev.read_pos < (int)ARRAY_SIZE(dev.read_mb)
+			       ? dev.read_mb[dev.read_pos]
+			       : 0;
 	default:
 		return 0;
 	}
@@ -202,7 +211,7 @@ static void dev_respond(bool bad, u32 length)
 			 FIELD_PREP(PCI_DOE_DATA_OBJECT_DISC_RSP_3_NEXT_INDEX, next);
 	dev.read_mb[3] = 0;
 	/* A bad header ends the read at the first dword; otherwise the object's Length. */
-	dev.n_read = bad ? 3 : (int)length;
+	dev.n_read = bad ? 3 : (int)object_dwords(length);
 	dev.read_pos = 0;
 	dev.bad = bad;
 	dev.phase = RESPONSE;
@@ -216,15 +225,20 @@ static void on_log(enum klog_level level, const char *text);
 static void (*runner_log)(enum klog_level, const char *);
 static void on_completed(struct completion *c);
 
+/* The worker stops before every register access, wake-up and completion (worker_boundary()
+ * says which of those end a model step). */
+#define WORK_STOPS (YBIT(Y_REG_READ) | YBIT(Y_REG_WRITE) | YBIT(Y_WAKE))
+
 /* The worker's step: set at each boundary (worker_boundary), read by the rules' enabled(). */
 static struct {
 	const char *next;  /* the model event that runs the worker on from where it stopped */
-	bool flush_last;   /* work_recv_flush: the loop's last iteration */
+	long flush_left;   /* work_recv_flush: the object's dwords still to read, this one included */
+	bool flush_to_end; /* work_recv_flush{last: true} runs: the rest of the loop in one step */
 	bool began_abort;  /* this run found doe->abort set (work_abort_start) */
 	bool dead;         /* this run logged "DOE ABORT timed out" */
 	bool called_back;  /* this run completed its task */
 	int reads;         /* READ mailbox reads in this run's recv_resp */
-	u32 length;        /* the Length it read */
+	u32 length;        /* the object's size in dwords, by the Length field the work reads */
 	long cb_rv;        /* the rv of the task it completed */
 } work;
 
@@ -296,8 +310,14 @@ static void submitted_check(int i)
 	}
 }
 
+/* Caller i slept in wait_event_interruptible() when a signal came: the signal, not a wake-up,
+ * makes it runnable, and its next step tests the condition (the model's `signal` turns
+ * `asleep` into `checking`: wait_check, not wake_recheck). Cleared once it runs. */
+static bool signal_woke[MAX_CALLERS];
+
 static void caller_ran(int i)
 {
+	signal_woke[i] = false;
 	submitted_check(i);
 }
 
@@ -379,7 +399,7 @@ static bool worker_boundary(int index, struct kctx *c)
 				work.next = "work_recv_payload";
 			else {
 				work.next = "work_recv_flush";
-				work.flush_last = k - 2 == payload - 1;
+				work.flush_left = payload - (k - 2);
 			}
 			return true;
 		}
@@ -421,12 +441,14 @@ static bool worker_boundary(int index, struct kctx *c)
 	}
 }
 
-/* The Length the work reads: the device's Length dword, as it served it. */
+/* The object the work reads, by the Length dword the device serves it (read as the spec
+ * encodes it: 0 is 2^18 DW; an emptied mailbox reads 0 too). What the driver makes of that
+ * Length is its own business: the names only say where in the object its reads are. */
 static void note_length_read(void)
 {
 	if (work.reads == 2)
-		work.length = FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_2_LENGTH, dev_read(&pdev,
-			CAP_OFFSET + PCI_DOE_READ));
+		work.length = object_dwords(FIELD_GET(PCI_DOE_DATA_OBJECT_HEADER_2_LENGTH,
+			dev_read(&pdev, CAP_OFFSET + PCI_DOE_READ)));
 }
 
 /* probe (and its discovery frame, caller 0) and remove: the step being run and the next. */
@@ -672,19 +694,50 @@ static bool can_call(const struct hjson *ev, const char **why)
 
 static bool caller_checks(const struct hjson *ev, const char **why)
 {
-	struct kctx *k = harness_context("caller", (int)hjson_int(ev, "caller", -1));
+	int i = (int)hjson_int(ev, "caller", -1);
+	struct kctx *k = harness_context("caller", i);
 
 	*why = "that caller is not about to test its wait condition";
-	return k->status == KCTX_STOPPED && k->at == Y_WAIT_EVENT;
+	return (k->status == KCTX_STOPPED && k->at == Y_WAIT_EVENT) ||
+	       (k->status == KCTX_BLOCKED && k->at == Y_WAIT_EVENT && signal_woke[i]);
 }
 
 static bool caller_woken(const struct hjson *ev, const char **why)
 {
-	struct kctx *k = harness_context("caller", (int)hjson_int(ev, "caller", -1));
+	int i = (int)hjson_int(ev, "caller", -1);
+	struct kctx *k = harness_context("caller", i);
 
 	*why = "that caller is not woken";
-	return (k->status == KCTX_BLOCKED && k->at == Y_WAIT_EVENT && kctx_can_run(k)) ||
+	return (k->status == KCTX_BLOCKED && k->at == Y_WAIT_EVENT && kctx_can_run(k) &&
+		!signal_woke[i]) ||
 	       (k->status == KCTX_STOPPED && k->at == Y_LOCK);
+}
+
+/* A signal (bound `signals`) to a user inside pci_doe_exchange_sync()'s wait: about to test
+ * its condition, asleep, or woken and on its way back to again:. Caller 0, probe's frame,
+ * never waits there (it is the only user while probe runs). */
+static bool can_signal(const struct hjson *ev, const char **why)
+{
+	int i = (int)hjson_int(ev, "caller", -1);
+	struct kctx *k = i > 0 ? harness_context("caller", i) : NULL;
+
+	*why = "no signals at these bounds (signals = 0)";
+	if (harness_bound("signals", 0) != 1)
+		return false;
+	*why = "that caller is not waiting in pci_doe_exchange_sync(), or has a signal pending";
+	return k && !k->sigpending &&
+	       (k->at == Y_WAIT_EVENT ? k->status != KCTX_IDLE
+				       : k->status == KCTX_STOPPED && k->at == Y_LOCK);
+}
+
+static void send_signal(const struct hjson *ev)
+{
+	int i = (int)hjson_int(ev, "caller", -1);
+	struct kctx *k = harness_context("caller", i);
+
+	if (k->status == KCTX_BLOCKED && !kctx_can_run(k))
+		signal_woke[i] = true;
+	kshim_send_signal(k);
 }
 
 static bool caller_returns(const struct hjson *ev, const char **why)
@@ -806,7 +859,10 @@ static bool worker_at(const struct hjson *ev, const char **why)
 	*why = "the work is not at that step";
 	if (k->status != KCTX_STOPPED || strcmp(work.next, type))
 		return false;
-	if (!strcmp(type, "work_recv_flush") && hjson_bool(ev, "last", false) != work.flush_last) {
+	/* The model's flush count is 1 or `many` (machines/pci-doe.ts, lastFlush / moreFlush):
+	 * {last: true} reads what is left, {last: false} one dword of at least two. */
+	if (!strcmp(type, "work_recv_flush") &&
+	    work.flush_left < (hjson_bool(ev, "last", false) ? 1 : 2)) {
 		*why = "the flush loop is not at that iteration";
 		return false;
 	}
@@ -815,10 +871,26 @@ static bool worker_at(const struct hjson *ev, const char **why)
 
 static void worker_goes_on(const struct hjson *ev)
 {
-	(void)ev;
 	/* the Length dword is read in work_recv_length's step (the second READ read) */
 	if (work.reads == 2)
 		note_length_read();
+	work.flush_to_end =
+		!strcmp(hstr(ev, "type"), "work_recv_flush") && hjson_bool(ev, "last", false);
+}
+
+/* The worker's stops: WORK_STOPS, except inside work_recv_flush{last: true}, which runs the
+ * rest of the flush loop (up to 2^18 - 3 reads and advances) without a stop, as the model's
+ * one step does, and without a switch per dword (the reads are counted here instead). */
+static bool worker_stops(const struct kctx *c, const struct kpoint *from, const struct kpoint *here)
+{
+	(void)c;
+	(void)from;
+	if (work.flush_to_end && strstr(here->label, "PCI_DOE_READ")) {
+		if (here->kind == Y_REG_READ)
+			work.reads++;
+		return false;
+	}
+	return WORK_STOPS & YBIT(here->kind);
 }
 
 /* A RESUME rule with an `act` leaves the "can it run" test to its `enabled`. */
@@ -924,11 +996,7 @@ static bool can_respond(const struct hjson *ev, const char **why)
 	if (!processing(ev, why))
 		return false;
 	*why = "that reply length is off at these bounds";
-	if (kind < 0 || kind >= harness_bound("lengths", 1))
-		return false;
-	*why = "the C reads a 2^18-dword object dword by dword; the model abstracts the flush "
-	       "loop's count (docs/pci-doe-c.md)";
-	return kind < LENGTHS_THE_C_FOLLOWS;
+	return kind >= 0 && kind < harness_bound("lengths", 1);
 }
 
 static void device_respond(const struct hjson *ev)
@@ -1060,6 +1128,7 @@ static void reset(const struct hjson *bounds)
 		free(doe);
 	memset(&dev, 0, sizeof(dev));
 	memset(tasks, 0, sizeof(tasks));
+	memset(signal_woke, 0, sizeof(signal_woke));
 	memset(&pdev, 0, sizeof(pdev));
 	memset(&doe_dev, 0, sizeof(doe_dev));
 	memset(&work, 0, sizeof(work));
@@ -1088,7 +1157,6 @@ static void reset(const struct hjson *bounds)
 /* ---------- 3. the table: the model's events (machines/pci-doe.ts) ---------- */
 
 #define ALL_YIELDS (~0u & ~YBIT(Y_START))
-#define WORK_STOPS (YBIT(Y_REG_READ) | YBIT(Y_REG_WRITE) | YBIT(Y_WAKE))
 #define PROBE_STOPS (YBIT(Y_LOCK) | YBIT(Y_DEVICE) | YBIT(Y_CANCEL_WORK) | YBIT(Y_FREE))
 #define REMOVE_STOPS (YBIT(Y_CANCEL_WORK) | YBIT(Y_FREE))
 #define IRQ_STEPS (YBIT(Y_REG_WRITE) | YBIT(Y_QUEUE_WORK))
@@ -1162,6 +1230,9 @@ static const struct step_rule rules[] = {
 	{ .event = "caller_return", .action = RULE_RESUME, .context = "caller",
 	  .index_key = "caller", .at = YBIT(Y_WAIT_COMPLETION), .match = is_user,
 	  .payload = { CALLER_INDEX }, .enabled = caller_returns, .act = take_nothing },
+	/* a signal to a waiting user: its interruptible sleep ends (the shim's kshim_send_signal) */
+	{ .event = "signal", .action = RULE_ENV, .payload = { CALLER_INDEX }, .enabled = can_signal,
+	  .act = send_signal },
 	/* doe_statemachine_work(): the workqueue clears PENDING and runs it to its first step */
 	{ .event = "work_start", .action = RULE_WORK, .context = "worker", .stop = WORK_STOPS,
 	  .work = statemachine, .delayed = true, .act = work_begins },
@@ -1172,8 +1243,8 @@ static const struct step_rule rules[] = {
 	WORK_RULE("work_recv_length"),
 	WORK_RULE("work_recv_payload"),
 	{ .event = "work_recv_flush", .action = RULE_RESUME, .context = "worker", .at = WORK_STOPS,
-	  .stop = WORK_STOPS, .payload = { { "last", PAY_BOOL, NULL } }, .enabled = worker_at,
-	  .act = worker_goes_on },
+	  .stop = WORK_STOPS, .stop_at = worker_stops, .payload = { { "last", PAY_BOOL, NULL } },
+	  .enabled = worker_at, .act = worker_goes_on },
 	WORK_RULE("work_recv_status"),
 	WORK_RULE("work_done_wake"),
 	WORK_RULE("work_callback"),

@@ -31,6 +31,30 @@ static long entry_spin_sleep(const struct hjson *ev)
 	return sleep_under_spinlock();
 }
 
+static long entry_isleep(const struct hjson *ev)
+{
+	(void)ev;
+	return sleep_interruptible();
+}
+
+static long entry_ilock(const struct hjson *ev)
+{
+	(void)ev;
+	return lock_interruptible();
+}
+
+static long entry_iwait(const struct hjson *ev)
+{
+	(void)ev;
+	return wait_gate_interruptible();
+}
+
+/* A signal to the task in context `to` (e, f or g). */
+static void signal_to(const struct hjson *ev)
+{
+	kshim_send_signal(harness_context(hjson_str(ev, "to", ""), -1));
+}
+
 static void set_flag(const struct hjson *ev)
 {
 	(void)ev;
@@ -105,6 +129,14 @@ static const struct step_rule rules[] = {
 	{ .event = "flush", .action = RULE_START, .context = "c", .entry = entry_flush },
 	{ .event = "run_c", .action = RULE_RESUME, .context = "c", .at = ~0u },
 	{ .event = "spin_sleep", .action = RULE_START, .context = "d", .entry = entry_spin_sleep },
+	{ .event = "isleep", .action = RULE_START, .context = "e", .entry = entry_isleep },
+	{ .event = "ilock", .action = RULE_START, .context = "f", .entry = entry_ilock },
+	{ .event = "iwait", .action = RULE_START, .context = "g", .entry = entry_iwait },
+	{ .event = "run_e", .action = RULE_RESUME, .context = "e", .at = ~0u },
+	{ .event = "run_f", .action = RULE_RESUME, .context = "f", .at = ~0u },
+	{ .event = "run_g", .action = RULE_RESUME, .context = "g", .at = ~0u },
+	{ .event = "signal", .action = RULE_ENV, .payload = { { "to", PAY_ENUM, "e|f|g" } },
+	  .act = signal_to },
 };
 
 static const struct context_rule contexts[] = {
@@ -112,6 +144,9 @@ static const struct context_rule contexts[] = {
 	{ .context = "b", .finished = returned },
 	{ .context = "c", .finished = returned },
 	{ .context = "d", .finished = returned },
+	{ .context = "e", .finished = returned },
+	{ .context = "f", .finished = returned },
+	{ .context = "g", .finished = returned },
 	{ .context = "worker" },
 };
 

@@ -1,7 +1,8 @@
 /*
  * A small driver that exercises the shim's kernel semantics for test/c-harness-shim.test.ts:
  * a mutex held across a sleep, wait_event and wake_up, a delayed work and its timer,
- * mod_delayed_work, flush_work waiting for a running work, and a sleep under a spinlock.
+ * mod_delayed_work, flush_work waiting for a running work, a sleep under a spinlock, and the
+ * interruptible waits a signal ends.
  */
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -49,4 +50,24 @@ static long sleep_under_spinlock(void)
 	wait_for_completion(&gate);
 	spin_unlock(&little_lock);
 	return 0;
+}
+
+/* Interruptible waits: each returns what the wait returned (0, -ERESTARTSYS, -EINTR). */
+static long sleep_interruptible(void)
+{
+	return wait_event_interruptible(wq, flag != 0);
+}
+
+static long lock_interruptible(void)
+{
+	long rc = mutex_lock_interruptible(&big_lock);
+
+	if (!rc)
+		mutex_unlock(&big_lock);
+	return rc;
+}
+
+static long wait_gate_interruptible(void)
+{
+	return wait_for_completion_interruptible(&gate);
 }

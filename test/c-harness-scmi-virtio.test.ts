@@ -145,6 +145,8 @@ async function extended(
   drop: number,
   more: TraceEvent[],
   bounds: Record<string, number> = {},
+  /** The model the steps are replayed on (default: the variant's own). */
+  modelVariants: string[] = [variant],
 ) {
   const { document } = await counterexamples(variant);
   const result = document.results.find((r) =>
@@ -157,7 +159,7 @@ async function extended(
     scmiVirtioModel,
     resolveConfig(scmiVirtioModel, {
       bounds: { ...result.bounds, ...bounds },
-      variants: [variant],
+      variants: modelVariants,
     }),
   );
   let node = system.initial().node;
@@ -177,7 +179,7 @@ async function extended(
         {
           protocol: 'scmi-virtio',
           bounds: { ...result.bounds, ...bounds },
-          variants: [variant],
+          variants: modelVariants,
           properties: [{ name: property, trace: { initial: { outputs: [] }, steps } }],
         },
       ],
@@ -308,6 +310,48 @@ describe('scmi-virtio: the seed C as written', { timeout: 600_000 }, () => {
       `DIVERGES at vector complete-live-async-done, step ${steps.length}:`,
     );
     expect(fixed.stdout).toMatch(/driver emits: {2}fetched\(xfer=0, reply=0, via="dresp"\)\n/);
+  });
+});
+
+describe('scmi-virtio: v7-missing-list-del on the C', { timeout: 600_000 }, () => {
+  /* Its message stays on pending_cmds_list while scmi_vio_feed_vq_tx() links it into
+   * free_list; nothing shows that until the deferred worker runs again, which needs a third
+   * transfer (the default bounds have two, both spent reaching the leftover: no suite at
+   * transfers=2 can kill it). The counterexample, then on the default model at transfers=3:
+   * the finished transfers return, a third is polled while another's reply is queued, the
+   * poll queues the work, the worker walks pending_cmds_list. */
+  const more: TraceEvent[] = [
+    { type: 'step', cpu: 0 },
+    { type: 'step', cpu: 1 },
+    { type: 'step', cpu: 1 },
+    { type: 'send', cpu: 1, polled: false },
+    { type: 'device_reply', msg: 0, status: 0 },
+    { type: 'step', cpu: 0 },
+    { type: 'step', cpu: 0 },
+    { type: 'work_step' },
+    { type: 'work_step' },
+    { type: 'work_step' },
+    { type: 'work_step' },
+  ];
+
+  it('a second worker run walks the corrupted list into memory that is no message; the fixed C follows the model', async () => {
+    const { file, steps } = await extended(
+      'v7-missing-list-del',
+      'one-list-at-a-time',
+      0,
+      more,
+      { transfers: 3 },
+      [],
+    );
+    const fixed = await conformC(null, file);
+    expect(fixed.stdout).toContain(`trace: conforms (1 vectors, ${steps} steps)`);
+    expect(fixed.code).toBe(0);
+    const asWritten = await conformC('v7-missing-list-del', file);
+    expect(asWritten.code).toBe(1);
+    /* the worker's second run (after the poll's queue_work) dies in the list walk */
+    expect(asWritten.stdout).toMatch(/>> {2}\d+\. work_step/);
+    expect(asWritten.stdout).toContain('the C harness died here:');
+    expect(asWritten.stdout).toMatch(/in scmi_vio_deferred_tx_worker build\/virtio\.c/);
   });
 });
 

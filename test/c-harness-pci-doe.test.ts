@@ -143,7 +143,7 @@ describe('pci-doe: the seed C with the default model fixes', () => {
  */
 const KILLED_BY: Record<string, string> = {
   'as-written': 'tour',
-  'wait-abort-no-reschedule': 'KILLER',
+  'wait-abort-no-reschedule': 'random',
   'probe-error-no-cancel': 'tour',
   'remove-cancel-before-free-irq': 'tour',
   'busy-retries-counted': 'tour',

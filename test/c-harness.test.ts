@@ -14,8 +14,10 @@ import {
 } from '../harness/c-harness.ts';
 import { NotEnabledError, type DriverDefinition } from '../src/testgen/conform.ts';
 import { runDifferential } from '../src/testgen/differential.ts';
-import { enabledSetDifference } from '../src/testgen/enabled-sets.ts';
-import type { TestSuite } from '../src/testgen/vectors.ts';
+import { enabledSetDifference, modelEnabledSets } from '../src/testgen/enabled-sets.ts';
+import { canonicalJson, type TestSuite } from '../src/testgen/vectors.ts';
+import { pciDoeModel } from '../machines/registry.ts';
+import { resolveConfig } from '../src/model/config.ts';
 
 const FILE = [
   'int f(void)',
@@ -147,6 +149,32 @@ describe('enabledSetDifference', () => {
     expect(enabledSetDifference(model, [{ type: 'a' }, { type: 'c' }], 'the C')).toBe(
       'after this step the model can also {"type":"b"}; the C can also {"type":"c"}',
     );
+  });
+});
+
+describe('modelEnabledSets', () => {
+  it('keeps the sets aligned across a refusal step: the model stays where it was', () => {
+    const config = resolveConfig(pciDoeModel, {});
+    const step = (event: { type: string } & Record<string, unknown>, refused = false) => ({
+      event,
+      outputs: [],
+      state: '',
+      transitions: [],
+      ...(refused ? { refused: true as const } : {}),
+    });
+    const probe = step({ type: 'probe', mode: 'irq', busyClearIrq: true });
+    const plain = [probe, step({ type: 'work_start' })];
+    const withRefusal = [probe, step({ type: 'probe_resume' }, true), step({ type: 'work_start' })];
+    const [sets, refusing] = modelEnabledSets(pciDoeModel, config, {
+      vectors: [
+        { id: 'plain', steps: plain },
+        { id: 'refusal', steps: withRefusal },
+      ],
+    });
+    expect(refusing).toHaveLength(withRefusal.length + 1);
+    expect(refusing[2]).toEqual(refusing[1]); // nothing moved at the refused step
+    expect(refusing[3]).toEqual(sets[2]); // and the vector goes on from there
+    expect(refusing[1]).not.toContain(canonicalJson({ type: 'probe_resume' }));
   });
 });
 

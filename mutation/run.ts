@@ -47,19 +47,24 @@ const readJson = <T>(file: string) => JSON.parse(readFileSync(file, 'utf8')) as 
  * The bounds the suites are generated at: the model's defaults, each variant's killBounds, and
  * the protocol's MUTATION_BOUNDS (mutation/bounds.ts).
  */
-function boundsSets(protocol: string): Map<string, Record<string, number> | undefined> {
+function boundsSets(protocol: string): Map<string, BoundsSet> {
   const driver = drivers.find((d) => d.protocol === protocol)!;
-  const sets = new Map<string, Record<string, number> | undefined>([['defaults', undefined]]);
-  const add = (bounds: Readonly<Record<string, number>>) =>
+  const sets = new Map<string, BoundsSet>([['defaults', { generators: ORDER }]]);
+  const add = (bounds: Readonly<Record<string, number>>, generators = ORDER) =>
     sets.set(
       Object.entries(bounds)
         .map(([k, v]) => `${k}${v}`)
         .join('-'),
-      { ...bounds },
+      { bounds: { ...bounds }, generators },
     );
   for (const variant of driver.variants) if (variant.killBounds) add(variant.killBounds);
-  for (const { bounds } of MUTATION_BOUNDS[protocol] ?? []) add(bounds);
+  for (const { bounds, generators } of MUTATION_BOUNDS[protocol] ?? []) add(bounds, generators);
   return sets;
+}
+
+interface BoundsSet {
+  bounds?: Record<string, number>;
+  generators: readonly GeneratorName[];
 }
 
 interface Suites {
@@ -83,15 +88,17 @@ function writeSuites(protocol: string): Suites {
   const files: string[] = [];
   let steps = 0;
   const skipped: string[] = [];
-  for (const [name, bounds] of boundsSets(protocol)) {
+  for (const [name, { bounds, generators }] of boundsSets(protocol)) {
     const options = bounds ? { bounds } : {};
     const cheap = generateSuites(model, ['tour', 'pairs', 'random'], options);
     const graph = cheap[0].graph;
     const edges = graph.edges.reduce((n, out) => n + out.length, 0);
     const covers: GeneratorName[] = [];
-    if (graph.states.length - 1 <= MAX_STEPS) covers.push('states');
+    if (!generators.includes('states')) skipped.push(`states-${name} (not asked for)`);
+    else if (graph.states.length - 1 <= MAX_STEPS) covers.push('states');
     else skipped.push(`states-${name} (at least ${graph.states.length - 1} steps)`);
-    if (edges <= MAX_STEPS) covers.push('edges');
+    if (!generators.includes('edges')) skipped.push(`edges-${name} (not asked for)`);
+    else if (edges <= MAX_STEPS) covers.push('edges');
     else skipped.push(`edges-${name} (at least ${edges} steps)`);
     const generated = [...cheap, ...(covers.length ? generateSuites(model, covers, options) : [])];
     for (const { suite } of generated) {
@@ -150,7 +157,7 @@ function generate(protocol: string, what: string): Suites {
   console.error(
     `${protocol}: ${suites.files.length} suites (${suites.steps} steps) generated; ${what}` +
       (suites.skipped.length > 0
-        ? `\n${protocol}: not replayed (more than ${MAX_STEPS} steps): ${suites.skipped.join(', ')}`
+        ? `\n${protocol}: not replayed (MUTATION_MAX_STEPS=${MAX_STEPS}): ${suites.skipped.join(', ')}`
         : ''),
   );
   return suites;

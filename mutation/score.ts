@@ -66,7 +66,7 @@ export interface Score {
   };
   /** Survivors not declared equivalent, one line each (file:line:column mutator status -> replacement). */
   open: string[];
-  /** The lines of those survivors (ascending, distinct). */
+  /** The lines those survivors span, first to last line of each (ascending, distinct). */
   openLines: number[];
   /** Entries that match no surviving mutant (killed now, or the line changed). */
   stale: string[];
@@ -141,7 +141,16 @@ export function scoreReport(
         (m.replacement ? ` -> ${squash(m.replacement).slice(0, 120)}` : '') +
         `  | ${code}`,
     ),
-    openLines: [...new Set(open.map(({ m }) => m.location.start.line))].sort((a, b) => a - b),
+    openLines: [
+      ...new Set(
+        open.flatMap(({ m }) =>
+          Array.from(
+            { length: m.location.end.line - m.location.start.line + 1 },
+            (_, i) => m.location.start.line + i,
+          ),
+        ),
+      ),
+    ].sort((a, b) => a - b),
     stale,
   };
 }

@@ -31,6 +31,9 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'every reply length with error answers (the lengths=3 killBounds turn errors off)',
     },
   ],
+  // Not `tokens: 1, cpus: 1, late: 1` (a token reused while a late reply for its previous
+  // transfer is due): the correct driver diverges from the model there (docs/test-vectors.md,
+  // "Mutation scores"), and Stryker needs the unmutated driver to pass every suite.
   'scmi-virtio': [
     {
       bounds: { error: 1, lost: 1, cpus: 1, async: 1, transfers: 1, late: 1 },
@@ -41,11 +44,6 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       bounds: { maxMsg: 1, tokens: 1 },
       generators: CHEAP,
       why: 'the pool and the token space run out (-ENOMEM, -EBUSY); the defaults have a message and a token per transfer',
-    },
-    {
-      bounds: { tokens: 1, cpus: 1, late: 1 },
-      generators: CHEAP,
-      why: 'a token reused while a late reply for its previous transfer is still due',
     },
     {
       bounds: { async: 2, cpus: 1 },

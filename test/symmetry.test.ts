@@ -198,7 +198,11 @@ interface PoolContext {
 }
 type PoolEvent = { type: 'alloc'; slot?: number } | { type: 'free'; slot: number };
 
-function poolModel(lowestFree: boolean) {
+/**
+ * With `monitored`, a monitor keeps per-slot state (frees seen per slot): a declaration must
+ * rename it too (`monitorPath`), or the check reports the difference.
+ */
+function poolModel(lowestFree: boolean, monitored = false, monitorPath?: string) {
   return defineModel<PoolContext, PoolEvent>({
     name: 'pool',
     title: 'a pool of slots',
@@ -244,9 +248,27 @@ function poolModel(lowestFree: boolean) {
       return {
         machine,
         events: () => events,
-        properties: [],
+        properties: monitored
+          ? [
+              {
+                kind: 'monitor' as const,
+                name: 'frees',
+                statement: 'A slot is freed at most twice.',
+                source: 'test fixture',
+                initial: () => ({ frees: slots.map(() => 0) }),
+                step: (m: { frees: number[] }, step: { event: PoolEvent }) => {
+                  const event = step.event;
+                  if (event.type !== 'free') return m;
+                  const frees = m.frees.map((f, i) => (i === event.slot ? f + 1 : f));
+                  return frees[event.slot] > 2 ? { violation: 'freed three times' } : { frees };
+                },
+              },
+            ]
+          : [],
         terminal: () => true,
-        symmetry: [{ name: 'slots', arrays: ['busy', 'uses'] }],
+        symmetry: [
+          { name: 'slots', arrays: ['busy', 'uses', ...(monitorPath ? [monitorPath] : [])] },
+        ],
       };
     },
   });
@@ -273,6 +295,20 @@ describe('a declaration the code does not honour', () => {
     ]);
     const result = checkSymmetry(ring, { bounds: { ringSize: 2 } });
     expect(result.problem?.message).toMatch(/^ring swapping members 0 and 1: after EXEC\(/);
+  });
+
+  it('must rename a monitor’s per-member state (`@monitor.path`), or the check says so', () => {
+    expect(checkSymmetry(poolModel(false, true)).problem?.message).toMatch(/^slots swapping/);
+    const renamed = poolModel(false, true, '@frees.frees');
+    const result = checkSymmetry(renamed);
+    expect(result.problem).toBeUndefined();
+    const unreduced = explore(renamed);
+    const reduced = explore(renamed, { symmetry: true });
+    expect(reduced.states).toBeLessThan(unreduced.states);
+    expect(verdicts(reduced)).toEqual(verdicts(unreduced));
+    expect(() => explore(poolModel(false, true, '@nope.frees'), { symmetry: true })).toThrow(
+      "symmetry 'slots': no monitor named 'nope' (in '@nope.frees')",
+    );
   });
 
   it('is not reported where any free slot may be taken', () => {

@@ -28,6 +28,7 @@ import {
   SymmetryDeclarationError,
   valueAt,
   type PathStep,
+  type Place,
   type SymmetryGroup,
 } from '../model/symmetry.ts';
 import type { ModelSystem, Successor, SystemNode } from '../model/system.ts';
@@ -106,6 +107,10 @@ export function generators(size: number): number[][] {
   return result;
 }
 
+/** The value a place's path starts from: the context, or a monitor's state. */
+const rootOf = (node: SystemNode, place: Place): unknown =>
+  place.root < 0 ? node.state.context : node.monitors[place.root];
+
 function startsWith(path: readonly PathStep[], prefix: readonly PathStep[]): boolean {
   return prefix.every((step, i) => path[i] === step);
 }
@@ -125,13 +130,13 @@ export class Symmetry {
       maskSet: (value) =>
         Array.isArray(value) ? value.map((v) => (isIndex(v, group.size) ? '#' : v)) : value,
       inner: group.arrays.map((array) => {
-        const prefix: PathStep[] = [...array, EACH];
+        const prefix: PathStep[] = [...array.steps, EACH];
         return [
-          ...group.indices.map((steps) => ({ steps, set: false })),
-          ...group.sets.map((steps) => ({ steps, set: true })),
+          ...group.indices.map((place) => ({ place, set: false })),
+          ...group.sets.map((place) => ({ place, set: true })),
         ]
-          .filter(({ steps }) => startsWith(steps, prefix))
-          .map(({ steps, set }) => ({ steps: steps.slice(prefix.length), set }));
+          .filter(({ place }) => place.root === array.root && startsWith(place.steps, prefix))
+          .map(({ place, set }) => ({ steps: place.steps.slice(prefix.length), set }));
       }),
     }));
   }
@@ -146,24 +151,35 @@ export class Symmetry {
     for (let j = 0; j < size; j++) rename[order[j]] = j;
     const renameValue: Rename = (value) => (isIndex(value, size) ? rename[value] : value);
     let context = node.state.context;
-    for (const steps of group.indices) context = updateAt(context, steps, 0, renameValue);
-    for (const steps of group.sets) {
-      context = updateAt(context, steps, 0, (value) =>
+    let monitors = node.monitors;
+    const apply = ({ root, steps }: Place, fn: Rename) => {
+      if (root < 0) {
+        context = updateAt(context, steps, 0, fn);
+        return;
+      }
+      const next = updateAt(monitors[root], steps, 0, fn);
+      if (next === monitors[root]) return;
+      if (monitors === node.monitors) monitors = monitors.slice();
+      monitors[root] = next;
+    };
+    for (const place of group.indices) apply(place, renameValue);
+    for (const place of group.sets) {
+      apply(place, (value) =>
         Array.isArray(value) ? value.map(renameValue).sort(byNumber) : value,
       );
     }
-    for (const steps of group.arrays) {
-      context = updateAt(context, steps, 0, (value) => {
+    for (const place of group.arrays) {
+      apply(place, (value) => {
         if (!Array.isArray(value) || value.length !== size) {
           throw new SymmetryDeclarationError(
-            `symmetry '${group.name}': '${pathText(steps)}' no longer holds ${size} members`,
+            `symmetry '${group.name}': '${pathText(place.steps)}' no longer holds ${size} members`,
           );
         }
         return order.map((i) => value[i] as unknown);
       });
     }
     const config = this.permuteConfig(node.state.config, group, rename);
-    return { state: { config, context }, monitors: node.monitors };
+    return { state: { config, context }, monitors };
   }
 
   /** The configuration with each member's region moved to where `rename` sends the member. */
@@ -207,13 +223,14 @@ export class Symmetry {
   }
 
   /** Each member's own data as a string: equal strings mean members that differ only in name. */
-  private memberKeys(config: number, context: unknown, group: Group): string[] {
+  private memberKeys(node: SystemNode, group: Group): string[] {
+    const config = node.state.config;
     const size = group.size;
     const keys: string[] =
       group.regionIds.length > 0 ? this.regionKeysOf(config, group).slice() : Array(size).fill('');
     const { mask, maskSet } = group;
     for (let a = 0; a < group.arrays.length; a++) {
-      const array = valueAt(context, group.arrays[a]) as unknown[];
+      const array = valueAt(rootOf(node, group.arrays[a]), group.arrays[a].steps) as unknown[];
       const inner = group.inner[a];
       for (let i = 0; i < size; i++) {
         let item: unknown = array[i];
@@ -228,7 +245,7 @@ export class Symmetry {
   canonical(node: SystemNode): SystemNode {
     let current = node;
     for (const group of this.groups) {
-      const keys = this.memberKeys(current.state.config, current.state.context, group);
+      const keys = this.memberKeys(current, group);
       const order = Array.from({ length: group.size }, (_, i) => i);
       order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
       const runs: Array<[number, number]> = [];
@@ -244,7 +261,7 @@ export class Symmetry {
       }
       if (runs.length > 0) {
         // Tied members that nothing names are identical: their order changes nothing.
-        const named = this.namedMembers(current.state.context, group);
+        const named = this.namedMembers(current, group);
         for (let r = runs.length - 1; r >= 0; r--) {
           const [start, end] = runs[r];
           if (order.slice(start, end).some((member) => named[member])) continue;
@@ -273,14 +290,14 @@ export class Symmetry {
   }
 
   /** Per member, whether some index or set field of the state names it. */
-  private namedMembers(context: unknown, group: Group): boolean[] {
+  private namedMembers(node: SystemNode, group: Group): boolean[] {
     const named: boolean[] = Array(group.size).fill(false);
     const note = (value: unknown) => {
       if (isIndex(value, group.size)) named[value] = true;
     };
-    for (const steps of group.indices) visitAt(context, steps, 0, note);
-    for (const steps of group.sets) {
-      visitAt(context, steps, 0, (value) => {
+    for (const place of group.indices) visitAt(rootOf(node, place), place.steps, 0, note);
+    for (const place of group.sets) {
+      visitAt(rootOf(node, place), place.steps, 0, (value) => {
         if (Array.isArray(value)) value.forEach(note);
       });
     }

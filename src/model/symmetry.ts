@@ -8,7 +8,8 @@
  *
  * Paths name places in the context: `st`, `irqCb.msg`, and `[]` for "every item of this
  * array": `h2d[].slot` is the `slot` of every message in `h2d`, `device[]` every item of
- * `device`.
+ * `device`. A path starting with `@<monitor>` is in that monitor's state instead
+ * (`@stop-once.stopped`): a monitor that keeps per-member state must be renamed too.
  */
 import { ModelError } from './model-error.ts';
 
@@ -48,14 +49,20 @@ export class SymmetryDeclarationError extends ModelError {
 export const EACH: unique symbol = Symbol('each item');
 export type PathStep = string | typeof EACH;
 
+/** A parsed path: in the context (`root` -1) or in the state of monitor number `root`. */
+export interface Place {
+  root: number;
+  steps: PathStep[];
+}
+
 /** A declaration checked against the model, its paths parsed. */
 export interface SymmetryGroup {
   name: string;
   /** Number of members. */
   size: number;
-  arrays: PathStep[][];
-  indices: PathStep[][];
-  sets: PathStep[][];
+  arrays: Place[];
+  indices: Place[];
+  sets: Place[];
   /** Per member, the id of its region's state node (`anchor.cpu0`); empty without regions. */
   regionIds: string[];
 }
@@ -105,6 +112,7 @@ export interface RegionLookup {
 export function compileSymmetry(
   specs: readonly SymmetrySpec[],
   initialContext: unknown,
+  monitors: ReadonlyArray<{ name: string; initial: unknown }>,
   machine: RegionLookup,
   where: string,
 ): SymmetryGroup[] {
@@ -121,22 +129,30 @@ export function compileSymmetry(
     }
     if (names.has(name)) fail(name, 'declared twice');
     names.add(name);
-    const parse = (path: string): PathStep[] => {
+    const parse = (path: string): Place => {
+      let root = -1;
+      let rest = path;
+      if (path.startsWith('@')) {
+        const dot = path.indexOf('.');
+        const monitor = dot < 0 ? path.slice(1) : path.slice(1, dot);
+        root = monitors.findIndex((m) => m.name === monitor);
+        if (root < 0) fail(name, `no monitor named '${monitor}' (in '${path}')`);
+        if (dot < 0) return { root, steps: [] };
+        rest = path.slice(dot + 1);
+      }
       let steps: PathStep[] = [];
       try {
-        steps = parsePath(path);
+        steps = parsePath(rest);
       } catch (error) {
         fail(name, (error as Error).message);
       }
       const field = steps[0] as string;
-      if (
-        initialContext === null ||
-        typeof initialContext !== 'object' ||
-        !(field in initialContext)
-      ) {
-        fail(name, `the context has no field '${field}' (in '${path}')`);
+      const base = root < 0 ? initialContext : monitors[root].initial;
+      if (base === null || typeof base !== 'object' || !(field in base)) {
+        const what = root < 0 ? 'the context' : `monitor '${monitors[root].name}'`;
+        fail(name, `${what} has no field '${field}' (in '${path}')`);
       }
-      return steps;
+      return { root, steps };
     };
     if (!Array.isArray(spec.arrays) || spec.arrays.length === 0) {
       fail(name, 'arrays must name at least one context array');
@@ -144,11 +160,14 @@ export function compileSymmetry(
     let size = -1;
     let first = '';
     const arrays = spec.arrays.map((path) => {
-      const steps = parse(path);
-      if (steps.includes(EACH)) fail(name, `'${path}': an array of members is a field path, no []`);
-      const value = valueAt(initialContext, steps);
+      const place = parse(path);
+      if (place.steps.includes(EACH)) {
+        fail(name, `'${path}': an array of members is a field path, no []`);
+      }
+      const base = place.root < 0 ? initialContext : monitors[place.root].initial;
+      const value = valueAt(base, place.steps);
       if (!Array.isArray(value)) {
-        fail(name, `'${path}' is not an array in the initial context (${JSON.stringify(value)})`);
+        fail(name, `'${path}' is not an array in the initial state (${JSON.stringify(value)})`);
       }
       const length = (value as unknown[]).length;
       if (size < 0) {
@@ -157,7 +176,7 @@ export function compileSymmetry(
       } else if (length !== size) {
         fail(name, `'${first}' has ${size} members but '${path}' has ${length}`);
       }
-      return steps;
+      return place;
     });
     const indices = (spec.indices ?? []).map(parse);
     const sets = (spec.sets ?? []).map(parse);

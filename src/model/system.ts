@@ -74,16 +74,6 @@ export class ModelSystem {
       if (!(error instanceof ModelCompileError) || definition.definedIn === undefined) throw error;
       throw new ModelCompileError(`${definition.definedIn}: ${error.message}`, { cause: error });
     }
-    const specs = this.instance.symmetry;
-    this.symmetry =
-      specs === undefined || specs.length === 0
-        ? []
-        : compileSymmetry(
-            specs,
-            this.compiled.initial().state.context,
-            this.compiled,
-            definition.definedIn ?? definition.name,
-          );
     const properties = this.instance.properties;
     this.invariants = properties.filter((p): p is Invariant<unknown> => p.kind === 'invariant');
     this.stepProperties = properties.filter(
@@ -95,6 +85,19 @@ export class ModelSystem {
     this.recoverables = properties.filter(
       (p): p is Recoverable<unknown> => p.kind === 'recoverable',
     );
+    const specs = this.instance.symmetry;
+    if (specs === undefined || specs.length === 0) {
+      this.symmetry = [];
+    } else {
+      const { node } = this.initial();
+      this.symmetry = compileSymmetry(
+        specs,
+        node.state.context,
+        this.monitors.map((m, i) => ({ name: m.name, initial: node.monitors[i] })),
+        this.compiled,
+        definition.definedIn ?? definition.name,
+      );
+    }
   }
 
   /**

@@ -145,7 +145,7 @@ describe('mic-cosm driver: the correct driver conforms, two ways', () => {
           expect(result.conforms, `${generator} ${JSON.stringify(bounds)}`).toBe(true);
         }
       }
-      const hostile = suitesAt(HOSTILE).tour!.vectors.flatMap((v) => v.steps);
+      const hostile = suitesAt(HOSTILE, ['tour']).tour!.vectors.flatMap((v) => v.steps);
       for (const type of ['shutdown.sent', 'work.pollError', 'server.acceptStranger'])
         expect(
           hostile.some((s) => s.event.type === type && !s.refused),

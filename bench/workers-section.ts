@@ -70,6 +70,13 @@ it would give on an idle machine is at best ${workerCount} / (that ratio).`
       : ''
   }
 
+A larger size, measured separately (one unpaired sample each, not alternated with SPIN, on
+2026-12-04 at 00:02-00:11 UTC, load average 15.6-17.0, \`explore(anchorModel, { bounds: { slots:
+4, seqMod: 7, qlen: 1 }, workers })\` under \`nice -n 19\`): at 23,480,577 states one thread took
+250 s and 69.3 CPU s, 2 workers 232 s and 81.6 CPU s, 1.08× the states/s for 1.18× the CPU
+seconds. The CPU cost falls as the model grows (2.12×, 1.44×, 1.27×, 1.18× from 347 k to
+23.5 M states), since starting the workers is paid once.
+
 **The design** (src/explore/explore-parallel.ts, explore-worker.ts, partition.ts; docs/engine.md
 says how it works): the visited set is partitioned by the state hash's high bits, each worker
 owns a partition and inserts its own states, and the search is level-synchronous. Successors

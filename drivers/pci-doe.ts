@@ -30,12 +30,14 @@ import {
   type DriverVariant,
 } from '../src/testgen/conform.ts';
 import {
-  BLOCKED,
   ExecutionContexts,
+  waitAt,
   type Advanced,
   type Preemptible,
 } from '../harness/execution-contexts.ts';
+import { faultOn, replyLengths } from '../src/model/device.ts';
 import type { Output } from '../src/model/model.ts';
+import type { VectorEvent } from '../src/testgen/vectors.ts';
 import {
   DeviceStateError,
   DoeDevice,
@@ -268,6 +270,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     variants.has(name) || (variants.has('as-written') && SEED_AS_WRITTEN.includes(name));
 
   let bounds: Readonly<Record<string, number>> = {};
+  /** The Lengths the fake device answers with under these bounds. */
+  let lengths: ResponseLength[] = [];
   /* The seed's constants at the suite's HZ (bounds.hz ticks per second). */
   let HZ = 250;
   let PCI_DOE_TIMEOUT = HZ;
@@ -282,7 +286,12 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   /* Signals pending for each caller, and what woke each sleeper. */
   let signal_pending: boolean[] = [];
   let woken_by: Array<'wake' | 'signal' | null> = [];
-  const contexts = new ExecutionContexts();
+  /* Every wait is a waitAt() with its condition, so enabled() asks contexts.ready(). */
+  const contexts = new ExecutionContexts({ declaredWaits: true });
+  /** pci_doe_probe() has been called: from then on the mailbox's other users and FLRs act. */
+  let probe_called = false;
+  /** recv_resp's flush loop: dwords left to flush, the one at hand included. */
+  let flush_left = 0;
   /** pci_doe_probe() returned 0 and pci_doe_remove() has not begun. */
   let ready = false;
   /** The caller whose task the running work reads a response for (response_read's task). */
@@ -331,8 +340,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     w.queued = false;
     if (w.running) {
       w.canceling = true;
-      yield wait;
-      while (w.running) yield BLOCKED;
+      yield* waitAt(wait, () => !w.running);
       w.canceling = false;
     }
   }
@@ -347,12 +355,14 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     wq.clear();
   }
 
-  /** free_irq(): waits for a running handler; no MSI reaches the driver afterwards. */
-  function* free_irq(): Preemptible<void> {
-    while (contexts.isRunning('pci_doe_irq')) yield BLOCKED;
+  /** free_irq() has waited for a running handler (the caller's waitAt): no MSI afterwards. */
+  function free_irq(): void {
     irq_requested = false;
     msi_pending = false;
   }
+
+  /** What free_irq() waits for: no pci_doe_irq() running. */
+  const handler_idle = () => !contexts.isRunning('pci_doe_irq');
 
   function kfree_doe(): void {
     doe.freed = true;
@@ -427,6 +437,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     /* Flush excess length */
     if (!has('recv-no-clamp')) {
       for (; i < payload; i++) {
+        flush_left = payload - i;
         yield 'RECV_FLUSH';
         pci_read_config_dword(PCI_DOE_READ);
         pci_write_config_dword(PCI_DOE_READ, 0);
@@ -677,8 +688,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
             }
             doe.wq.add(caller);
             woken_by[caller] = null;
-            yield 'WAIT_EVENT';
-            while (doe.wq.has(caller)) yield BLOCKED;
+            yield* waitAt('WAIT_EVENT', () => !doe.wq.has(caller));
             if (woken_by[caller] === 'wake') {
               slept = true;
               break;
@@ -694,8 +704,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
         emit({ type: 'task_submitted', task: caller });
         schedule_delayed_work(doe.statemachine, 0);
         /* mutex_unlock; wait_for_completion(&c) */
-        yield 'WAIT_FOR_COMPLETION';
-        while (c.done === 0) yield BLOCKED;
+        yield* waitAt('WAIT_FOR_COMPLETION', () => c.done > 0);
         return task.rv;
       }
     } finally {
@@ -733,8 +742,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     doe.abort_c.done = 0; // reinit_completion
     doe.abort = true; // under state_lock
     schedule_delayed_work(doe.statemachine, 0);
-    yield 'WAIT_ABORT_C';
-    while (doe.abort_c.done === 0) yield BLOCKED;
+    yield* waitAt('WAIT_ABORT_C', () => doe.abort_c.done > 0);
     doe.abort_c.done--;
     if (doe.dead) return -EIO;
     return 0;
@@ -766,8 +774,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** pci_doe_unregister() / err_free_irq: free_irq() (and kfree(irq_name), put_device()). */
   function* pci_doe_release_irq(): Preemptible<void> {
-    yield 'FREE_IRQ';
-    if (doe.irq > 0) yield* free_irq();
+    yield* waitAt('FREE_IRQ', handler_idle);
+    if (doe.irq > 0) free_irq();
   }
 
   function* pci_doe_probe(mode: 'irq' | 'poll' | 'irq-setup-fails'): Preemptible<number> {
@@ -805,7 +813,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       /* kfree(doe->prots); pci_doe_unregister(doe) */
       yield* pci_doe_release_irq();
     } else {
-      if (doe.irq > 0) yield* free_irq();
+      if (doe.irq > 0) free_irq(); // the adapter starts removal only with no handler running
       yield 'CANCEL';
       yield* cancel_delayed_work_sync(doe.statemachine, 'CANCEL_WAIT');
     }
@@ -847,7 +855,137 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     const result = contexts.advance(name);
     if (i === 0) probeStepped(result);
     else if (result.done) {
+      signal_pending[i] = false; // delivered on the way out of the kernel
       emit({ type: 'exchange_return', caller: i, rc: result.value as number | null });
+    }
+  }
+
+  /* ---------- what can happen next: applyEvent() refuses it otherwise, enabled() lists it ---------- */
+
+  /** pci_doe_exchange_sync()'s yield points and the step that resumes each. */
+  const CALLER_STEPS: Record<string, string> = {
+    CALL: 'call',
+    WAIT_CHECK: 'wait_check',
+    WAIT_EVENT: 'wake_recheck',
+    WOKEN: 'wake_recheck',
+    WAIT_FOR_COMPLETION: 'caller_return',
+  };
+  /** pci_doe_probe()'s own yield points (its discovery frame's are CALLER_STEPS). */
+  const PROBE_STEPS: Record<string, string> = {
+    WAIT_ABORT_C: 'probe_resume',
+    FREE_IRQ: 'probe_free_irq',
+    CANCEL: 'probe_cancel',
+    CANCEL_WAIT: 'probe_cancel_done',
+    KFREE: 'probe_kfree',
+  };
+  const REMOVE_STEPS: Record<string, string> = {
+    FREE_IRQ: 'remove_free_irq',
+    CANCEL: 'remove_cancel',
+    CANCEL_WAIT: 'remove_cancel_done',
+    KFREE: 'remove_kfree',
+  };
+
+  /** Where caller i stands inside pci_doe_exchange_sync(), or null (not in it). */
+  function callerAt(i: number): string | null {
+    const at = contexts.at(callerContext(i));
+    return at !== null && at in CALLER_STEPS ? at : null;
+  }
+
+  /** A signal to caller i is seen by wait_event_interruptible() (checking, asleep or woken). */
+  function signal_can(i: number): boolean {
+    const at = callerAt(i);
+    return (
+      bounds.signals === 1 &&
+      !signal_pending[i] &&
+      (at === 'WAIT_CHECK' || at === 'WAIT_EVENT' || at === 'WOKEN')
+    );
+  }
+
+  /** A user may call pci_doe_exchange_sync(): probe returned 0, it is not inside already. */
+  const user_can_call = (i: number) =>
+    ready && !doe.freed && !contexts.isRunning(callerContext(i));
+
+  /**
+   * Orderly removal can begin: no user inside pci_doe_exchange_sync() and the state machine
+   * at rest (its work may be queued); the fix's first step, free_irq(), waits for a handler.
+   */
+  function removal_can_start(): 'remove_cancel' | 'remove_free_irq' | null {
+    if (contexts.isRunning('remove') || !ready) return null;
+    for (let i = 1; i <= bounds.callers; i++) if (contexts.isRunning(callerContext(i))) return null;
+    const atRest =
+      doe.state === 'DOE_IDLE' && doe.cur_task === null && !doe.statemachine.running;
+    if (!atRest) return null;
+    if (has('remove-cancel-before-free-irq')) return 'remove_cancel';
+    return handler_idle() ? 'remove_free_irq' : null;
+  }
+
+  /** What the mailbox can do now: its phase, the bounds' faults, and probe having begun. */
+  function device_can(event: VectorEvent): boolean {
+    const phase = dev.phase;
+    switch (event.type) {
+      case 'device_respond':
+        return phase === 'PROCESSING' && lengths.includes(event.length as ResponseLength);
+      case 'device_respond_bad':
+        return phase === 'PROCESSING';
+      case 'device_error':
+        return faultOn(bounds, 'error') && (phase === 'PROCESSING' || phase === 'RESPONSE');
+      case 'device_hang':
+        return faultOn(bounds, 'lost') && phase === 'PROCESSING';
+      case 'device_abort_done':
+        return phase === 'ABORTING';
+      case 'device_abort_hang':
+        return faultOn(bounds, 'lost') && phase === 'ABORTING';
+      case 'device_reset':
+        return faultOn(bounds, 'reset') && probe_called;
+      case 'other_user_busy':
+        return bounds.otherUser >= 1 && probe_called && phase === 'DEV_IDLE';
+      case 'other_user_done':
+        return phase === 'OTHER_USER';
+      case 'other_user_error':
+        return bounds.otherUser === 2 && phase === 'OTHER_USER';
+      default:
+        return false;
+    }
+  }
+
+  /** Everything the mailbox may ever do under these bounds (device_can() picks the possible). */
+  function device_repertoire(): VectorEvent[] {
+    return [
+      ...lengths.map((length) => ({ type: 'device_respond', length })),
+      ...[
+        'device_respond_bad',
+        'device_error',
+        'device_hang',
+        'device_abort_done',
+        'device_abort_hang',
+        'device_reset',
+        'other_user_busy',
+        'other_user_done',
+        'other_user_error',
+      ].map((type) => ({ type })),
+    ];
+  }
+
+  /** The step the work, stopped at `at`, resumes with (the flush loop names its last dword). */
+  function work_steps(at: string): VectorEvent[] {
+    if (at !== 'RECV_FLUSH') return [{ type: `work_${at.toLowerCase()}` }];
+    const last = [{ type: 'work_recv_flush', last: true }];
+    return flush_left > 1 ? [...last, { type: 'work_recv_flush', last: false }] : last;
+  }
+
+  /** A caller's state as the driver holds it: its yield point, the wait queue, its completion. */
+  function caller_state(i: number): string {
+    switch (callerAt(i)) {
+      case 'WAIT_CHECK':
+        return 'checking';
+      case 'WAIT_EVENT':
+        return doe.wq.has(i) ? 'asleep' : 'woken';
+      case 'WOKEN':
+        return 'woken';
+      case 'WAIT_FOR_COMPLETION':
+        return liveTasks.get(i)!.private.done > 0 ? 'completed' : 'waiting';
+      default:
+        return 'idle'; // not inside, or probe's frame before its call
     }
   }
 
@@ -858,6 +996,9 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       PCI_DOE_TIMEOUT = HZ;
       PCI_DOE_POLL_INTERVAL = bounds.pollInterval;
       PCI_DOE_BUSY_MAX_RETRIES = bounds.busyRetries;
+      lengths = replyLengths(bounds.lengths);
+      probe_called = false;
+      flush_left = 0;
       jiffies = 1000;
       doe = {
         abort_c: { done: 0 },
@@ -893,6 +1034,80 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       return [];
     },
 
+    enabled() {
+      const list: VectorEvent[] = [];
+      const probeAt = contexts.at('probe');
+      if (probeAt !== null && probeAt in PROBE_STEPS && contexts.ready('probe')) {
+        list.push({ type: PROBE_STEPS[probeAt] });
+      }
+      for (let i = 0; i <= bounds.callers; i++) {
+        const at = callerAt(i);
+        if (at !== null && contexts.ready(callerContext(i))) {
+          list.push(
+            at === 'CALL'
+              ? { type: 'call', caller: i, wholeDwords: true }
+              : { type: CALLER_STEPS[at], caller: i },
+          );
+        }
+        if (i > 0 && user_can_call(i)) {
+          list.push(
+            { type: 'call', caller: i, wholeDwords: true },
+            { type: 'call', caller: i, wholeDwords: false },
+          );
+        }
+        if (signal_can(i)) list.push({ type: 'signal', caller: i });
+      }
+      const removal = removal_can_start();
+      if (removal) list.push({ type: removal });
+      const removeAt = contexts.at('remove');
+      if (removeAt !== null && contexts.ready('remove')) list.push({ type: REMOVE_STEPS[removeAt] });
+      const workAt = contexts.at('work');
+      if (workAt === null) {
+        if (work_runnable(doe.statemachine)) list.push({ type: 'work_start' });
+      } else if (contexts.ready('work')) list.push(...work_steps(workAt));
+      const irqAt = contexts.at('pci_doe_irq');
+      if (irqAt === null) {
+        if (msi_pending) list.push({ type: 'irq_read_status' });
+      } else list.push({ type: irqAt === 'WRITE_CLEAR' ? 'irq_write_clear' : 'irq_schedule_work' });
+      list.push(...device_repertoire().filter(device_can));
+      return list;
+    },
+
+    observe() {
+      /** A deadline as ticks to go, floored at one past (from there on only "passed" matters). */
+      const left = (expires: number) => Math.max(expires - jiffies, -1);
+      const w = doe.statemachine;
+      const callers = Array.from({ length: bounds.callers + 1 }, (_, i) => i);
+      return {
+        doeState: doe.state,
+        curTask: doe.cur_task?.caller ?? null,
+        abort: doe.abort,
+        dead: doe.dead,
+        busyRetries: doe.busy_retries,
+        busyTimeout: doe.busy_timeout === null ? null : left(doe.busy_timeout),
+        irq: doe.irq > 0,
+        /* DOE_IDLE never reads timeout_jiffies again (the model forgets it there) */
+        timeout: doe.state === 'DOE_IDLE' ? null : left(doe.timeout_jiffies),
+        abortDone: doe.abort_c.done > 0,
+        workTimer: w.pending && !w.queued ? left(w.expires) : null,
+        workQueued: w.pending && w.queued,
+        workRunning: w.running,
+        canceling: w.canceling,
+        ready,
+        freed: doe.freed,
+        irqLine: irq_requested,
+        callers: callers.map(caller_state),
+        rv: callers.map((i) => liveTasks.get(i)?.rv ?? null),
+        signalled: [...signal_pending],
+        irqPending: msi_pending,
+        handlerRunning: contexts.isRunning('pci_doe_irq'),
+        busy: dev.busy,
+        error: dev.error,
+        dataObjectReady: dev.dataObjectReady,
+        intEnable: dev.intEnable,
+      };
+    },
+
     apply(event) {
       outputs = [];
       try {
@@ -908,7 +1123,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   function applyEvent(event: Record<string, unknown> & { type: string }): void {
     switch (event.type) {
       case 'probe': {
-        if (contexts.isRunning('probe') || doe.freed || ready) throw new NotEnabledError('probed');
+        if (probe_called) throw new NotEnabledError('probed');
+        probe_called = true;
         dev.busyClearIrq = event.busyClearIrq === true;
         probeStepped(contexts.start('probe', pci_doe_probe(event.mode as 'irq')));
         return;
@@ -932,17 +1148,10 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       case 'remove_free_irq': {
         const first = event.type === 'remove_cancel' ? 'CANCEL' : 'FREE_IRQ';
         if (!contexts.isRunning('remove')) {
-          const atRest =
-            doe.state === 'DOE_IDLE' && doe.cur_task === null && !doe.statemachine.running;
-          if (!ready || liveTasks.size > 0 || !atRest) {
-            throw new NotEnabledError('no orderly removal now');
-          }
-          const cancelFirst = has('remove-cancel-before-free-irq');
-          if ((event.type === 'remove_cancel') !== cancelFirst) {
+          const start = removal_can_start();
+          if (start === null) throw new NotEnabledError('no orderly removal now');
+          if (start !== event.type) {
             throw new NotEnabledError(`removal does not start with ${event.type}`);
-          }
-          if (!cancelFirst && contexts.isRunning('pci_doe_irq')) {
-            throw new NotEnabledError('free_irq() waits for the handler');
           }
           ready = false;
           contexts.start('remove', pci_doe_remove());
@@ -986,9 +1195,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
         return;
       case 'signal': {
         const i = Number(event.caller);
-        if (bounds.signals !== 1 || signal_pending[i]) throw new NotEnabledError('no signal');
-        if (!contexts.isRunning(callerContext(i)) || !liveTasks.has(i)) {
-          throw new NotEnabledError(`caller ${i} is not in pci_doe_exchange_sync()`);
+        if (!signal_can(i)) {
+          throw new NotEnabledError(`no interruptible wait of caller ${i} sees a signal now`);
         }
         signal_pending[i] = true;
         if (doe.wq.has(i)) {
@@ -1029,6 +1237,25 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       case 'irq_schedule_work':
         irqStepped(contexts.advanceFrom('pci_doe_irq', 'MOD_WORK'));
         return;
+      default:
+        if (event.type.startsWith('work_')) {
+          stepWork(event);
+          return;
+        }
+        if (event.type.startsWith('device_') || event.type.startsWith('other_user_')) {
+          if (!device_can(event as VectorEvent)) {
+            throw new NotEnabledError(`the mailbox cannot ${event.type} now (${dev.phase})`);
+          }
+          deviceActs(event);
+          return;
+        }
+        throw new NotEnabledError(`unknown event '${event.type}'`);
+    }
+  }
+
+  /** The mailbox's own action (device_can() has said it is possible). */
+  function deviceActs(event: Record<string, unknown> & { type: string }): void {
+    switch (event.type) {
       case 'device_respond':
         dev.respond(event.length as ResponseLength, false);
         return;
@@ -1057,12 +1284,6 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       case 'other_user_error':
         dev.otherUserDone(event.type === 'other_user_error');
         return;
-      default:
-        if (event.type.startsWith('work_')) {
-          stepWork(event);
-          return;
-        }
-        throw new NotEnabledError(`unknown event '${event.type}'`);
     }
   }
 
@@ -1072,6 +1293,9 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
     const w = doe.statemachine;
     if (label === 'RECV_FLUSH') {
       /* The flush loop's count is abstracted: `last` runs it to its end. */
+      if (event.last !== true && !(contexts.at('work') === 'RECV_FLUSH' && flush_left > 1)) {
+        throw new NotEnabledError('no more than the last dword is left to flush');
+      }
       contexts.advanceFrom('work', 'RECV_FLUSH');
       while (event.last === true && contexts.at('work') === 'RECV_FLUSH') contexts.advance('work');
       if (event.last === true) return finishIfDone();

@@ -80,8 +80,14 @@ export interface DoeContext {
   irq: boolean;
   /** doe->timeout_jiffies - jiffies (forgotten, null, once DOE_IDLE no longer reads it). */
   timeout: Deadline;
-  /** doe->abort_c has been completed and pci_doe_abort() has not consumed it yet. */
-  abortDone: boolean;
+  /**
+   * doe->abort_c.done: complete() adds one, probe's wait_for_completion() takes one. It goes
+   * past 1 when the init abort is declared dead (DEAD_COMPLETE) and an interrupt runs the
+   * work again before probe has taken it: the abort is then done after all (ABORT_COMPLETE),
+   * or another user holds BUSY at that run and it is declared dead again. Probe takes one and
+   * nothing ever waits on abort_c again, so the count saturates at ABORT_DONE_MAX (2).
+   */
+  abortDone: number;
   /* doe->statemachine, the delayed work */
   /** Its timer (expires - jiffies), or null when no timer is armed. */
   workTimer: Deadline;
@@ -257,6 +263,12 @@ const FINDINGS: string[] = [
 ];
 
 const SEED = 'sources/pci-doe-review.txt';
+
+/** Where doe->abort_c.done saturates: probe's one wait cannot tell 2 from more. */
+export const ABORT_DONE_MAX = 2;
+
+/** A transition's source lines in the seed, for the inspector (`meta.source`). */
+const at = (lines: string) => ({ source: `${SEED}:${lines}` });
 
 /* Lint suppressions shared by several transitions (the lint's reasons, docs/writing-models.md). */
 const REMOVE_NEVER_WAITS =
@@ -731,7 +743,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           !context.error && (!context.busy || has(VARIANTS.abortDoneIgnoresBusy)),
         dead: ({ context }) => context.dead,
         taskTaken: ({ context }) => context.curTask !== null,
-        abortDone: ({ context }) => context.abortDone,
+        abortDone: ({ context }) => context.abortDone > 0,
         handlerIdle: ({ context }) => !context.handlerRunning,
         workIdle: ({ context }) => !context.workRunning,
         canTick: ({ context }) =>
@@ -783,10 +795,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       /* `if (time_after(...)) { rc = -ETIMEDOUT; goto err_abort; }` or the variant's err_busy */
       const timeout: TransitionOf<'work_resp_status'> = has(VARIANTS.timeoutSkipsAbort)
         ? {
+            meta: at('350-354'),
             target: W('CALLBACK'),
             actions: apply(() => ({ doeState: 'DOE_IDLE', timeout: null }), toCallback(ETIMEDOUT)),
           }
-        : { target: W('ERR_ABORT'), actions: apply(toCallback(ETIMEDOUT)) };
+        : { meta: at('350-354'), target: W('ERR_ABORT'), actions: apply(toCallback(ETIMEDOUT)) };
       const deadlineChecks: TransitionOf<'work_resp_status'>[] = has(VARIANTS.noDeadlineInWaitResp)
         ? []
         : has(VARIANTS.deadlineBeforeReady)
@@ -801,20 +814,33 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_start: [
               {
                 guard: and(['runnable', 'abortRequested']),
+                meta: at('286-292'),
                 target: 'ABORT_START',
                 actions: apply(startRun, () => ({ abort: false })),
               },
               {
                 guard: and(['runnable', 'idle', 'noTask']),
+                meta: at('286-290,304-307'),
                 actions: apply(startRun, workReturns),
               },
-              { guard: and(['runnable', 'idle']), target: 'SEND', actions: apply(startRun) },
+              {
+                guard: and(['runnable', 'idle']),
+                meta: at('286-290,304-305'),
+                target: 'SEND',
+                actions: apply(startRun),
+              },
               {
                 guard: and(['runnable', 'waitResp']),
+                meta: at('286-290,304,342-343'),
                 target: 'RESP_STATUS',
                 actions: apply(startRun),
               },
-              { guard: 'runnable', target: 'ABORT_STATUS', actions: apply(startRun) },
+              {
+                guard: 'runnable',
+                meta: at('286-290,304,377-378'),
+                target: 'ABORT_STATUS',
+                actions: apply(startRun),
+              },
             ],
           },
         },
@@ -822,6 +848,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ABORT_START: {
           on: {
             work_abort_start: {
+              meta: at('298-301'),
               target: 'NOT_RUNNING',
               actions: [
                 apply(() => ({ doeState: 'DOE_WAIT_ABORT' }), ...abortStart, workReturns),
@@ -836,6 +863,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_send: [
               {
                 guard: and(['busy', 'retriesLeft']),
+                meta: at('310-328'),
                 target: 'NOT_RUNNING',
                 actions: apply(
                   (c) =>
@@ -849,6 +877,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               /* "Long enough, fail this request": busy_retries = 0; goto err_busy */
               {
                 guard: 'busy',
+                meta: at('318-324'),
                 target: 'CALLBACK',
                 actions: apply(forgetBusy, toCallback(EBUSY)),
               },
@@ -856,6 +885,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: 'error',
                 meta: {
+                  ...at('310,329-330'),
                   lint: {
                     'guard-never-true':
                       'DOE Error is set at a send only when another user leaves it (otherUser = 2, deep bounds): an abort clears the errors of our own exchanges before the next send',
@@ -865,6 +895,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 actions: apply((c) => (counted ? {} : forgetBusy(c)), toCallback(EIO)),
               },
               {
+                meta: at('310,331-340'),
                 target: 'NOT_RUNNING',
                 actions: [
                   'emitRequestWritten',
@@ -884,14 +915,20 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         RESP_STATUS: {
           on: {
             work_resp_status: [
-              { guard: 'error', target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
+              {
+                guard: 'error',
+                meta: at('344-348'),
+                target: 'ERR_ABORT',
+                actions: apply(toCallback(EIO)),
+              },
               ...deadlineChecks,
               {
                 guard: not('dataObjectReady'),
+                meta: at('350-357'),
                 target: 'NOT_RUNNING',
                 actions: apply((c) => schedule(c, pollDelay), workReturns),
               },
-              { target: 'RECV_HEADER' },
+              { meta: at('360'), target: 'RECV_HEADER' },
             ],
           },
         },
@@ -899,8 +936,13 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         RECV_HEADER: {
           on: {
             work_recv_header: [
-              { guard: 'headerMatches', target: 'RECV_LENGTH', actions: apply(advance(false)) },
-              { target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
+              {
+                guard: 'headerMatches',
+                meta: at('360'),
+                target: 'RECV_LENGTH',
+                actions: apply(advance(false)),
+              },
+              { meta: at('360-362'), target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
             ],
           },
         },
@@ -913,6 +955,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 ? [
                     {
                       guard: not('lengthAccepted'),
+                      meta: at('360-362'),
                       target: 'ERR_ABORT' as const,
                       actions: apply(advance(false), toCallback(EIO)),
                     },
@@ -921,12 +964,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: 'nothingToRead',
                 meta: {
+                  ...at('360'),
                   lint: { 'guard-never-true': 'a short response (Length 2) needs lengths >= 2' },
                 },
                 target: 'RECV_STATUS',
                 actions: apply(advance(true)),
               },
               {
+                meta: at('360'),
                 target: 'RECV_PAYLOAD',
                 actions: apply(advance(false), (c) => {
                   const n = lengthRead(c)!;
@@ -942,17 +987,18 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_recv_payload: [
               {
                 guard: 'lastStore',
-                meta: { lint: { 'guard-never-false': LONG_ONLY } },
+                meta: { ...at('360'), lint: { 'guard-never-false': LONG_ONLY } },
                 target: 'RECV_STATUS',
                 actions: apply(advance(true), storeOne),
               },
               {
                 guard: ({ context }) => context.toStore === 1,
+                meta: at('360'),
                 target: 'RECV_FLUSH',
                 actions: apply(advance(false), storeOne),
               },
               /* recv-no-clamp only: more payload dwords than the buffer holds */
-              { actions: apply(advance(false), storeOne) },
+              { meta: at('360'), actions: apply(advance(false), storeOne) },
             ],
           },
         },
@@ -963,11 +1009,13 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_recv_flush: [
               {
                 guard: 'lastFlush',
+                meta: at('360'),
                 target: 'RECV_STATUS',
                 actions: apply(advance(true), () => ({ toFlush: 0 })),
               },
               {
                 guard: 'moreFlush',
+                meta: at('360'),
                 actions: apply(advance(false), (c) => ({ toFlush: dec(c.toFlush) })),
               },
             ],
@@ -977,8 +1025,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         RECV_STATUS: {
           on: {
             work_recv_status: [
-              { guard: 'finalError', target: 'ERR_ABORT', actions: apply(toCallback(EIO)) },
               {
+                guard: 'finalError',
+                meta: at('360-362'),
+                target: 'ERR_ABORT',
+                actions: apply(toCallback(EIO)),
+              },
+              {
+                meta: at('360,364-368'),
                 target: 'DONE_WAKE',
                 actions: apply(
                   (c) => ({ rc: 4 * c.stored, doeState: 'DOE_IDLE', timeout: null }),
@@ -992,6 +1046,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         DONE_WAKE: {
           on: {
             work_done_wake: {
+              meta: at('369'),
               target: 'CALLBACK',
               actions: has(VARIANTS.noWakeOnResponse) ? [] : apply(wakeQueue),
             },
@@ -1005,6 +1060,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               ...(rvAfter
                 ? [
                     {
+                      meta: at('371-373'),
                       target: 'RV_WRITE' as const,
                       actions: [emitCallback(false), apply(completeTask(false))],
                     },
@@ -1012,10 +1068,12 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 : []),
               {
                 guard: 'succeeded',
+                meta: at('371-375'),
                 target: 'NOT_RUNNING',
                 actions: [emitCallback(true), apply(completeTask(true), workReturns)],
               },
               {
+                meta: at('417-419'),
                 target: 'AFTER_CB',
                 actions: [emitCallback(true), apply(completeTask(true))],
               },
@@ -1031,10 +1089,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_rv_write: [
               {
                 guard: 'succeeded',
+                meta: at('372'),
                 target: 'NOT_RUNNING',
                 actions: apply(writeRv, workReturns),
               },
-              { target: 'AFTER_CB', actions: apply(writeRv) },
+              { meta: at('418'), target: 'AFTER_CB', actions: apply(writeRv) },
             ],
           },
         },
@@ -1044,22 +1103,28 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             work_after_cb: [
               {
                 guard: and(['idle', () => !has(VARIANTS.errBusyKeepsCurTask)]),
+                meta: at('420-424'),
                 target: 'AFTER_CB_WAKE',
                 actions: apply(clearCurTask),
               },
-              { target: 'NOT_RUNNING', actions: apply(workReturns) },
+              { meta: at('420-421,427'), target: 'NOT_RUNNING', actions: apply(workReturns) },
             ],
           },
         },
         AFTER_CB_WAKE: {
           on: {
-            work_after_cb_wake: { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
+            work_after_cb_wake: {
+              meta: at('425-427'),
+              target: 'NOT_RUNNING',
+              actions: apply(wakeQueue, workReturns),
+            },
           },
         },
         /* 414-416: err_abort: doe->state = DOE_WAIT_ABORT_ON_ERR; pci_doe_abort_start() */
         ERR_ABORT: {
           on: {
             work_err_abort: {
+              meta: at('414-416'),
               target: 'CALLBACK',
               actions: [
                 apply(() => ({ doeState: 'DOE_WAIT_ABORT_ON_ERR' }), ...abortStart),
@@ -1073,13 +1138,20 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ABORT_STATUS: {
           on: {
             work_abort_status: [
-              { guard: 'abortFinished', target: 'ABORT_WAKE', actions: apply(clearCurTask) },
+              {
+                guard: 'abortFinished',
+                meta: at('379-386'),
+                target: 'ABORT_WAKE',
+                actions: apply(clearCurTask),
+              },
               {
                 guard: 'timedOut',
+                meta: at('399-405'),
                 target: 'DEAD_WAKE',
                 actions: ['emitDead', apply(() => ({ dead: true }), clearCurTask)],
               },
               {
+                meta: at('399,410-411'),
                 target: 'NOT_RUNNING',
                 actions: apply(
                   (c) => (has(VARIANTS.waitAbortNoReschedule) ? {} : schedule(c, pollDelay)),
@@ -1094,8 +1166,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ABORT_WAKE: {
           on: {
             work_abort_wake: [
-              { guard: 'waitAbort', target: 'ABORT_COMPLETE', actions: apply(wakeQueue) },
               {
+                guard: 'waitAbort',
+                meta: at('387'),
+                target: 'ABORT_COMPLETE',
+                actions: apply(wakeQueue),
+              },
+              {
+                meta: at('387-397'),
                 target: 'NOT_RUNNING',
                 actions: apply(
                   wakeQueue,
@@ -1109,9 +1187,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ABORT_COMPLETE: {
           on: {
             work_abort_complete: {
+              meta: at('393-397'),
               target: 'NOT_RUNNING',
               actions: apply(
-                () => ({ abortDone: true, doeState: 'DOE_IDLE', timeout: null }),
+                (c) => ({
+                  abortDone: Math.min(ABORT_DONE_MAX, c.abortDone + 1),
+                  doeState: 'DOE_IDLE',
+                  timeout: null,
+                }),
                 workReturns,
               ),
             },
@@ -1121,16 +1204,25 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         DEAD_WAKE: {
           on: {
             work_dead_wake: [
-              { guard: 'waitAbort', target: 'DEAD_COMPLETE', actions: apply(wakeQueue) },
-              { target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
+              {
+                guard: 'waitAbort',
+                meta: at('406'),
+                target: 'DEAD_COMPLETE',
+                actions: apply(wakeQueue),
+              },
+              { meta: at('406-411'), target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
             ],
           },
         },
         DEAD_COMPLETE: {
           on: {
             work_dead_complete: {
+              meta: at('408-411'),
               target: 'NOT_RUNNING',
-              actions: apply(() => ({ abortDone: true }), workReturns),
+              actions: apply(
+                (c) => ({ abortDone: Math.min(ABORT_DONE_MAX, c.abortDone + 1) }),
+                workReturns,
+              ),
             },
           },
         },
@@ -1199,6 +1291,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             {
               guard: ({ context, event }: Args) =>
                 inState(context, event) && context.dead && context.curTask === null,
+              meta: at('469,476-478'),
               actions: [
                 returnWith(() => EIO),
                 doe.assign(({ context, event }: Args) => leave(context, who(event))),
@@ -1208,7 +1301,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       return [
         {
           guard: ({ context, event }: Args) => inState(context, event) && context.curTask !== null,
-          meta: { lint: lint.taken },
+          meta: { ...at('469-471'), lint: lint.taken },
           actions: doe.assign(({ context, event }: Args) => ({
             callers: setCaller(context, who(event), 'checking'),
           })),
@@ -1216,7 +1309,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ...deadCheck,
         {
           guard: ({ context, event }: Args) => inState(context, event),
-          meta: { lint: lint.submit },
+          meta: { ...at('469,480-484'), lint: lint.submit },
           actions: [
             doe.emit(({ event }: Args) => ({ type: 'task_submitted' as const, task: who(event) })),
             doe.assign(({ context, event }: Args) =>
@@ -1304,7 +1397,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         busyTimeout: null,
         irq: false,
         timeout: null,
-        abortDone: false,
+        abortDone: 0,
         workTimer: null,
         workQueued: false,
         workRunning: false,
@@ -1348,6 +1441,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             tick: {
               guard: 'canTick',
+              meta: at('334,352,399'),
               actions: doe.assign(({ context }) => {
                 const workTimer = elapse(context.workTimer);
                 const fires = !timerDue(context.workTimer) && timerDue(workTimer);
@@ -1385,19 +1479,24 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         /* rc < 0, or ret != sizeof(response_pl): kfree(prots); pci_doe_unregister() */
         {
           guard: discovery(failed),
+          meta: at('484-486,586-588'),
           target: 'UNREGISTER',
           actions: doe.assign({ discovering: false }),
         },
         {
           guard: ({ context, event }: Args) =>
             discovery((r) => r === 4)({ context, event }) && more(context),
-          meta: { lint: { 'guard-never-true': 'a second protocol needs protocols >= 2 (deep)' } },
+          meta: {
+            ...at('484-486,586'),
+            lint: { 'guard-never-true': 'a second protocol needs protocols >= 2 (deep)' },
+          },
           actions: doe.assign(({ context }: Args) => ({ discovered: context.discovered + 1 })),
         },
         /* the last protocol: pci_doe_probe() returns 0 */
         {
           guard: discovery((r) => r === 4),
           meta: {
+            ...at('484-486,586,596'),
             lint: {
               'guard-never-false':
                 "no user is inside pci_doe_exchange_sync() during probe, so every caller_return here is probe's own frame's; the guard keeps it so",
@@ -1422,12 +1521,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                   event.type === 'probe' &&
                   event.mode === 'irq-setup-fails' &&
                   modeAllowed('irq', event),
+                meta: at('582-584,598-600'),
                 target: 'FAILED',
                 actions: doe.assign({ freed: true, probed: true }),
               },
               {
                 guard: ({ event }) =>
                   event.type === 'probe' && event.mode === 'irq' && modeAllowed('irq', event),
+                meta: at('568-582'),
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
@@ -1438,7 +1539,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                       busyClearIrq: busyIrqOf(event),
                     }),
                     (c) => ({ intEnable: true, ...(c.intStatus ? msi(c) : {}) }),
-                    () => ({ abort: true, abortDone: false }),
+                    () => ({ abort: true, abortDone: 0 }),
                     (c) => schedule(c, 0),
                   )(context),
                 ),
@@ -1446,11 +1547,12 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               {
                 guard: ({ event }) =>
                   event.type === 'probe' && event.mode === 'poll' && modeAllowed('poll', event),
+                meta: at('568-582'),
                 target: 'ABORT_WAIT',
                 actions: doe.assign(({ context, event }) =>
                   seq(
                     () => ({ probed: true, intStatus: false, busyClearIrq: busyIrqOf(event) }),
-                    () => ({ abort: true, abortDone: false }),
+                    () => ({ abort: true, abortDone: 0 }),
                     (c) => schedule(c, 0),
                   )(context),
                 ),
@@ -1465,13 +1567,18 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             probe_resume: [
               {
                 guard: and(['abortDone', 'dead']),
+                meta: at('582-584'),
                 target: 'UNREGISTER',
-                actions: doe.assign({ abortDone: false }),
+                actions: doe.assign(({ context }) => ({ abortDone: context.abortDone - 1 })),
               },
               {
                 guard: 'abortDone',
+                meta: at('582,586'),
                 target: 'DISCOVER',
-                actions: doe.assign({ abortDone: false, discovering: true }),
+                actions: doe.assign(({ context }) => ({
+                  abortDone: context.abortDone - 1,
+                  discovering: true,
+                })),
               },
             ],
           },
@@ -1491,6 +1598,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             probe_free_irq: {
               guard: 'handlerIdle',
+              meta: at('524-527,538-542'),
               target: probeCancels ? 'CANCEL' : 'KFREE',
               actions: apply(freeIrq),
             },
@@ -1500,8 +1608,8 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         CANCEL: {
           on: {
             probe_cancel: [
-              { guard: 'workIdle', target: 'KFREE', actions: apply(cancelPending) },
-              { target: 'CANCEL_WAIT', actions: apply(cancelPending) },
+              { guard: 'workIdle', meta: at('598-599'), target: 'KFREE', actions: apply(cancelPending) },
+              { meta: at('598-599'), target: 'CANCEL_WAIT', actions: apply(cancelPending) },
             ],
           },
         },
@@ -1509,13 +1617,22 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             probe_cancel_done: {
               guard: 'workIdle',
+              meta: at('598-599'),
               target: 'KFREE',
               actions: doe.assign({ canceling: false }),
             },
           },
         },
         /* 598-599: err_free: kfree(doe) */
-        KFREE: { on: { probe_kfree: { target: 'FAILED', actions: doe.assign({ freed: true }) } } },
+        KFREE: {
+          on: {
+            probe_kfree: {
+              meta: at('598-600'),
+              target: 'FAILED',
+              actions: doe.assign({ freed: true }),
+            },
+          },
+        },
         FAILED: {},
         /* Users may call; orderly removal once none is inside pci_doe_exchange_sync(). */
         READY: {
@@ -1523,6 +1640,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             ? {
                 remove_cancel: {
                   guard: ({ context }) => usersOut(context),
+                  meta: at('603-608'),
                   target: 'REMOVE_FREE_IRQ',
                   actions: apply((c) => ({ ready: false, ...cancelPending(c) })),
                 },
@@ -1530,6 +1648,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             : {
                 remove_free_irq: {
                   guard: ({ context }) => usersOut(context) && !context.handlerRunning,
+                  meta: at('603-605,614,538-540'),
                   target: 'REMOVE_CANCEL',
                   actions: apply((c) => ({ ready: false, ...freeIrq(c) })),
                 },
@@ -1541,6 +1660,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             remove_cancel_done: {
               guard: 'workIdle',
+              meta: at('608'),
               target: cancelFirst ? 'REMOVE_FREE_IRQ' : 'REMOVE_KFREE',
               actions: doe.assign({ canceling: false }),
             },
@@ -1552,11 +1672,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             remove_cancel: [
               {
                 guard: 'workIdle',
-                meta: { lint: { 'guard-never-false': REMOVE_NEVER_WAITS } },
+                meta: { ...at('608'), lint: { 'guard-never-false': REMOVE_NEVER_WAITS } },
                 target: 'REMOVE_KFREE',
                 actions: apply(cancelPending),
               },
-              { target: 'REMOVE_CANCEL_WAIT', actions: apply(cancelPending) },
+              { meta: at('608'), target: 'REMOVE_CANCEL_WAIT', actions: apply(cancelPending) },
             ],
           },
         },
@@ -1571,6 +1691,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             remove_free_irq: {
               guard: 'handlerIdle',
+              meta: at('609,614,538-542'),
               target: 'REMOVE_KFREE',
               actions: apply(freeIrq),
             },
@@ -1578,7 +1699,13 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         },
         /* 615: kfree(doe) */
         REMOVE_KFREE: {
-          on: { remove_kfree: { target: 'REMOVED', actions: doe.assign({ freed: true }) } },
+          on: {
+            remove_kfree: {
+              meta: at('615-616'),
+              target: 'REMOVED',
+              actions: doe.assign({ freed: true }),
+            },
+          },
         },
         REMOVED: {},
       };
@@ -1625,6 +1752,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           /* 448-450: DOE requests must be a whole number of DW */
           {
             guard: ({ context, event }) => userCalls(context, event) && !userWhole(context, event),
+            meta: at('448-450'),
             actions: returnWith(() => EINVAL),
           },
           ...againSection<'call'>(mayCall),
@@ -1634,6 +1762,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           {
             guard: ({ context, event }) =>
               callerIs('checking')(context, event) && context.curTask === null,
+            meta: at('472-473'),
             actions: doe.assign(({ context, event }) => ({
               callers: setCaller(context, who(event), 'woken'),
             })),
@@ -1644,6 +1773,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 {
                   guard: ({ context, event }: Args) =>
                     callerIs('checking')(context, event) && context.signalled[who(event)],
+                  meta: at('472-473'),
                   actions: has(VARIANTS.ignoreWaitReturn)
                     ? doe.assign(({ context, event }: Args) => ({
                         callers: setCaller(context, who(event), 'woken'),
@@ -1656,7 +1786,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               ]),
           {
             guard: ({ context, event }) => callerIs('checking')(context, event),
-            meta: { lint: { 'guard-never-false': OFFERED_ONLY } },
+            meta: { ...at('472'), lint: { 'guard-never-false': OFFERED_ONLY } },
             actions: doe.assign(({ context, event }) => ({
               callers: setCaller(context, who(event), 'asleep'),
             })),
@@ -1674,7 +1804,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         /* 484-486: wait_for_completion(&c) has returned; return task.rv */
         caller_return: {
           guard: ({ context, event }) => callerIs('completed')(context, event),
-          meta: { lint: { 'guard-never-false': OFFERED_ONLY } },
+          meta: { ...at('484-486'), lint: { 'guard-never-false': OFFERED_ONLY } },
           actions: [
             returnWith((c, e) => c.rv[who(e)] ?? null),
             doe.assign(({ context, event }) => leave(context, who(event))),
@@ -1691,6 +1821,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           guard: ({ context, event }) =>
             callerIs('checking', 'asleep', 'woken')(context, event) &&
             !context.signalled[who(event)],
+          meta: at('472'),
           actions: doe.assign(({ context, event }) => ({
             signalled: context.signalled.map((s, i) => (i === who(event) ? true : s)),
             /* wait_event_interruptible()'s loop runs again: the condition, then the signal */
@@ -1710,23 +1841,38 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       const leaveNow = doe.assign({ irqPending: false, handlerRunning: false, irqDue: null });
       const read: TransitionOf<'irq_read_status'>[] = review
         ? [
-            { guard: and(['irqPending', 'error']), target: 'IRQ_SCHEDULE', actions: enter },
-            { guard: and(['irqPending', 'intStatus']), target: 'IRQ_CLEAR', actions: enter },
-            { guard: 'irqPending', actions: [leaveNow, 'irqNone'] },
+            {
+              guard: and(['irqPending', 'error']),
+              meta: at('203,221-222,251-252'),
+              target: 'IRQ_SCHEDULE',
+              actions: enter,
+            },
+            {
+              guard: and(['irqPending', 'intStatus']),
+              meta: at('203-204'),
+              target: 'IRQ_CLEAR',
+              actions: enter,
+            },
+            { guard: 'irqPending', meta: at('245,256'), actions: [leaveNow, 'irqNone'] },
           ]
         : [
-            { guard: and(['irqPending', 'intStatus']), target: 'IRQ_CLEAR', actions: enter },
+            {
+              guard: and(['irqPending', 'intStatus']),
+              meta: at('203-204'),
+              target: 'IRQ_CLEAR',
+              actions: enter,
+            },
             /* the seed's ERROR and final branches: reachable only when INT_STATUS has gone
              * between the MSI and the handler's read (an FLR; docs/pci-doe.md, Observations) */
             {
               guard: and(['irqPending', 'error']),
-              meta: { lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR } },
+              meta: { ...at('203,221-222'), lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR } },
               target: 'IRQ_SCHEDULE',
               actions: enter,
             },
             {
               guard: 'irqPending',
-              meta: { lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR } },
+              meta: { ...at('234-248'), lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR } },
               actions: [leaveNow, 'irqHandled'],
             },
           ];
@@ -1735,13 +1881,18 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         /* pci_write_config_dword(STATUS, val) (seed) or (STATUS, INT_STATUS) (review): RW1C */
         IRQ_CLEAR: {
           on: {
-            irq_write_clear: { target: 'IRQ_SCHEDULE', actions: doe.assign({ intStatus: false }) },
+            irq_write_clear: {
+              meta: at('217'),
+              target: 'IRQ_SCHEDULE',
+              actions: doe.assign({ intStatus: false }),
+            },
           },
         },
         /* mod_delayed_work(system_wq, &doe->statemachine, 0); return IRQ_HANDLED */
         IRQ_SCHEDULE: {
           on: {
             irq_schedule_work: {
+              meta: at('218-219,231-232'),
               target: 'IRQ_IDLE',
               actions: [
                 doe.assign(({ context }) =>
@@ -1764,18 +1915,21 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       /* ABORT is taken in every phase; the device holds BUSY until the abort completes. */
       const takeAbort: Eventless = {
         guard: ({ context }) => context.cmd === 'ABORT',
+        meta: at('300,416'),
         target: '#pciDoe.device.ABORTING',
         actions: doe.assign({ cmd: null, busy: true }),
       };
       /* Anything else written out of turn is ignored. */
       const ignore: Eventless = {
         guard: ({ context }) => context.cmd !== null,
+        meta: at('310-317'),
         actions: doe.assign({ cmd: null, goTask: null }),
       };
       /* The same, in a phase where the default model never writes out of turn. */
       const ignoreOutOfTurn: Eventless = {
         ...ignore,
         meta: {
+          ...at('310-317'),
           lint: {
             'guard-never-true':
               'the default driver writes GO only to an idle mailbox and reads only a ready one; a write out of turn here comes from a variant (no-busy-check, abort-done-ignores-busy), which the device ignores as the spec says',
@@ -1788,6 +1942,9 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         ? {
             device_reset: {
               guard: ({ context }: Args) => context.probed,
+              description:
+                'an FLR (the PCIe spec, not in the seed): every DOE register cleared, Interrupt Enable and Interrupt Status (the bits lines 185-195 quote) too',
+              meta: at('185-195'),
               target: '#pciDoe.device.DEV_IDLE',
               actions: doe.assign({
                 busy: false,
@@ -1802,6 +1959,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           }
         : {};
       const errorNow = {
+        meta: at('185-195,345'),
         actions: doe.assign(({ context }) => ({
           error: true,
           ...setIntStatus(context),
@@ -1817,6 +1975,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             takeAbort,
             {
               guard: ({ context }) => context.cmd === 'GO',
+              meta: at('310'),
               target: 'PROCESSING',
               actions: doe.assign(({ context }) => ({
                 cmd: null,
@@ -1829,6 +1988,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             other_user_busy: {
               guard: ({ context }) => bounds.otherUser >= 1 && context.probed,
+              meta: at('311-317'),
               target: 'OTHER_USER',
               actions: doe.assign({ busy: true }),
             },
@@ -1840,12 +2000,14 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           always: [takeAbort, ignoreOutOfTurn],
           on: {
             other_user_done: {
+              meta: at('195,311-317'),
               target: 'DEV_IDLE',
               actions: doe.assign(({ context }) => busyClears(context)),
             },
             ...(bounds.otherUser === 2
               ? {
                   other_user_error: {
+                    meta: at('195,311-317'),
                     target: 'ERROR_SET',
                     actions: doe.assign(({ context }) =>
                       seq(busyClears, (c) => ({ error: true, ...setIntStatus(c) }))(context),
@@ -1862,6 +2024,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           on: {
             /* the alphabet offers the lengths the `lengths` bound switches on */
             device_respond: {
+              meta: at('185-195,350'),
               target: 'RESPONSE',
               actions: doe.assign(({ context, event }) => ({
                 dataObjectReady: true,
@@ -1870,6 +2033,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               })),
             },
             device_respond_bad: {
+              meta: at('185-195,350,360'),
               target: 'RESPONSE',
               actions: doe.assign(({ context }) => ({
                 dataObjectReady: true,
@@ -1878,7 +2042,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
               })),
             },
             ...(canError ? { device_error: { ...errorNow, target: 'ERROR_SET' } } : {}),
-            ...(canLose ? { device_hang: { target: 'HUNG' } } : {}),
+            ...(canLose ? { device_hang: { meta: at('350-354'), target: 'HUNG' } } : {}),
             ...reset,
           },
         },
@@ -1890,6 +2054,7 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
             takeAbort,
             {
               guard: ({ context }) => context.cmd === 'READ_LAST',
+              meta: at('360'),
               target: 'DEV_IDLE',
               /* The driver has read the object's last dword: it is consumed. */
               actions: [
@@ -1920,8 +2085,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
           always: [ignoreOutOfTurn],
           on: {
             /* An abort clears ERROR and Data Object Ready, then BUSY. */
-            ...(canLose ? { device_abort_hang: { target: 'ABORT_HUNG' } } : {}),
+            ...(canLose
+              ? { device_abort_hang: { meta: at('381-382,399-401'), target: 'ABORT_HUNG' } }
+              : {}),
             device_abort_done: {
+              meta: at('195,381-382'),
               target: 'DEV_IDLE',
               actions: doe.assign(({ context }) =>
                 seq(
@@ -1946,6 +2114,83 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
       events: (state: ModelState<DoeContext>) => alphabet(state, bounds, lengths),
       time: { tick: TICK },
       terminal: (state) => state.context.freed,
+      /* The sequence chart: one lane per execution context of the code, the clock, and the
+         mailbox (with the other users of it and FLRs) as the device. The callers' lane holds
+         probe's discovery frame too (caller 0), as pci_doe_exchange_sync() is one code path. */
+      lanes: [
+        { name: 'pci_doe_probe(), pci_doe_remove()', regions: ['probe'] },
+        { name: 'pci_doe_exchange_sync() (callers)', regions: ['callers'] },
+        { name: 'doe_statemachine_work()', regions: ['work'] },
+        { name: 'pci_doe_irq()', regions: ['irq'] },
+        { name: 'clock', events: [TICK] },
+        { name: 'DOE mailbox', regions: ['device'], device: true },
+      ],
+      conformance: {
+        /* What a driver's adapter can tell from the driver's own state: which context can
+           take its next step (at a yield point, its wait satisfied: pci_doe_exchange_sync()'s
+           wait queue and completion, abort_c, free_irq() and cancel_delayed_work_sync()), the
+           delayed work runnable (queued, or its timer past expiry), an MSI waiting for its
+           handler, a signal that an interruptible sleep would see, a user that may call, and
+           what the mailbox can do with what the driver wrote to it. Left out: `probe` (called
+           once, its modes chosen by the bounds) and `tick` (the driver keeps its own jiffies
+           and never refuses a tick; the model refuses one only to bound its latencies). */
+        enabling: [
+          'probe_resume',
+          'probe_free_irq',
+          'probe_cancel',
+          'probe_cancel_done',
+          'probe_kfree',
+          'remove_cancel',
+          'remove_cancel_done',
+          'remove_free_irq',
+          'remove_kfree',
+          'call',
+          'wait_check',
+          'wake_recheck',
+          'signal',
+          'caller_return',
+          ...WORK_EVENTS.map((e) => e.type),
+          ...IRQ_EVENTS.map((e) => e.type),
+          'device_respond',
+          ...DEVICE_EVENTS.map((e) => e.type),
+        ].filter((type, i, all) => all.indexOf(type) === i),
+        /* struct pci_doe, its delayed work, the callers' frames, the MSI line and the mailbox's
+           Status bits and Interrupt Enable, as the driver and its fake device keep them.
+           Left out: the work's locals (task, rc and recv_resp's counts: a generator's frame),
+           probe's loop (discovered, discovering), `probed` (the environment's: from probe on
+           the device may act), the latency obligations (workDue, irqDue: the environment's),
+           INT_STATUS (tracked only in IRQ mode, where its effect, the MSI, is irqPending),
+           the device's choice of interrupt on BUSY clearing, and the ghosts (cmd, goTask,
+           response, ghostRequestOf). */
+        observe: ({ context: c }: ModelState<DoeContext>) => ({
+          doeState: c.doeState,
+          curTask: c.curTask,
+          abort: c.abort,
+          dead: c.dead,
+          busyRetries: c.busyRetries,
+          busyTimeout: c.busyTimeout,
+          irq: c.irq,
+          timeout: c.timeout,
+          /* abort_c completed and not yet taken (its count saturates in the model) */
+          abortDone: c.abortDone > 0,
+          workTimer: c.workTimer,
+          workQueued: c.workQueued,
+          workRunning: c.workRunning,
+          canceling: c.canceling,
+          ready: c.ready,
+          freed: c.freed,
+          irqLine: c.irqLine,
+          callers: c.callers,
+          rv: c.rv,
+          signalled: c.signalled,
+          irqPending: c.irqPending,
+          handlerRunning: c.handlerRunning,
+          busy: c.busy,
+          error: c.error,
+          dataObjectReady: c.dataObjectReady,
+          intEnable: c.intEnable,
+        }),
+      },
     };
   },
 });

@@ -540,6 +540,9 @@ class VectorSteps {
   private readonly conformance;
   private readonly offered = new Set<string>();
   private readonly enabledCache = new Map<number, VectorEvent[]>();
+  /* One projection per state, shared by every step that reaches it (a state cover repeats
+     states along its prefixes: a fresh object per step outgrew a worker's heap on pci-doe). */
+  private readonly observedCache = new Map<number, Record<string, unknown>>();
 
   constructor(
     private readonly graph: StateGraph,
@@ -591,8 +594,13 @@ class VectorSteps {
   ): Partial<Record<K, Record<string, unknown>>> {
     const observe = this.conformance?.observe;
     if (!observe) return {};
-    const view = this.graph.system.view({ state: this.graph.states[state], monitors: [] });
-    return { [key]: observe(view) } as Partial<Record<K, Record<string, unknown>>>;
+    let observed = this.observedCache.get(state);
+    if (!observed) {
+      const view = this.graph.system.view({ state: this.graph.states[state], monitors: [] });
+      observed = observe(view);
+      this.observedCache.set(state, observed);
+    }
+    return { [key]: observed } as Partial<Record<K, Record<string, unknown>>>;
   }
 
   /** The events of `enabling` types the model enables in `state`, distinct, in canonical order. */

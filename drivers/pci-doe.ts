@@ -248,6 +248,18 @@ export const PCI_DOE_DRIVER_VARIANTS: DriverVariant[] = [
     source: 'code only (pci_doe_write_ctrl() in v5/v6)',
   },
   {
+    name: 'busy-timeout-not-cleared',
+    description:
+      "code only, on the fix of finding 5: a request sent after BUSY retries resets busy_retries (331, as the seed) but not the fix's busy_timeout, so the next request that finds the mailbox busy measures its patience from the stale deadline and may fail at its first BUSY. Nothing the driver emits shows it until then.",
+    source: 'sources/pci-doe-review.txt:331 (doe->busy_retries = 0), and the fix of docs/pci-doe.md finding 5',
+  },
+  {
+    name: 'timer-fires-at-expiry',
+    description:
+      "code only, in the kernel services the driver carries: the delayed work's timer runs at jiffies == expires, not at expires + 1 as the timer wheel guarantees (calc_index() rounds up); the earlier model's artefact (issue 16). The work becomes runnable a tick early where the model offers nothing: no output shows it.",
+    source: 'kernel/time/timer.c calc_index(); sources/pci-doe-review.txt:326,337,339,356 (schedule_delayed_work)',
+  },
+  {
     name: 'recv-resp-no-header-check',
     description:
       'code only: pci_doe_recv_resp() does not compare the response header with the request protocol.',
@@ -331,7 +343,10 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** A delayed work may run: queued, or its timer has fired (at expires + 1 at the earliest). */
   function work_runnable(w: delayed_work): boolean {
-    return w.pending && (w.queued || time_after(jiffies, w.expires));
+    const fired = has('timer-fires-at-expiry')
+      ? time_after(jiffies + 1, w.expires) // time_after_eq(jiffies, expires)
+      : time_after(jiffies, w.expires);
+    return w.pending && (w.queued || fired);
   }
 
   /** cancel_delayed_work_sync(): the pending work is gone; it waits for a running one. */
@@ -523,7 +538,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
           goto = 'err_abort';
           break;
         }
-        forget_busy();
+        if (has('busy-timeout-not-cleared')) doe.busy_retries = 0;
+        else forget_busy();
 
         doe.state = 'DOE_WAIT_RESP';
         doe.timeout_jiffies = jiffies + HZ;

@@ -4,8 +4,11 @@
  * observations that are not findings. test/registry.test.ts checks that every variant breaks
  * exactly what it declares; here each finding's story is checked event by event.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventObject } from 'xstate';
+import { chartOf } from '../src/inspect/chart.ts';
+import { lanesOf } from '../src/inspect/lanes.ts';
 import { resolveConfig } from '../src/model/config.ts';
 import { explore, type ExploreResult } from '../src/explore/explore.ts';
 import { ModelSystem, type SystemNode } from '../src/model/system.ts';
@@ -623,5 +626,68 @@ describe('pci-doe default model', () => {
     const result = explore(pciDoeModel, { bounds: { callers: 2, modes: 0 } });
     expect(result.complete).toBe(true);
     expect(failed(result)).toEqual([]);
+  });
+});
+
+describe('inspector: lanes and the cited source lines', () => {
+  const seed = readFileSync('sources/pci-doe-review.txt', 'utf8').split('\n');
+  /** The seed's lines a citation names (`sources/pci-doe-review.txt:369`, `:420-421,427`). */
+  function citedLines(cites: string): string[] {
+    const match = /^sources\/pci-doe-review\.txt:([\d,-]+)$/.exec(cites);
+    expect(match, cites).not.toBeNull();
+    return match![1].split(',').flatMap((range) => {
+      const [from, to = from] = range.split('-').map(Number);
+      expect(from).toBeGreaterThan(0);
+      expect(to).toBeGreaterThanOrEqual(from);
+      expect(to).toBeLessThanOrEqual(seed.length);
+      return seed.slice(from - 1, to);
+    });
+  }
+  const chartFor = (variants: string[]) =>
+    chartOf(
+      new ModelSystem(pciDoeModel, resolveConfig(pciDoeModel, { variants })).instance.machine,
+    );
+
+  it('every transition of the default model and of every variant cites lines of the seed', () => {
+    for (const variants of [[], ...pciDoeModel.variants.map((v) => [v.name])]) {
+      for (const t of chartFor(variants).transitions) {
+        expect(t.cites, `${variants.join() || 'default'}: ${t.label}`).toBeDefined();
+        citedLines(t.cites!);
+      }
+    }
+  });
+
+  it('the citations are the code each step runs', () => {
+    const chart = chartFor([]);
+    const code = (label: string) =>
+      citedLines(chart.transitions.find((t) => t.label === label)!.cites!).join('\n');
+    expect(code('pciDoe.work.DONE_WAKE:work_done_wake:0')).toMatch(/wake_up_interruptible/);
+    expect(code('pciDoe.work.ERR_ABORT:work_err_abort:0')).toMatch(/pci_doe_abort_start/);
+    expect(code('pciDoe.work.ABORT_STATUS:work_abort_status:1')).toMatch(/doe->dead = true/);
+    expect(code('pciDoe.work.AFTER_CB:work_after_cb:0')).toMatch(/doe->state == DOE_IDLE/);
+    expect(code('pciDoe.irq.IRQ_CLEAR:irq_write_clear:0')).toMatch(/pci_write_config_dword/);
+    expect(code('pciDoe.irq.IRQ_SCHEDULE:irq_schedule_work:0')).toMatch(/mod_delayed_work/);
+    expect(code('pciDoe.callers:caller_return:0')).toMatch(/wait_for_completion\(&c\)/);
+    expect(code('pciDoe.callers:call:0')).toMatch(/request_pl_sz % sizeof\(u32\)/);
+    expect(code('pciDoe.probe.REMOVE_KFREE:remove_kfree:0')).toMatch(/kfree\(doe\)/);
+    expect(code('pciDoe.probe.UNREGISTER:probe_free_irq:0')).toMatch(/free_irq/);
+  });
+
+  it('one lane per execution context, the clock, and the mailbox as the device (last)', () => {
+    const system = new ModelSystem(pciDoeModel, resolveConfig(pciDoeModel));
+    const chart = chartOf(system.instance.machine);
+    const { lanes, ofTransition } = lanesOf(chart, system.instance.lanes);
+    expect(lanes.at(-1)).toMatchObject({ name: 'DOE mailbox', device: true });
+    const laneOf = (label: string) =>
+      lanes[ofTransition[chart.transitions.findIndex((t) => t.label === label)]].name;
+    expect(laneOf('pciDoe.clock:tick:0')).toBe('clock');
+    expect(laneOf('pciDoe.device.PROCESSING:device_respond:0')).toBe('DOE mailbox');
+    expect(laneOf('pciDoe.irq.IRQ_IDLE:irq_read_status:0')).toBe('pci_doe_irq()');
+    expect(laneOf('pciDoe.probe.DISCOVER:caller_return:0')).toBe(
+      'pci_doe_probe(), pci_doe_remove()',
+    );
+    /* every lane takes some transition, and none falls back to an undeclared lane */
+    expect(new Set(ofTransition).size).toBe(lanes.length);
+    expect(lanes.map((l) => l.name)).not.toContain('device / environment');
   });
 });

@@ -251,13 +251,15 @@ export const PCI_DOE_DRIVER_VARIANTS: DriverVariant[] = [
     name: 'busy-timeout-not-cleared',
     description:
       "code only, on the fix of finding 5: a request sent after BUSY retries resets busy_retries (331, as the seed) but not the fix's busy_timeout, so the next request that finds the mailbox busy measures its patience from the stale deadline and may fail at its first BUSY. Nothing the driver emits shows it until then.",
-    source: 'sources/pci-doe-review.txt:331 (doe->busy_retries = 0), and the fix of docs/pci-doe.md finding 5',
+    source:
+      'sources/pci-doe-review.txt:331 (doe->busy_retries = 0), and the fix of docs/pci-doe.md finding 5',
   },
   {
     name: 'timer-fires-at-expiry',
     description:
       "code only, in the kernel services the driver carries: the delayed work's timer runs at jiffies == expires, not at expires + 1 as the timer wheel guarantees (calc_index() rounds up); the earlier model's artefact (issue 16). The work becomes runnable a tick early where the model offers nothing: no output shows it.",
-    source: 'kernel/time/timer.c calc_index(); sources/pci-doe-review.txt:326,337,339,356 (schedule_delayed_work)',
+    source:
+      'kernel/time/timer.c calc_index(); sources/pci-doe-review.txt:326,337,339,356 (schedule_delayed_work)',
   },
   {
     name: 'recv-resp-no-header-check',
@@ -918,8 +920,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   /** A user may call pci_doe_exchange_sync(): probe returned 0, it is not inside already. */
-  const user_can_call = (i: number) =>
-    ready && !doe.freed && !contexts.isRunning(callerContext(i));
+  const user_can_call = (i: number) => ready && !doe.freed && !contexts.isRunning(callerContext(i));
 
   /**
    * Orderly removal can begin: no user inside pci_doe_exchange_sync() and the state machine
@@ -928,8 +929,7 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
   function removal_can_start(): 'remove_cancel' | 'remove_free_irq' | null {
     if (contexts.isRunning('remove') || !ready) return null;
     for (let i = 1; i <= bounds.callers; i++) if (contexts.isRunning(callerContext(i))) return null;
-    const atRest =
-      doe.state === 'DOE_IDLE' && doe.cur_task === null && !doe.statemachine.running;
+    const atRest = doe.state === 'DOE_IDLE' && doe.cur_task === null && !doe.statemachine.running;
     if (!atRest) return null;
     if (has('remove-cancel-before-free-irq')) return 'remove_cancel';
     return handler_idle() ? 'remove_free_irq' : null;
@@ -1076,7 +1076,8 @@ function createPciDoeDriver(variants: ReadonlySet<string>): DriverAdapter {
       const removal = removal_can_start();
       if (removal) list.push({ type: removal });
       const removeAt = contexts.at('remove');
-      if (removeAt !== null && contexts.ready('remove')) list.push({ type: REMOVE_STEPS[removeAt] });
+      if (removeAt !== null && contexts.ready('remove'))
+        list.push({ type: REMOVE_STEPS[removeAt] });
       const workAt = contexts.at('work');
       if (workAt === null) {
         if (work_runnable(doe.statemachine)) list.push({ type: 'work_start' });

@@ -1210,7 +1210,11 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
                 target: 'DEAD_COMPLETE',
                 actions: apply(wakeQueue),
               },
-              { meta: at('406-411'), target: 'NOT_RUNNING', actions: apply(wakeQueue, workReturns) },
+              {
+                meta: at('406-411'),
+                target: 'NOT_RUNNING',
+                actions: apply(wakeQueue, workReturns),
+              },
             ],
           },
         },
@@ -1608,7 +1612,12 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
         CANCEL: {
           on: {
             probe_cancel: [
-              { guard: 'workIdle', meta: at('598-599'), target: 'KFREE', actions: apply(cancelPending) },
+              {
+                guard: 'workIdle',
+                meta: at('598-599'),
+                target: 'KFREE',
+                actions: apply(cancelPending),
+              },
               { meta: at('598-599'), target: 'CANCEL_WAIT', actions: apply(cancelPending) },
             ],
           },
@@ -1866,7 +1875,10 @@ export const pciDoeMachine = defineMachine<DoeContext, DoeEvent>({
              * between the MSI and the handler's read (an FLR; docs/pci-doe.md, Observations) */
             {
               guard: and(['irqPending', 'error']),
-              meta: { ...at('203,221-222'), lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR } },
+              meta: {
+                ...at('203,221-222'),
+                lint: { 'guard-never-true': HANDLER_BRANCH_NEEDS_FLR },
+              },
               target: 'IRQ_SCHEDULE',
               actions: enter,
             },

@@ -389,7 +389,8 @@ describe('pci-doe: the harness stops where the model steps end', () => {
     const crossedBy = (type: string) =>
       suite.vectors.flatMap((vector, v) =>
         vector.steps.flatMap((step, i) =>
-          step.event.type === type ? [replies[v][i + 1].crossed ?? []] : [],
+          /* a refusal step (two-way suites) runs nothing: it crosses no yield point */
+          step.event.type === type && !step.refused ? [replies[v][i + 1].crossed ?? []] : [],
         ),
       );
     /* work_start: the 286-290 lock section, then it stops before the next register access */

@@ -6,10 +6,9 @@
  * the same sources says where the deep bounds were proven instead of "not run". Any change to
  * those sources makes the record stale, and it is not shown.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPOSITORY, sourceFingerprint as fingerprintOf } from './source-fingerprint.ts';
 import { writeFileAtomic, makeOutputDirectory } from './output-files.ts';
 
 export interface DeepProof {
@@ -29,32 +28,12 @@ export interface ProofStore {
   fingerprint: string;
 }
 
-const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 /** What a proof depends on: the models, their properties, the stepper and the explorer. */
 const PROOF_SOURCES = ['machines', 'properties', 'src/model', 'src/explore', 'package-lock.json'];
 
-function filesUnder(path: string): string[] {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    return [];
-  }
-  if (stat.isFile()) return [path];
-  return readdirSync(path)
-    .sort()
-    .flatMap((name) => filesUnder(join(path, name)));
-}
-
 /** SHA-256 over the names and contents of the sources a proof depends on. */
 export function sourceFingerprint(root = REPOSITORY, sources = PROOF_SOURCES): string {
-  const hash = createHash('sha256');
-  for (const source of sources) {
-    for (const file of filesUnder(join(root, source))) {
-      hash.update(file.slice(root.length)).update('\0').update(readFileSync(file)).update('\0');
-    }
-  }
-  return hash.digest('hex');
+  return fingerprintOf(root, sources);
 }
 
 /** The store `npm start` uses: node_modules/.cache, where tools keep what they can rebuild. */

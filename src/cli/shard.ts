@@ -12,12 +12,10 @@
  * options that shape the run and a fingerprint of the sources), so that `merge` refuses shards
  * of different runs instead of printing a table that no single run would print.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../model/config.ts';
 import { canonicalJson } from '../testgen/vectors.ts';
+import { REPOSITORY, sourceFingerprint } from './source-fingerprint.ts';
 
 export interface Shard {
   /** 1-based: shard 1 of n is the first. */
@@ -73,37 +71,14 @@ export function shardPositions(shard: Shard, units: number): number[] {
   return positions;
 }
 
-const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 /** What a shard's results depend on: models, properties, drivers, the C harness, the engine. */
 const SHARD_SOURCES = ['machines', 'properties', 'drivers', 'harness', 'src', 'package-lock.json'];
-
-function filesUnder(path: string): string[] {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    return [];
-  }
-  if (stat.isFile()) return [path];
-  return readdirSync(path)
-    .sort()
-    .flatMap((name) => filesUnder(join(path, name)));
-}
 
 let fingerprint: string | undefined;
 
 /** SHA-256 over the names and contents of the sources (computed once per process). */
 export function shardSources(): string {
-  if (fingerprint === undefined) {
-    const hash = createHash('sha256');
-    for (const source of SHARD_SOURCES) {
-      for (const file of filesUnder(join(REPOSITORY, source))) {
-        hash.update(file.slice(REPOSITORY.length)).update('\0').update(readFileSync(file));
-        hash.update('\0');
-      }
-    }
-    fingerprint = hash.digest('hex');
-  }
+  fingerprint ??= sourceFingerprint(REPOSITORY, SHARD_SOURCES);
   return fingerprint;
 }
 

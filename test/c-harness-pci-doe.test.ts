@@ -13,7 +13,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli/cli.ts';
 import { models, pciDoeModel } from '../machines/registry.ts';
 import {
   buildCHarness,
@@ -35,18 +34,9 @@ import {
   serializeSuite,
   type TestSuite,
 } from '../src/testgen/vectors.ts';
+import { runCli } from './helpers/run-cli.ts';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stderrIsTty: false,
-  };
-  const code = await main(args, models, io);
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runCli(args, models);
 
 const dir = mkdtempSync(join(tmpdir(), 'c-harness-pci-doe-'));
 const file = (name: string) => join(dir, name);

@@ -9,23 +9,13 @@ import { suiteFromTraces } from '../src/cli/commands-testgen.ts';
 import { sourceFingerprint } from '../src/cli/deep-proofs.ts';
 import type { ModelDefinition } from '../src/model/model.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
+import { runCli } from './helpers/run-cli.ts';
 
-async function run(
+const run = (
   args: string[],
   models: ModelDefinition[] = [toyModel],
   extra: Pick<CliIo, 'progressMs' | 'proofs'> = {},
-) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stderrIsTty: false,
-    ...extra,
-  };
-  const code = await main(args, models, io);
-  return { code, stdout, stderr };
-}
+) => runCli(args, models, extra);
 
 /** The toy model with `accept-any-seq` flagged as the seed's code as written. */
 const toyWithFinding: ModelDefinition = {

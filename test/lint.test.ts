@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli/cli.ts';
 import { explore } from '../src/explore/explore.ts';
 import { registryProblems } from '../src/lint/definition.ts';
 import { lintErrors, lintModel, type LintReport } from '../src/lint/lint.ts';
@@ -36,17 +35,11 @@ import { unbrokenPropertyModel } from './fixtures/lint/unbroken-property.ts';
 import { vacuousModel } from './fixtures/lint/vacuous.ts';
 import { withMistake } from './fixtures/lint/mistake.ts';
 import { singleSlotModel, type SlotContext } from './fixtures/single-slot.ts';
+import { runCli } from './helpers/run-cli.ts';
 
 async function run(args: string[], models: ModelDefinition[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stderrIsTty: false,
-  };
-  const code = await main(args, models, io);
-  return { code, stdout, stderr, stderrLines: stderr.trimEnd().split('\n') };
+  const result = await runCli(args, models);
+  return { ...result, stderrLines: result.stderr.trimEnd().split('\n') };
 }
 
 const rulesOf = (report: LintReport, severity?: 'error' | 'warning') =>

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup, type EventObject } from 'xstate';
 import { anchorModel } from '../bench/anchor-mailbox.ts';
-import { main, type CliIo } from '../src/cli/cli.ts';
 import { measured, pairedRatio, rate } from '../bench/measure.ts';
 import { spliceSection } from '../bench/report.ts';
 import type { Results, Run, SymmetryRow } from '../bench/results.ts';
@@ -20,6 +19,7 @@ import { ModelSystem, type SystemNode } from '../src/model/system.ts';
 import type { Trace } from '../src/model/trace.ts';
 import { explore, type ExploreOptions } from '../src/explore/explore.ts';
 import { checkSymmetry, Symmetry } from '../src/explore/symmetry.ts';
+import { runCli } from './helpers/run-cli.ts';
 
 /** `model` with its symmetry declaration replaced. */
 function declaring(model: ModelDefinition, symmetry: SymmetrySpec[]): ModelDefinition {
@@ -360,17 +360,7 @@ describe('scmi-virtio reduced by its CPUs (machines/scmi-virtio.ts)', () => {
 });
 
 describe('the command line', () => {
-  async function cli(args: string[], models: ModelDefinition[]) {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (text) => void (stdout += text),
-      stderr: (text) => void (stderr += text),
-      stderrIsTty: false,
-    };
-    const code = await main(args, models, io);
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[], models: ModelDefinition[]) => runCli(args, models);
   const small = ['--bound', 'slots=2', '--bound', 'seqMod=2', '--bound', 'qlen=1'];
 
   it('check --check-symmetry says the declaration holds, or prints where it fails (exit 1)', async () => {

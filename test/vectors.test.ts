@@ -2,25 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../src/cli/cli.ts';
 import { UsageError } from '../src/model/config.ts';
 import { runSuite } from '../src/testgen/conform.ts';
 import { generateSuite } from '../src/testgen/generate.ts';
 import { parseSuite, serializeSuite } from '../src/testgen/vectors.ts';
 import { toyDriver } from './fixtures/toy-driver.ts';
 import { toyModel } from './fixtures/toy-mailbox.ts';
+import { runCli } from './helpers/run-cli.ts';
 
-async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    stderrIsTty: false,
-  };
-  const code = await main(args, [toyModel], io);
-  return { code, stdout, stderr };
-}
+const run = (args: string[]) => runCli(args, [toyModel]);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vectors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -79,17 +79,19 @@ export function scmiVirtioProperties({ bounds }: ModelConfig): P[] {
       kind: 'invariant',
       name: 'not-freed-while-polled',
       statement:
-        'A message is on free_list only when no transfer still polls it: it is not the xfer->priv of a pending polled transfer.',
+        'A message is on free_list only when no transfer still polls it: it is not the xfer->priv of a pending polled transfer, nor the message a virtio_poll_done() between its two critical sections is working on.',
       source:
-        'sources/scmi-virtio-atomic.txt:376-377 ("Ensure msg is unbound from xfer before pushing onto the free list")',
+        'sources/scmi-virtio-atomic.txt:376-377 ("Ensure msg is unbound from xfer before pushing onto the free list"), :426 and :484-487 (poll_done\u2019s local msg, updated in its second section)',
       check: ({ context }) => {
-        const cpu = context.cpus.find(
-          (c) => c.xfer >= 0 && c.polled && c.priv >= 0 && context.freeList.includes(c.priv),
-        );
-        return (
-          cpu === undefined ||
-          `msg ${cpu.priv} is on free_list while transfer ${cpu.xfer} still polls it`
-        );
+        for (const c of context.cpus) {
+          if (c.xfer < 0 || !c.polled) continue;
+          // pollMsg: poll_done's local msg, which its second section still writes (poll_idx).
+          const polls = [c.priv, c.pollMsg].filter((m) => m >= 0);
+          const freed = polls.find((m) => context.freeList.includes(m));
+          if (freed !== undefined)
+            return `msg ${freed} is on free_list while transfer ${c.xfer} still polls it`;
+        }
+        return true;
       },
     },
     {

@@ -29,6 +29,7 @@ import {
   freeSteps,
   initialContext,
   markTxdone,
+  pollBegin,
   pollExit,
   pollFetch,
   queueWork,
@@ -43,6 +44,7 @@ import {
   type ScmiOutput,
 } from '../machines/scmi-virtio.ts';
 import { scmiVirtioModel } from '../machines/registry.ts';
+import { scmiVirtioProperties } from '../properties/scmi-virtio.ts';
 
 const fixed = flagsOf(new Set());
 const asWritten = flagsOf(new Set([VARIANTS.asWritten]));
@@ -115,27 +117,41 @@ describe('scmi-virtio code paths', () => {
     c = send(c, 1, false, { ...transport, maxMsg: 3 }); // msg 1
     c = send(c, 2, true, { ...transport, maxMsg: 3 }); // msg 0
     c = deviceReply(deviceReply(deviceReply(c, 1, 0), 0, 0), 2, 0);
-    const { next, found, kick } = pollFetch(c, 0, asWritten);
+    const { next, found, kick } = pollFetch(pollBegin(c, 0), 0, asWritten);
     expect([found, kick]).toEqual([true, true]);
     expect(next.pendingList).toEqual([1]);
     expect(next.msgs[0].pollIdx).toBe(POLL_DONE);
     expect(next.used).toEqual([]);
     expect(next.cbEnabled).toBe(true);
     // The fix also marks its own message, so that mark_txdone knows it came back.
-    expect(pollFetch(c, 0, fixed).next.msgs[2].pollIdx).toBe(POLL_DONE);
+    expect(pollFetch(pollBegin(c, 0), 0, fixed).next.msgs[2].pollIdx).toBe(POLL_DONE);
   });
 
   it('poll_done without its reply refreshes poll_idx and re-enables callbacks', () => {
     let c = send(fresh(), 0, true);
     c = { ...c, msgs: c.msgs.map((m, i) => (i === 1 ? { ...m, pollIdx: IDX_MOVED } : m)) };
-    const { next, found, kick } = pollFetch(c, 0, asWritten);
+    const { next, found, kick } = pollFetch(pollBegin(c, 0), 0, asWritten);
     expect([found, kick]).toEqual([false, false]);
     expect(next.msgs[1].pollIdx).toBe(IDX_CURRENT);
   });
 
+  it("not-freed-while-polled also covers poll_done's local msg, which its second section still writes", () => {
+    const property = scmiVirtioProperties({
+      bounds: resolveConfig(scmiVirtioModel).bounds,
+      variants: new Set(),
+    }).find((p) => p.name === 'not-freed-while-polled')!;
+    const check = (context: ScmiContext) =>
+      property.kind === 'invariant' && property.check({ value: {}, context, matches: () => false });
+    let c = pollBegin(send(fresh(), 0, true), 0); // transfer 0 polls msg 1, its poll_done at its second section
+    expect(check(c)).toBe(true);
+    // The core rebinds xfer->priv to msg 0; msg 1, still poll_done's msg, goes back to free_list.
+    c = { ...withCpu(c, 0, { priv: 0 }), freeList: [1] };
+    expect(check(c)).toBe('msg 1 is on free_list while transfer 0 still polls it');
+  });
+
   it('after the polling loop the deadline decides: -ETIMEDOUT once time_after(), else fetch and the status errno', () => {
     let c = deviceReply(send(fresh(), 0, true), 1, SCMI_ERR_SUPPORT);
-    c = pollFetch(c, 0, fixed).next;
+    c = pollFetch(pollBegin(c, 0), 0, fixed).next;
     const inTime = pollExit(withCpu(c, 0, { deadline: 0 }), 0);
     expect(inTime.output).toEqual({ type: 'fetched', xfer: 0, reply: 0, via: 'poll' });
     expect(inTime.next.cpus[0].ret).toBe(EOPNOTSUPP);
@@ -545,6 +561,69 @@ describe('scmi-virtio exploration', () => {
     expect(reused.holds).toBe(false);
     expect(reused.message).toBe('transfer 2 fetched the reply of transfer 0 (rx_callback)');
     expect(at(3).properties.every((p) => p.holds)).toBe(true);
+  });
+
+  describe('past the boundary with a polled transfer (tokens=1 cpus=1 late=1): the core rebinds xfer->priv under a running poll_done()', () => {
+    const bounds = { tokens: 1, cpus: 1, late: 1 };
+    const events: ScmiEvent[] = [
+      { type: 'send', cpu: 0, polled: false }, // transfer 0: token 0, msg 1
+      TICK,
+      TICK,
+      step(0), // woken by its timer: -ETIMEDOUT
+      step(0), // mark_txdone, do_xfer returns, xfer_put: token 0 free; msg 1 still with the device
+      polledSend(0), // transfer 1: token 0 again, msg 0
+      reply(1), // transfer 0's late reply
+      step(0), // poll_done: index moved
+      step(0), // it prefetches msg 1 onto pending_cmds_list and queues the worker
+      step(0), // not done, not late: poll_done() again
+      reply(0), // transfer 1's own reply
+      step(0), // poll_done: index moved; its local msg = xfer->priv = msg 0
+      { type: 'work_step' }, // the worker starts
+      { type: 'work_step' }, // scmi_rx_callback(msg 1): token 0 -> transfer 1, xfer->priv = msg 1
+      step(0), // poll_done's second section dequeues msg 0, its local msg: true
+      step(0), // RESP_OK already: nothing fetched, ret 0
+      step(0), // mark_txdone: xfer->priv is msg 1 (free); msg 0, POLL_DONE, is freed by no one
+    ];
+
+    it('poll_done finds the buffer its first section read (:426), not the one xfer->priv holds by then (pairs-53 of conform)', () => {
+      const { outputs, context } = replay([], events, bounds);
+      expect(outputs[13]).toEqual([{ type: 'fetched', xfer: 1, reply: 0, via: 'rx_callback' }]);
+      // What poll_done hands over is what xfer->priv points to: transfer 0's late reply.
+      expect(outputs[14]).toEqual([{ type: 'poll_done', xfer: 1, reply: 0 }]);
+      expect(outputs[16]).toEqual([{ type: 'completed', xfer: 1, ret: 0 }]);
+      expect(context.msgs[0].pollIdx).toBe(POLL_DONE);
+      expect(context).toMatchObject({ freeList: [1], device: [], used: [], pendingList: [] });
+    });
+
+    it('each violation follows the wrong fetch the token reuse causes: the rebound buffer is free while polled, poll_done hands it, the own buffer leaks', () => {
+      const { violations } = replay([], events, bounds);
+      expect(violations.slice(0, 13).flat()).toEqual([]);
+      expect(violations[13].sort()).toEqual(['fetch-own-reply', 'not-freed-while-polled']);
+      // poll_done returns true with transfer 0's reply in xfer->priv: handed a second time by
+      // the property's count, though the core, finding RESP_OK, fetches nothing more.
+      expect(violations[14].sort()).toEqual([
+        'not-freed-while-polled',
+        'poll-done-own-reply',
+        'reply-handed-once',
+      ]);
+      expect(violations[15]).toEqual(['not-freed-while-polled']);
+      expect(violations[16]).toEqual([]); // mark_txdone cleared xfer->priv
+      const failing = explore(scmiVirtioModel, { bounds })
+        .properties.filter((p) => p.holds === false)
+        .map((p) => p.name)
+        .sort();
+      expect(failing).toEqual([
+        'all-free-reachable',
+        'fetch-own-reply',
+        'no-buffer-leak',
+        'not-freed-while-polled',
+        'poll-done-own-reply',
+        'reply-handed-once',
+      ]);
+      // Without the reuse (a token per transfer) every property holds at the same bounds.
+      const unique = explore(scmiVirtioModel, { bounds: { ...bounds, tokens: 2 } });
+      expect(unique.properties.filter((p) => p.holds !== true)).toEqual([]);
+    });
   });
 
   it('the suppression hint: a poll loop that leaves callbacks disabled leaks only with a device that honours it', () => {

@@ -92,6 +92,13 @@ export interface Cpu {
   inDrespWait: boolean;
   /** `xfer->priv`: the message bound to the transfer, -1 for NULL. */
   priv: number;
+  /**
+   * `virtio_poll_done()`'s local `msg` (:426): `xfer->priv` as its first critical section read
+   * it, used by its second (:445-489) whatever `xfer->priv` holds by then; -1 outside
+   * poll_done. The two differ only when the core rebinds `xfer->priv` in between (a late reply
+   * with a reused token, or the rx-lookup-oldest-pending variant).
+   */
+  pollMsg: number;
   /** `xfer->done` completed and not yet consumed. */
   done: boolean;
   /** `xfer->state`: SENT_OK or RESP_OK. */
@@ -191,6 +198,7 @@ export const IDLE_CPU: Cpu = {
   asyncDone: false,
   inDrespWait: false,
   priv: -1,
+  pollMsg: -1,
   done: false,
   state: SENT_OK,
   status: SCMI_SUCCESS,

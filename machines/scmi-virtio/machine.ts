@@ -33,6 +33,7 @@ import {
   cbGet,
   cbHand,
   markTxdone,
+  pollBegin,
   pollCheck,
   pollFetch,
   queueWork,
@@ -358,7 +359,7 @@ export function buildMachine(bounds: MachineBounds, flags: Flags) {
               {
                 guard: mine,
                 target: 'POLL_FETCH',
-                actions: assign(({ context }: Ctx) => spin(context, false)),
+                actions: assign(({ context }: Ctx) => spin(pollBegin(context, i), false)),
               },
             ],
           },

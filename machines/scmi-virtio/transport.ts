@@ -149,6 +149,14 @@ export function pollCheck(c: ScmiContext, i: number, flags: Flags): 'done' | 'id
   return flags.indexMovedMeansDone ? 'done' : 'moved';
 }
 
+/**
+ * poll_done() goes on to its second critical section: its local `msg`, read from `xfer->priv`
+ * at entry (:426), is what that section compares and updates, even if the core rebinds
+ * `xfer->priv` before it runs.
+ */
+export const pollBegin = (c: ScmiContext, i: number): ScmiContext =>
+  withCpu(c, i, { pollMsg: c.cpus[i].priv });
+
 export interface FetchResult {
   next: ScmiContext;
   found: boolean;
@@ -156,9 +164,13 @@ export interface FetchResult {
   kick: boolean;
 }
 
-/** Second critical section (vioch->lock, :445-489, with nested poll_locks): drain the used ring. */
+/**
+ * Second critical section (vioch->lock, :445-489, with nested poll_locks): drain the used ring
+ * looking for poll_done()'s local `msg` (pollBegin); poll_done returns after it (the as-written
+ * queue_work() after the unlock does not use `msg`), so the local is gone.
+ */
 export function pollFetch(c: ScmiContext, i: number, flags: Flags): FetchResult {
-  const own = c.cpus[i].priv;
+  const own = c.cpus[i].pollMsg;
   let next: ScmiContext = { ...c, cbEnabled: false }; // virtqueue_disable_cb()
   let found = false;
   let prefetched = 0;
@@ -196,7 +208,11 @@ export function pollFetch(c: ScmiContext, i: number, flags: Flags): FetchResult 
   const kick = prefetched > 0 || pending;
   // As written, `found` is kept across the queue_work() step that still has to return it.
   const kickAfterUnlock = flags.teardownAsWritten && !flags.noDeferredWorker && kick;
-  return { next: withCpu(next, i, { found: found && kickAfterUnlock }), found, kick };
+  return {
+    next: withCpu(next, i, { found: found && kickAfterUnlock, pollMsg: -1 }),
+    found,
+    kick,
+  };
 }
 
 /** The workqueue `queue_work(vioch->deferred_tx_wq, ...)` reaches, as the output names it. */

@@ -9,7 +9,7 @@ import type { GeneratorName } from '../src/testgen/vectors.ts';
 export interface MutationBounds {
   bounds: Record<string, number>;
   why: string;
-  /** The suites to generate there (default: all five; tour, pairs and random always are). */
+  /** The suites to generate there (default: all five). */
   generators?: GeneratorName[];
 }
 
@@ -29,6 +29,30 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
     {
       bounds: { lengths: 3, requests: 1, asyncCalls: 1 },
       why: 'every reply length with error answers (the lengths=3 killBounds turn errors off)',
+    },
+  ],
+  // Random walks only: pci-doe's tours and pairs are 7,000-20,000 steps at every set (refusal
+  // steps included), too long to replay against every surviving mutant here.
+  'pci-doe': [
+    {
+      bounds: { reset: 1 },
+      generators: ['random'],
+      why: 'an FLR (device_reset) is off at the defaults and in every killBounds',
+    },
+    {
+      bounds: { otherUser: 2 },
+      generators: ['random'],
+      why: 'another user leaving DOE Error set (other_user_error) needs otherUser = 2',
+    },
+    {
+      bounds: { dirtyStart: 1, busyClearIrq: 2 },
+      generators: ['random'],
+      why: 'INT_STATUS already set at probe, and a probe whose BUSY clearing raises no interrupt',
+    },
+    {
+      bounds: { protocols: 2, pollInterval: 0 },
+      generators: ['random'],
+      why: 'a second discovery exchange in pci_doe_cache_protocols(), and a poll interval of 0 (HZ = 100)',
     },
   ],
   // Not `tokens: 1, cpus: 1, late: 1` (a token reused while a late reply for its previous

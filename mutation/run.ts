@@ -22,7 +22,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { drivers } from '../drivers/registry.ts';
 import { models } from '../machines/registry.ts';
-import { generateSuites } from '../src/testgen/generate.ts';
+import { generateSuitesWithin } from '../src/testgen/generate.ts';
 import { serializeSuite, type GeneratorName } from '../src/testgen/vectors.ts';
 import { MUTATION_BOUNDS } from './bounds.ts';
 import { loadEquivalents, mutantKey, scoreReport, type MutationReport } from './score.ts';
@@ -75,10 +75,11 @@ interface Suites {
 }
 
 /**
- * Writes each suite of at most MAX_STEPS steps to .mutation/<protocol>/suites/. The state and
- * edge covers are built only when their lower bounds (reachable states, graph edges) fit, so a
- * cover that would be left out anyway is never generated. A file's name carries a hash of its
- * content, so a changed suite is a new test to Stryker.
+ * Writes each suite of at most MAX_STEPS steps to .mutation/<protocol>/suites/. Each set's
+ * suites come from one exploration, and a suite is built only while it fits the budget
+ * (generateSuitesWithin stops it at its first step past MAX_STEPS), so a cover that would be
+ * left out anyway is never held whole. A file's name carries a hash of its content, so a
+ * changed suite is a new test to Stryker.
  */
 function writeSuites(protocol: string): Suites {
   const model = models.find((m) => m.name === protocol)!;
@@ -89,24 +90,16 @@ function writeSuites(protocol: string): Suites {
   let steps = 0;
   const skipped: string[] = [];
   for (const [name, { bounds, generators }] of boundsSets(protocol)) {
+    const wanted = ORDER.filter((g) => generators.includes(g));
+    for (const g of ORDER) if (!wanted.includes(g)) skipped.push(`${g}-${name} (not asked for)`);
     const options = bounds ? { bounds } : {};
-    const cheap = generateSuites(model, ['tour', 'pairs', 'random'], options);
-    const graph = cheap[0].graph;
-    const edges = graph.edges.reduce((n, out) => n + out.length, 0);
-    const covers: GeneratorName[] = [];
-    if (!generators.includes('states')) skipped.push(`states-${name} (not asked for)`);
-    else if (graph.states.length - 1 <= MAX_STEPS) covers.push('states');
-    else skipped.push(`states-${name} (at least ${graph.states.length - 1} steps)`);
-    if (!generators.includes('edges')) skipped.push(`edges-${name} (not asked for)`);
-    else if (edges <= MAX_STEPS) covers.push('edges');
-    else skipped.push(`edges-${name} (at least ${edges} steps)`);
-    const generated = [...cheap, ...(covers.length ? generateSuites(model, covers, options) : [])];
-    for (const { suite } of generated) {
-      const generator = suite.generator.name as GeneratorName;
-      if (suite.summary.steps > MAX_STEPS) {
-        skipped.push(`${generator}-${name} (${suite.summary.steps} steps)`);
+    for (const generated of generateSuitesWithin(model, wanted, options, MAX_STEPS)) {
+      if ('skipped' in generated) {
+        skipped.push(`${generated.generator}-${name} (over ${generated.skipped.budget} steps)`);
         continue;
       }
+      const { suite } = generated;
+      const generator = suite.generator.name as GeneratorName;
       const text = serializeSuite(suite);
       const file = `${ORDER.indexOf(generator)}-${generator}-${name}-${hashOf(text)}.json`;
       writeFileSync(join(dir, file), text);

@@ -39,7 +39,7 @@ import {
   type DriverDefinition,
   type DriverVariant,
 } from '../src/testgen/conform.ts';
-import { BLOCKED, ExecutionContexts, type Preemptible } from '../harness/execution-contexts.ts';
+import { ExecutionContexts, waitAt, type Preemptible } from '../harness/execution-contexts.ts';
 import type { Output } from '../src/model/model.ts';
 import type { VectorEvent } from '../src/testgen/vectors.ts';
 
@@ -249,6 +249,13 @@ export const SCMI_VIRTIO_DRIVER_VARIANTS: DriverVariant[] = [
     killBounds: ASYNC_VARIANT_BOUNDS,
   },
   {
+    name: 'wait-timer-at-expiry',
+    description:
+      'code only: the wait on xfer->done times out at its expiry instead of the tick after it (time_after_eq for time_after), so the caller could go on a tick before the model lets it; outputs agree once the model\u2019s timer fires too, only the enabled steps show it',
+    source:
+      'code only (wait_for_completion_timeout() in do_xfer, driver.c; the timeout of sources/scmi-virtio-atomic.txt:516)',
+  },
+  {
     name: 'v7-missing-list-del',
     description: 'the deferred worker walks pending_cmds_list without list_del()',
     source: 'sources/scmi-virtio-atomic.txt:27 (v6 -> v7 changelog), the list_del() at :211',
@@ -280,7 +287,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** The CPU the interrupt handler runs on, -1 when it does not run. */
   let irq_on = -1;
   /* Execution contexts: cpu0..cpuN-1 (the core's do_xfer), irq, worker and teardown. */
-  const contexts = new ExecutionContexts();
+  /* Every wait is a waitAt() with its condition, so enabled() asks contexts.ready(). */
+  const contexts = new ExecutionContexts({ declaredWaits: true });
   let cpus = 0;
   let outputs: Output[] = [];
 
@@ -567,8 +575,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   function* scmi_vio_complete_cb(who: string): Step {
     let cb_enabled = true;
     for (;;) {
-      yield 'CB_GET';
-      while (vioch.ready_lock !== null) yield BLOCKED; // spin_lock_irqsave(&vioch->ready_lock)
+      // spin_lock_irqsave(&vioch->ready_lock)
+      yield* waitAt('CB_GET', () => vioch.ready_lock === null);
       vioch.ready_lock = who;
       if (!vioch.ready) {
         if (!cb_enabled) virtqueue_enable_cb();
@@ -608,6 +616,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   let worker_running = false;
+  /** deferred_tx_work is queued or running: what destroy_workqueue()'s drain waits for. */
+  const work_busy = () => vioch.deferred_tx_work_pending || worker_running;
 
   function* scmi_vio_deferred_tx_worker(): Step {
     worker_running = true;
@@ -662,7 +672,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
    * starts draining, then returns (and frees) once the work is neither queued nor running.
    */
   function* virtio_chan_free(): Step {
-    while (vioch.ready_lock !== null) yield BLOCKED; // spin_lock_irqsave(&vioch->ready_lock)
+    // spin_lock_irqsave(&vioch->ready_lock): apply() starts this only while it is free, as the
+    // model's chan_free takes it in the same step.
     vioch.ready = false;
     const wq = vioch.deferred_tx_wq;
     const order = teardown_as_written
@@ -671,7 +682,9 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         ? (['WQ_NULL', 'GONE', 'DRAIN', 'DESTROY'] as const)
         : (['WQ_NULL', 'DRAIN', 'DESTROY', 'GONE'] as const);
     for (const step of order) {
-      yield `FREE_${step}`;
+      // ... returns once the work is neither queued nor running, and frees the workqueue.
+      if (step === 'DESTROY') yield* waitAt('FREE_DESTROY', () => !work_busy());
+      else yield `FREE_${step}`;
       switch (step) {
         case 'WQ_NULL':
           vioch.deferred_tx_wq = null; // the fix: under vioch->lock, before destroying it
@@ -680,8 +693,6 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (wq) wq.draining = true; // destroy_workqueue(): __WQ_DRAINING
           break;
         case 'DESTROY':
-          // ... returns once the work is neither queued nor running, and frees the workqueue.
-          while (vioch.deferred_tx_work_pending || worker_running) yield BLOCKED;
           if (wq) wq.freed = true;
           break;
         case 'GONE':
@@ -762,9 +773,11 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         }
       }
     } else {
-      yield 'WAIT';
       // wait_for_completion_timeout(&xfer->done): woken by done, or by its timer
-      while (!xfer.done && !deadline_passed(xfer)) yield BLOCKED;
+      const timer_fired = has('wait-timer-at-expiry')
+        ? () => jiffies >= xfer.stop
+        : () => deadline_passed(xfer);
+      yield* waitAt('WAIT', () => xfer.done || timer_fired());
       if (xfer.done) {
         xfer.done = false;
         ret = errno_of(xfer.status);
@@ -783,9 +796,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
     if (ret === 0) {
       // wait_for_completion_timeout(xfer->async_done, SCMI_MAX_RESPONSE_TIMEOUT)
       const stop = jiffies + SCMI_MAX_RESPONSE_TIMEOUT;
-      yield 'WAIT_DRESP';
       const async_done = xfer.async_done;
-      while (!async_done.done && !(jiffies > stop)) yield BLOCKED;
+      yield* waitAt('WAIT_DRESP', () => async_done.done || jiffies > stop);
       ret = async_done.done ? errno_of(xfer.status) : -ETIMEDOUT;
     }
     yield 'ASYNC_CLEAR';
@@ -908,6 +920,18 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
         for (let cpu = 0; cpu < cpus; cpu++) list.push({ type: 'irq', cpu });
       }
       if (rx.irq_line && !contexts.isRunning('rx')) list.push({ type: 'rx_irq' });
+      // The contexts that can step now: at a preemption point, not waiting (a CPU's caller
+      // not held by the interrupt handler on its CPU); the worker also when its work is queued.
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        if (irq_on !== cpu && contexts.ready(`cpu${cpu}`)) list.push({ type: 'step', cpu });
+      }
+      if (contexts.ready('irq')) list.push({ type: 'irq_step' });
+      const worker = contexts.isRunning('worker');
+      if (worker ? contexts.ready('worker') : vioch.deferred_tx_work_pending) {
+        list.push({ type: 'work_step' });
+      }
+      if (contexts.ready('rx')) list.push({ type: 'rx_step' });
+      if (contexts.ready('teardown')) list.push({ type: 'free_step' });
       return list;
     },
     observe() {
@@ -1010,6 +1034,8 @@ function createScmiVirtioDriver(variants: ReadonlySet<string>): DriverAdapter {
           if (contexts.isRunning('teardown') || !vioch.ready) {
             throw new NotEnabledError('virtio_chan_free() already ran');
           }
+          // Its first lock: spin_lock_irqsave(&vioch->ready_lock) spins while a handler holds it.
+          if (vioch.ready_lock !== null) throw new NotEnabledError('vioch->ready_lock is held');
           contexts.start('teardown', virtio_chan_free());
           break;
         case 'free_step':

@@ -320,8 +320,20 @@ export const scmiVirtioMachine = defineMachine<ScmiContext, ScmiEvent>({
       time: { tick: TICK },
       lanes: lanes(b.cpus),
       conformance: {
-        // What the device can do and which interrupts can be taken say what the driver holds.
-        enabling: ['device_reply', 'device_dresp', 'irq', 'rx_irq'],
+        // What the device can do and which interrupts can be taken say what the driver holds;
+        // which contexts can step (at a preemption point, not waiting on a lock, a completion,
+        // its timer or the workqueue's drain) says where the driver would go on.
+        enabling: [
+          'device_reply',
+          'device_dresp',
+          'irq',
+          'rx_irq',
+          'step',
+          'irq_step',
+          'work_step',
+          'rx_step',
+          'free_step',
+        ],
         observe: ({ context: c }) => ({
           freeList: c.freeList,
           pendingList: c.pendingList,

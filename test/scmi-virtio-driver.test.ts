@@ -189,10 +189,30 @@ describe('scmi-virtio driver: every variant is killed', () => {
     }
   });
 
-  it('worker-skips-complete-cb: the model runs a worker step the driver has finished', () => {
-    for (const { divergence } of killers(atDefault(), 'worker-skips-complete-cb')) {
-      expect(divergence.event).toEqual({ type: 'work_step' });
-      expect(divergence.error).toMatch(/no work queued/);
+  it('worker-skips-complete-cb: the model has a worker step left where the driver has finished (the enabled steps)', () => {
+    const kills = killers(atDefault(), 'worker-skips-complete-cb');
+    expect(kills.map((k) => k.generator)).toEqual([...GENERATORS]);
+    for (const { divergence } of kills) {
+      // After the pending-list step the model goes on to complete_cb's loop, the driver
+      // returns; it shows there, or when the interrupt handler drops the ready_lock the
+      // model's worker then waits for.
+      expect(divergence.kind).toBe('enabled');
+      expect(['work_step', 'irq_step']).toContain(divergence.event?.type);
+      expect(divergence.onlyModel).toEqual([{ type: 'work_step' }]);
+      expect(divergence.onlyDriver).toEqual([]);
+    }
+  });
+
+  it('wait-timer-at-expiry: a caller that could go on a tick before the model lets it shows only in the enabled steps', () => {
+    const kills = killers(atDefault(), 'wait-timer-at-expiry');
+    expect(kills.length).toBeGreaterThan(0);
+    for (const { divergence } of kills) {
+      // The tick that reaches the expiry: the driver's wait is over, the model's timer is not.
+      expect(divergence).toMatchObject({ kind: 'enabled', event: { type: 'tick' } });
+      expect(divergence.onlyModel).toEqual([]);
+      expect(divergence.onlyDriver).toHaveLength(1);
+      expect(divergence.onlyDriver![0]).toMatchObject({ type: 'step' });
+      expect(divergence.path.at(-1)?.state).toMatch(/cpu\d\.WAIT/);
     }
   });
 

@@ -28,7 +28,7 @@ const root = new URL('..', import.meta.url).pathname;
 /** The parts of the engine, in the order they are printed. */
 export const PARTS = {
   machine: 'model: machine (guards, actions, event alphabet)',
-  properties: 'model: properties (invariants, step properties, monitors, goals; ghosts, time)',
+  properties: "model: properties and src/model's ghost ledger and time helpers",
   stepper: 'stepper (src/model/compiled.ts)',
   system: 'product system (src/model/system.ts: views, property and monitor dispatch)',
   codec: 'codec (state-codec.ts and its generated writers and builders)',

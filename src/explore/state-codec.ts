@@ -120,15 +120,22 @@ const SMALL_TEST = (v: string): string =>
 
 /**
  * Generated code writing the value held in variable `v` at `b[p]` (advancing `p`), with the
- * caches of site `s`. The common cases are inline: small integers, strings with the site's
- * last string, arrays (of small integers, of objects of the site's last shape), objects of the
- * site's last shape. Everything else, and every cache miss, goes to the codec's generic
+ * caches of site `s`. The common cases are inline: small integers, null and booleans (fields
+ * such as deadlines and flags: most of a protocol's context), strings with the site's last
+ * string, arrays (of small integers, of the items' last string, of objects of the items' last
+ * shape), objects of the site's last shape. Everything else, and every cache miss, goes to the codec's generic
  * writer, which is the specification: each inline case writes exactly the bytes it would.
  */
 function valueWriteCode(v: string, s: string): string {
   return `
   if (typeof ${v} === 'number' && ${SMALL_TEST(v)}) {
     b[p++] = ${v};
+  } else if (${v} === null) {
+    b[p++] = ${T_NULL};
+  } else if (${v} === true) {
+    b[p++] = ${T_TRUE};
+  } else if (${v} === false) {
+    b[p++] = ${T_FALSE};
   } else if (typeof ${v} === 'string') {
     b[p++] = ${T_STRING};
     const id = ${v} === ${s}.str ? ${s}.id : c.stringAt(${v}, ${s});
@@ -144,6 +151,9 @@ function valueWriteCode(v: string, s: string): string {
       const e = ${v}[x];
       if (typeof e === 'number' && ${SMALL_TEST('e')}) {
         b[p++] = e;
+      } else if (typeof e === 'string' && e === is.str && is.id < 0x80) {
+        b[p++] = ${T_STRING};
+        b[p++] = is.id;
       } else if (typeof e === 'object' && e !== null && !Array.isArray(e)) {
         const w = is.write;
         const q = w === undefined ? -1 : w(e, c, b, p);
@@ -199,13 +209,19 @@ function shapeWriter(id: number, keys: readonly string[], sites: readonly Site[]
   return factory(keys, writeVarint, Object.prototype, ...sites);
 }
 
-/** Generated code reading one array item into variable `a` (small integers, shapes inline). */
+/**
+ * Generated code reading one array item into variable `a` (small integers, strings and shapes
+ * with one-byte ids inline).
+ */
 function itemReadCode(a: string): string {
   return `
       t = b[p];
       if (t < ${SMALL_LIMIT}) {
         ${a} = t;
         p++;
+      } else if (t === ${T_STRING} && b[p + 1] < 0x80) {
+        ${a} = strings[b[p + 1]];
+        p += 2;
       } else if (t === ${T_SHAPE} && b[p + 1] < 0x80) {
         c.readPos = p + 2;
         ${a} = shapes[b[p + 1]].build(c);
@@ -219,7 +235,7 @@ function itemReadCode(a: string): string {
 
 /**
  * Generated code reading one value into variable `v` from `b[p]` (advancing `p`): small
- * integers, strings with one-byte ids and arrays inline, the rest through the codec's generic
+ * integers, null, booleans, strings and nested objects with one-byte ids and arrays inline, the rest through the codec's generic
  * reader. Arrays of up to four items are built as array literals: exactly sized, packed, and
  * one allocation site per field and length (the model's own arrays come from slice and spread).
  */
@@ -229,9 +245,22 @@ function valueReadCode(v: string): string {
   if (t < ${SMALL_LIMIT}) {
     ${v} = t;
     p++;
+  } else if (t === ${T_NULL}) {
+    ${v} = null;
+    p++;
+  } else if (t === ${T_TRUE}) {
+    ${v} = true;
+    p++;
+  } else if (t === ${T_FALSE}) {
+    ${v} = false;
+    p++;
   } else if (t === ${T_STRING} && b[p + 1] < 0x80) {
     ${v} = strings[b[p + 1]];
     p += 2;
+  } else if (t === ${T_SHAPE} && b[p + 1] < 0x80) {
+    c.readPos = p + 2;
+    ${v} = shapes[b[p + 1]].build(c);
+    p = c.readPos;
   } else if (t === ${T_ARRAY} && b[p + 1] < 0x80) {
     const n = b[p + 1];
     p += 2;

@@ -409,7 +409,17 @@ export class StateCodec {
         pos = writeVarint(buffer, pos, length);
         const items = site.items ?? this.itemSite(site);
         for (let i = 0; i < length; i++) {
-          pos = this.writeValue(value[i] as unknown, buffer, pos, items, false);
+          const item = value[i] as unknown;
+          // Small integers, null and booleans (a monitor's tuple state) without a call.
+          if (typeof item === 'number' && item >= 0 && item < SMALL_LIMIT && (item | 0) === item) {
+            buffer[pos++] = item;
+          } else if (item === null) {
+            buffer[pos++] = T_NULL;
+          } else if (typeof item === 'boolean') {
+            buffer[pos++] = item ? T_TRUE : T_FALSE;
+          } else {
+            pos = this.writeValue(item, buffer, pos, items, false);
+          }
         }
         return pos;
       }

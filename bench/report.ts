@@ -2,7 +2,8 @@
 import type { AnchorRow, Results } from './results.ts';
 import { spinCommand } from './spin.ts';
 import { fanOutSection } from './fan-out.ts';
-import { issueStatus, profileSection } from './status.ts';
+import { issueStatus } from './status.ts';
+import { profileSection } from './profile-section.ts';
 import { workersSection } from './workers-section.ts';
 import {
   anchorTable,
@@ -195,7 +196,7 @@ ${symmetrySection(results)}
 
 ${targetsTable(results).join('\n')}
 
-${profileSection}
+${profileSection()}
 ${issueStatus(results)}
 ${fanOutSection}
 ## Cost curves of the protocol models

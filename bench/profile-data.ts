@@ -593,7 +593,7 @@ const sizes: SizeRow[] = [
 const wins: Win[] = [
   {
     change: 'codec: null, booleans, string items inline (writers and builders)',
-    commit: '9061bb8',
+    commit: '37d95f5',
     model: 'pci-doe',
     states: 150000,
     cpuRatio: '1.06\u00d7 (1.01\u20131.14), 3 rounds',
@@ -601,7 +601,7 @@ const wins: Win[] = [
   },
   {
     change: 'codec: null, booleans, string items inline (writers and builders)',
-    commit: '9061bb8',
+    commit: '37d95f5',
     model: 'mcdi',
     states: 60000,
     cpuRatio: '1.02\u00d7 (0.91\u20131.16), 4 rounds',
@@ -609,7 +609,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'anchor 3/5/2',
     states: 400000,
     cpuRatio: '1.04\u00d7 (0.92\u20131.13)',
@@ -617,7 +617,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'mcdi',
     states: 50000,
     cpuRatio: '0.99\u00d7 (0.86\u20131.11)',
@@ -625,7 +625,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'scmi-virtio',
     states: 50000,
     cpuRatio: '1.00\u00d7 (0.96\u20131.03)',
@@ -633,7 +633,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'pci-doe',
     states: 50000,
     cpuRatio: '1.05\u00d7 (0.93\u20131.11)',
@@ -641,7 +641,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'idpf-xn',
     states: 50000,
     cpuRatio: '1.03\u00d7 (0.98\u20131.10)',
@@ -649,7 +649,7 @@ const wins: Win[] = [
   },
   {
     change: 'both codec commits against main',
-    commit: '9061bb8 + 0ba1a9d',
+    commit: '37d95f5 + 731b9ed',
     model: 'mic-cosm',
     states: 50000,
     cpuRatio: '1.01\u00d7 (0.94\u20131.08)',
@@ -658,7 +658,7 @@ const wins: Win[] = [
   {
     change:
       '**dropped**: stepper skips events no transition of the configuration handles, eventless chains per configuration, monitors in a loop',
-    commit: 'd5f137c (not landed)',
+    commit: 'not landed (was d5f137c on branch perf4)',
     model: 'mcdi',
     states: 60000,
     cpuRatio: '0.88\u00d7 (0.85\u20130.97), 4 rounds',
@@ -728,7 +728,7 @@ const benchRates: BenchRate[] = [
 
 export const PROFILE_DATA = {
   baseCommit: '2ae9a4a',
-  afterCommit: 'perf4 at 0ba1a9d',
+  afterCommit: '37d95f5 and 731b9ed on main',
   before,
   after,
   sizes,

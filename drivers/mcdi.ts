@@ -50,7 +50,8 @@ type mcdi_state =
   | 'MCDI_STATE_RUNNING_SYNC'
   | 'MCDI_STATE_RUNNING_ASYNC'
   | 'MCDI_STATE_COMPLETED';
-type mcdi_mode = 'MCDI_MODE_POLL' | 'MCDI_MODE_EVENTS';
+/** MCDI_MODE_FAIL: the fix for finding 8 (docs/mcdi.md), efx_mcdi_abandon as in later kernels. */
+type mcdi_mode = 'MCDI_MODE_POLL' | 'MCDI_MODE_EVENTS' | 'MCDI_MODE_FAIL';
 
 /** What the MC wrote: header SEQ, ERROR (its own numbering), DATALEN, and the payload cookie. */
 interface mc_answer {
@@ -223,6 +224,18 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     source: 'sources/sfc-mcdi-async.txt:89-93',
   },
   {
+    name: 'as-written-seqno-wrap',
+    description:
+      'a timeout only moves seqno on; MCDI is not abandoned, so requests go on while the MC holds the timed-out one and its late answer aliases a later request once seqno wraps (the seed as written)',
+    source: 'sources/sfc-mcdi-async.txt:145-148, efx_mcdi_rpc_finish (3.12)',
+  },
+  {
+    name: 'abandon-no-reset',
+    description:
+      'efx_mcdi_abandon sets MCDI_MODE_FAIL without efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT)',
+    source: 'efx_mcdi_abandon (torvalds/linux drivers/net/ethernet/sfc/mcdi.c)',
+  },
+  {
     name: 'timeout-wrong-rc',
     description: 'code only: the timer completes the request with -EIO instead of -ETIMEDOUT',
     source: 'code only',
@@ -245,6 +258,8 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   /** The MC's status word: set when it rebooted; efx_mcdi_poll_reboot reads and clears it. */
   let mc_status_rebooted = false;
   let reset_pending = false;
+  /** The fix for finding 8: efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT) is pending (an FLR). */
+  let flr_pending = false;
   /* The harness: the MC, the event queue, the interface's up/down state, the callers. */
   let mc_requests: Array<{ seq: number; cookie: number; evreq: boolean }> = [];
   /** The answers the MC may give and the faults it may commit (from the bounds). */
@@ -329,6 +344,31 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     reset_pending = true;
   }
 
+  /**
+   * The fix for finding 8, efx_mcdi_abandon: "MCDI timeouts seen, so make all MCDI calls
+   * fail-fast and issue an FLR to try to recover".
+   */
+  function efx_mcdi_abandon(): void {
+    const was = mcdi.mode;
+    mcdi.mode = 'MCDI_MODE_FAIL'; // xchg
+    if (was === 'MCDI_MODE_FAIL') return; // it had already been done
+    if (!has('abandon-no-reset')) flr_pending = true; // efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT)
+  }
+
+  /**
+   * efx_mcdi_reset(RESET_TYPE_MCDI_TIMEOUT): pci_reset_function (the harness: the MC drops
+   * what it holds for this function), then "Re-enable polled MCDI completion". efx_reset
+   * clears this reset's bit; a MC_FAILURE reset pending beside it is taken as done. The
+   * credits go (finding 7's fix; upstream keeps its count).
+   */
+  function efx_mcdi_reset_flr(): void {
+    mc_requests = [];
+    mcdi.credits = []; // the fix's credits: no CMDDONE of a dropped request can come
+    mcdi.mode = 'MCDI_MODE_POLL';
+    flr_pending = false;
+    reset_pending = false;
+  }
+
   /** ++credits for the cancelled request; the fix takes one only while a CMDDONE can come. */
   function take_credit(): void {
     if (has('as-written-credits') || (mcdi.awaiting && mcdi.mode === 'MCDI_MODE_EVENTS')) {
@@ -336,9 +376,13 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
   }
 
-  /** The timeout paths: ++seqno; ++credits under iface_lock. */
-  function timeout_fence(bump_seqno: boolean): void {
+  /**
+   * The timeout paths: ++seqno; ++credits under iface_lock; fixed, efx_mcdi_rpc_finish's
+   * efx_mcdi_abandon too (after the credit test, which reads the mode the request was sent in).
+   */
+  function timeout_fence(bump_seqno: boolean, abandon: boolean): void {
     take_credit();
+    if (abandon) efx_mcdi_abandon();
     if (bump_seqno) mcdi.seqno = (mcdi.seqno + 1) & SEQ_MASK;
   }
 
@@ -415,6 +459,19 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   }
 
   function* efx_mcdi_rpc(cookie: number): Step {
+    // efx_mcdi_rpc_start: "if (mcdi->mode == MCDI_MODE_FAIL) return -ENETDOWN;" (the fix)
+    if (mcdi.mode === 'MCDI_MODE_FAIL') {
+      outputs.push({
+        type: 'rpc_done',
+        id: cookie,
+        rc: -ENETDOWN,
+        resp: null,
+        outlenActual: null,
+        copied: 0,
+      });
+      waiting.delete(cookie);
+      return;
+    }
     // efx_mcdi_acquire_sync: wait_event(mcdi->wq, cmpxchg(QUIESCENT -> RUNNING_SYNC))
     yield* waitAt('ACQUIRE_SYNC', () => !proc_asleep);
     for (;;) {
@@ -458,7 +515,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     }
     if (timed_out) {
       // "Close the race with efx_mcdi_ev_cpl() executing just too late"
-      timeout_fence(true);
+      timeout_fence(true, !has('as-written-seqno-wrap'));
       outputs.push({
         type: 'rpc_done',
         id: cookie,
@@ -526,13 +583,19 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     evq_stopped = false;
     reset_pending = false;
     yield* waitAt('MODE_EVENT', () => !reset_asleep);
+    // Fixed: "If in fail-fast state, don't switch to event completion. FLR recovery will do
+    // that later." Tested once, before efx_mcdi_acquire_sync.
+    if (mcdi.mode !== 'MCDI_MODE_POLL') {
+      interface_up = true;
+      return;
+    }
     for (;;) {
       if (mcdi.state === 'MCDI_STATE_QUIESCENT') {
         mcdi.state = 'MCDI_STATE_RUNNING_SYNC';
         break;
       }
       reset_asleep = true;
-      yield* waitAt('MODE_EVENT', () => !reset_asleep);
+      yield* waitAt('MODE_EVENT_WAIT', () => !reset_asleep);
     }
     mcdi.mode = 'MCDI_MODE_EVENTS';
     yield* efx_mcdi_release('reset');
@@ -543,14 +606,24 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
   function* interface_down_path(): Step {
     interface_up = false;
     yield 'MODE_POLL_STORE';
-    mcdi.mode = 'MCDI_MODE_POLL'; // "lockless"
-    yield 'MODE_POLL_COMPLETE';
-    efx_mcdi_complete_sync();
+    // Fixed: "If in fail-fast state, don't switch to polled completion."
+    if (mcdi.mode !== 'MCDI_MODE_FAIL') {
+      mcdi.mode = 'MCDI_MODE_POLL'; // "lockless"
+      yield 'MODE_POLL_COMPLETE';
+      efx_mcdi_complete_sync();
+    }
     // synchronize_irq, efx_stop_eventq: NAPI and the data path finish, queued events go.
     yield* waitAt('STOP_EVQ', () => !contexts.isRunning('napi') && !contexts.isRunning('caller'));
     evq_stopped = true;
     evq = [];
     yield* efx_mcdi_flush_async();
+    if (flr_pending) {
+      // The reset work for RESET_TYPE_MCDI_TIMEOUT: efx_mcdi_reset's FLR, then up again.
+      yield 'FLR';
+      efx_mcdi_reset_flr();
+      yield* interface_up_path();
+      return;
+    }
     if (reset_pending) {
       yield* interface_up_path();
       return;
@@ -713,7 +786,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     yield 'FENCE';
     // ... then under iface_lock "Ensure that if the completion event arrives later, the seqno
     // check in efx_mcdi_ev_cpl() will fail"
-    timeout_fence(!has('timeout-no-seqno'));
+    timeout_fence(!has('timeout-no-seqno'), false); // upstream abandons in the sync path only
     yield* efx_mcdi_complete_async_tail(
       'timer',
       has('timeout-wrong-rc') ? -EIO : -ETIMEDOUT,
@@ -800,7 +873,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
 
   /** The reset work runs: it is inside efx_reset/ifup/ifdown and can go on, or is queued. */
   function reset_can_run(): boolean {
-    return contexts.isRunning('reset') ? contexts.ready('reset') : reset_pending;
+    return contexts.isRunning('reset') ? contexts.ready('reset') : reset_pending || flr_pending;
   }
 
   function mc_can_answer(len: number, err: boolean): boolean {
@@ -849,6 +922,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
       jiffies = 0;
       mc_status_rebooted = false;
       reset_pending = false;
+      flr_pending = false;
       mc_requests = [];
       shmem = null;
       evq = [];
@@ -895,6 +969,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         timerRunning: mcdi.async_timer.running,
         statusWord: mc_status_rebooted,
         resetPending: reset_pending,
+        flrPending: flr_pending,
         eventsStopped: evq_stopped,
         procAsleep: proc_asleep,
         procDeadline: proc_deadline_live ? left(proc_deadline) : null,
@@ -943,12 +1018,14 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
         case 'reset':
           if (contexts.isRunning('reset')) {
             contexts.advance('reset');
-          } else if (!reset_pending) {
+          } else if (!reset_pending && !flr_pending) {
             throw new NotEnabledError('no reset work queued');
           } else if (interface_up) {
             contexts.start('reset', interface_down_path()); // the reset work: down, then up
           } else {
-            reset_pending = false; // nothing running to take down and bring up
+            // Nothing running to take down and bring up; RESET_TYPE_MCDI_TIMEOUT's FLR still.
+            if (flr_pending) efx_mcdi_reset_flr();
+            reset_pending = false;
           }
           break;
         case 'napi': {

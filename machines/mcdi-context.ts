@@ -30,7 +30,11 @@ export const INLEN_OVER = 3;
 export const SDU_LEN_MAX = 63;
 
 export type IfaceState = 'QUIESCENT' | 'RUNNING_SYNC' | 'RUNNING_ASYNC' | 'COMPLETED';
-export type Mode = 'POLL' | 'EVENTS';
+/**
+ * MCDI_MODE_FAIL is the fix for finding 8 (docs/mcdi.md), as in later kernels: after a timeout
+ * every MCDI call fails with -ENETDOWN until the reset (an FLR) that efx_mcdi_abandon schedules.
+ */
+export type Mode = 'POLL' | 'EVENTS' | 'FAIL';
 
 /**
  * What the MC wrote for one request: its header's SEQ, its error code (MC numbering, 0: none)
@@ -121,6 +125,12 @@ export interface McdiContext {
   ghostRebootHandled: boolean;
   /** efx_schedule_reset was called and the reset work has not started yet. */
   resetPending: boolean;
+  /**
+   * The fix for finding 8: efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT) from efx_mcdi_abandon is
+   * pending (efx->reset_pending's bit for it): the reset work will do an FLR, which ends
+   * MCDI_MODE_FAIL. Kept until the FLR, as efx_reset clears its bit only after the reset.
+   */
+  flrPending: boolean;
 
   /* ---- the sleeping process (efx_mcdi_rpc) and the reset work ---- */
   /** The sync request's ghost id (its stack frame). */

@@ -129,6 +129,8 @@ export const VARIANTS = {
   nomemReportsSuccess: 'rpc-async-nomem-reports-success',
   pollTimeAfterEq: 'poll-time-after-eq',
   completeSyncNoWake: 'complete-sync-no-wake',
+  asWrittenSeqnoWrap: 'as-written-seqno-wrap',
+  abandonNoReset: 'abandon-no-reset',
 } as const;
 
 type Ctx = McdiContext;
@@ -141,8 +143,8 @@ type Ctx = McdiContext;
  */
 const LOCK_FREE_HERE =
   'async_lock is held across a step only by the holder of the interface, which is this context';
-/** RELEASE's POLL branch is reached only when the EVENTS ones failed, i.e. in POLL mode. */
-const RELEASE_POLL_ONLY = `${LOCK_FREE_HERE}, so the EVENTS branches fail only in POLL mode`;
+/** RELEASE's POLL branch is reached only when the EVENTS ones failed, i.e. in POLL or FAIL mode. */
+const RELEASE_POLL_ONLY = `${LOCK_FREE_HERE}, so the EVENTS branches fail only outside EVENTS mode`;
 
 /**
  * Device-side ghost updates. A request sent from a buffer the flush already freed is garbage
@@ -490,6 +492,28 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
       source: 'sources/sfc-mcdi-async.txt:89-93 (cmpxchg, then wake_up(&mcdi->wq))',
       breaks: ['no-lost-wakeup'],
     },
+    {
+      name: VARIANTS.asWrittenSeqnoWrap,
+      description:
+        'the seed as written: a timeout only moves mcdi->seqno on (the fence), and the next caller sends at once; with the MC still holding the timed-out request, 2^(seqBits-1) timeouts bring seqno back to its seq, and its late answer is taken for the request then running',
+      source:
+        'sources/sfc-mcdi-async.txt:145-148 ("if the completion event arrives later, the seqno check in efx_mcdi_ev_cpl() will fail") and efx_mcdi_rpc_finish (3.12)',
+      // The credits are told apart by their seqnos (finding 7's fix): they alias alike.
+      breaks: ['completion-for-request-in-flight', 'credit-absorbs-own-event'],
+      // The wrap at the hardware's 4 bits needs requests=9 (docs/mcdi.md, finding 8): the
+      // same aliasing at 2 bits needs 3 requests (two timeouts, then the one that takes it).
+      bounds: { seqBits: 2, requests: 3, asyncCalls: 0, error: 0, ifdowns: 0 },
+      finding: true,
+    },
+    {
+      name: VARIANTS.abandonNoReset,
+      description:
+        'efx_mcdi_abandon sets MCDI_MODE_FAIL without efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT): nothing ends the fail mode, and every later MCDI call fails with -ENETDOWN',
+      source:
+        'efx_mcdi_abandon (torvalds/linux drivers/net/ethernet/sfc/mcdi.c): xchg(&mcdi->mode, MCDI_MODE_FAIL), then efx_schedule_reset',
+      // Requests queued when MCDI failed are never started, and no reset flushes them.
+      breaks: ['completer-once', 'fail-mode-recovers'],
+    },
   ],
   build({ bounds, variants }) {
     const SEQ_MOD = 2 ** bounds.seqBits;
@@ -516,6 +540,9 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
     const completeSyncWakes = !has(VARIANTS.completeSyncNoWake);
     const deathConsumesStatus = !has(VARIANTS.evDeathKeepsStatus);
     const deathSchedulesReset = !has(VARIANTS.evDeathNoReset);
+    /* The fix for finding 8: a timeout abandons MCDI (MCDI_MODE_FAIL until an FLR). */
+    const timeoutAbandons = !has(VARIANTS.asWrittenSeqnoWrap);
+    const abandonSchedulesFlr = !has(VARIANTS.abandonNoReset);
     /** time_after(time, finish) in efx_mcdi_poll, or the variant's time_after_eq. */
     const pollGivesUp = has(VARIANTS.pollTimeAfterEq) ? timeAfterEq : timeAfter;
 
@@ -574,6 +601,43 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         context.resetWaits === 'idle' ? (context.resetDue ?? due(bounds.resetLatency)) : null,
     });
 
+    /**
+     * The fix for finding 8, efx_mcdi_abandon: xchg(&mcdi->mode, MCDI_MODE_FAIL) and, if it was
+     * not failed already, efx_schedule_reset(RESET_TYPE_MCDI_TIMEOUT). Lockless; merged with
+     * the fence that follows it (the steps that could come between read the mode or seqno,
+     * never both: rpc_async, mode_poll and mode_event the mode, ev_cpl the seqno).
+     */
+    const abandonMcdi = (context: Ctx): Partial<Ctx> =>
+      context.mode === 'FAIL' || !abandonSchedulesFlr
+        ? { mode: 'FAIL' }
+        : {
+            mode: 'FAIL',
+            flrPending: true,
+            resetDue:
+              context.resetWaits === 'idle'
+                ? (context.resetDue ?? due(bounds.resetLatency))
+                : null,
+          };
+
+    /**
+     * efx_mcdi_reset(RESET_TYPE_MCDI_TIMEOUT): pci_reset_function, then mode = POLL. The FLR
+     * ends what the MC was doing for this function: the requests it holds are dropped, so no
+     * answer to them can come (the model's reading of "issue an FLR to try to recover"; the
+     * firmware is not in the seed). efx_reset clears only this reset's bit; a MC_FAILURE reset
+     * pending beside it is taken as done here (its down and up are what this one did). The
+     * credits go too (finding 7's fix: a credit stands for a CMDDONE that can still come, and
+     * after the FLR none of the dropped requests' can; upstream keeps its count).
+     */
+    const flr = (context: Ctx): Partial<Ctx> => ({
+      flrPending: false,
+      resetPending: false,
+      credits: [],
+      mode: 'POLL',
+      mc: [],
+      mcDue: null,
+      ghosts: context.mc.reduce((ledger, r) => ledgerLose(ledger, r.id), context.ghosts),
+    });
+
     /** The MC's header is overwritten: the answer it held is gone for good (ghost). */
     const overwriteHeader = (context: Ctx, ghosts: Ledger): Ledger =>
       context.shmem !== null && context.shmem !== 'REBOOT'
@@ -618,9 +682,20 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         ? { credits: [...context.credits, { id: owner, seq: context.seqno }] }
         : {};
 
-    /** The timeout paths' fence: ++seqno; ++credits under iface_lock. */
-    const fence = (context: Ctx, owner: number, bumpSeqno: boolean): Partial<Ctx> => ({
+    /**
+     * The timeout paths' fence: ++seqno; ++credits under iface_lock; fixed, in the sync
+     * path, with efx_mcdi_abandon. Upstream abandons first; here the credit test (finding 7's
+     * fix) reads the mode the request was sent in, so it comes first (nothing between reads
+     * both).
+     */
+    const fence = (
+      context: Ctx,
+      owner: number,
+      bumpSeqno: boolean,
+      abandons: boolean,
+    ): Partial<Ctx> => ({
       ...takeCredit(context, owner),
+      ...(abandons ? abandonMcdi(context) : {}),
       seqno: bumpSeqno ? (context.seqno + 1) % SEQ_MOD : context.seqno,
       mc: abandon(context.mc, owner),
     });
@@ -756,7 +831,10 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         /* UP and DOWN of the reset region: idle, and the reset work's clock starts. */
         idleReset: assign(({ context }) => ({
           resetWaits: 'idle' as const,
-          resetDue: context.resetPending ? (context.resetDue ?? due(bounds.resetLatency)) : null,
+          resetDue:
+            context.resetPending || context.flrPending
+              ? (context.resetDue ?? due(bounds.resetLatency))
+              : null,
         })),
         /* efx_mcdi_rpc_async returned an error: the request never reached the MC, and its
            caller knows (a call gets a ghost id whatever it returns). */
@@ -805,6 +883,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         statusWord: false,
         ghostRebootHandled: false,
         resetPending: false,
+        flrPending: false,
         syncId: null,
         procDeadline: null,
         procAsleep: false,
@@ -905,14 +984,40 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             IDLE: {
               entry: [assign({ syncId: null }), waits('process', 'idle')],
               on: {
-                rpc: {
-                  guard: ({ context }) => context.issued < bounds.requests,
-                  target: 'ACQUIRE_SYNC',
-                  actions: assign(({ context }) => {
-                    const { ledger, id } = ledgerIssue(context.ghosts, bounds.requests);
-                    return { syncId: id, issued: context.issued + 1, ghosts: ledger };
-                  }),
-                },
+                rpc: [
+                  /* The fix for finding 8: efx_mcdi_rpc_start in MCDI_MODE_FAIL returns
+                     -ENETDOWN before efx_mcdi_acquire_sync (lockless: a caller past this test
+                     when the mode fails still sends). */
+                  {
+                    guard: ({ context }) =>
+                      context.issued < bounds.requests && context.mode === 'FAIL',
+                    actions: [
+                      emit(({ context }) => ({
+                        type: 'rpc_done' as const,
+                        id: ledgerIssue(context.ghosts, bounds.requests).id,
+                        rc: ENETDOWN,
+                        resp: null,
+                        outlenActual: null,
+                        copied: 0,
+                      })),
+                      assign(({ context }) => {
+                        const { ledger, id } = ledgerIssue(context.ghosts, bounds.requests);
+                        return {
+                          issued: context.issued + 1,
+                          ghosts: ledgerComplete(ledgerLose(ledger, id), id),
+                        };
+                      }),
+                    ],
+                  },
+                  {
+                    guard: ({ context }) => context.issued < bounds.requests,
+                    target: 'ACQUIRE_SYNC',
+                    actions: assign(({ context }) => {
+                      const { ledger, id } = ledgerIssue(context.ghosts, bounds.requests);
+                      return { syncId: id, issued: context.issued + 1, ghosts: ledger };
+                    }),
+                  },
+                ],
               },
             },
             /* efx_mcdi_acquire_sync: wait_event(cmpxchg(QUIESCENT -> RUNNING_SYNC)). */
@@ -1045,7 +1150,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       copied: 0,
                     })),
                     assign(({ context }) => ({
-                      ...fence(context, context.syncId!, true),
+                      ...fence(context, context.syncId!, true, timeoutAbandons),
                       ghosts: ledgerComplete(context.ghosts, context.syncId!),
                     })),
                   ],
@@ -1409,7 +1514,8 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                 timer: {
                   target: 'LIST_DEL',
                   actions: assign(({ context }) =>
-                    fence(context, context.asyncList[0]?.id ?? -1, timeoutBumpsSeqno),
+                    // Upstream's efx_mcdi_abandon is called from efx_mcdi_rpc_finish only.
+                    fence(context, context.asyncList[0]?.id ?? -1, timeoutBumpsSeqno, false),
                   ),
                 },
               },
@@ -1435,17 +1541,46 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   target: 'MODE_EVENT',
                   actions: assign({ eventsStopped: false, resetPending: false, resetDue: null }),
                 },
-                /* The reset work with nothing running to take down and bring up. */
+                /* The reset work with nothing running to take down and bring up (for
+                   RESET_TYPE_MCDI_TIMEOUT: the FLR, merged with the rest of it: with the
+                   interface down, mode_poll returns and the flush has nothing to do). */
                 reset: {
-                  guard: ({ context }) => context.resetPending,
+                  guard: ({ context }) => context.resetPending || context.flrPending,
                   target: 'DOWN',
                   reenter: true,
-                  actions: assign({ resetPending: false, resetDue: null }),
+                  actions: assign(({ context }) => ({
+                    resetPending: false,
+                    resetDue: null,
+                    ...(context.flrPending ? flr(context) : {}),
+                  })),
                 },
               },
             },
-            /* efx_mcdi_mode_event: acquire_sync; mode = EVENTS; release. */
+            /* efx_mcdi_mode_event: (fixed: in FAIL mode, return); acquire_sync; mode =
+               EVENTS; release. The mode test and the first cmpxchg are one step (lockless,
+               nothing to wait for between them); once asleep, the waiter re-tests only the
+               cmpxchg (MODE_EVENT_WAIT), so a FAIL set meanwhile is overwritten with EVENTS. */
             MODE_EVENT: {
+              entry: waits('reset', 'wq'),
+              on: {
+                reset: [
+                  {
+                    guard: ({ context }) => context.mode !== 'POLL',
+                    target: 'UP',
+                  },
+                  {
+                    guard: ({ context }) => context.state === 'QUIESCENT',
+                    target: 'RELEASE',
+                    actions: assign({ state: 'RUNNING_SYNC', mode: 'EVENTS' }),
+                  },
+                  {
+                    target: 'MODE_EVENT_WAIT',
+                    actions: assign({ resetAsleep: true }),
+                  },
+                ],
+              },
+            },
+            MODE_EVENT_WAIT: {
               entry: waits('reset', 'wq'),
               on: {
                 reset: [
@@ -1476,16 +1611,22 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                 },
                 /* The reset work: down, then up again (efx_reset_down, efx_reset_up). */
                 reset: {
-                  guard: ({ context }) => context.resetPending,
+                  guard: ({ context }) => context.resetPending || context.flrPending,
                   target: 'MODE_POLL_STORE',
                   actions: assign({ resetDue: null }),
                 },
               },
             },
-            /* efx_mcdi_mode_poll, "lockless": mode = POLL ... */
+            /* efx_mcdi_mode_poll, "lockless": (fixed: in FAIL mode, return, "FLR recovery
+               will do that later") mode = POLL ... The test and the store are one step. */
             MODE_POLL_STORE: {
               entry: run('reset'),
-              on: { reset: { target: 'MODE_POLL_COMPLETE', actions: assign({ mode: 'POLL' }) } },
+              on: {
+                reset: [
+                  { guard: ({ context }) => context.mode === 'FAIL', target: 'STOP_EVQ' },
+                  { target: 'MODE_POLL_COMPLETE', actions: assign({ mode: 'POLL' }) },
+                ],
+              },
             },
             /* ... then efx_mcdi_complete_sync. */
             MODE_POLL_COMPLETE: {
@@ -1635,6 +1776,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                       }),
                     ],
                   },
+                  { guard: ({ context }) => context.flrPending, target: 'FLR' },
                   {
                     guard: ({ context }) => context.resetPending,
                     target: 'MODE_EVENT',
@@ -1642,6 +1784,18 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   },
                   { target: 'DOWN' },
                 ],
+              },
+            },
+            /* The fix for finding 8: efx_reset's efx->type->reset for RESET_TYPE_MCDI_TIMEOUT
+               (efx_mcdi_reset: pci_reset_function, mode = POLL), then efx_reset_up starts the
+               event queues and calls efx_mcdi_mode_event. */
+            FLR: {
+              entry: run('reset'),
+              on: {
+                reset: {
+                  target: 'MODE_EVENT',
+                  actions: assign(({ context }) => ({ ...flr(context), eventsStopped: false })),
+                },
               },
             },
           },
@@ -1856,7 +2010,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   })),
                   {
                     ...quiesce,
-                    guard: ({ context }: Args) => context.mode === 'POLL',
+                    guard: ({ context }: Args) => context.mode !== 'EVENTS',
                     ...(region === 'reset'
                       ? {}
                       : { meta: { lint: { 'guard-never-false': RELEASE_POLL_ONLY } } }),
@@ -1995,6 +2149,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
           timerRunning: c.timerRunning,
           statusWord: c.statusWord,
           resetPending: c.resetPending,
+          flrPending: c.flrPending,
           eventsStopped: c.eventsStopped,
           procAsleep: c.procAsleep,
           procDeadline: c.procDeadline,

@@ -37,7 +37,7 @@ const SLEEPERS: Array<{
 }> = [
   { region: 'process', step: 'ACQUIRE_SYNC', asleep: 'procAsleep', waitsFor: 'QUIESCENT' },
   { region: 'process', step: 'AWAIT_COMPLETION', asleep: 'procAsleep', waitsFor: 'COMPLETED' },
-  { region: 'reset', step: 'MODE_EVENT', asleep: 'resetAsleep', waitsFor: 'QUIESCENT' },
+  { region: 'reset', step: 'MODE_EVENT_WAIT', asleep: 'resetAsleep', waitsFor: 'QUIESCENT' },
 ];
 
 export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
@@ -265,7 +265,7 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
           }
           next = next.filter((id) => id !== o.id);
         }
-        if (to.matches('reset.DOWN') || to.matches('reset.MODE_EVENT')) {
+        if (to.matches('reset.DOWN') || to.matches('reset.MODE_EVENT') || to.matches('reset.FLR')) {
           return next.length === 0
             ? null
             : { violation: `flush_async returned with ${next.join(', ')} not completed` };
@@ -298,6 +298,18 @@ export function mcdiProperties({ bounds }: ModelConfig): McdiProperty[] {
           context.state === 'QUIESCENT' &&
           context.asyncList.length > 0
         ) || `request ${context.asyncList[0].id} is queued but nobody will start it`,
+    },
+    {
+      kind: 'invariant',
+      name: 'fail-mode-recovers',
+      statement:
+        'MCDI is in MCDI_MODE_FAIL only while the reset that ends it (RESET_TYPE_MCDI_TIMEOUT, an FLR) is pending: in FAIL mode every MCDI call fails with -ENETDOWN, so a FAIL nothing ends would refuse every call for good.',
+      source:
+        'efx_mcdi_abandon and efx_mcdi_reset (torvalds/linux drivers/net/ethernet/sfc/mcdi.c): "make all MCDI calls fail-fast and issue an FLR to try to recover"',
+      check: ({ context }) =>
+        context.mode !== 'FAIL' ||
+        context.flrPending ||
+        'MCDI is in FAIL mode and no reset will end it',
     },
     {
       kind: 'invariant',

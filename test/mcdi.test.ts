@@ -77,8 +77,10 @@ describe('as-written findings', () => {
     const between = steps.slice(checked + 1, cmpxchg);
     expect(between.some((s) => s.outputs.some((o) => o.rc === -110))).toBe(true);
     expect(between.some((s) => context(s).state === 'RUNNING_ASYNC')).toBe(true);
-    // The MC answered late: the timeout and the answer fall in the same tick, after T + 1.
-    const timeout = steps.findIndex((s) => s.event.type === 'rpc_timeout');
+    // The MC answered late: the timeout and the answer fall in the same tick, after T + 1. It
+    // is the async timer's: after a sync timeout MCDI is abandoned (finding 8's fix), and the
+    // release in FAIL mode starts no queued request.
+    const timeout = steps.findIndex((s) => s.event.type === 'timer_expire');
     const answer = steps.findIndex((s) => s.event.type === 'mc_respond');
     expect(steps[timeout].time).toBe(3);
     expect(steps[answer].time).toBe(steps[timeout].time);
@@ -130,7 +132,9 @@ describe('as-written findings', () => {
     const steps = traceOf(exploreVariant(VARIANTS.asWrittenCredits), 'credit-for-awaited-event');
     const last = steps[steps.length - 1];
     expect(last.outputs).toContainEqual(expect.objectContaining({ type: 'rpc_done', rc: -110 }));
-    expect(context(last).mode).toBe('POLL');
+    // Sent and timed out in POLL mode (the timeout then abandons MCDI: FAIL).
+    expect(context(steps[steps.length - 2]).mode).toBe('POLL');
+    expect(context(last).mode).toBe('FAIL');
     expect(context(last).mc[0].evreq).toBe(false);
   });
 });
@@ -170,9 +174,17 @@ describe('time', () => {
 });
 
 describe('bounds', () => {
-  it('seqBits=1: seqno wraps and a late answer aliases the next request', () => {
+  it('seqBits=1: seqno still wraps through the async timer, which does not abandon MCDI (as upstream)', () => {
     const result = explore(mcdiModel, { bounds: { seqBits: 1 } });
-    expect(failing(result)).toContain('completion-for-request-in-flight');
+    const steps = traceOf(result, 'completion-for-request-in-flight');
+    // One async timeout moves seqno by 2 = 2^seqBits; the next async request takes the late
+    // answer. Only efx_mcdi_rpc_finish calls efx_mcdi_abandon (finding 8's fix).
+    expect(types(steps)).toContain('timer_expire');
+    expect(types(steps)).not.toContain('rpc_timeout');
+    expect(types(steps)).not.toContain('poll_timeout');
+    const last = steps[steps.length - 1].outputs.find((o) => o.type === 'complete')!;
+    expect(last).toMatchObject({ rc: 0 });
+    expect((last.resp as { id: number }).id).not.toBe(last.id);
   });
 
   it('seqBits=2 is wide enough for two requests and their timeouts', () => {
@@ -214,8 +226,9 @@ describe('sequence chart lanes', () => {
 
 /**
  * Finding 8 (docs/mcdi.md): at the hardware's 4-bit seqno, the 80-step run `bench/width.ts`
- * found at requests=9, replayed event by event through the default model. Exploring to depth 80
- * takes millions of states; the replay takes 80 steps.
+ * found at requests=9, replayed event by event through the seed as written
+ * (as-written-seqno-wrap) and through the default model, which abandons MCDI after a timeout.
+ * Exploring to depth 80 takes millions of states; the replay takes 80 steps.
  */
 describe('the real width (seqBits=4): a late answer after eight timeouts', () => {
   const WIDTH_BOUNDS = {
@@ -240,25 +253,32 @@ describe('the real width (seqBits=4): a late answer after eight timeouts', () =>
     events.push({ type: 'mc_respond', len: 2, err: false }, process, process);
     return events;
   }
-  /** Steps `events` through the default model: each must be enabled; the violations per step. */
-  function replay(events: ReturnType<typeof wrapEvents>) {
-    const system = new ModelSystem(mcdiModel, resolveConfig(mcdiModel, { bounds: WIDTH_BOUNDS }));
+  /**
+   * Steps `events` through the model (with `variants`) while they are enabled: the outputs
+   * and the violations of each step taken, and the first event that was not enabled.
+   */
+  function replay(events: ReturnType<typeof wrapEvents>, variants: string[] = []) {
+    const config = resolveConfig(mcdiModel, { bounds: WIDTH_BOUNDS, variants });
+    const system = new ModelSystem(mcdiModel, config);
     let node = system.initial().node;
-    return events.map((event, i) => {
+    const steps: Array<{ outputs: Array<Record<string, unknown>>; violated: string[] }> = [];
+    for (const event of events) {
       const successor = system
         .successors(node)
         .find((s) => JSON.stringify(s.event) === JSON.stringify(event));
-      if (!successor) throw new Error(`step ${i + 1}: ${JSON.stringify(event)} is not enabled`);
+      if (!successor) return { steps, refused: event };
       node = successor.node;
-      return {
+      steps.push({
         outputs: successor.result.outputs,
         violated: [...successor.violations, ...system.checkState(node)].map((v) => v.property),
-      };
-    });
+      });
+    }
+    return { steps, refused: null };
   }
 
-  it('after eight timeouts request 8 takes request 0’s answer (80 steps, fails)', () => {
-    const steps = replay(wrapEvents(8));
+  it('as written, after eight timeouts request 8 takes request 0’s answer (80 steps, fails)', () => {
+    const { steps, refused } = replay(wrapEvents(8), [VARIANTS.asWrittenSeqnoWrap]);
+    expect(refused).toBeNull();
     expect(steps).toHaveLength(80);
     expect(steps.slice(0, -1).flatMap((s) => s.violated)).toEqual([]);
     expect(steps[79].violated).toContain('completion-for-request-in-flight');
@@ -272,12 +292,57 @@ describe('the real width (seqBits=4): a late answer after eight timeouts', () =>
     );
   });
 
-  it('after seven timeouts the same late answer is refused by the seqno check', () => {
-    const steps = replay(wrapEvents(7));
+  it('as written, after seven timeouts the same late answer is refused by the seqno check', () => {
+    const { steps, refused } = replay(wrapEvents(7), [VARIANTS.asWrittenSeqnoWrap]);
+    expect(refused).toBeNull();
     expect(steps.flatMap((s) => s.violated)).toEqual([]);
     // "MC response mismatch": efx_mcdi_read_response_header gives request 7 -EIO, no data.
     expect(steps[steps.length - 1].outputs).toEqual([
       expect.objectContaining({ type: 'rpc_done', id: 7, rc: -5, resp: null, copied: 0 }),
     ]);
+  });
+
+  it('fixed, the first timeout abandons MCDI: the next call fails with -ENETDOWN, nothing is sent', () => {
+    const { steps, refused } = replay(wrapEvents(8));
+    expect(steps.flatMap((s) => s.violated)).toEqual([]);
+    // Request 0 timed out in 10 steps; the call of step 11 is refused before acquire_sync,
+    // so the process has nothing to do at step 12.
+    expect(steps).toHaveLength(11);
+    expect(steps[8].outputs).toContainEqual(expect.objectContaining({ id: 0, rc: -110 }));
+    expect(steps[10].outputs).toEqual([
+      expect.objectContaining({ type: 'rpc_done', id: 1, rc: -100, resp: null }),
+    ]);
+    expect(refused).toEqual(process);
+  });
+});
+
+describe('finding 8 at seqBits=2 (the wrap after two timeouts)', () => {
+  const SMALL = { seqBits: 2, requests: 3, asyncCalls: 0, error: 0, ifdowns: 0 };
+
+  it('as written: the third request takes the first one’s late answer', () => {
+    const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenSeqnoWrap], bounds: SMALL });
+    // The credits, told apart by their seqnos (finding 7's fix), alias alike.
+    expect(failing(result)).toEqual(['completion-for-request-in-flight', 'credit-absorbs-own-event']);
+    const steps = traceOf(result, 'completion-for-request-in-flight');
+    const done = outputsOf(steps).filter((o) => o.type === 'rpc_done');
+    expect(done.map((o) => o.rc)).toEqual([-110, -110, 0]);
+    expect(done[2]).toMatchObject({ id: 2, resp: expect.objectContaining({ id: 0 }) });
+  });
+
+  it('fixed: every property holds, and the FLR that ends the fail mode is reached', () => {
+    const result = explore(mcdiModel, { bounds: SMALL });
+    expect(result.complete).toBe(true);
+    expect(failing(result)).toEqual([]);
+    const taken = result.coverage.transitions;
+    expect(taken['mcdi.process.IDLE:rpc:0']).toBeGreaterThan(0); // refused in FAIL mode
+    expect(taken['mcdi.reset.FLR:reset:0']).toBeGreaterThan(0); // the reset work's FLR
+  });
+
+  it('abandon-no-reset: MCDI stays in FAIL mode with no reset to end it', () => {
+    const result = exploreVariant(VARIANTS.abandonNoReset);
+    const steps = traceOf(result, 'fail-mode-recovers');
+    const last = context(steps[steps.length - 1]);
+    expect(last).toMatchObject({ mode: 'FAIL', flrPending: false });
+    expect(outputsOf(steps)).toContainEqual(expect.objectContaining({ rc: -110 }));
   });
 });

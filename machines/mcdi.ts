@@ -614,9 +614,7 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
             mode: 'FAIL',
             flrPending: true,
             resetDue:
-              context.resetWaits === 'idle'
-                ? (context.resetDue ?? due(bounds.resetLatency))
-                : null,
+              context.resetWaits === 'idle' ? (context.resetDue ?? due(bounds.resetLatency)) : null,
           };
 
     /**

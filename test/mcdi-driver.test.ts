@@ -115,6 +115,8 @@ const KILLS: Record<
   'rpc-async-nomem-reports-success': { by: 'tour', kind: 'outputs' },
   'poll-time-after-eq': { by: 'tour', kind: 'enabled' },
   'complete-sync-no-wake': { by: 'tour', kind: 'observed', field: 'procAsleep' },
+  'as-written-seqno-wrap': { by: 'tour', kind: 'observed', field: 'flrPending' },
+  'abandon-no-reset': { by: 'tour', kind: 'observed', field: 'flrPending' },
   'timeout-wrong-rc': { by: 'tour', kind: 'outputs' },
   'flush-forgets-completer': { by: 'tour', kind: 'outputs' },
 };
@@ -201,6 +203,16 @@ describe('mcdi driver: the findings are killed for the reason they are findings'
     const oneWay = kill('as-written-flush-no-wake', true)!;
     expect(oneWay.event?.type).toBe('process');
     expect(oneWay.error).toMatch(/blocked at ACQUIRE_SYNC/);
+  });
+
+  it('as-written-seqno-wrap: a sync timeout leaves MCDI in service, where the fix abandons it', () => {
+    const divergence = kill('as-written-seqno-wrap')!;
+    // The step of efx_mcdi_rpc_finish that gives up: the fix fails MCDI and queues the FLR.
+    expect(divergence.event?.type).toBe('process');
+    expect(divergence.expected).toContainEqual(
+      expect.objectContaining({ type: 'rpc_done', rc: -110 }),
+    );
+    expect([divergence.modelValue, divergence.driverValue]).toEqual([true, false]);
   });
 
   it('as-written-credits: a credit taken where no CMDDONE can come; outputs-only, a late CMDDONE swallowed', () => {

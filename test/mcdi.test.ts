@@ -322,7 +322,10 @@ describe('finding 8 at seqBits=2 (the wrap after two timeouts)', () => {
   it('as written: the third request takes the first one’s late answer', () => {
     const result = explore(mcdiModel, { variants: [VARIANTS.asWrittenSeqnoWrap], bounds: SMALL });
     // The credits, told apart by their seqnos (finding 7's fix), alias alike.
-    expect(failing(result)).toEqual(['completion-for-request-in-flight', 'credit-absorbs-own-event']);
+    expect(failing(result)).toEqual([
+      'completion-for-request-in-flight',
+      'credit-absorbs-own-event',
+    ]);
     const steps = traceOf(result, 'completion-for-request-in-flight');
     const done = outputsOf(steps).filter((o) => o.type === 'rpc_done');
     expect(done.map((o) => o.rc)).toEqual([-110, -110, 0]);

@@ -236,6 +236,12 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
     source: 'efx_mcdi_abandon (torvalds/linux drivers/net/ethernet/sfc/mcdi.c)',
   },
   {
+    name: 'abandon-in-timer',
+    description:
+      'efx_mcdi_abandon also from the async timer (upstream: from efx_mcdi_rpc_finish only)',
+    source: 'efx_mcdi_abandon (torvalds/linux drivers/net/ethernet/sfc/mcdi.c)',
+  },
+  {
     name: 'timeout-wrong-rc',
     description: 'code only: the timer completes the request with -EIO instead of -ETIMEDOUT',
     source: 'code only',
@@ -786,7 +792,7 @@ function createMcdiDriver(variants: ReadonlySet<string>): DriverAdapter {
     yield 'FENCE';
     // ... then under iface_lock "Ensure that if the completion event arrives later, the seqno
     // check in efx_mcdi_ev_cpl() will fail"
-    timeout_fence(!has('timeout-no-seqno'), false); // upstream abandons in the sync path only
+    timeout_fence(!has('timeout-no-seqno'), has('abandon-in-timer')); // upstream: sync path only
     yield* efx_mcdi_complete_async_tail(
       'timer',
       has('timeout-wrong-rc') ? -EIO : -ETIMEDOUT,

@@ -131,6 +131,7 @@ export const VARIANTS = {
   completeSyncNoWake: 'complete-sync-no-wake',
   asWrittenSeqnoWrap: 'as-written-seqno-wrap',
   abandonNoReset: 'abandon-no-reset',
+  abandonInTimer: 'abandon-in-timer',
 } as const;
 
 type Ctx = McdiContext;
@@ -513,6 +514,14 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
         'efx_mcdi_abandon (torvalds/linux drivers/net/ethernet/sfc/mcdi.c): xchg(&mcdi->mode, MCDI_MODE_FAIL), then efx_schedule_reset',
       // Requests queued when MCDI failed are never started, and no reset flushes them.
       breaks: ['completer-once', 'fail-mode-recovers'],
+    },
+    {
+      name: VARIANTS.abandonInTimer,
+      description:
+        "efx_mcdi_abandon also from the async timer (upstream calls it from efx_mcdi_rpc_finish only): a sync caller past efx_mcdi_rpc_start's FAIL test sends without EVREQ, a mode_poll that stored POLL before the abandon completes it, and efx_mcdi_await_completion, which polls only in POLL mode, returns 0 with no response",
+      source:
+        'efx_mcdi_abandon, efx_mcdi_rpc_start, efx_mcdi_await_completion ("if (mcdi->mode == MCDI_MODE_POLL) return efx_mcdi_poll(efx)") in torvalds/linux drivers/net/ethernet/sfc/mcdi.c',
+      breaks: ['completion-for-request-in-flight'],
     },
   ],
   build({ bounds, variants }) {
@@ -1513,7 +1522,12 @@ export const mcdiMachine = defineMachine<McdiContext, McdiInput>({
                   target: 'LIST_DEL',
                   actions: assign(({ context }) =>
                     // Upstream's efx_mcdi_abandon is called from efx_mcdi_rpc_finish only.
-                    fence(context, context.asyncList[0]?.id ?? -1, timeoutBumpsSeqno, false),
+                    fence(
+                      context,
+                      context.asyncList[0]?.id ?? -1,
+                      timeoutBumpsSeqno,
+                      has(VARIANTS.abandonInTimer),
+                    ),
                   ),
                 },
               },

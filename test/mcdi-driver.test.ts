@@ -117,6 +117,7 @@ const KILLS: Record<
   'complete-sync-no-wake': { by: 'tour', kind: 'observed', field: 'procAsleep' },
   'as-written-seqno-wrap': { by: 'tour', kind: 'observed', field: 'flrPending' },
   'abandon-no-reset': { by: 'tour', kind: 'observed', field: 'flrPending' },
+  'abandon-in-timer': { by: 'tour', kind: 'observed', field: 'flrPending' },
   'timeout-wrong-rc': { by: 'tour', kind: 'outputs' },
   'flush-forgets-completer': { by: 'tour', kind: 'outputs' },
 };

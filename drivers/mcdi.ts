@@ -191,7 +191,7 @@ export const MCDI_DRIVER_VARIANTS: DriverVariant[] = [
   {
     name: 'ev-cpl-v1-ignores-errno',
     description:
-      'efx_mcdi_ev_cpl (v1) sets resprc = 0 instead of efx_mcdi_errno(mcdi_err); only the state and edge covers reach an error answer that an event delivers and a caller reports, and at the defaults they are beyond what conform replays (555,034 and 1,524,502 steps), hence smaller bounds',
+      'efx_mcdi_ev_cpl (v1) sets resprc = 0 instead of efx_mcdi_errno(mcdi_err); only the state and edge covers reach an error answer that an event delivers and a caller reports, and at the defaults they are beyond what conform replays (over its 500,000-step budget), hence smaller bounds',
     source: 'efx_mcdi_ev_cpl (3.12)',
     killBounds: { requests: 1, asyncCalls: 1 },
   },

@@ -249,11 +249,23 @@ function row(protocol: string, run: RunInfo) {
       `mutation: ${protocol}: equivalent.json entry matches no surviving mutant (update or remove it): ${entry}`,
     );
   }
+  // A report of an older driver scored against equivalents that follow today's lines is no score.
+  const file = driverFile(protocol);
+  const stale = report.files[file]?.source !== readFileSync(join(root, file), 'utf8');
+  if (stale) {
+    console.error(
+      `mutation: ${protocol}: ${file} changed since this report: its row is the old driver's; run \`npm run mutation ${protocol}\``,
+    );
+  }
   writeFileSync(
     join(dirOf(protocol), 'survivors.txt'),
     score.open.join('\n') + (score.open.length ? '\n' : ''),
   );
-  return { protocol, ...score.counts, ...run };
+  return {
+    protocol: stale ? `${protocol} (driver changed since)` : protocol,
+    ...score.counts,
+    ...run,
+  };
 }
 
 function parseArgs(argv: string[]) {

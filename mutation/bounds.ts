@@ -79,16 +79,16 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'only good replies: the repertoire without error or wrong-opcode answers',
     },
   ],
-  // Tour and random walks only (pairs over 5,000 steps at remove=1 already).
+  // No state or edge covers here: over 5,500 steps at both sets.
   'mic-cosm': [
     {
       bounds: { strangers: 1, pollErrors: 1 },
-      generators: ['tour', 'random'],
+      generators: ['tour', 'pairs', 'random'],
       why: "a connection from a node without a cosm_device, and an error return of the work's scif_poll (both off at the defaults)",
     },
     {
       bounds: { hostRing: 1, heartbeatEnable: 0 },
-      generators: ['tour', 'random'],
+      generators: ['tour', 'pairs', 'random'],
       why: "a host ring of one message (cosm_shutdown's scif_send blocks: shutdown.sent / shutdown.interrupted), and heartbeats off",
     },
   ],

@@ -79,7 +79,7 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'only good replies: the repertoire without error or wrong-opcode answers',
     },
   ],
-  // No state or edge covers here: over 5,500 steps at both sets.
+  // Tour, pairs and random walks only: their state and edge covers were not tried (no time left).
   'mic-cosm': [
     {
       bounds: { strangers: 1, pollErrors: 1 },

@@ -85,21 +85,27 @@ Done:
   }.
 - **\`--shard i/n\` and \`merge\`**: done for \`sweep\` and \`conform --variant all\` (next
   section); one exploration is still one machine's.
+- **Real widths**: mcdi at the hardware's \`seqBits=4\` with \`requests=9\` (the seqno wraps
+  after eight timeouts) and sync callers is proven complete on the default model (finding 8
+  fixed as upstream fixed it): 4,456,879 states, 12,580,161 transitions, 528 s and 816 MB with
+  error answers and an ifdown (\`npx tsx bench/width.ts mcdi requests=9,asyncCalls=0 600\`), every
+  property holding; the seed as written fails \`completion-for-request-in-flight\` there in 80
+  steps (docs/mcdi.md, "The real width", which also says what the async path and the MC's
+  faults at that width would need). idpf-xn: 8 salt bits (the upstream width) at one ring slot
+  (2,096 states) and 3 bits at a ring of two (1,218,994 states, 222 s) are proven; 8 bits at a
+  ring of two is estimated at about 50 M states and 22 GB, past the 10-minute, 20 GB budget, and
+  a ring of 255 is beyond any explicit-state search (docs/idpf-xn.md, "Real widths", says what
+  would do it).
 ${workersMet ? workersItem : ''}
 Not done (plainly):
 
 ${workersMet ? '' : workersItem}
-- **The real protocols within 2× of the anchor's states/s**: profiled (below), not sped up.
-  Per CPU second, protocol / anchor in this run: ${protocolRatios || 'not measured'}; the target
-  is 0.5×.
-- **Real widths**: mcdi at seqBits=4 with \`requests=9\` (the wrap) was run for 10 minutes at the
-  cheapest bounds that keep the wrap reachable (sync callers, no errors, no ifdown): 4.8 M states,
-  incomplete on this machine's share of a core, and \`completion-for-request-in-flight\` fails in
-  80 steps (a late answer taken for the ninth request, docs/mcdi.md finding 8, not fixed in the
-  default model); the numbers, the growth curve and what a complete run needs are in
-  docs/mcdi.md. idpf-xn: 8 salt bits (the upstream width) at one ring slot (2,096 states) and
-  3 bits at a ring of two (1,218,994 states, 222 s) are proven; 8 bits at a ring of two is
-  estimated at about 50 M states and 22 GB, past the 10-minute, 20 GB budget, and a ring of 255
-  is beyond any explicit-state search (docs/idpf-xn.md, "Real widths", says what would do it).
+- **The real protocols within 2× of the anchor's states/s**: missed. Profiled per engine part
+  (\`bench/profile.ts\`, \`bench/profile-ab.ts\`; "Where the time goes on the real protocols"
+  above): the state codec's change was kept (0.99-1.05×, the same states on every protocol and
+  variant), a stepper change was dropped (0.88× on mcdi). Per CPU second, protocol / anchor in
+  this run: ${protocolRatios || 'not measured'}; the target is 0.5×, missed by 4-8×, because the
+  models' own code (guards, actions, properties, monitors, the ghost ledger) alone takes about
+  what the whole anchor state costs (the section above has the numbers).
 `;
 }

@@ -1,6 +1,7 @@
 /**
- * `npx tsx bench/suite-sizes.ts [protocol ...]`: the size of every generated suite at each
- * protocol's default bounds, as docs/test-vectors.md tabulates it. One exploration per
+ * `npx tsx bench/suite-sizes.ts [protocol ...] [bound=value ...]`: the size of every generated
+ * suite at each protocol's default bounds (or with the bounds given), as docs/test-vectors.md
+ * tabulates it. One exploration per
  * protocol; each suite is built within conform's step budget (CONFORM_MAX_SUITE_STEPS, refusal
  * steps included), so a suite past it is reported as "> budget" with the count it had reached
  * rather than held in memory.
@@ -13,7 +14,17 @@ const GENERATORS: GeneratorName[] = ['tour', 'states', 'random', 'edges', 'pairs
 const BUDGET = Number(process.env.SUITE_SIZES_BUDGET ?? 500_000);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const wanted = args.filter((arg) => !arg.includes('='));
+const bounds: Record<string, number> = {};
+for (const arg of args.filter((a) => a.includes('='))) {
+  const [name, value] = arg.split('=');
+  if (!name || !/^\d+$/.test(value ?? '')) {
+    process.stderr.write(`bad bound: ${arg} (expected name=integer)\n`);
+    process.exit(2);
+  }
+  bounds[name] = Number(value);
+}
 const chosen = wanted.length ? models.filter((m) => wanted.includes(m.name)) : models;
 const unknown = wanted.filter((name) => !models.some((m) => m.name === name));
 if (unknown.length) {
@@ -26,7 +37,7 @@ console.log(
 );
 console.log(`|${' --- |'.repeat(4 + GENERATORS.length)}`);
 for (const definition of chosen) {
-  const suites = generateSuitesWithin(definition, GENERATORS, {}, BUDGET);
+  const suites = generateSuitesWithin(definition, GENERATORS, { bounds }, BUDGET);
   const built = suites.find((s): s is GeneratedSuite => 'suite' in s);
   const graph = built?.graph;
   const edges = graph ? graph.edges.reduce((sum, out) => sum + out.length, 0) : NaN;

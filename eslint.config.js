@@ -2,7 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'report/', 'coverage/', 'dist/', 'scratch/', 'generated/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'report/',
+      'coverage/',
+      'dist/',
+      'scratch/',
+      'generated/',
+      // Stryker's sandboxes (a copy of the tree) and SPIN's work files: not ours to lint.
+      '.mutation/',
+      'bench/spin-work/',
+      '.scratch*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -114,5 +114,10 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       bounds: { async: 2, cpus: 1 },
       why: 'two delayed responses: one comes while the RX handler runs (its callbacks off); with its state cover (41,390 steps)',
     },
+    {
+      bounds: { tokens: 1, cpus: 1, late: 1 },
+      generators: CHEAP,
+      why: "a token reused while a late reply for its previous transfer is due: the token search and reply_in's stale case (the token's safety boundary, docs/scmi-virtio.md)",
+    },
   ],
 };

@@ -13,21 +13,15 @@ interface Entry {
 /** Each kind with the phrases that mark it, tried in this order. */
 const KINDS: Array<[string, RegExp]> = [
   [
-    'the variant switch off (`has(…)` → `has(\'\')`, `if (has(…))` → `false`, `!has(…)` → `true`): the correct driver itself',
+    "the variant switch off (`has(…)` → `has('')`, `if (has(…))` → `false`, `!has(…)` → `true`): the correct driver itself",
     /variant switch|has\(\) always false/,
   ],
   [
     'code that only a driver variant runs (its branch, a helper only it calls, a yield point only it reaches)',
     /only under (the variant|teardown-as-written)|yielded only under|only by the (variant|as-written)|only variants yield|are variant-only/,
   ],
-  [
-    "a preemption point's label the adapter never compares",
-    /preemption point's label/,
-  ],
-  [
-    "a refusal's message (the runner treats every `NotEnabledError` alike)",
-    /refusal's message/,
-  ],
+  ["a preemption point's label the adapter never compares", /preemption point's label/],
+  ["a refusal's message (the runner treats every `NotEnabledError` alike)", /refusal's message/],
   [
     "an exception's text (any exception other than a refusal is a divergence, whatever it says)",
     /exception's text|text of the exception/,

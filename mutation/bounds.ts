@@ -63,8 +63,9 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'the control plane sends a reply twice (the duplicate fault is off at the defaults)',
     },
     {
-      bounds: { replyDelay: 2 },
-      why: 'the control plane may hold a reply while later requests pop transactions (replyDelay is 0 at the defaults)',
+      bounds: { replyDelay: 2, late: 1 },
+      generators: CHEAP,
+      why: "the control plane holds a reply while later requests pop transactions (replyDelay is 0 at the defaults; without late=1 no reply is ever held, and replyDelay=2 alone gives the defaults' 1,946 states)",
     },
     {
       bounds: { inFlight: 1 },

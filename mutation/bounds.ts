@@ -76,11 +76,6 @@ export const MUTATION_BOUNDS: Record<string, MutationBounds[]> = {
       why: 'the send queue is full: idpf_send_mb_msg returns -EBUSY (two requests fit at the defaults)',
     },
     {
-      bounds: { inFlight: 1, late: 1 },
-      generators: CHEAP,
-      why: "the same with a request held past its timeout: with one ring slot a second request is in the queue only then (inFlight=1 alone explores the defaults' 1,946 states; the set above is kept for the recorded runs)",
-    },
-    {
       bounds: { lengths: 4 },
       why: 'every reply length: long and zero-length replies (the defaults have exact and short)',
     },

@@ -7,6 +7,7 @@
  * rather than held in memory.
  */
 import { models } from '../machines/registry.ts';
+import { parseBounds } from '../src/cli/cli-args.ts';
 import { generateSuitesWithin, type GeneratedSuite } from '../src/testgen/generate.ts';
 import type { GeneratorName } from '../src/testgen/vectors.ts';
 
@@ -16,14 +17,13 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 const args = process.argv.slice(2);
 const wanted = args.filter((arg) => !arg.includes('='));
-const bounds: Record<string, number> = {};
-for (const arg of args.filter((a) => a.includes('='))) {
-  const [name, value] = arg.split('=');
-  if (!name || !/^\d+$/.test(value ?? '')) {
-    process.stderr.write(`bad bound: ${arg} (expected name=integer)\n`);
-    process.exit(2);
-  }
-  bounds[name] = Number(value);
+let bounds: Record<string, number>;
+try {
+  bounds = parseBounds(args.filter((arg) => arg.includes('=')));
+} catch (error) {
+  // A malformed bound is the user's mistake: one line, exit 2 (as the CLI's --bound).
+  process.stderr.write(`suite-sizes: ${(error as Error).message}\n`);
+  process.exit(2);
 }
 const chosen = wanted.length ? models.filter((m) => wanted.includes(m.name)) : models;
 const unknown = wanted.filter((name) => !models.some((m) => m.name === name));
